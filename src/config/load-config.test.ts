@@ -1,0 +1,50 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError } from '../core/errors.ts';
+import { loadConfig } from './load-config.ts';
+
+function withConfig(yaml: string) {
+  const dir = mkdtempSync(join(tmpdir(), 'fintech-config-'));
+  writeFileSync(join(dir, 'fintech-etl.yaml'), yaml);
+  return () => loadConfig({ cwd: dir, env: {} });
+}
+
+describe('loadConfig', () => {
+  it('gives a working embedded setup under home without a file', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fintech-config-'));
+    const config = loadConfig({ cwd: dir, env: {} });
+    expect(config.source).toBeUndefined();
+    expect(config.timezone).toBe('Asia/Seoul');
+    expect(config.reporting_currency).toBe('KRW');
+    expect(config.lakeLocation).toEqual({ kind: 'local', root: join(dir, '.fintech-etl', 'lake') });
+    expect(config.warehouseTarget).toEqual({ kind: 'duckdb', path: join(dir, '.fintech-etl', 'warehouse.duckdb') });
+    expect(config.generator.late_rate).toBe(0.05);
+  });
+
+  it('names the key, the value and what is allowed for a wrong value', () => {
+    expect(withConfig('generator:\n  late_rate: 2\n')).toThrow(
+      /config key 'generator\.late_rate' has value 2: .*(<=|at most|too big).*1/i,
+    );
+    expect(withConfig('timezone: Mars/Olympus\n')).toThrow(/'timezone' has value "Mars\/Olympus": is not an IANA time zone/);
+    expect(withConfig('currencies: [KRW, XYZ]\n')).toThrow(/'currencies\.1' has value "XYZ": is not an ISO 4217/);
+  });
+
+  it('refuses unknown keys, naming them', () => {
+    expect(withConfig('generator:\n  lateness: 3\n')).toThrow(ConfigError);
+    expect(withConfig('generator:\n  lateness: 3\n')).toThrow(/unknown config key 'generator\.lateness'/);
+  });
+
+  it('refuses a reporting currency outside the accepted set', () => {
+    expect(withConfig('reporting_currency: USD\ncurrencies: [KRW]\n')).toThrow(/'reporting_currency'.*accepted currencies/);
+  });
+
+  it('parses warehouse targets', () => {
+    expect(withConfig('warehouse: postgres://etl@127.0.0.1:5432/test\n')().warehouseTarget).toEqual({
+      kind: 'postgres',
+      url: 'postgres://etl@127.0.0.1:5432/test',
+    });
+    expect(withConfig('warehouse: mysql://x\n')).toThrow(/'warehouse' has value "mysql:\/\/x"/);
+  });
+});

@@ -1,0 +1,121 @@
+/**
+ * Finds, parses and validates the config (DESIGN.md §2): `--config FILE`, else `fintech-etl.yaml` in the
+ * current folder, else in home, else built-in defaults. Paths in the file are relative to home.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { isAbsolute, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parse as parseYaml } from 'yaml';
+import type { z } from 'zod';
+import { ConfigError } from '../core/errors.ts';
+import { type ConfigFile, configSchema } from './config-schema.ts';
+
+export type WarehouseTarget =
+  | { kind: 'duckdb'; path: string }
+  | { kind: 'postgres'; url: string }
+  | { kind: 'redshift'; url: string };
+
+export type LakeLocation = { kind: 'local'; root: string } | { kind: 's3'; bucket: string; prefix: string };
+
+export interface ResolvedConfig extends ConfigFile {
+  /** Absolute home folder: everything the program writes lives under it unless the config points elsewhere. */
+  home: string;
+  /** The file the config came from, or undefined for built-in defaults. */
+  source: string | undefined;
+  lakeLocation: LakeLocation;
+  warehouseTarget: WarehouseTarget;
+  /** Absolute folder of the dbt-style model project. */
+  projectDir: string;
+}
+
+export const DEFAULT_HOME = '.fintech-etl';
+export const CONFIG_FILE_NAME = 'fintech-etl.yaml';
+const SHIPPED_PROJECT = fileURLToPath(new URL('../../pipeline', import.meta.url));
+
+export interface LoadConfigOptions {
+  home?: string;
+  configFile?: string;
+  cwd?: string;
+  env?: NodeJS.ProcessEnv;
+}
+
+export function loadConfig(options: LoadConfigOptions = {}): ResolvedConfig {
+  const cwd = options.cwd ?? process.cwd();
+  const env = options.env ?? process.env;
+  const home = resolve(cwd, options.home ?? env['FINTECH_ETL_HOME'] ?? DEFAULT_HOME);
+  const source = findConfigFile(options.configFile, cwd, home);
+  const raw = source ? readYaml(source) : {};
+  return resolveConfig(parseConfig(raw, source ?? 'built-in defaults'), home, source);
+}
+
+function findConfigFile(explicit: string | undefined, cwd: string, home: string): string | undefined {
+  if (explicit) {
+    const path = resolve(cwd, explicit);
+    if (!existsSync(path)) throw new ConfigError(`config file '${explicit}' does not exist`);
+    return path;
+  }
+  return [join(cwd, CONFIG_FILE_NAME), join(home, CONFIG_FILE_NAME)].find((path) => existsSync(path));
+}
+
+function readYaml(path: string): unknown {
+  try {
+    return parseYaml(readFileSync(path, 'utf8')) ?? {};
+  } catch (error) {
+    throw new ConfigError(
+      `config file '${path}' is not valid YAML: ${(error as Error).message.split('\n')[0]}`,
+    );
+  }
+}
+
+/** Validates raw config; the error names the key, the value given and what is allowed. */
+export function parseConfig(raw: unknown, sourceName: string): ConfigFile {
+  const result = configSchema.safeParse(raw, { reportInput: true });
+  if (result.success) return result.data;
+  throw new ConfigError(`${sourceName}: ${result.error.issues.map(describeIssue).join('; ')}`);
+}
+
+function describeIssue(issue: z.core.$ZodIssue): string {
+  if (issue.code === 'unrecognized_keys') {
+    const parent = issue.path.length ? `${issue.path.join('.')}.` : '';
+    return issue.keys.map((key) => `unknown config key '${parent}${key}'`).join('; ');
+  }
+  const key = issue.path.join('.') || '(root)';
+  const given =
+    'input' in issue && issue.input !== undefined ? ` has value ${JSON.stringify(issue.input)}:` : ':';
+  return `config key '${key}'${given} ${issue.message}`;
+}
+
+function resolveConfig(config: ConfigFile, home: string, source: string | undefined): ResolvedConfig {
+  const fromHome = (path: string) => (isAbsolute(path) ? path : join(home, path));
+  return {
+    ...config,
+    home,
+    source,
+    lakeLocation: parseLake(config.lake, fromHome),
+    warehouseTarget: parseWarehouse(config.warehouse, fromHome),
+    projectDir: config.models.project ? fromHome(config.models.project) : SHIPPED_PROJECT,
+  };
+}
+
+function parseLake(lake: string, fromHome: (path: string) => string): LakeLocation {
+  const s3 = /^s3:\/\/([^/]+)\/?(.*)$/.exec(lake);
+  if (s3) return { kind: 's3', bucket: s3[1]!, prefix: s3[2]!.replace(/\/$/, '') };
+  return { kind: 'local', root: fromHome(lake) };
+}
+
+function parseWarehouse(url: string, fromHome: (path: string) => string): WarehouseTarget {
+  const [scheme, rest = ''] = url.split('://', 2) as [string, string];
+  switch (scheme) {
+    case 'duckdb':
+      if (!rest)
+        throw new ConfigError(`config key 'warehouse' has value "${url}": duckdb:// needs a file path`);
+      return { kind: 'duckdb', path: rest === ':memory:' ? rest : fromHome(rest) };
+    case 'postgres':
+    case 'postgresql':
+      return { kind: 'postgres', url };
+    case 'redshift':
+      return { kind: 'redshift', url };
+    default:
+      throw new ConfigError(`config key 'warehouse' has value "${url}": unknown scheme '${scheme}'`);
+  }
+}
