@@ -1,0 +1,23 @@
+import { describe, expect, it } from 'vitest';
+import { createTestDatabase, postgresSkipReason } from '../../../test/support/postgres-test-database.ts';
+import { warehouseContract } from '../warehouse.contract.ts';
+import { PostgresWarehouse } from './postgres-warehouse.ts';
+
+warehouseContract('postgres', async () => {
+  if (await postgresSkipReason()) return undefined;
+  const database = await createTestDatabase();
+  return { open: () => PostgresWarehouse.open(database.url), cleanup: database.drop };
+});
+
+describe('PostgresWarehouse.open', () => {
+  it('fails with one line naming host, port and database, never the password', async () => {
+    const error = await PostgresWarehouse.open('postgres://etl:s3cret-pw@127.0.0.1:1/ledgerdb').catch(
+      (e) => e,
+    );
+    expect(error.message).toMatch(
+      /cannot connect to postgres warehouse at host 127\.0\.0\.1, port 1, database ledgerdb/,
+    );
+    expect(error.message).not.toContain('s3cret-pw');
+    expect(error.message).not.toContain('\n');
+  });
+});
