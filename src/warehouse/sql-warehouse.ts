@@ -24,6 +24,7 @@ export abstract class SqlWarehouse implements Warehouse {
   abstract readonly engine: WarehouseEngine;
   abstract readonly capabilities: WarehouseCapabilities;
   abstract readonly description: string;
+  abstract readonly dispatchOrder: readonly string[];
 
   /** Runs `fn` on a session outside any explicit transaction (each statement commits on its own). */
   protected abstract withSession<T>(fn: (session: SqlSession) => Promise<T>): Promise<T>;
@@ -92,6 +93,17 @@ export abstract class SqlWarehouse implements Warehouse {
     return `create table ${this.quoteRelation(target)} as ${selectSql}`;
   }
 
+  /**
+   * Drops `target` (whatever its kind) so a new relation can take its name, inside the caller's transaction.
+   * Returns what to run once the new relation exists: nothing here; PostgreSQL recreates the dependent views
+   * its DROP … CASCADE removed, so rebuilding one model never loses the views built on it.
+   */
+  protected async dropForReplace(session: SqlSession, target: Relation): Promise<() => Promise<void>> {
+    const kind = await this.relationKindIn(session, target);
+    if (kind) await session.execute(this.dropSql(target, kind));
+    return async () => undefined;
+  }
+
   /** The statement that drops a relation of a known kind; PostgreSQL cascades to dependent views. */
   protected dropSql(target: Relation, kind: 'table' | 'view'): string {
     return `drop ${kind} if exists ${this.quoteRelation(target)}`;
@@ -102,21 +114,44 @@ export abstract class SqlWarehouse implements Warehouse {
     const beside: Relation = { schema: target.schema, name: `${target.name}__fintech_new` };
     await this.execute(this.dropSql(beside, 'table'));
     await this.execute(this.createTableAsSql(beside, selectSql, options));
+    await this.swapIn(beside, target);
+  }
+
+  async createTableFromRows(
+    target: Relation,
+    columns: ColumnInfo[],
+    rows: (string | null)[][],
+  ): Promise<void> {
+    await this.ensureSchema(target.schema);
+    const beside: Relation = { schema: target.schema, name: `${target.name}__fintech_new` };
+    await this.execute(this.dropSql(beside, 'table'));
+    const list = columns.map((column) => `${this.quoteIdentifier(column.name)} ${column.type}`).join(', ');
+    await this.execute(`create table ${this.quoteRelation(beside)} (${list})`);
+    await this.insertRows(
+      beside,
+      columns.map((column) => column.name),
+      rows,
+    );
+    await this.swapIn(beside, target);
+  }
+
+  /** Replaces `target` by the finished `beside` table in one transaction. */
+  private async swapIn(beside: Relation, target: Relation): Promise<void> {
     await this.transaction(async (session) => {
-      const kind = await this.relationKindIn(session, target);
-      if (kind) await session.execute(this.dropSql(target, kind));
+      const restore = await this.dropForReplace(session, target);
       await session.execute(
         `alter table ${this.quoteRelation(beside)} rename to ${this.quoteIdentifier(target.name)}`,
       );
+      await restore();
     });
   }
 
   async createView(target: Relation, selectSql: string): Promise<void> {
     await this.ensureSchema(target.schema);
     await this.transaction(async (session) => {
-      const kind = await this.relationKindIn(session, target);
-      if (kind) await session.execute(this.dropSql(target, kind));
+      const restore = await this.dropForReplace(session, target);
       await session.execute(`create view ${this.quoteRelation(target)} as ${selectSql}`);
+      await restore();
     });
   }
 

@@ -93,6 +93,20 @@ export function warehouseContract(name: string, target: () => Promise<ContractTa
       ).toBeUndefined();
     });
 
+    run('keeps the views built on a table when the table is replaced', async () => {
+      await warehouse.createTableAs(T, `select 1 as id`);
+      const view = { schema: 'contract', name: 'accounts_view' };
+      await warehouse.createView(view, 'select id * 10 as tens from contract.accounts');
+      await warehouse.createView(
+        { schema: 'contract', name: 'accounts_view2' },
+        'select tens + 1 as t from contract.accounts_view',
+      );
+      await warehouse.createTableAs(T, `select 2 as id`);
+      expect((await warehouse.query('select t from contract.accounts_view2')).rows).toEqual([{ t: 21 }]);
+      await warehouse.drop({ schema: 'contract', name: 'accounts_view2' });
+      await warehouse.drop(view);
+    });
+
     run('appends, deletes+inserts by key, merges by unique key', async () => {
       await warehouse.createTableAs(T, `select 1 as id, 'a' as name union all select 2, 'b'`);
       await warehouse.insertInto(T, `select 'z' as name, 9 as id`);

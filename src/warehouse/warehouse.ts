@@ -99,6 +99,11 @@ export type WarehouseEngine = 'duckdb' | 'postgres' | 'redshift';
 export interface Warehouse extends SqlSession {
   readonly engine: WarehouseEngine;
   readonly capabilities: WarehouseCapabilities;
+  /**
+   * Namespaces for engine-specific macros and model files, most specific first: Redshift is
+   * `['redshift', 'postgres']`, so `redshift__x` wins, then `postgres__x`, then `default__x`.
+   */
+  readonly dispatchOrder: readonly string[];
   /** Human description without secrets, e.g. `postgres 127.0.0.1:5432/test`. */
   readonly description: string;
 
@@ -125,6 +130,8 @@ export interface Warehouse extends SqlSession {
   /** MERGE by unique key: update matched rows, insert the others. Needs `capabilities.supportsMerge`. */
   merge(target: Relation, selectSql: string, uniqueKey: string[]): Promise<void>;
   drop(target: Relation): Promise<void>;
+  /** Builds a table of literal rows (seeds) beside the target and swaps it in, like {@link createTableAs}. */
+  createTableFromRows(target: Relation, columns: ColumnInfo[], rows: (string | null)[][]): Promise<void>;
   /** Inserts literal rows (seeds, test failures): values are strings or null, cast by the table's types. */
   insertRows(
     target: Relation,

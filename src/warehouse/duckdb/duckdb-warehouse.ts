@@ -32,6 +32,7 @@ export class DuckDBWarehouse extends SqlWarehouse {
     transactionalDdl: true,
   };
   readonly description: string;
+  readonly dispatchOrder = ['duckdb'];
   private queue: Promise<unknown> = Promise.resolve();
   private readonly session: SqlSession;
 

@@ -3,7 +3,7 @@
  * into tables: DuckDB reads the Parquet partitions a run touched and streams them through `COPY FROM STDIN`,
  * replacing those partitions in one transaction. Redshift extends this class and overrides what differs.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import pg from 'pg';
@@ -68,6 +68,7 @@ export class PostgresWarehouse extends SqlWarehouse {
   readonly engine: WarehouseEngine = 'postgres';
   readonly capabilities: WarehouseCapabilities;
   readonly description: string;
+  readonly dispatchOrder: readonly string[] = ['postgres'];
 
   constructor(
     protected readonly pool: PgPoolLike,
@@ -179,9 +180,28 @@ export class PostgresWarehouse extends SqlWarehouse {
     });
   }
 
-  /** Views that depend on a table are dropped with it; the model run rebuilds them in graph order. */
+  /** PostgreSQL refuses to drop a relation other views depend on, so drops cascade (see dropForReplace). */
   protected override dropSql(target: Relation, kind: 'table' | 'view'): string {
     return `drop ${kind} if exists ${this.quoteRelation(target)} cascade`;
+  }
+
+  /** Remembers the definitions of the views (transitively) built on `target`, to recreate them after the swap. */
+  protected override async dropForReplace(
+    session: SqlSession,
+    target: Relation,
+  ): Promise<() => Promise<void>> {
+    const kind = await this.relationKindIn(session, target);
+    if (!kind) return async () => undefined;
+    const { rows: dependents } = await session.query(
+      DEPENDENT_VIEWS_SQL.replaceAll('$target', this.quoteLiteral(this.quoteRelation(target))),
+    );
+    await session.execute(this.dropSql(target, kind));
+    return async () => {
+      for (const view of dependents) {
+        const relation = { schema: String(view['schema_name']), name: String(view['view_name']) };
+        await session.execute(`create view ${this.quoteRelation(relation)} as ${String(view['definition'])}`);
+      }
+    };
   }
 
   async loadSilver(options: LoadSilverOptions): Promise<LoadSilverResult> {
@@ -300,6 +320,8 @@ export class PostgresWarehouse extends SqlWarehouse {
     await this.pool.end();
   }
 }
+
+const DEPENDENT_VIEWS_SQL = readFileSync(new URL('./dependent-views.sql', import.meta.url), 'utf8');
 
 async function openReader(): Promise<{ connection: DuckDBConnection; close(): void }> {
   const instance = await DuckDBInstance.create(':memory:');

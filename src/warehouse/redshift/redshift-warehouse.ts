@@ -32,6 +32,7 @@ export interface RedshiftOptions {
 
 export class RedshiftWarehouse extends PostgresWarehouse {
   override readonly engine: WarehouseEngine = 'redshift';
+  override readonly dispatchOrder: readonly string[] = ['redshift', 'postgres'];
 
   constructor(
     pool: PgPoolLike,
