@@ -20,6 +20,18 @@ import {
 } from '../warehouse.ts';
 import { duckdbValue } from './duckdb-value.ts';
 
+const READ_ONLY_KEYWORDS = new Set([
+  'select',
+  'with',
+  'from',
+  'values',
+  'table',
+  'explain',
+  'describe',
+  'show',
+  'summarize',
+  '(',
+]);
 const READ_ONLY_STATEMENTS = new Set<number>([StatementType.SELECT, StatementType.EXPLAIN]);
 
 export class DuckDBWarehouse extends SqlWarehouse {
@@ -91,6 +103,13 @@ export class DuckDBWarehouse extends SqlWarehouse {
   }
 
   queryReadOnly(sql: string): Promise<QueryResult> {
+    const keyword = /^(?:\s+|--[^\n]*\n|\/\*[\s\S]*?\*\/)*([a-z]+|\()/i.exec(sql)?.[1]?.toLowerCase();
+    // Checked before preparing, because preparing binds the statement and would report a missing table first.
+    if (!keyword || !READ_ONLY_KEYWORDS.has(keyword)) {
+      return Promise.reject(
+        new ReadOnlyViolation(`only SELECT statements are allowed, got ${keyword ?? 'nothing'}`),
+      );
+    }
     return this.exclusive(async () => {
       const statements = await this.connection.extractStatements(sql);
       if (statements.count !== 1) throw new ReadOnlyViolation('exactly one statement is allowed');
