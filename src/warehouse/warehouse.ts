@@ -73,6 +73,8 @@ export interface LoadSilverResult {
   relation: Relation;
   /** Rows written (0 for a DuckDB view, which reads the files at query time). */
   rows: number;
+  /** Seconds per phase where the engine measures them (`copy`, `key`, `analyze`), for task logs. */
+  timings?: Record<string, number>;
 }
 
 export interface LoadFilesOptions {

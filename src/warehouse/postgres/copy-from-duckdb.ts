@@ -1,9 +1,14 @@
 /**
  * Streams rows that DuckDB reads (Parquet, JSON) into PostgreSQL with `COPY … FROM STDIN (FORMAT csv)`.
- * DuckDB builds each CSV line in SQL over its own threads; JavaScript only joins a vector of ready lines per
- * chunk and writes it to the COPY stream, honouring back-pressure. Nothing is converted value by value in JS.
+ * Nothing is converted value by value in JavaScript: DuckDB's parallel CSV writer renders each batch of files
+ * (`COPY (SELECT …) TO 'batch.csv'`), and Node streams the finished file into PostgreSQL in 1 MB chunks while
+ * DuckDB already renders the next batch — so DuckDB's work overlaps PostgreSQL's, and at most two batch files
+ * exist on disk at a time.
  */
-import { once } from 'node:events';
+import { createReadStream, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { PoolClient } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
@@ -15,6 +20,15 @@ export interface SourceColumn {
 }
 
 const quoteDuck = (name: string) => `"${name.replaceAll('"', '""')}"`;
+const literal = (text: string) => `'${text.replaceAll("'", "''")}'`;
+
+/** How DuckDB reads a list of files of one format. */
+export type ReaderFor = (files: string[]) => string;
+
+export const parquetReader: ReaderFor = (files) =>
+  `read_parquet([${files.map(literal).join(', ')}], union_by_name = true)`;
+export const jsonReader: ReaderFor = (files) =>
+  `read_json_auto([${files.map(literal).join(', ')}], union_by_name = true)`;
 
 /** The columns of a DuckDB table function call such as `read_parquet([...], union_by_name = true)`. */
 export async function describeSource(duck: DuckDBConnection, reader: string): Promise<SourceColumn[]> {
@@ -24,61 +38,65 @@ export async function describeSource(duck: DuckDBConnection, reader: string): Pr
     .map((row) => ({ name: String(row['column_name']), type: String(row['column_type']) }));
 }
 
-/**
- * One CSV field per column: NULL is an empty unquoted field, text is quoted (so an empty string stays empty,
- * not NULL), numbers, dates, timestamps and booleans print bare in a form PostgreSQL parses.
- */
-function csvField(column: SourceColumn): string {
-  const name = quoteDuck(column.name);
-  const type = column.type.toUpperCase();
-  if (type === 'VARCHAR') return `coalesce('"' || replace(${name}, '"', '""') || '"', '')`;
-  if (
-    /^(DECIMAL|BOOLEAN|TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|U\w*INT|FLOAT|DOUBLE|DATE|TIMESTAMP)/.test(
-      type,
-    )
-  ) {
-    return `coalesce(cast(${name} as varchar), '')`;
+/** Expands globs to the files they match (sorted), with DuckDB's glob() so S3 paths work the same way. */
+export async function expandGlobs(duck: DuckDBConnection, globs: string[]): Promise<string[]> {
+  const files: string[] = [];
+  for (const pattern of globs) {
+    const result = await duck.runAndReadAll(`select file from glob(${literal(pattern)}) order by file`);
+    files.push(...result.getRowObjects().map((row) => String(row['file'])));
   }
-  // Lists, structs, JSON: their text form, quoted.
-  return `coalesce('"' || replace(cast(${name} as varchar), '"', '""') || '"', '')`;
+  return files;
 }
 
-/** The DuckDB query whose single column is the CSV line of each row. */
-export function csvLinesSql(reader: string, columns: SourceColumn[], where = ''): string {
-  const line = columns.map(csvField).join(` || ',' || `);
-  return `select ${line} as line from ${reader}${where ? ` where ${where}` : ''}`;
+/** Splits files into about `batches` groups of neighbouring files. */
+export function batchFiles(files: string[], batches = 8): string[][] {
+  const size = Math.max(1, Math.ceil(files.length / batches));
+  const groups: string[][] = [];
+  for (let start = 0; start < files.length; start += size) groups.push(files.slice(start, start + size));
+  return groups;
 }
 
-/** Copies the rows of `reader` into `targetSql` (a quoted PostgreSQL relation); returns the row count. */
+/**
+ * Copies the rows of `files` into `targetSql` (a quoted PostgreSQL relation) with the given `columns` (a
+ * batch missing a column, from an older file schema, sends NULL for it); returns the row count.
+ */
 export async function copyFromDuckdb(
   client: PoolClient,
   duck: DuckDBConnection,
-  reader: string,
+  files: string[],
+  readerFor: ReaderFor,
   targetSql: string,
   columns: SourceColumn[],
 ): Promise<number> {
+  const dir = mkdtempSync(join(tmpdir(), 'fintech-copy-'));
   const columnList = columns.map((column) => quoteDuck(column.name)).join(', ');
-  const sink = client.query(copyFrom(`copy ${targetSql} (${columnList}) from stdin with (format csv)`));
-  const finished = new Promise<void>((resolve, reject) => {
-    sink.on('finish', resolve);
-    sink.on('error', reject);
-  });
   let rows = 0;
-  const result = await duck.stream(csvLinesSql(reader, columns));
+  let copying: Promise<void> = Promise.resolve();
   try {
-    for (;;) {
-      const chunk = await result.fetchChunk();
-      if (!chunk || chunk.rowCount === 0) break;
-      const lines = chunk.getColumnValues(0) as string[];
-      rows += lines.length;
-      if (!sink.write(`${lines.join('\n')}\n`)) await Promise.race([once(sink, 'drain'), finished]);
+    for (const [index, batch] of batchFiles(files).entries()) {
+      const reader = readerFor(batch);
+      const present = new Set((await describeSource(duck, reader)).map((column) => column.name));
+      const select = columns
+        .map((column) =>
+          present.has(column.name) ? quoteDuck(column.name) : `null as ${quoteDuck(column.name)}`,
+        )
+        .join(', ');
+      const file = join(dir, `batch-${index}.csv`);
+      const written = await duck.run(
+        `copy (select ${select} from ${reader}) to ${literal(file)} (format csv, header false)`,
+      );
+      rows += Number(written.rowsChanged);
+      // PostgreSQL takes the previous batch while DuckDB renders this one; a failure stops at the next await.
+      await copying;
+      copying = pipeline(
+        createReadStream(file, { highWaterMark: 1 << 20 }),
+        client.query(copyFrom(`copy ${targetSql} (${columnList}) from stdin with (format csv)`)),
+      ).then(() => rmSync(file, { force: true }));
     }
-  } catch (error) {
-    sink.destroy(error as Error);
-    await finished.catch(() => undefined);
-    throw error;
+    await copying;
+    return rows;
+  } finally {
+    await copying.catch(() => undefined);
+    rmSync(dir, { recursive: true, force: true });
   }
-  sink.end();
-  await finished;
-  return rows;
 }

@@ -24,7 +24,15 @@ import {
   type WarehouseEngine,
   type WarehouseRow,
 } from '../warehouse.ts';
-import { copyFromDuckdb, describeSource, type SourceColumn } from './copy-from-duckdb.ts';
+import {
+  copyFromDuckdb,
+  describeSource,
+  expandGlobs,
+  jsonReader,
+  parquetReader,
+  type ReaderFor,
+  type SourceColumn,
+} from './copy-from-duckdb.ts';
 import { postgresTypeForDuckdb, postgresTypes } from './postgres-types.ts';
 
 /** Where a warehouse connection goes, without the password (safe to print). */
@@ -219,25 +227,22 @@ export class PostgresWarehouse extends SqlWarehouse {
       options.partitions === 'all'
         ? 'true'
         : `${this.quoteIdentifier(partitionColumn)} in (${options.partitions.map((p) => this.quoteLiteral(p)).join(', ') || 'null'})`;
-    const reader = globs.length
-      ? `read_parquet([${globs.map((glob) => this.quoteLiteral(glob)).join(', ')}], union_by_name = true)`
-      : undefined;
-    const rows = await this.loadWithDuckdb(relation, reader, {
+    const timings: Record<string, number> = {};
+    const rows = await this.loadWithDuckdb(relation, globs, parquetReader, {
       deleteWhere: replace,
       key: silverKey(options.table),
+      timings,
     });
-    return { relation, rows };
+    return { relation, rows, timings };
   }
 
   async loadFiles(options: LoadFilesOptions): Promise<{ rows: number }> {
-    const literal = this.quoteLiteral(options.files);
-    const reader =
-      options.format === 'parquet'
-        ? `read_parquet(${literal}, union_by_name = true)`
-        : `read_json_auto(${literal}, union_by_name = true)`;
-    const rows = await this.loadWithDuckdb(options.target, reader, {
-      deleteWhere: options.mode === 'append' ? undefined : 'true',
-    });
+    const rows = await this.loadWithDuckdb(
+      options.target,
+      [options.files],
+      options.format === 'parquet' ? parquetReader : jsonReader,
+      { deleteWhere: options.mode === 'append' ? undefined : 'true' },
+    );
     return { rows };
   }
 
@@ -247,19 +252,26 @@ export class PostgresWarehouse extends SqlWarehouse {
    */
   private async loadWithDuckdb(
     target: Relation,
-    reader: string | undefined,
-    plan: { deleteWhere?: string; key?: string[] },
+    globs: string[],
+    readerFor: ReaderFor,
+    plan: { deleteWhere?: string; key?: string[]; timings?: Record<string, number> },
   ): Promise<number> {
+    let started = performance.now();
+    const lap = (phase: string) => {
+      if (plan.timings) plan.timings[phase] = (performance.now() - started) / 1000;
+      started = performance.now();
+    };
     await this.ensureSchema(target.schema);
     const exists = (await this.relationKind(target)) !== undefined;
-    if (!reader) {
-      if (exists && plan.deleteWhere)
-        await this.execute(`delete from ${this.quoteRelation(target)} where ${plan.deleteWhere}`);
-      return 0;
-    }
     const duck = await openReader();
     try {
-      const columns = await describeSource(duck.connection, reader);
+      const files = await expandGlobs(duck.connection, globs);
+      if (files.length === 0) {
+        if (exists && plan.deleteWhere)
+          await this.execute(`delete from ${this.quoteRelation(target)} where ${plan.deleteWhere}`);
+        return 0;
+      }
+      const columns = await describeSource(duck.connection, readerFor(files));
       const rows = await this.withClient(async (client) => {
         const session = this.sessionOn(client);
         await session.execute('begin');
@@ -273,16 +285,19 @@ export class PostgresWarehouse extends SqlWarehouse {
           const copied = await copyFromDuckdb(
             client as pg.PoolClient,
             duck.connection,
-            reader,
+            files,
+            readerFor,
             this.quoteRelation(target),
             columns,
           );
+          lap('copy');
           if (!exists && plan.key) {
             await session.execute(
               `alter table ${this.quoteRelation(target)} add primary key (${plan.key.map((k) => this.quoteIdentifier(k)).join(', ')})`,
             );
           }
           await session.execute('commit');
+          lap('key');
           return copied;
         } catch (error) {
           await client.query('rollback');
@@ -290,6 +305,7 @@ export class PostgresWarehouse extends SqlWarehouse {
         }
       });
       await this.execute(`analyze ${this.quoteRelation(target)}`);
+      lap('analyze');
       return rows;
     } finally {
       duck.close();
