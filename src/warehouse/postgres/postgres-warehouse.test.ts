@@ -21,3 +21,22 @@ describe('PostgresWarehouse.open', () => {
     expect(error.message).not.toContain('\n');
   });
 });
+
+describe('openWarehouse for postgres://', () => {
+  it('takes the password from the warehouse_password secret and keeps it out of errors', async () => {
+    const { openWarehouse } = await import('../open-warehouse.ts');
+    const error = await openWarehouse(
+      {
+        warehouseTarget: { kind: 'postgres', url: 'postgres://etl@127.0.0.1:1/dw' },
+        warehouse_password: { env: 'WH_PASSWORD' },
+        home: '/nonexistent',
+        models: { concurrency: 2 },
+      },
+      { env: { WH_PASSWORD: 'very-secret-pw' } },
+    ).catch((e: Error) => e);
+    expect(error.message).toMatch(
+      /^cannot connect to postgres warehouse at host 127\.0\.0\.1, port 1, database dw: /,
+    );
+    expect(error.message).not.toContain('very-secret-pw');
+  });
+});
