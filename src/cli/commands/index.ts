@@ -1,7 +1,9 @@
 /** Every CLI command, in the order `--help` lists them. Each file registers one command on the program. */
 import type { Command } from 'commander';
 import type { CliContext } from '../cli-context.ts';
+import { registerModelsCommand } from './models-command.ts';
+import { registerQueryCommand } from './query-command.ts';
 
 export type RegisterCommand = (program: Command, context: CliContext) => void;
 
-export const COMMANDS: RegisterCommand[] = [];
+export const COMMANDS: RegisterCommand[] = [registerModelsCommand, registerQueryCommand];
