@@ -3,8 +3,8 @@
     materialized='incremental',
     incremental_strategy='delete+insert',
     partition_by='event_date',
-    dist_key='customer_id',
-    sort_key='event_date',
+    dist='customer_id',
+    sort='event_date',
     tags=['core']
   )
 }}

@@ -1,4 +1,4 @@
-{{ config(materialized='table', tags=['core'], dist_style='all', sort_key='card_id') }}
+{{ config(materialized='table', tags=['core'], dist='all', sort='card_id') }}
 -- Type-2 slowly changing dimension of cards (replacement, closure, limit change), built like dim_customer.
 -- Carries the token, BIN and last 4 digits — never the PAN, which does not exist past bronze.
 with snapshots as (

@@ -1,4 +1,4 @@
-{{ config(materialized='table', tags=['core'], dist_style='all', sort_key='customer_id') }}
+{{ config(materialized='table', tags=['core'], dist='all', sort='customer_id') }}
 -- Type-2 slowly changing dimension from the daily customer snapshots: a new version starts on the first
 -- snapshot whose tracked attributes differ from the previous snapshot's. The first version is valid from
 -- 1900-01-01, so a transaction older than the first snapshot (late data) still finds its customer.

@@ -1,4 +1,4 @@
-{{ config(materialized='table', tags=['core'], dist_style='all', sort_key='date_day') }}
+{{ config(materialized='table', tags=['core'], dist='all', sort='date_day') }}
 -- Calendar 2015-2035 (the range of the Korean holiday seed), one row per day.
 with days as (
   select cast(d as date) as date_day

@@ -1,4 +1,4 @@
-{{ config(materialized='table', tags=['core'], dist_style='all', sort_key='merchant_id') }}
+{{ config(materialized='table', tags=['core'], dist='all', sort='merchant_id') }}
 -- Merchants as of their latest snapshot (type 1: a merchant's name or place is corrected, not versioned).
 -- Merchants seen only in transactions get their attributes from their newest transaction.
 with latest_snapshot as (

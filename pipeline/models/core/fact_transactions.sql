@@ -4,8 +4,8 @@
     incremental_strategy='delete+insert',
     partition_by='event_date',
     unique_key='transaction_id',
-    dist_key='customer_id',
-    sort_key='event_date',
+    dist='customer_id',
+    sort='event_date',
     tags=['core']
   )
 }}

@@ -1,4 +1,4 @@
-{{ config(materialized='table', sort_key='cohort_month', tags=['marts', 'customer']) }}
+{{ config(materialized='table', sort='cohort_month', tags=['marts', 'customer']) }}
 -- Cohort = calendar month of a customer's first purchase. For every month from the cohort month to the as-of
 -- month (zero-activity months included): customers with a purchase in that month, retention rate (÷ cohort
 -- size) and the cohort's net revenue in that month.

@@ -1,4 +1,4 @@
-{{ config(materialized='table', dist_key='customer_id', sort_key='customer_id', tags=['marts', 'customer']) }}
+{{ config(materialized='table', dist='customer_id', sort='customer_id', tags=['marts', 'customer']) }}
 -- Lifetime value to date per customer with at least one purchase up to the as-of date.
 --   tenure_days              = as-of date − first purchase date
 --   tenure_months            = calendar months from the first purchase's month to the as-of month, counting both

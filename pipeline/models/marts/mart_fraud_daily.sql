@@ -3,7 +3,7 @@
     materialized='incremental',
     incremental_strategy='delete+insert',
     partition_by='event_date',
-    sort_key='event_date',
+    sort='event_date',
     tags=['marts', 'daily', 'fraud']
   )
 }}

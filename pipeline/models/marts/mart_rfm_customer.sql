@@ -1,4 +1,4 @@
-{{ config(materialized='table', dist_key='customer_id', sort_key='customer_id', tags=['marts', 'customer']) }}
+{{ config(materialized='table', dist='customer_id', sort='customer_id', tags=['marts', 'customer']) }}
 -- Recency, frequency, monetary per customer with at least one purchase up to the as-of date (never the wall
 -- clock). Scores are quintiles with customer_id as the tie-break, so reruns give identical scores:
 --   r_score = 6 − NTILE(5) over (recency_days, customer_id)   (5 = bought most recently)
