@@ -81,7 +81,7 @@ export async function writeBronze(
     const text =
       file.text ??
       `${(file.lines ?? []).map((line) => (typeof line === 'string' ? line : JSON.stringify(line))).join('\n')}\n`;
-    const bytes = file.gzip ? gzipSync(text) : Buffer.from(text);
+    const bytes = file.bytes ?? (file.gzip ? gzipSync(text) : Buffer.from(text));
     await writeFile(join(staged, file.name), bytes);
     manifestFiles.push({
       name: file.name,
