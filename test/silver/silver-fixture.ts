@@ -66,6 +66,8 @@ export type BronzeFileSpec = {
   name: string;
   lines?: (Record<string, unknown> | string)[];
   text?: string;
+  /** Exact bytes (for encodings and corrupt files). */
+  bytes?: Buffer;
   gzip?: boolean;
 };
 
