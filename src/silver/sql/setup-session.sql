@@ -15,6 +15,12 @@ CREATE OR REPLACE TEMP MACRO mask_pan(pan) AS (
        ELSE repeat('*', length(pan)) END
 );
 
+-- Free text (merchant names, decline reasons, raw quarantined lines) may carry a card number typed by a
+-- person; any 12–19 digit run is masked the same way.
+CREATE OR REPLACE TEMP MACRO mask_pan_like(text) AS (
+  regexp_replace(text, '\b([0-9]{6})[0-9]{2,9}([0-9]{4})\b', '\1******\2', 'g')
+);
+
 -- A CSV field as read by regexp: surrounding quotes removed, doubled quotes undone.
 CREATE OR REPLACE TEMP MACRO csv_unquote(field) AS (
   CASE WHEN length(field) >= 2 AND starts_with(field, '"') AND ends_with(field, '"')

@@ -1,7 +1,7 @@
 -- Daily merchant snapshot with merchant_category from the MCC seed (`other` for an unknown MCC).
 COPY (
   SELECT
-    trim(r.merchant_id) AS merchant_id, r.merchant_name, trim(r.mcc) AS mcc,
+    trim(r.merchant_id) AS merchant_id, mask_pan_like(r.merchant_name) AS merchant_name, trim(r.mcc) AS mcc,
     coalesce(m.merchant_category, 'other') AS merchant_category, r.city, r.country,
     CAST({{snapshot_date}} AS DATE) AS snapshot_date
   FROM (

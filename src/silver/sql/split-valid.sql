@@ -11,7 +11,8 @@ SELECT
   card_token,
   CASE WHEN pan_valid THEN left(pan, 6) END AS card_bin,
   CASE WHEN pan_valid THEN right(pan, 4) END AS card_last4,
-  entry_mode, country, city, merchant_name, decline_reason, original_transaction_id, is_fraud,
+  entry_mode, country, mask_pan_like(city) AS city, mask_pan_like(merchant_name) AS merchant_name,
+  mask_pan_like(decline_reason) AS decline_reason, original_transaction_id, is_fraud,
   CAST({{ingest_date}} AS DATE) AS ingest_date,
   source_file,
   line_no AS source_line,
@@ -32,9 +33,6 @@ SELECT
   source_file,
   line_no AS line,
   reason_codes,
-  regexp_replace(
-    CASE WHEN pan IS NOT NULL THEN replace(raw, pan, mask_pan(pan)) ELSE raw END,
-    '\b([0-9]{6})[0-9]{2,9}([0-9]{4})\b', '\1******\2', 'g'
-  ) AS raw_record
+  mask_pan_like(CASE WHEN pan IS NOT NULL THEN replace(raw, pan, mask_pan(pan)) ELSE raw END) AS raw_record
 FROM checked
 WHERE len(reason_codes) > 0;
