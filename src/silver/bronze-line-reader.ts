@@ -1,9 +1,8 @@
 /**
- * Loads bronze files into the `bronze_lines` table (file_no, line_no, raw, undecodable) as text lines, so
- * records are parsed one line at a time and one bad line can never fail its file (DESIGN.md §5.7).
- * The fast path is DuckDB's own parallel reader; a file it refuses (invalid UTF-8, stray control characters)
- * is read again by a streaming line reader in Node, which keeps every line. A file neither can read (a corrupt
- * gzip) fails the run with the file named.
+ * Reads bronze files as text lines, so records are parsed one line at a time and one bad line can never fail
+ * its file (DESIGN.md §5.7). The fast path is DuckDB's own reader, streamed straight into the parse; a file it
+ * refuses (invalid UTF-8, stray control characters) is read again by a streaming line reader in Node, which
+ * keeps every line. A file neither can read (a corrupt gzip) fails the run with the file named.
  */
 import { createReadStream } from 'node:fs';
 import { createGunzip } from 'node:zlib';
@@ -22,31 +21,41 @@ export interface BronzeFile {
   gzip: boolean;
 }
 
-export async function createBronzeLinesTable(connection: DuckDBConnection): Promise<void> {
-  await connection.run(
-    'CREATE OR REPLACE TEMP TABLE bronze_lines (file_no INTEGER, line_no BIGINT, raw VARCHAR, undecodable BOOLEAN)',
-  );
-}
-
-export async function loadBronzeLines(connection: DuckDBConnection, file: BronzeFile): Promise<void> {
+/**
+ * Runs `consume(lines)` where `lines` is a SQL relation (file_no, line_no, raw, undecodable) over the file's
+ * lines: first DuckDB's reader, and if DuckDB refuses the file, a temp table filled by the Node reader.
+ */
+export async function withBronzeLines(
+  connection: DuckDBConnection,
+  file: BronzeFile,
+  consume: (lines: string) => Promise<void>,
+): Promise<void> {
+  let fastPathRead = false;
   try {
     await connection.run(
-      renderSql('read-lines', {
-        file_no: file.fileNo,
-        path: file.path,
-        compression: file.gzip ? 'gzip' : 'none',
-      }),
+      renderSql('read-lines', { path: file.path, compression: file.gzip ? 'gzip' : 'none' }),
     );
-    return;
+    fastPathRead = true;
   } catch {
-    // Fall through to the tolerant reader; it either reads every line or names the file in its error.
+    // A failed statement changed nothing; read the file again with the tolerant reader below.
+  }
+  if (fastPathRead) {
+    await consume(
+      `SELECT ${file.fileNo} AS file_no, rowid + 1 AS line_no, raw, FALSE AS undecodable FROM file_lines`,
+    );
+    await connection.run('DROP TABLE file_lines');
+    return;
   }
   try {
-    await connection.run(`DELETE FROM bronze_lines WHERE file_no = ${file.fileNo}`);
+    await connection.run(
+      'CREATE OR REPLACE TEMP TABLE node_lines (file_no INTEGER, line_no BIGINT, raw VARCHAR, undecodable BOOLEAN)',
+    );
     await appendLinesWithNode(connection, file);
   } catch (error) {
     throw new PipelineError(`bronze file ${file.sourceFile} cannot be read: ${(error as Error).message}`);
   }
+  await consume('SELECT * FROM node_lines');
+  await connection.run('DROP TABLE node_lines');
 }
 
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
@@ -54,7 +63,7 @@ const lossyUtf8 = new TextDecoder('utf-8');
 
 /** Splits on LF by bytes (not readline) so a line of invalid UTF-8 is kept and flagged instead of silently altered. */
 async function appendLinesWithNode(connection: DuckDBConnection, file: BronzeFile): Promise<void> {
-  const appender = await connection.createAppender('bronze_lines');
+  const appender = await connection.createAppender('node_lines');
   const raw = createReadStream(file.path);
   const stream = file.gzip ? raw.pipe(createGunzip()) : raw;
   raw.on('error', (error) => stream.destroy(error));

@@ -9,7 +9,7 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import type { IsoDate } from '../core/dates.ts';
 import { ENTITY_DATASETS, type EntityDataset, type LakeLayout } from '../lake/lake-layout.ts';
 import { listBronzeFiles } from './bronze-files.ts';
-import { createBronzeLinesTable, loadBronzeLines } from './bronze-line-reader.ts';
+import { withBronzeLines } from './bronze-line-reader.ts';
 import type { HmacKeyPads } from './hmac-key-pads.ts';
 import { renderSql, type SqlParam } from './sql-template.ts';
 
@@ -34,16 +34,20 @@ export async function runEntitySnapshots(input: EntitySnapshotInput): Promise<En
   for (const dataset of ENTITY_DATASETS) {
     const bronze = await listBronzeFiles(input.lake, dataset, input.ingestDate);
     if (!bronze) continue;
-    await createBronzeLinesTable(input.db);
-    for (const file of bronze.files) await loadBronzeLines(input.db, file);
+    await input.db.run('CREATE OR REPLACE TEMP TABLE entity_all_lines (raw VARCHAR, undecodable BOOLEAN)');
+    for (const file of bronze.files) {
+      await withBronzeLines(input.db, file, async (lines) => {
+        await input.db.run(
+          `INSERT INTO entity_all_lines SELECT raw, undecodable FROM (${lines}) WHERE trim(raw) <> ''`,
+        );
+      });
+    }
     await input.db.run(
-      `CREATE OR REPLACE TEMP TABLE entity_lines AS SELECT raw FROM bronze_lines
-       WHERE raw IS NOT NULL AND NOT undecodable AND json_valid(raw) AND json_type(raw) = 'OBJECT'`,
+      `CREATE OR REPLACE TEMP TABLE entity_lines AS SELECT raw FROM entity_all_lines
+       WHERE NOT undecodable AND json_valid(raw) AND json_type(raw) = 'OBJECT'`,
     );
     const [{ lines }] = (
-      await input.db.runAndReadAll(
-        "SELECT count(*) AS lines FROM bronze_lines WHERE raw IS NOT NULL AND trim(raw) <> ''",
-      )
+      await input.db.runAndReadAll('SELECT count(*) AS lines FROM entity_all_lines')
     ).getRowObjectsJS() as [{ lines: bigint }];
     await mkdir(input.stageRoot, { recursive: true });
     const staged = join(input.stageRoot, `${dataset}.parquet`);
@@ -68,6 +72,6 @@ export async function runEntitySnapshots(input: EntitySnapshotInput): Promise<En
       rejected: Number(lines) - Number(written),
     });
   }
-  await input.db.run('DROP TABLE IF EXISTS bronze_lines; DROP TABLE IF EXISTS entity_lines');
+  await input.db.run('DROP TABLE IF EXISTS entity_all_lines; DROP TABLE IF EXISTS entity_lines');
   return results;
 }

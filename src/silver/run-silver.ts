@@ -19,7 +19,7 @@ import { PipelineError } from '../core/errors.ts';
 import type { ReasonCode } from '../core/reason-codes.ts';
 import type { LakeLayout } from '../lake/lake-layout.ts';
 import { listBronzeFiles } from './bronze-files.ts';
-import { createBronzeLinesTable, loadBronzeLines } from './bronze-line-reader.ts';
+import { withBronzeLines } from './bronze-line-reader.ts';
 import {
   applyJournal,
   type CrashPoint,
@@ -90,22 +90,24 @@ export async function runSilver(options: RunSilverOptions): Promise<SilverResult
       mcc_seed: join(config.projectDir, 'seeds', 'mcc_codes.csv'),
       fx_seed: join(config.projectDir, 'seeds', 'fx_rates.csv'),
     });
-    await createBronzeLinesTable(db);
     for (const file of bronze.files) {
       await db.run(`INSERT INTO bronze_files VALUES (${file.fileNo}, ${sql(file.sourceFile)})`);
-      await loadBronzeLines(db, file);
-      if (file.format === 'jsonl') {
-        await run(db, 'parse-jsonl', { file_no: file.fileNo, schema: jsonRecordSchema() });
-      } else {
-        const header = await readCsvHeader(db, file.fileNo);
-        await run(db, 'parse-csv', {
-          file_no: file.fileNo,
-          header_count: header.length,
-          field_columns: { kind: 'sql', text: csvFieldColumns(header) },
-        });
-      }
+      const started = performance.now();
+      await withBronzeLines(db, file, async (lines) => {
+        const linesSql = { kind: 'sql', text: lines } as const;
+        if (file.format === 'jsonl') {
+          await run(db, 'parse-jsonl', { lines: linesSql, schema: jsonRecordSchema() });
+        } else {
+          const header = await readCsvHeader(db, lines);
+          await run(db, 'parse-csv', {
+            lines: linesSql,
+            header_count: header.length,
+            field_columns: { kind: 'sql', text: csvFieldColumns(header) },
+          });
+        }
+      });
+      profile(`read ${file.sourceFile}`, started);
     }
-    await db.run('DROP TABLE bronze_lines');
     await run(db, 'check-records', {
       currencies: config.currencies,
       reporting_currency: config.reporting_currency,
@@ -116,7 +118,7 @@ export async function runSilver(options: RunSilverOptions): Promise<SilverResult
     });
     await db.run('DROP TABLE text_records');
     await run(db, 'split-valid', { ingest_date: ingestDate, run_id: runId });
-    await db.run('DROP TABLE checked');
+    await db.run('DROP TABLE checked; DROP TABLE parsed; DROP TABLE pan_tokens');
     await run(db, 'classify-versions', { index_source: await silverIndexSource(lake) });
 
     const touched = await rows<{ event_date: string; merchant_category: string }>(
@@ -154,7 +156,7 @@ export async function runSilver(options: RunSilverOptions): Promise<SilverResult
     await writeFile(ledgerStage, `${JSON.stringify(ledger, null, 2)}\n`);
 
     const steps: JournalStep[] = [
-      ...(await partitionSteps(lake, silverStage, touchedPartitions)),
+      ...(await partitionSteps(db, lake, silverStage, touchedPartitions)),
       { kind: 'move', from: indexStage, to: join(silverIndexDir(lake), `ingest_date=${ingestDate}.parquet`) },
       { kind: 'move', from: quarantineStage, to: join(lake.quarantinePartition(ingestDate), DATA_FILE) },
       { kind: 'move', from: ledgerStage, to: ledgerPath(lake, ingestDate, runId) },
@@ -190,6 +192,7 @@ export async function runSilver(options: RunSilverOptions): Promise<SilverResult
 export const DATA_FILE = 'data.parquet';
 
 async function partitionSteps(
+  db: DuckDBConnection,
   lake: LakeLayout,
   silverStage: string,
   touchedPartitions: SilverPartitionRef[],
@@ -207,15 +210,27 @@ async function partitionSteps(
       steps.push({ kind: 'delete', path: target });
       continue;
     }
-    const files = (await readdir(staged)).filter((name) => name.endsWith('.parquet'));
-    if (files.length !== 1) {
-      throw new PipelineError(
-        `silver staged ${files.length} files for ${relative(silverStage, staged)}; expected 1`,
-      );
-    }
-    steps.push({ kind: 'move', from: join(staged, files[0]!), to: target });
+    const files = (await readdir(staged))
+      .filter((name) => name.endsWith('.parquet'))
+      .map((name) => join(staged, name));
+    if (files.length === 0)
+      throw new PipelineError(`silver staged no file for ${relative(silverStage, staged)}`);
+    const from = files.length === 1 ? files[0]! : await mergeFiles(db, staged, files);
+    steps.push({ kind: 'move', from, to: target });
   }
   return steps;
+}
+
+/**
+ * DuckDB may split a partition over several files when it has to close writers (many partitions at once);
+ * the contract is one file per partition, so they are merged.
+ */
+async function mergeFiles(db: DuckDBConnection, dir: string, files: string[]): Promise<string> {
+  const merged = join(dir, 'merged.parquet.tmp');
+  await db.run(
+    `COPY (SELECT * FROM read_parquet(${sql(files)}) ORDER BY transaction_id) TO ${sql(merged)} (FORMAT parquet, COMPRESSION zstd)`,
+  );
+  return merged;
 }
 
 function existingSource(files: string[]): string {
@@ -275,17 +290,26 @@ async function buildLedgerEntry(
   };
 }
 
-async function readCsvHeader(db: DuckDBConnection, fileNo: number): Promise<string[]> {
+async function readCsvHeader(db: DuckDBConnection, lines: string): Promise<string[]> {
   const [header] = await rows<{ fields: string[] }>(
     db,
     `SELECT list_transform(regexp_extract_all(raw, '(?:^|,)("(?:[^"]|"")*"|[^,"]*)', 1), f -> csv_unquote(f)) AS fields
-     FROM bronze_lines WHERE file_no = ${fileNo} AND line_no = 1`,
+     FROM (${lines}) WHERE line_no = 1`,
   );
   return header?.fields ?? [];
 }
 
 async function run(db: DuckDBConnection, name: string, params: Record<string, SqlParam>): Promise<void> {
+  const started = performance.now();
   await db.run(renderSql(name, params));
+  profile(name, started);
+}
+
+/** `FINTECH_ETL_SILVER_PROFILE=1` prints each step's time on stderr (for the bench and tuning). */
+function profile(step: string, started: number): void {
+  if (process.env['FINTECH_ETL_SILVER_PROFILE']) {
+    process.stderr.write(`silver: ${step} ${((performance.now() - started) / 1000).toFixed(2)} s\n`);
+  }
 }
 
 async function rows<T>(db: DuckDBConnection, text: string): Promise<T[]> {

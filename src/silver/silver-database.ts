@@ -28,6 +28,8 @@ export async function openSilverDatabase(config: ResolvedConfig, spillDir: strin
   const connection = await instance.connect();
   await connection.run('LOAD icu');
   await connection.run(`SET TimeZone = ${sqlLiteral(config.timezone)}`);
+  // A late batch can touch hundreds of partitions; keeping their writers open gives one file per partition.
+  await connection.run('SET partitioned_write_max_open_files = 10000');
   return {
     connection,
     close: () => {

@@ -1,7 +1,8 @@
 -- Enforces the bronze record contract (DESIGN.md §3) on every text record: normalises, types, tokenizes and
 -- enriches, and lists EVERY reason code that applies (src/core/reason-codes.ts). A record with no reason code
 -- is valid; the others go to quarantine with their raw text (PAN masked).
-CREATE OR REPLACE TEMP TABLE checked AS
+-- Step 1: normalise and type every record (row by row, no joins).
+CREATE OR REPLACE TEMP TABLE parsed AS
 WITH normalised AS (
   SELECT
     r.file_no, r.line_no, r.raw, r.malformed, f.source_file,
@@ -41,32 +42,51 @@ typed AS (
          WHEN is_refund_text IN ('false', 'f', '0', 'no', 'n') THEN FALSE END AS is_refund,
     CASE WHEN is_fraud_text IN ('true', 't', '1', 'yes', 'y') THEN TRUE
          WHEN is_fraud_text IN ('false', 'f', '0', 'no', 'n') THEN FALSE END AS is_fraud,
-    coalesce(regexp_full_match(pan, '[0-9]{12,19}') AND luhn_valid(pan), FALSE) AS pan_valid,
     list_contains({{currencies}}, currency) AS currency_accepted
   FROM normalised
+)
+SELECT *, CAST(ts AS DATE) AS event_date FROM typed;
+
+-- Step 2: Luhn and HMAC once per distinct card number, not per row: a card is used many times a day, and
+-- these are the two most expensive expressions of the contract.
+CREATE OR REPLACE TEMP TABLE pan_tokens AS
+SELECT pan, valid AS pan_valid,
+  CASE WHEN valid THEN sha256({{hmac_outer}} || unhex(sha256({{hmac_inner}} || encode(pan)))) END AS card_token
+FROM (
+  SELECT pan, coalesce(regexp_full_match(pan, '[0-9]{12,19}') AND luhn_valid(pan), FALSE) AS valid
+  FROM (SELECT DISTINCT pan FROM parsed WHERE pan IS NOT NULL)
+);
+
+-- Step 3: the FX rate as of each event date of the batch (latest rate on or before it), once per date and
+-- currency, crossed through KRW into the reporting currency. A day without a rate has no row here.
+CREATE OR REPLACE TEMP TABLE fx_by_day AS
+WITH days AS (
+  SELECT DISTINCT event_date FROM parsed WHERE event_date IS NOT NULL
 ),
-dated AS (
-  SELECT *, CAST(ts AS DATE) AS event_date FROM typed
-),
-with_fx AS (
-  SELECT d.*, currency_rate.krw_per_unit AS currency_krw, reporting_rate.krw_per_unit AS reporting_krw
-  FROM dated d
-  ASOF LEFT JOIN fx_rates currency_rate
-    ON currency_rate.currency = d.currency AND d.event_date >= currency_rate.rate_date
-  ASOF LEFT JOIN (SELECT * FROM fx_rates WHERE currency = {{reporting_currency}}) reporting_rate
-    ON d.event_date >= reporting_rate.rate_date
-),
-enriched AS (
+krw_rates AS (
+  SELECT d.event_date, c.currency, r.krw_per_unit
+  FROM days d
+  CROSS JOIN (SELECT DISTINCT currency FROM fx_rates) c
+  ASOF JOIN fx_rates r ON r.currency = c.currency AND d.event_date >= r.rate_date
+)
+SELECT rate.event_date, rate.currency,
+  CAST(rate.krw_per_unit / reporting.krw_per_unit AS DECIMAL(18, 8)) AS fx_rate
+FROM krw_rates rate
+JOIN krw_rates reporting ON reporting.event_date = rate.event_date AND reporting.currency = {{reporting_currency}};
+
+-- Step 4: enrich and list every reason code that applies.
+CREATE OR REPLACE TEMP TABLE checked AS
+WITH enriched AS (
   SELECT
-    w.*,
-    CASE WHEN w.currency = {{reporting_currency}} THEN CAST(1 AS DECIMAL(18, 8))
-         WHEN w.currency_krw IS NOT NULL AND w.reporting_krw IS NOT NULL
-         THEN CAST(w.currency_krw / w.reporting_krw AS DECIMAL(18, 8)) END AS fx_rate,
-    CASE WHEN w.pan_valid
-         THEN sha256({{hmac_outer}} || unhex(sha256({{hmac_inner}} || encode(w.pan)))) END AS card_token,
+    p.*,
+    coalesce(t.pan_valid, FALSE) AS pan_valid,
+    t.card_token,
+    CASE WHEN p.currency = {{reporting_currency}} THEN CAST(1 AS DECIMAL(18, 8)) ELSE fx.fx_rate END AS fx_rate,
     coalesce(m.merchant_category, 'other') AS merchant_category
-  FROM with_fx w
-  LEFT JOIN mcc_categories m ON m.mcc = w.mcc
+  FROM parsed p
+  LEFT JOIN pan_tokens t ON t.pan = p.pan
+  LEFT JOIN fx_by_day fx ON fx.event_date = p.event_date AND fx.currency = p.currency
+  LEFT JOIN mcc_categories m ON m.mcc = p.mcc
 )
 SELECT
   *,

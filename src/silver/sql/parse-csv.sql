@@ -8,7 +8,7 @@ FROM (
     undecodable OR length(fields) <> {{header_count}} AS malformed
   FROM (
     SELECT *, regexp_extract_all(raw, '(?:^|,)("(?:[^"]|"")*"|[^,"]*)', 1) AS fields
-    FROM bronze_lines
-    WHERE file_no = {{file_no}} AND line_no > 1 AND raw IS NOT NULL AND trim(raw) <> ''
+    FROM ({{lines}})
+    WHERE line_no > 1 AND raw IS NOT NULL AND trim(raw) <> ''
   )
 );

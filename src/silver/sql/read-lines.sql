@@ -1,10 +1,10 @@
--- One row per physical line of a bronze file, in file order (DuckDB preserves insertion order, so
--- row_number() over () is the line number). No delimiter, quote or escape: the whole line is one value and is
--- parsed later per line, so one bad line can never fail the file. A line this reader refuses (a control
--- character used as delimiter here, invalid UTF-8) makes the whole statement fail; the caller then falls back
--- to a line reader in Node for that file.
-INSERT INTO bronze_lines
-SELECT {{file_no}} AS file_no, row_number() OVER () AS line_no, raw, FALSE AS undecodable
+-- The lines of one bronze file, in file order, into file_lines(raw). No delimiter, quote or escape: the whole
+-- line is one value, parsed later per line, so one bad line can never fail the file. DuckDB preserves insertion
+-- order, so the table's rowid + 1 is the line number (a window row_number() would run single-threaded). A
+-- line this reader refuses (the \x01 used as delimiter here, invalid UTF-8) fails the statement; the caller
+-- then reads that file again with the tolerant line reader in Node.
+CREATE OR REPLACE TEMP TABLE file_lines AS
+SELECT raw
 FROM read_csv(
   {{path}},
   columns = {'raw': 'VARCHAR'},

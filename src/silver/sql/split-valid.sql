@@ -3,10 +3,13 @@
 CREATE OR REPLACE TEMP TABLE batch_rows AS
 SELECT
   transaction_id, customer_id, card_id, merchant_id,
-  CAST(ts AT TIME ZONE 'UTC' AS TIMESTAMP) AS txn_ts,
+  -- A TIMESTAMPTZ is UTC microseconds inside; taking them as a plain TIMESTAMP is the UTC wall time, with no
+  -- per-row zone conversion.
+  make_timestamp(epoch_us(ts)) AS txn_ts,
   event_date,
   amount, currency, fx_rate,
-  CAST(round(amount * fx_rate, 2) AS DECIMAL(18, 2)) AS amount_reporting,
+  -- Widened first: DECIMAL(18,2) × DECIMAL(18,8) would overflow DuckDB's DECIMAL(18,10) product type.
+  CAST(round(CAST(amount AS DECIMAL(38, 2)) * fx_rate, 2) AS DECIMAL(18, 2)) AS amount_reporting,
   mcc, merchant_category, status, is_refund, channel,
   card_token,
   CASE WHEN pan_valid THEN left(pan, 6) END AS card_bin,
@@ -19,7 +22,7 @@ SELECT
   -- The normalised content (not the raw text): the same transaction sent again with another spelling of
   -- a status or another offset of the same instant is an exact duplicate.
   md5(concat_ws('|', transaction_id, customer_id, card_id, merchant_id,
-    strftime(ts AT TIME ZONE 'UTC', '%Y-%m-%dT%H:%M:%S.%f'), CAST(amount AS VARCHAR), currency, mcc, status,
+    CAST(epoch_us(ts) AS VARCHAR), CAST(amount AS VARCHAR), currency, mcc, status,
     CAST(is_refund AS VARCHAR), channel, coalesce(card_token, '-'), coalesce(entry_mode, '-'),
     coalesce(country, '-'), coalesce(city, '-'), coalesce(merchant_name, '-'), coalesce(decline_reason, '-'),
     coalesce(CAST(is_fraud AS VARCHAR), '-'), coalesce(original_transaction_id, '-'))) AS record_hash
