@@ -19,7 +19,10 @@ describe('loadConfig', () => {
     expect(config.timezone).toBe('Asia/Seoul');
     expect(config.reporting_currency).toBe('KRW');
     expect(config.lakeLocation).toEqual({ kind: 'local', root: join(dir, '.fintech-etl', 'lake') });
-    expect(config.warehouseTarget).toEqual({ kind: 'duckdb', path: join(dir, '.fintech-etl', 'warehouse.duckdb') });
+    expect(config.warehouseTarget).toEqual({
+      kind: 'duckdb',
+      path: join(dir, '.fintech-etl', 'warehouse.duckdb'),
+    });
     expect(config.generator.late_rate).toBe(0.05);
   });
 
@@ -27,8 +30,12 @@ describe('loadConfig', () => {
     expect(withConfig('generator:\n  late_rate: 2\n')).toThrow(
       /config key 'generator\.late_rate' has value 2: .*(<=|at most|too big).*1/i,
     );
-    expect(withConfig('timezone: Mars/Olympus\n')).toThrow(/'timezone' has value "Mars\/Olympus": is not an IANA time zone/);
-    expect(withConfig('currencies: [KRW, XYZ]\n')).toThrow(/'currencies\.1' has value "XYZ": is not an ISO 4217/);
+    expect(withConfig('timezone: Mars/Olympus\n')).toThrow(
+      /'timezone' has value "Mars\/Olympus": is not an IANA time zone/,
+    );
+    expect(withConfig('currencies: [KRW, XYZ]\n')).toThrow(
+      /'currencies\.1' has value "XYZ": is not an ISO 4217/,
+    );
   });
 
   it('refuses unknown keys, naming them', () => {
@@ -37,7 +44,9 @@ describe('loadConfig', () => {
   });
 
   it('refuses a reporting currency outside the accepted set', () => {
-    expect(withConfig('reporting_currency: USD\ncurrencies: [KRW]\n')).toThrow(/'reporting_currency'.*accepted currencies/);
+    expect(withConfig('reporting_currency: USD\ncurrencies: [KRW]\n')).toThrow(
+      /'reporting_currency'.*accepted currencies/,
+    );
   });
 
   it('parses warehouse targets', () => {

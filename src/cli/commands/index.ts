@@ -1,7 +1,8 @@
 /** Every CLI command, in the order `--help` lists them. Each file registers one command on the program. */
 import type { Command } from 'commander';
 import type { CliContext } from '../cli-context.ts';
+import { registerGenerateCommand } from './generate-command.ts';
 
 export type RegisterCommand = (program: Command, context: CliContext) => void;
 
-export const COMMANDS: RegisterCommand[] = [];
+export const COMMANDS: RegisterCommand[] = [registerGenerateCommand];
