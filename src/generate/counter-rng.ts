@@ -56,11 +56,18 @@ export class CounterRng {
   private d: number;
 
   constructor(seed: number, stream: number, key1: number, key2 = 0) {
+    this.a = this.b = this.c = this.d = 0;
+    this.reset(seed, stream, key1, key2);
+  }
+
+  /** Re-keys this instance in place, so the hot path does not allocate a generator per record. */
+  reset(seed: number, stream: number, key1: number, key2 = 0): this {
     this.a = hash32(seed, stream, key1, key2);
-    this.b = hash32(this.a, seed, 1);
-    this.c = hash32(this.a, key1, 2);
+    this.b = fmix32(this.a ^ 0x6a09e667);
+    this.c = fmix32(this.b ^ 0xbb67ae85);
     this.d = 1;
-    for (let i = 0; i < 6; i++) this.next32();
+    for (let i = 0; i < 4; i++) this.next32();
+    return this;
   }
 
   next32(): number {

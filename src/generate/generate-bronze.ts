@@ -86,7 +86,10 @@ async function writeEntities(
 ): Promise<{ result: PartitionResult; rows: number }> {
   let rows = 0;
   const { result } = await writePartition(layout, settings, dataset, date, async (sink) => {
-    for (const line of lines) await sink.write(line);
+    for (const line of lines) {
+      const pending = sink.write(line);
+      if (pending) await pending;
+    }
     rows = sink.rowCount;
     return undefined;
   });

@@ -1,5 +1,5 @@
 /**
- * Writes JSON Lines to a file through a 1 MiB string buffer, optionally gzip-compressed, computing the row
+ * Writes JSON Lines to a file through a 1 MiB byte buffer, optionally gzip-compressed, computing the row
  * count, byte count and sha256 of what lands on disk as it goes (no second read of a multi-GB file). Memory
  * stays at one buffer whatever the volume.
  */
@@ -9,10 +9,12 @@ import { closeSync, openSync, writeSync } from 'node:fs';
 import { createGzip, type Gzip } from 'node:zlib';
 import type { ManifestFile } from '../lake/manifest.ts';
 
-const FLUSH_AT = 1 << 20;
+const BUFFER_BYTES = 1 << 20;
+const NEWLINE = 10;
 
 export class LineSink {
-  private buffer = '';
+  private readonly buffer = Buffer.allocUnsafe(BUFFER_BYTES);
+  private offset = 0;
   private rows = 0;
   private bytes = 0;
   private readonly hash = createHash('sha256');
@@ -20,7 +22,7 @@ export class LineSink {
   private readonly gzip: Gzip | undefined;
 
   constructor(
-    private readonly path: string,
+    path: string,
     readonly name: string,
     gzip: boolean,
   ) {
@@ -31,11 +33,17 @@ export class LineSink {
     }
   }
 
-  /** Appends one line; resolves at once unless the buffer was flushed into a busy gzip stream. */
+  /** Appends one line of any text; resolves at once unless the buffer went into a busy gzip stream. */
   write(line: string): Promise<void> | undefined {
-    this.buffer += `${line}\n`;
-    this.rows++;
-    return this.buffer.length >= FLUSH_AT ? this.flush() : undefined;
+    return this.append(line, false);
+  }
+
+  /**
+   * Appends a line known to be pure ASCII (transaction lines are built that way): latin1 encoding is then
+   * byte-identical to UTF-8 and several times faster.
+   */
+  writeAscii(line: string): Promise<void> | undefined {
+    return this.append(line, true);
   }
 
   get rowCount(): number {
@@ -52,25 +60,48 @@ export class LineSink {
     return { name: this.name, rows: this.rows, bytes: this.bytes, sha256: this.hash.digest('hex') };
   }
 
-  private async flush(): Promise<void> {
-    if (!this.buffer) return;
-    const chunk = Buffer.from(this.buffer, 'utf8');
-    this.buffer = '';
+  private append(line: string, ascii: boolean): Promise<void> | undefined {
+    const maxBytes = (ascii ? line.length : Buffer.byteLength(line)) + 1;
+    let pending: Promise<void> | undefined;
+    if (this.offset + maxBytes > BUFFER_BYTES) {
+      pending = this.flush();
+      if (maxBytes > BUFFER_BYTES) {
+        // A line longer than the buffer: goes out on its own, after what is buffered.
+        return (pending ?? Promise.resolve()).then(() => this.send(Buffer.from(`${line}\n`)));
+      }
+      if (pending) return pending.then(() => this.append(line, ascii));
+    }
+    this.offset += ascii
+      ? this.buffer.write(line, this.offset, 'latin1')
+      : this.buffer.write(line, this.offset);
+    this.buffer[this.offset++] = NEWLINE;
+    this.rows++;
+    return pending;
+  }
+
+  private flush(): Promise<void> | undefined {
+    if (this.offset === 0) return undefined;
+    // gzip may hold on to the chunk, so it gets a copy; the plain file is written synchronously.
+    const chunk = this.gzip
+      ? Buffer.from(this.buffer.subarray(0, this.offset))
+      : this.buffer.subarray(0, this.offset);
+    this.offset = 0;
+    return this.send(chunk);
+  }
+
+  private send(chunk: Buffer): Promise<void> | undefined {
     if (!this.gzip) {
       this.writeOut(chunk);
-      return;
+      return undefined;
     }
-    if (!this.gzip.write(chunk)) await once(this.gzip, 'drain');
+    if (!this.gzip.write(chunk)) return once(this.gzip, 'drain').then(() => undefined);
+    return undefined;
   }
 
   private writeOut(chunk: Buffer): void {
     this.hash.update(chunk);
     this.bytes += chunk.length;
-    let offset = 0;
-    while (offset < chunk.length) offset += writeSync(this.fd, chunk, offset);
-  }
-
-  toString(): string {
-    return this.path;
+    let written = 0;
+    while (written < chunk.length) written += writeSync(this.fd, chunk, written);
   }
 }

@@ -67,6 +67,8 @@ export class TransactionFactory {
   private readonly weekendTable: AliasTable;
   private readonly hourTables: Record<HourShape, AliasTable>;
   private readonly onlineCategories: string[];
+  /** Re-keyed for each record; a refund draws everything it needs before building its original with it. */
+  private readonly rng = new CounterRng(0, 0, 0);
 
   constructor(
     private readonly settings: GeneratorSettings,
@@ -91,7 +93,7 @@ export class TransactionFactory {
   /** The base transaction `index` of ingest day `day` (epoch day), as first sent. */
   draft(day: number, index: number, fate: TransactionFate, dateText: string): TransactionDraft {
     const id = transactionId(index, dateText);
-    const rng = new CounterRng(this.settings.seed, STREAM.transaction, day, index);
+    const rng = this.rng.reset(this.settings.seed, STREAM.transaction, day, index);
     const burst = this.burstDraft(day, index, id, rng);
     if (burst) return burst;
     if (fate.isRefund) {
@@ -118,10 +120,10 @@ export class TransactionFactory {
       const { medianWon, sigma, minWon, maxWon } = category.profile;
       won = Math.min(maxWon, Math.max(minWon, medianWon * Math.exp(sigma * rng.normal())));
     }
-    const profile = CATEGORY_PROFILES[merchant.category]!;
+    const profile = merchant.profile;
     const hour = this.hourTables[profile.hours].sample(rng);
     const customer = this.world.pickCustomer(eventDay, rng);
-    const card = this.world.pickCard(customer, eventDay, rng);
+    const { card, generation } = this.world.pickCard(customer, eventDay, rng);
     const channelRoll = rng.next() * (profile.channels[0] + profile.channels[1] + profile.channels[2]);
     let channel: Channel =
       channelRoll < profile.channels[0]
@@ -134,8 +136,8 @@ export class TransactionFactory {
     return {
       id,
       customerId: customer.id,
-      cardId: card.id,
-      pan: card.pan,
+      cardId: card.ids[generation]!,
+      pan: card.pans[generation]!,
       merchant,
       wallSeconds: eventDay * 86_400 + hour * 3600 + rng.int(3600),
       amountMinor: toMinor(won, merchant.place),
@@ -168,14 +170,14 @@ export class TransactionFactory {
     const pool = this.world.merchantsByCategory.get(category)!;
     const merchant = this.world.merchants[pool.merchants[shared.int(pool.merchants.length)]!]!;
     const customer = this.world.pickCustomer(day, shared);
-    const card = this.world.pickCard(customer, day, shared);
+    const { card, generation } = this.world.pickCard(customer, day, shared);
     const start = day * 86_400 + shared.int(86_400 - 3600);
     const declined = rng.chance(0.4);
     return {
       id,
       customerId: customer.id,
-      cardId: card.id,
-      pan: card.pan,
+      cardId: card.ids[generation]!,
+      pan: card.pans[generation]!,
       merchant,
       wallSeconds: start + position * 45 + rng.int(40),
       amountMinor: toMinor(rng.between(5, 30) * 100, merchant.place),
@@ -193,22 +195,21 @@ export class TransactionFactory {
   private refundDraft(day: number, id: string, rng: CounterRng): TransactionDraft | undefined {
     const originalDay = day - 1 - rng.int(REFUND_WINDOW_DAYS);
     const originalIndex = rng.int(this.settings.rowsPerDay);
+    const partial = rng.chance(0.2);
+    const share = 0.2 + 0.6 * rng.next();
+    const wallSeconds = day * 86_400 + 9 * 3600 + rng.int(12 * 3600);
     const originalFate = transactionFate(this.settings, originalDay, originalIndex);
     if (originalFate.defect || originalFate.isRefund) return undefined;
     const original = this.draft(originalDay, originalIndex, originalFate, epochDayString(originalDay));
     if (original.status !== 'approved' || original.isFraud) return undefined;
-    const partial = rng.chance(0.2);
     const unitMinor = original.merchant.place.decimals === 0 ? 100 : 1;
     const amountMinor = partial
-      ? Math.max(
-          unitMinor,
-          Math.round((original.amountMinor * (0.2 + 0.6 * rng.next())) / unitMinor) * unitMinor,
-        )
+      ? Math.max(unitMinor, Math.round((original.amountMinor * share) / unitMinor) * unitMinor)
       : original.amountMinor;
     return {
       ...original,
       id,
-      wallSeconds: day * 86_400 + 9 * 3600 + rng.int(12 * 3600),
+      wallSeconds,
       amountMinor,
       isRefund: true,
       originalId: original.id,

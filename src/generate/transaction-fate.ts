@@ -39,8 +39,10 @@ export interface TransactionFate {
   duplicateFirst: boolean;
 }
 
+const scratchRng = new CounterRng(0, 0, 0);
+
 export function transactionFate(settings: GeneratorSettings, day: number, index: number): TransactionFate {
-  const rng = new CounterRng(settings.seed, STREAM.fate, day, index);
+  const rng = scratchRng.reset(settings.seed, STREAM.fate, day, index);
   const defect = isBad(settings, day, index) ? INJECTED_DEFECTS[rng.int(INJECTED_DEFECTS.length)] : undefined;
   const isRefund = rng.chance(REFUND_RATE);
   const lateRoll = rng.next();

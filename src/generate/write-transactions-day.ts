@@ -30,10 +30,16 @@ export async function writeTransactionsDay(
     const draft = factory.draft(day, index, fate, dateText);
     if (fate.defect) {
       truth.addBad(fate.defect);
-      await sink.write(factory.formatBad(draft, fate.defect, day, index));
+      {
+        const pending = sink.writeAscii(factory.formatBad(draft, fate.defect, day, index));
+        if (pending) await pending;
+      }
     } else {
       truth.addNew(eventDayOf(draft));
-      await sink.write(factory.format(draft));
+      {
+        const pending = sink.writeAscii(factory.format(draft));
+        if (pending) await pending;
+      }
     }
     if (onProgress && index % PROGRESS_EVERY === PROGRESS_EVERY - 1) onProgress(index + 1);
   }
@@ -59,15 +65,24 @@ export async function writeTransactionsDay(
       const duplicate = updateSentBefore ? updated : original;
       if (duplicateToday && updateToday && fate.duplicateFirst) {
         truth.addDuplicate();
-        await sink.write(factory.format(duplicate!));
+        {
+          const pending = sink.writeAscii(factory.format(duplicate!));
+          if (pending) await pending;
+        }
       }
       if (updateToday) {
         truth.addUpdate(eventDayOf(updated!));
-        await sink.write(factory.format(updated!));
+        {
+          const pending = sink.writeAscii(factory.format(updated!));
+          if (pending) await pending;
+        }
       }
       if (duplicateToday && !(updateToday && fate.duplicateFirst)) {
         truth.addDuplicate();
-        await sink.write(factory.format(duplicate!));
+        {
+          const pending = sink.writeAscii(factory.format(duplicate!));
+          if (pending) await pending;
+        }
       }
     }
   }

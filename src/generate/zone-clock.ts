@@ -18,11 +18,35 @@ export class ZoneClock {
   /** `wallSeconds` = local wall time as seconds since 1970-01-01T00:00 local. */
   format(wallSeconds: number): string {
     const day = Math.floor(wallSeconds / 86_400);
+    const hours = day === this.lastDay ? this.lastHours! : this.hoursOf(day);
     const secondOfDay = wallSeconds - day * 86_400;
     const hour = Math.floor(secondOfDay / 3600);
     const minute = Math.floor((secondOfDay % 3600) / 60);
-    const second = secondOfDay % 60;
-    return `${this.date(day)}T${two(hour)}:${two(minute)}:${two(second)}${this.offset(day, hour)}`;
+    return (
+      hours.prefix[hour]! + TWO_DIGITS[minute]! + ':' + TWO_DIGITS[secondOfDay % 60]! + hours.offset[hour]!
+    );
+  }
+
+  // Records of a file fall on a few days: keep each day's `YYYY-MM-DDTHH:` prefixes and offsets at hand.
+  private readonly days = new Map<number, DayHours>();
+  private lastDay = Number.NaN;
+  private lastHours: DayHours | undefined;
+
+  private hoursOf(day: number): DayHours {
+    let hours = this.days.get(day);
+    if (!hours) {
+      const date = this.date(day);
+      hours = { prefix: [], offset: [] };
+      for (let hour = 0; hour < 24; hour++) {
+        hours.prefix.push(`${date}T${two(hour)}:`);
+        hours.offset.push(this.offset(day, hour));
+      }
+      if (this.days.size > 4096) this.days.clear();
+      this.days.set(day, hours);
+    }
+    this.lastDay = day;
+    this.lastHours = hours;
+    return hours;
   }
 
   private date(day: number): string {
@@ -65,6 +89,13 @@ export class ZoneClock {
     return match[1] === '-' ? -minutes : minutes;
   }
 }
+
+interface DayHours {
+  prefix: string[];
+  offset: string[];
+}
+
+const TWO_DIGITS = Array.from({ length: 60 }, (_, value) => two(value));
 
 function two(value: number): string {
   return value < 10 ? `0${value}` : String(value);
