@@ -1,8 +1,16 @@
 /** Every CLI command, in the order `--help` lists them. Each file registers one command on the program. */
 import type { Command } from 'commander';
 import type { CliContext } from '../cli-context.ts';
+import { registerDemoCommand } from './demo-command.ts';
+import { registerGenerateCommand } from './generate-command.ts';
+import { registerIngestCommand } from './ingest-command.ts';
 import { registerRunCommand } from './run.ts';
 
 export type RegisterCommand = (program: Command, context: CliContext) => void;
 
-export const COMMANDS: RegisterCommand[] = [registerRunCommand];
+export const COMMANDS: RegisterCommand[] = [
+  registerDemoCommand,
+  registerGenerateCommand,
+  registerIngestCommand,
+  registerRunCommand,
+];
