@@ -14,8 +14,14 @@ export function parseCents(text: string): bigint | undefined {
   return negative ? -cents : cents;
 }
 
-/** 1250n → `"12.50"`. */
+/** 1250n → `"12.50"`. Safe-integer numbers take an exact integer fast path (the generator formats millions). */
 export function formatCents(cents: bigint | number): string {
+  if (typeof cents === 'number' && Number.isSafeInteger(cents)) {
+    const abs = Math.abs(cents);
+    const fraction = abs % 100;
+    const text = `${(abs - fraction) / 100}.${fraction < 10 ? '0' : ''}${fraction}`;
+    return cents < 0 ? `-${text}` : text;
+  }
   const value = BigInt(cents);
   const negative = value < 0n;
   const abs = negative ? -value : value;

@@ -1,9 +1,20 @@
 /** Every CLI command, in the order `--help` lists them. Each file registers one command on the program. */
 import type { Command } from 'commander';
 import type { CliContext } from '../cli-context.ts';
+import { registerDemoCommand } from './demo-command.ts';
+import { registerGenerateCommand } from './generate-command.ts';
+import { registerIngestCommand } from './ingest-command.ts';
 import { registerModelsCommand } from './models-command.ts';
 import { registerQueryCommand } from './query-command.ts';
+import { registerRunCommand } from './run.ts';
 
 export type RegisterCommand = (program: Command, context: CliContext) => void;
 
-export const COMMANDS: RegisterCommand[] = [registerModelsCommand, registerQueryCommand];
+export const COMMANDS: RegisterCommand[] = [
+  registerDemoCommand,
+  registerGenerateCommand,
+  registerIngestCommand,
+  registerRunCommand,
+  registerModelsCommand,
+  registerQueryCommand,
+];

@@ -1,0 +1,116 @@
+/**
+ * Silver speed and memory (issue #3):
+ *  1. one ingest day of BENCH_SILVER_ROWS (default 1,000,000) transactions: the bare DuckDB statement
+ *     "read bronze → deduplicate → write partitioned Parquet" vs runSilver on the same files (ratio), and the
+ *     `fintech-etl run` CLI as a child process (wall time, peak RSS);
+ *  2. history: day 1 vs day 31 after 30 days of history (BENCH_SILVER_HISTORY_ROWS per day, default 200,000);
+ *  3. BENCH_SILVER_BIG_ROWS (default 5,000,000; 0 skips) rows in one day through the CLI with memory_limit 1GB.
+ */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { loadConfig } from '../src/config/load-config.ts';
+import { addDays, type IsoDate } from '../src/core/dates.ts';
+import { LakeLayout } from '../src/lake/lake-layout.ts';
+import { runSilver } from '../src/silver/run-silver.ts';
+import { writeBenchBronze } from './lib/bench-bronze.ts';
+import { measureCommand } from './lib/measure-command.ts';
+import type { Benchmark } from './run.ts';
+
+const ROWS = Number(process.env['BENCH_SILVER_ROWS'] ?? 1_000_000);
+const HISTORY_ROWS = Number(process.env['BENCH_SILVER_HISTORY_ROWS'] ?? 200_000);
+const BIG_ROWS = Number(process.env['BENCH_SILVER_BIG_ROWS'] ?? 5_000_000);
+const CLI = fileURLToPath(new URL('../bin/fintech-etl', import.meta.url));
+const DAY1 = '2025-03-01' as IsoDate;
+
+function createHome(memoryLimit = '1GB') {
+  const home = mkdtempSync(join(tmpdir(), 'bench-silver-'));
+  writeFileSync(join(home, 'fintech-etl.yaml'), `lake: lake\nsilver:\n  memory_limit: ${memoryLimit}\n`);
+  const config = loadConfig({ home, cwd: home, env: {} });
+  return { home, config, lake: new LakeLayout(join(home, 'lake')) };
+}
+
+async function timed<T>(work: () => Promise<T>): Promise<[number, T]> {
+  const started = performance.now();
+  const result = await work();
+  return [(performance.now() - started) / 1000, result];
+}
+
+/** The reference: DuckDB's bare statement on the same bronze file, same memory limit. */
+async function bareStatement(lake: LakeLayout, out: string): Promise<number> {
+  const instance = await DuckDBInstance.create(':memory:', { memory_limit: '1GB' });
+  const connection = await instance.connect();
+  const [seconds] = await timed(() =>
+    connection.run(`
+      COPY (
+        SELECT *, CAST(CAST(txn_ts AS TIMESTAMPTZ) AS DATE) AS event_date
+        FROM read_json('${lake.bronzePartition('transactions', DAY1)}/*.jsonl', format = 'newline_delimited')
+        QUALIFY row_number() OVER (PARTITION BY transaction_id) = 1
+      ) TO '${out}' (FORMAT parquet, PARTITION_BY (event_date, mcc), OVERWRITE true)`),
+  );
+  connection.closeSync();
+  instance.closeSync();
+  return seconds;
+}
+
+const fmt = (seconds: number) => `${seconds.toFixed(2)} s`;
+
+export const benchmark: Benchmark = {
+  title: 'silver: bronze → silver with DuckDB',
+  async run() {
+    // 1. One day: bare statement vs silver in-process vs the CLI.
+    const one = createHome();
+    await writeBenchBronze(one.lake, DAY1, ROWS);
+    const bare = await bareStatement(one.lake, join(one.home, 'bare-out'));
+    const [silverSeconds, result] = await timed(() =>
+      runSilver({ config: one.config, lake: one.lake, ingestDate: DAY1, runId: 'bench-1' }),
+    );
+    console.log(
+      `${ROWS.toLocaleString()} rows, ledger: ${JSON.stringify({ ...result.ledger, touched_partitions: result.ledger.touched_partitions.length, files: undefined, processed_at: undefined })}`,
+    );
+    console.log(`bare DuckDB statement     ${fmt(bare)}`);
+    console.log(
+      `runSilver (in process)    ${fmt(silverSeconds)}   ratio ${(silverSeconds / bare).toFixed(2)}× (target ≤ 1.5×)`,
+    );
+    const cliHome = createHome();
+    await writeBenchBronze(cliHome.lake, DAY1, ROWS);
+    const cli = measureCommand(CLI, ['--home', cliHome.home, 'run', '--date', DAY1]);
+    console.log(
+      `fintech-etl run (child)   ${fmt(cli.seconds)}   peak RSS ${cli.peakRssMb.toFixed(0)} MB (target < 1536 MB)`,
+    );
+    await rm(one.home, { recursive: true, force: true });
+    await rm(cliHome.home, { recursive: true, force: true });
+
+    // 2. History: day 1 vs day 31.
+    const history = createHome();
+    const days = Array.from({ length: 31 }, (_, i) => addDays(DAY1, i));
+    for (const day of days)
+      await writeBenchBronze(history.lake, day, HISTORY_ROWS, { lateRate: 0.03, maxLateDays: 30 });
+    const perDay: number[] = [];
+    for (const day of days) {
+      const [seconds] = await timed(() =>
+        runSilver({ config: history.config, lake: history.lake, ingestDate: day, runId: `bench-${day}` }),
+      );
+      perDay.push(seconds);
+    }
+    console.log(
+      `history (${HISTORY_ROWS.toLocaleString()} rows/day, 3% late up to 30 days): day 1 ${fmt(perDay[0]!)}, ` +
+        `day 2 ${fmt(perDay[1]!)}, day 31 ${fmt(perDay[30]!)} (ratio day31/day2 ${(perDay[30]! / perDay[1]!).toFixed(2)})`,
+    );
+    await rm(history.home, { recursive: true, force: true });
+
+    // 3. Big day through the CLI with a 1GB memory limit: memory stays bounded (DuckDB spills).
+    if (BIG_ROWS > 0) {
+      const big = createHome('1GB');
+      await writeBenchBronze(big.lake, DAY1, BIG_ROWS);
+      const figures = measureCommand(CLI, ['--home', big.home, 'run', '--date', DAY1]);
+      console.log(
+        `${BIG_ROWS.toLocaleString()} rows via CLI (memory_limit 1GB): ${fmt(figures.seconds)}, peak RSS ${figures.peakRssMb.toFixed(0)} MB`,
+      );
+      await rm(big.home, { recursive: true, force: true });
+    }
+  },
+};

@@ -1,0 +1,125 @@
+/**
+ * Generates synthetic bronze for a range of ingest dates: per date, the transactions partition (with its
+ * ground truth) and the customers, cards and merchants snapshots, each committed atomically through
+ * `commitBronzePartition` (identical content again is a no-op; different content is refused).
+ */
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { dateRange, dateToEpochDay, type IsoDate } from '../core/dates.ts';
+import { UsageError } from '../core/errors.ts';
+import { commitBronzePartition, createStagingDir } from '../lake/bronze-partition.ts';
+import type { BronzeDataset, EntityDataset, LakeLayout } from '../lake/lake-layout.ts';
+import { EntityWorld } from './entity-world.ts';
+import { type GeneratorSettings, settingsForManifest } from './generator-settings.ts';
+import type { GroundTruth } from './ground-truth.ts';
+import { LineSink } from './line-sink.ts';
+import { TransactionFactory } from './transaction-factory.ts';
+import { type ProgressListener, writeTransactionsDay } from './write-transactions-day.ts';
+import { ZoneClock } from './zone-clock.ts';
+
+export type PartitionResult = 'written' | 'unchanged';
+
+export interface GeneratedDate {
+  date: IsoDate;
+  /** `written`, or `unchanged` when every partition of the date already held exactly this content. */
+  result: PartitionResult;
+  transactions: GroundTruth;
+  /** Rows of each entity snapshot. */
+  entities: Record<EntityDataset, number>;
+}
+
+export interface GenerateBronzeOptions {
+  layout: LakeLayout;
+  settings: GeneratorSettings;
+  from: IsoDate;
+  to: IsoDate;
+  /** Reports progress over the whole range in base transactions. */
+  onProgress?: (done: number, total: number) => void;
+}
+
+export async function generateBronze(options: GenerateBronzeOptions): Promise<GeneratedDate[]> {
+  const { layout, settings, from, to } = options;
+  const dates = dateRange(from, to);
+  if (from < settings.worldStart) {
+    throw new UsageError(
+      `--from ${from} is before config key 'generator.world_start' (${settings.worldStart}): no customers exist yet`,
+    );
+  }
+  const world = new EntityWorld(settings, to);
+  const factory = new TransactionFactory(settings, world, new ZoneClock(settings.timezone));
+  const total = dates.length * settings.rowsPerDay;
+  const results: GeneratedDate[] = [];
+  for (const [position, date] of dates.entries()) {
+    const done = position * settings.rowsPerDay;
+    const progress: ProgressListener | undefined = options.onProgress
+      ? (baseDone) => options.onProgress!(done + baseDone, total)
+      : undefined;
+    const transactions = await writePartition(layout, settings, 'transactions', date, async (sink) =>
+      writeTransactionsDay(settings, factory, dateToEpochDay(date), sink, progress),
+    );
+    const entities = {
+      customers: await writeEntities(layout, settings, 'customers', date, world.customerSnapshot(date)),
+      cards: await writeEntities(layout, settings, 'cards', date, world.cardSnapshot(date)),
+      merchants: await writeEntities(layout, settings, 'merchants', date, world.merchantSnapshot(date)),
+    };
+    const allResults = [transactions.result, ...Object.values(entities).map((entity) => entity.result)];
+    results.push({
+      date,
+      result: allResults.every((result) => result === 'unchanged') ? 'unchanged' : 'written',
+      transactions: transactions.value,
+      entities: {
+        customers: entities.customers.rows,
+        cards: entities.cards.rows,
+        merchants: entities.merchants.rows,
+      },
+    });
+  }
+  return results;
+}
+
+async function writeEntities(
+  layout: LakeLayout,
+  settings: GeneratorSettings,
+  dataset: EntityDataset,
+  date: IsoDate,
+  lines: Iterable<string>,
+): Promise<{ result: PartitionResult; rows: number }> {
+  let rows = 0;
+  const { result } = await writePartition(layout, settings, dataset, date, async (sink) => {
+    for (const line of lines) {
+      const pending = sink.write(line);
+      if (pending) await pending;
+    }
+    rows = sink.rowCount;
+    return undefined;
+  });
+  return { result, rows };
+}
+
+/** Writes one file into a staging folder and commits it as the partition; the staging folder never survives. */
+async function writePartition<T extends GroundTruth | undefined>(
+  layout: LakeLayout,
+  settings: GeneratorSettings,
+  dataset: BronzeDataset,
+  date: IsoDate,
+  fill: (sink: LineSink) => Promise<T>,
+): Promise<{ result: PartitionResult; value: T }> {
+  const staging = await createStagingDir(layout);
+  try {
+    const name = `part-00000.jsonl${settings.gzip ? '.gz' : ''}`;
+    const sink = new LineSink(join(staging, name), name, settings.gzip);
+    const value = await fill(sink);
+    const file = await sink.close();
+    const commit = await commitBronzePartition(layout, dataset, date, staging, {
+      dataset,
+      ingest_date: date,
+      rows: file.rows,
+      files: [file],
+      source: { kind: 'generator', seed: settings.seed, config: settingsForManifest(settings) },
+      ...(value ? { ground_truth: value as unknown as Record<string, unknown> } : {}),
+    });
+    return { result: commit.kind, value };
+  } finally {
+    await rm(staging, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,80 @@
+/**
+ * Makes a silver run's writes all-or-nothing with a redo journal. A run stages every new file under
+ * `_staging/silver/<run>/`, then writes `_journal.json` (one atomic rename: the commit point), then applies
+ * the journal's moves. Each move is a `rename()` of a file over the partition's single `data.parquet`, which is
+ * atomic on POSIX, so a reader sees every partition old or new, never half. A crash before the commit point
+ * leaves only staging litter (removed by the next run); a crash after it is finished by the next run
+ * (`recoverSilverCommits`), because every step of the journal can be applied again.
+ */
+import { existsSync } from 'node:fs';
+import { mkdir, readdir, readFile, rename, rm, rmdir, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import type { LakeLayout } from '../lake/lake-layout.ts';
+
+export type JournalStep = { kind: 'move'; from: string; to: string } | { kind: 'delete'; path: string };
+
+export interface CommitJournal {
+  runId: string;
+  steps: JournalStep[];
+}
+
+export const JOURNAL_FILE = '_journal.json';
+
+/** Points where a test (or `FINTECH_ETL_SILVER_CRASH_AT`) makes a run die, to prove recovery. */
+export type CrashPoint = 'before-commit' | 'after-commit' | 'mid-apply';
+
+export class InjectedCrash extends Error {
+  override name = 'InjectedCrash';
+}
+
+export function silverStagingRoot(layout: LakeLayout): string {
+  return join(layout.staging(), 'silver');
+}
+
+export async function writeJournal(stageDir: string, journal: CommitJournal): Promise<void> {
+  const temporary = join(stageDir, `${JOURNAL_FILE}.tmp`);
+  await writeFile(temporary, JSON.stringify(journal, null, 2));
+  await rename(temporary, join(stageDir, JOURNAL_FILE));
+}
+
+/** Applies every step; safe to call again on a journal that was partly applied. */
+export async function applyJournal(journal: CommitJournal, crashAt?: CrashPoint): Promise<void> {
+  let applied = 0;
+  for (const step of journal.steps) {
+    if (crashAt === 'mid-apply' && applied === Math.ceil(journal.steps.length / 2)) {
+      throw new InjectedCrash('injected crash while applying the silver commit journal');
+    }
+    if (step.kind === 'move') {
+      // Already moved by an earlier, interrupted attempt: the target holds the new file.
+      if (existsSync(step.from)) {
+        await mkdir(dirname(step.to), { recursive: true });
+        await rename(step.from, step.to);
+      }
+    } else {
+      await rm(step.path, { force: true });
+      await rmdir(dirname(step.path)).catch(() => undefined);
+    }
+    applied++;
+  }
+}
+
+/**
+ * Finishes committed runs and removes abandoned ones. Silver assumes one writer per lake at a time (the
+ * orchestrator runs silver tasks one after the other), so anything left in silver staging is from a dead run.
+ */
+export async function recoverSilverCommits(layout: LakeLayout): Promise<string[]> {
+  const root = silverStagingRoot(layout);
+  if (!existsSync(root)) return [];
+  const recovered: string[] = [];
+  for (const entry of (await readdir(root)).sort()) {
+    const stageDir = join(root, entry);
+    const journalPath = join(stageDir, JOURNAL_FILE);
+    if (existsSync(journalPath)) {
+      const journal = JSON.parse(await readFile(journalPath, 'utf8')) as CommitJournal;
+      await applyJournal(journal);
+      recovered.push(journal.runId);
+    }
+    await rm(stageDir, { recursive: true, force: true });
+  }
+  return recovered;
+}

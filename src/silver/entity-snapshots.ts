@@ -1,0 +1,77 @@
+/**
+ * Entity snapshots (customers, cards, merchants) of one ingest date → `silver/<entity>/snapshot_date=D/`.
+ * They feed the type-2 dimensions, so a snapshot is replaced whole (one file, renamed over the old one).
+ * Lines that are not JSON objects or carry no id cannot become a dimension row; they are counted as rejected.
+ */
+import { mkdir, rename } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { DuckDBConnection } from '@duckdb/node-api';
+import type { IsoDate } from '../core/dates.ts';
+import { ENTITY_DATASETS, type EntityDataset, type LakeLayout } from '../lake/lake-layout.ts';
+import { listBronzeFiles } from './bronze-files.ts';
+import { withBronzeLines } from './bronze-line-reader.ts';
+import type { HmacKeyPads } from './hmac-key-pads.ts';
+import { renderSql, type SqlParam } from './sql-template.ts';
+
+export interface EntitySnapshotResult {
+  dataset: EntityDataset;
+  snapshotDate: IsoDate;
+  rows: number;
+  /** Lines that were not JSON objects, lacked the id, or repeated an id already in the snapshot. */
+  rejected: number;
+}
+
+export interface EntitySnapshotInput {
+  db: DuckDBConnection;
+  lake: LakeLayout;
+  ingestDate: IsoDate;
+  pads: HmacKeyPads;
+  stageRoot: string;
+}
+
+export async function runEntitySnapshots(input: EntitySnapshotInput): Promise<EntitySnapshotResult[]> {
+  const results: EntitySnapshotResult[] = [];
+  for (const dataset of ENTITY_DATASETS) {
+    const bronze = await listBronzeFiles(input.lake, dataset, input.ingestDate);
+    if (!bronze) continue;
+    await input.db.run('CREATE OR REPLACE TEMP TABLE entity_all_lines (raw VARCHAR, undecodable BOOLEAN)');
+    for (const file of bronze.files) {
+      await withBronzeLines(input.db, file, async (lines) => {
+        await input.db.run(
+          `INSERT INTO entity_all_lines SELECT raw, undecodable FROM (${lines}) WHERE trim(raw) <> ''`,
+        );
+      });
+    }
+    await input.db.run(
+      `CREATE OR REPLACE TEMP TABLE entity_lines AS SELECT raw FROM entity_all_lines
+       WHERE NOT undecodable AND json_valid(raw) AND json_type(raw) = 'OBJECT'`,
+    );
+    const [{ lines }] = (
+      await input.db.runAndReadAll('SELECT count(*) AS lines FROM entity_all_lines')
+    ).getRowObjectsJS() as [{ lines: bigint }];
+    await mkdir(input.stageRoot, { recursive: true });
+    const staged = join(input.stageRoot, `${dataset}.parquet`);
+    const params: Record<string, SqlParam> = { snapshot_date: input.ingestDate, target: staged };
+    if (dataset === 'cards') {
+      params['hmac_inner'] = { kind: 'blob', bytes: input.pads.inner };
+      params['hmac_outer'] = { kind: 'blob', bytes: input.pads.outer };
+    }
+    await input.db.run(renderSql(`snapshot-${dataset}`, params));
+    const [{ written }] = (
+      await input.db.runAndReadAll(
+        `SELECT count(*) AS written FROM read_parquet('${staged.replaceAll("'", "''")}')`,
+      )
+    ).getRowObjectsJS() as [{ written: bigint }];
+    const target = input.lake.silverEntity(dataset, input.ingestDate);
+    await mkdir(target, { recursive: true });
+    await rename(staged, join(target, 'data.parquet'));
+    results.push({
+      dataset,
+      snapshotDate: input.ingestDate,
+      rows: Number(written),
+      rejected: Number(lines) - Number(written),
+    });
+  }
+  await input.db.run('DROP TABLE IF EXISTS entity_all_lines; DROP TABLE IF EXISTS entity_lines');
+  return results;
+}

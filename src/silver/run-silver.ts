@@ -1,0 +1,321 @@
+/**
+ * One silver run for one ingest date: bronze transactions → contract check, tokenization, enrichment →
+ * deduplicate/supersede against the version index → rewrite only the touched silver partitions, the
+ * quarantine and the ledger, all committed through one journal (see commit-journal.ts). Entity snapshots of
+ * the same ingest date are typed and tokenized alongside.
+ *
+ * @example
+ *   const result = await runSilver({ config, lake, ingestDate: '2025-03-01', runId: 'run-1' });
+ *   result.ledger.inserted; result.touchedEventDates; result.touchedPartitions;
+ */
+import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
+import { join, relative } from 'node:path';
+import type { DuckDBConnection } from '@duckdb/node-api';
+import type { ResolvedConfig } from '../config/load-config.ts';
+import type { IsoDate } from '../core/dates.ts';
+import { PipelineError } from '../core/errors.ts';
+import type { ReasonCode } from '../core/reason-codes.ts';
+import type { LakeLayout } from '../lake/lake-layout.ts';
+import { listBronzeFiles } from './bronze-files.ts';
+import { withBronzeLines } from './bronze-line-reader.ts';
+import {
+  applyJournal,
+  type CrashPoint,
+  InjectedCrash,
+  type JournalStep,
+  recoverSilverCommits,
+  silverStagingRoot,
+  writeJournal,
+} from './commit-journal.ts';
+import { type EntitySnapshotResult, runEntitySnapshots } from './entity-snapshots.ts';
+import { hmacKeyPads } from './hmac-key-pads.ts';
+import { assertLedgerBalanced, type LedgerEntry, lateByDays, ledgerPath } from './ledger-entry.ts';
+import { csvFieldColumns, jsonRecordSchema } from './record-fields.ts';
+import { openSilverDatabase } from './silver-database.ts';
+import { silverIndexDir, silverIndexSource } from './silver-index.ts';
+import { renderSql, type SqlParam, sqlLiteral as sql } from './sql-template.ts';
+import { resolveTokenizationKey } from './tokenization-key.ts';
+
+export interface RunSilverOptions {
+  config: ResolvedConfig;
+  lake: LakeLayout;
+  ingestDate: IsoDate;
+  runId: string;
+  /** Where notices go (a created tokenization key, a recovered run); default: nowhere. */
+  notice?: (line: string) => void;
+  /** Tests only: die at this point to prove a crash leaves silver readable and a rerun completes. */
+  crashAt?: CrashPoint;
+  /** Overrides the tokenization key (tests); otherwise resolved from config `tokenization.key`. */
+  tokenizationKey?: Buffer;
+}
+
+export interface SilverPartitionRef {
+  eventDate: IsoDate;
+  merchantCategory: string;
+}
+
+export interface SilverResult {
+  ledger: LedgerEntry;
+  /** Event dates whose partitions changed: what the warehouse must reload. */
+  touchedEventDates: IsoDate[];
+  touchedPartitions: SilverPartitionRef[];
+  entities: EntitySnapshotResult[];
+  /** Runs that had crashed after their commit point and were finished first. */
+  recoveredRuns: string[];
+}
+
+export async function runSilver(options: RunSilverOptions): Promise<SilverResult> {
+  const { config, lake, ingestDate, runId } = options;
+  const notice = options.notice ?? (() => undefined);
+  const recoveredRuns = await recoverSilverCommits(lake);
+  for (const run of recoveredRuns) notice(`finished the interrupted silver commit of run ${run}`);
+
+  const bronze = await listBronzeFiles(lake, 'transactions', ingestDate);
+  if (!bronze) {
+    throw new PipelineError(
+      `no bronze transactions partition for ingest_date=${ingestDate} (nothing to process)`,
+    );
+  }
+  const key = options.tokenizationKey ?? (await resolveTokenizationKey(config, notice));
+  const pads = hmacKeyPads(key);
+
+  const stageDir = join(silverStagingRoot(lake), `${safeName(runId)}-${randomUUID().slice(0, 8)}`);
+  await mkdir(stageDir, { recursive: true });
+  const database = await openSilverDatabase(config, join(stageDir, 'spill'));
+  try {
+    const db = database.connection;
+    await run(db, 'setup-session', {
+      mcc_seed: join(config.projectDir, 'seeds', 'mcc_codes.csv'),
+      fx_seed: join(config.projectDir, 'seeds', 'fx_rates.csv'),
+    });
+    for (const file of bronze.files) {
+      await db.run(`INSERT INTO bronze_files VALUES (${file.fileNo}, ${sql(file.sourceFile)})`);
+      const started = performance.now();
+      await withBronzeLines(db, file, async (lines) => {
+        const linesSql = { kind: 'sql', text: lines } as const;
+        if (file.format === 'jsonl') {
+          await run(db, 'parse-jsonl', { lines: linesSql, schema: jsonRecordSchema() });
+        } else {
+          const header = await readCsvHeader(db, lines);
+          await run(db, 'parse-csv', {
+            lines: linesSql,
+            header_count: header.length,
+            field_columns: { kind: 'sql', text: csvFieldColumns(header) },
+          });
+        }
+      });
+      profile(`read ${file.sourceFile}`, started);
+    }
+    await run(db, 'check-records', {
+      currencies: config.currencies,
+      reporting_currency: config.reporting_currency,
+      ingest_date: ingestDate,
+      future_tolerance_seconds: Math.round(config.silver.future_tolerance_hours * 3600),
+      hmac_inner: { kind: 'blob', bytes: pads.inner },
+      hmac_outer: { kind: 'blob', bytes: pads.outer },
+    });
+    await db.run('DROP TABLE text_records');
+    await run(db, 'split-valid', { ingest_date: ingestDate, run_id: runId });
+    await db.run('DROP TABLE checked; DROP TABLE parsed; DROP TABLE pan_tokens');
+    await run(db, 'classify-versions', { index_source: await silverIndexSource(lake) });
+
+    const touched = await rows<{ event_date: string; merchant_category: string }>(
+      db,
+      "SELECT strftime(event_date, '%Y-%m-%d') AS event_date, merchant_category FROM touched_partitions ORDER BY 1, 2",
+    );
+    const touchedPartitions = touched.map((row) => ({
+      eventDate: row.event_date as IsoDate,
+      merchantCategory: row.merchant_category,
+    }));
+    const existingFiles = touchedPartitions
+      .map((partition) =>
+        join(lake.silverPartition(partition.eventDate, partition.merchantCategory), DATA_FILE),
+      )
+      .filter((path) => existsSync(path));
+
+    const silverStage = join(stageDir, 'silver');
+    const indexStage = join(stageDir, 'index.parquet');
+    const quarantineStage = join(stageDir, 'quarantine.parquet');
+    await run(db, 'write-outputs', {
+      existing_source: { kind: 'sql', text: existingSource(existingFiles) },
+      silver_stage: silverStage,
+      index_stage: indexStage,
+      quarantine_stage: quarantineStage,
+    });
+
+    const ledger = await buildLedgerEntry(db, {
+      runId,
+      ingestDate,
+      files: bronze.files.map((file) => file.sourceFile),
+      touchedPartitions,
+    });
+    assertLedgerBalanced(ledger);
+    const ledgerStage = join(stageDir, 'ledger.json');
+    await writeFile(ledgerStage, `${JSON.stringify(ledger, null, 2)}\n`);
+
+    const steps: JournalStep[] = [
+      ...(await partitionSteps(db, lake, silverStage, touchedPartitions)),
+      { kind: 'move', from: indexStage, to: join(silverIndexDir(lake), `ingest_date=${ingestDate}.parquet`) },
+      { kind: 'move', from: quarantineStage, to: join(lake.quarantinePartition(ingestDate), DATA_FILE) },
+      { kind: 'move', from: ledgerStage, to: ledgerPath(lake, ingestDate, runId) },
+    ];
+    if (options.crashAt === 'before-commit')
+      throw new InjectedCrash('injected crash before the silver commit');
+    await writeJournal(stageDir, { runId, steps });
+    if (options.crashAt === 'after-commit')
+      throw new InjectedCrash('injected crash after the silver commit point');
+    await applyJournal({ runId, steps }, options.crashAt);
+    await rm(stageDir, { recursive: true, force: true });
+
+    const entities = await runEntitySnapshots({ db, lake, ingestDate, pads, stageRoot: stageDir });
+    await rm(stageDir, { recursive: true, force: true });
+    return {
+      ledger,
+      touchedEventDates: [...new Set(touchedPartitions.map((partition) => partition.eventDate))],
+      touchedPartitions,
+      entities,
+      recoveredRuns,
+    };
+  } catch (error) {
+    // Before the commit point nothing in the lake changed; remove the litter. After it, the journal stays for
+    // the next run to finish.
+    if (!existsSync(join(stageDir, '_journal.json'))) await rm(stageDir, { recursive: true, force: true });
+    throw error;
+  } finally {
+    database.close();
+  }
+}
+
+/** Each silver partition holds exactly one file, replaced by rename. */
+export const DATA_FILE = 'data.parquet';
+
+async function partitionSteps(
+  db: DuckDBConnection,
+  lake: LakeLayout,
+  silverStage: string,
+  touchedPartitions: SilverPartitionRef[],
+): Promise<JournalStep[]> {
+  const steps: JournalStep[] = [];
+  for (const partition of touchedPartitions) {
+    const staged = join(
+      silverStage,
+      `event_date=${partition.eventDate}`,
+      `merchant_category=${partition.merchantCategory}`,
+    );
+    const target = join(lake.silverPartition(partition.eventDate, partition.merchantCategory), DATA_FILE);
+    if (!existsSync(staged)) {
+      // Every row of this partition moved elsewhere: it disappears.
+      steps.push({ kind: 'delete', path: target });
+      continue;
+    }
+    const files = (await readdir(staged))
+      .filter((name) => name.endsWith('.parquet'))
+      .map((name) => join(staged, name));
+    if (files.length === 0)
+      throw new PipelineError(`silver staged no file for ${relative(silverStage, staged)}`);
+    const from = files.length === 1 ? files[0]! : await mergeFiles(db, staged, files);
+    steps.push({ kind: 'move', from, to: target });
+  }
+  return steps;
+}
+
+/**
+ * DuckDB may split a partition over several files when it has to close writers (many partitions at once);
+ * the contract is one file per partition, so they are merged.
+ */
+async function mergeFiles(db: DuckDBConnection, dir: string, files: string[]): Promise<string> {
+  const merged = join(dir, 'merged.parquet.tmp');
+  await db.run(
+    `COPY (SELECT * FROM read_parquet(${sql(files)}) ORDER BY transaction_id) TO ${sql(merged)} (FORMAT parquet, COMPRESSION zstd)`,
+  );
+  return merged;
+}
+
+function existingSource(files: string[]): string {
+  if (files.length === 0) return '(SELECT * FROM winners WHERE FALSE)';
+  return `read_parquet(${sql(files)})`;
+}
+
+async function buildLedgerEntry(
+  db: DuckDBConnection,
+  context: { runId: string; ingestDate: IsoDate; files: string[]; touchedPartitions: SilverPartitionRef[] },
+): Promise<LedgerEntry> {
+  const [bronze] = await rows<{ bronze_rows: bigint; quarantined: bigint }>(
+    db,
+    'SELECT (SELECT count(*) FROM batch_rows) + (SELECT count(*) FROM quarantine_rows) AS bronze_rows, ' +
+      '(SELECT count(*) FROM quarantine_rows) AS quarantined',
+  );
+  const outcomes = new Map(
+    (
+      await rows<{ outcome: string; n: bigint }>(
+        db,
+        'SELECT outcome, count(*) AS n FROM row_outcomes GROUP BY 1',
+      )
+    ).map((row) => [row.outcome, Number(row.n)]),
+  );
+  const reasons = await rows<{ code: ReasonCode; n: bigint }>(
+    db,
+    'SELECT code, count(*) AS n FROM (SELECT unnest(reason_codes) AS code FROM quarantine_rows) GROUP BY 1 ORDER BY 1',
+  );
+  const late = await rows<{ event_date: string; n: bigint }>(
+    db,
+    `SELECT strftime(b.event_date, '%Y-%m-%d') AS event_date, count(*) AS n
+     FROM row_outcomes o JOIN batch_rows b USING (source_file, source_line)
+     WHERE o.outcome IN ('inserted', 'superseded') AND b.event_date < b.ingest_date
+     GROUP BY 1`,
+  );
+  const lateCounts = lateByDays(
+    context.ingestDate,
+    late.map((row) => [row.event_date as IsoDate, Number(row.n)]),
+  );
+  return {
+    run_id: context.runId,
+    dataset: 'transactions',
+    ingest_date: context.ingestDate,
+    bronze_rows: Number(bronze!.bronze_rows),
+    inserted: outcomes.get('inserted') ?? 0,
+    superseded: outcomes.get('superseded') ?? 0,
+    duplicates: outcomes.get('duplicate') ?? 0,
+    quarantined: Number(bronze!.quarantined),
+    quarantined_by_reason: Object.fromEntries(reasons.map((row) => [row.code, Number(row.n)])),
+    late_rows: Object.values(lateCounts).reduce((sum, n) => sum + n, 0),
+    late_by_days: lateCounts,
+    touched_partitions: context.touchedPartitions.map(
+      (partition) => `event_date=${partition.eventDate}/merchant_category=${partition.merchantCategory}`,
+    ),
+    files: context.files,
+    processed_at: new Date().toISOString(),
+  };
+}
+
+async function readCsvHeader(db: DuckDBConnection, lines: string): Promise<string[]> {
+  const [header] = await rows<{ fields: string[] }>(
+    db,
+    `SELECT list_transform(regexp_extract_all(raw, '(?:^|,)("(?:[^"]|"")*"|[^,"]*)', 1), f -> csv_unquote(f)) AS fields
+     FROM (${lines}) WHERE line_no = 1`,
+  );
+  return header?.fields ?? [];
+}
+
+async function run(db: DuckDBConnection, name: string, params: Record<string, SqlParam>): Promise<void> {
+  const started = performance.now();
+  await db.run(renderSql(name, params));
+  profile(name, started);
+}
+
+/** `FINTECH_ETL_SILVER_PROFILE=1` prints each step's time on stderr (for the bench and tuning). */
+function profile(step: string, started: number): void {
+  if (process.env['FINTECH_ETL_SILVER_PROFILE']) {
+    process.stderr.write(`silver: ${step} ${((performance.now() - started) / 1000).toFixed(2)} s\n`);
+  }
+}
+
+async function rows<T>(db: DuckDBConnection, text: string): Promise<T[]> {
+  return (await db.runAndReadAll(text)).getRowObjectsJS() as T[];
+}
+
+function safeName(runId: string): string {
+  return runId.replace(/[^A-Za-z0-9_.-]/g, '_');
+}

@@ -1,0 +1,40 @@
+/**
+ * The DuckDB session a silver run works in: in memory, but bounded by `silver.memory_limit` and spilling to
+ * `silver.temp_directory`, so a day of any size runs in fixed memory. The session time zone is the business
+ * zone, which is how timestamps without an offset are read and how event_date is cut.
+ */
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+import type { ResolvedConfig } from '../config/load-config.ts';
+import { sqlLiteral } from './sql-template.ts';
+
+export interface SilverDatabase {
+  connection: DuckDBConnection;
+  close(): void;
+}
+
+export async function openSilverDatabase(config: ResolvedConfig, spillDir: string): Promise<SilverDatabase> {
+  const tempDirectory = config.silver.temp_directory
+    ? join(config.home, config.silver.temp_directory)
+    : spillDir;
+  await mkdir(tempDirectory, { recursive: true });
+  const options: Record<string, string> = {
+    memory_limit: config.silver.memory_limit,
+    temp_directory: tempDirectory,
+  };
+  if (config.silver.threads) options['threads'] = String(config.silver.threads);
+  const instance = await DuckDBInstance.create(':memory:', options);
+  const connection = await instance.connect();
+  await connection.run('LOAD icu');
+  await connection.run(`SET TimeZone = ${sqlLiteral(config.timezone)}`);
+  // A late batch can touch hundreds of partitions; keeping their writers open gives one file per partition.
+  await connection.run('SET partitioned_write_max_open_files = 10000');
+  return {
+    connection,
+    close: () => {
+      connection.closeSync();
+      instance.closeSync();
+    },
+  };
+}

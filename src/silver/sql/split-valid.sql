@@ -1,0 +1,41 @@
+-- Valid records in the silver contract's shape (src/silver/README.md), plus the position that decides which
+-- version of a transaction is newest: (ingest_date, source_file, source_line).
+CREATE OR REPLACE TEMP TABLE batch_rows AS
+SELECT
+  transaction_id, customer_id, card_id, merchant_id,
+  -- A TIMESTAMPTZ is UTC microseconds inside; taking them as a plain TIMESTAMP is the UTC wall time, with no
+  -- per-row zone conversion.
+  make_timestamp(epoch_us(ts)) AS txn_ts,
+  event_date,
+  amount, currency, fx_rate,
+  -- Widened first: DECIMAL(18,2) × DECIMAL(18,8) would overflow DuckDB's DECIMAL(18,10) product type.
+  CAST(round(CAST(amount AS DECIMAL(38, 2)) * fx_rate, 2) AS DECIMAL(18, 2)) AS amount_reporting,
+  mcc, merchant_category, status, is_refund, channel,
+  card_token,
+  CASE WHEN pan_valid THEN left(pan, 6) END AS card_bin,
+  CASE WHEN pan_valid THEN right(pan, 4) END AS card_last4,
+  entry_mode, country, mask_pan_like(city) AS city, mask_pan_like(merchant_name) AS merchant_name,
+  mask_pan_like(decline_reason) AS decline_reason, original_transaction_id, is_fraud,
+  CAST({{ingest_date}} AS DATE) AS ingest_date,
+  source_file,
+  line_no AS source_line,
+  -- The normalised content (not the raw text): the same transaction sent again with another spelling of
+  -- a status or another offset of the same instant is an exact duplicate.
+  md5(concat_ws('|', transaction_id, customer_id, card_id, merchant_id,
+    CAST(epoch_us(ts) AS VARCHAR), CAST(amount AS VARCHAR), currency, mcc, status,
+    CAST(is_refund AS VARCHAR), channel, coalesce(card_token, '-'), coalesce(entry_mode, '-'),
+    coalesce(country, '-'), coalesce(city, '-'), coalesce(merchant_name, '-'), coalesce(decline_reason, '-'),
+    coalesce(CAST(is_fraud AS VARCHAR), '-'), coalesce(original_transaction_id, '-'))) AS record_hash
+FROM checked
+WHERE len(reason_codes) = 0;
+
+CREATE OR REPLACE TEMP TABLE quarantine_rows AS
+SELECT
+  {{run_id}} AS run_id,
+  CAST({{ingest_date}} AS DATE) AS ingest_date,
+  source_file,
+  line_no AS line,
+  reason_codes,
+  mask_pan_like(CASE WHEN pan IS NOT NULL THEN replace(raw, pan, mask_pan(pan)) ELSE raw END) AS raw_record
+FROM checked
+WHERE len(reason_codes) > 0;

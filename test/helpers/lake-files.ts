@@ -1,0 +1,70 @@
+/** Test helpers: temp lakes, hashes of bronze trees, reading generated JSON Lines back. */
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import type { IsoDate } from '../../src/core/dates.ts';
+import type { GeneratorSettings } from '../../src/generate/generator-settings.ts';
+
+export function tempDir(prefix = 'fintech-test-'): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+/** Small world and high fault rates, so a few thousand rows exercise every path. */
+export function testSettings(overrides: Partial<GeneratorSettings> = {}): GeneratorSettings {
+  return {
+    seed: 7,
+    rowsPerDay: 3000,
+    customers: 400,
+    merchants: 80,
+    worldStart: '2024-06-01' as IsoDate,
+    gzip: false,
+    lateRate: 0.08,
+    maxLateDays: 2,
+    farLateRate: 0.01,
+    farLateMaxDays: 12,
+    dupRate: 0.04,
+    updateRate: 0.04,
+    badRate: 0.03,
+    entityChangeRate: 0.01,
+    timezone: 'Asia/Seoul',
+    reportingCurrency: 'KRW',
+    currencies: ['KRW', 'USD', 'EUR', 'JPY', 'CNY', 'GBP'],
+    ...overrides,
+  };
+}
+
+/** sha256 of every file under `dir` (manifests excluded when asked), keyed by relative path. */
+export function hashTree(dir: string, { withManifests = true } = {}): Record<string, string> {
+  const out: Record<string, string> = {};
+  const walk = (current: string) => {
+    for (const entry of readdirSync(current)) {
+      const path = join(current, entry);
+      if (statSync(path).isDirectory()) walk(path);
+      else if (withManifests || entry !== '_manifest.json') {
+        out[relative(dir, path)] = createHash('sha256').update(readFileSync(path)).digest('hex');
+      }
+    }
+  };
+  walk(dir);
+  return out;
+}
+
+/** The lines of a bronze partition's data files, in file order (gzip read transparently). */
+export function partitionLines(partitionDir: string): string[] {
+  const lines: string[] = [];
+  for (const file of readdirSync(partitionDir)
+    .filter((name) => name.startsWith('part-'))
+    .sort()) {
+    let bytes = readFileSync(join(partitionDir, file));
+    if (file.endsWith('.gz')) bytes = gunzipSync(bytes);
+    const text = bytes.toString('utf8');
+    lines.push(...text.split('\n').filter((line) => line !== ''));
+  }
+  return lines;
+}
+
+export function readJson<T>(path: string): T {
+  return JSON.parse(readFileSync(path, 'utf8')) as T;
+}

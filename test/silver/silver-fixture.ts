@@ -1,0 +1,127 @@
+/** Hand-built bronze partitions and a throwaway home for silver tests. */
+import { createHash } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { loadConfig, type ResolvedConfig } from '../../src/config/load-config.ts';
+import type { IsoDate } from '../../src/core/dates.ts';
+import { commitBronzePartition, createStagingDir } from '../../src/lake/bronze-partition.ts';
+import { type BronzeDataset, LakeLayout } from '../../src/lake/lake-layout.ts';
+import { runSilver, type SilverResult } from '../../src/silver/run-silver.ts';
+
+export const TEST_KEY = Buffer.from('test-tokenization-key-0123456789abcdef', 'utf8');
+
+export interface SilverFixture {
+  home: string;
+  config: ResolvedConfig;
+  lake: LakeLayout;
+  run(date: string, runId?: string): Promise<SilverResult>;
+}
+
+export function createSilverFixture(yaml: Record<string, unknown> = {}): SilverFixture {
+  const home = mkdtempSync(join(tmpdir(), 'fintech-silver-'));
+  const config = loadConfig({ home, cwd: home, env: {} });
+  Object.assign(config, yaml);
+  config.silver = { ...config.silver, threads: 2, memory_limit: '512MB' };
+  const lake = new LakeLayout(join(home, 'lake'));
+  let runs = 0;
+  return {
+    home,
+    config,
+    lake,
+    run: (date, runId) =>
+      runSilver({
+        config,
+        lake,
+        ingestDate: date as IsoDate,
+        runId: runId ?? `run-${++runs}`,
+        tokenizationKey: TEST_KEY,
+      }),
+  };
+}
+
+/** A valid transaction record; override fields to make it bad. */
+export function txn(id: string, overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    transaction_id: id,
+    customer_id: 'C001',
+    card_id: 'K001',
+    merchant_id: 'M001',
+    txn_ts: '2025-03-01T13:45:12+09:00',
+    amount: '12500.00',
+    currency: 'KRW',
+    mcc: '5411',
+    status: 'approved',
+    is_refund: false,
+    channel: 'pos',
+    card_number: '4111111111111111',
+    ...overrides,
+  };
+}
+
+export type BronzeFileSpec = {
+  name: string;
+  lines?: (Record<string, unknown> | string)[];
+  text?: string;
+  /** Exact bytes (for encodings and corrupt files). */
+  bytes?: Buffer;
+  gzip?: boolean;
+};
+
+export async function writeBronze(
+  lake: LakeLayout,
+  date: string,
+  files: BronzeFileSpec[],
+  dataset: BronzeDataset = 'transactions',
+): Promise<void> {
+  const staged = await createStagingDir(lake);
+  const manifestFiles = [];
+  for (const file of files) {
+    const text =
+      file.text ??
+      `${(file.lines ?? []).map((line) => (typeof line === 'string' ? line : JSON.stringify(line))).join('\n')}\n`;
+    const bytes = file.bytes ?? (file.gzip ? gzipSync(text) : Buffer.from(text));
+    await writeFile(join(staged, file.name), bytes);
+    manifestFiles.push({
+      name: file.name,
+      rows: text.split('\n').filter((line) => line.trim() !== '').length,
+      bytes: bytes.length,
+      sha256: createHash('sha256').update(bytes).digest('hex'),
+    });
+  }
+  await commitBronzePartition(lake, dataset, date as IsoDate, staged, {
+    dataset,
+    ingest_date: date,
+    rows: manifestFiles.reduce((sum, file) => sum + file.rows, 0),
+    files: manifestFiles,
+    source: { kind: 'ingest', files: [] },
+  });
+}
+
+/** Every silver transaction row, ordered by id, as plain objects (DECIMAL as strings). */
+export async function readSilver(lake: LakeLayout, where = 'TRUE'): Promise<Record<string, unknown>[]> {
+  return query(
+    `SELECT * FROM read_parquet('${lake.silverTransactions()}/*/*/*.parquet') WHERE ${where} ORDER BY transaction_id`,
+  );
+}
+
+export async function query(sql: string): Promise<Record<string, unknown>[]> {
+  const instance = await DuckDBInstance.create(':memory:');
+  const connection = await instance.connect();
+  try {
+    const reader = await connection.runAndReadAll(sql);
+    return reader.getRowObjectsJson() as Record<string, unknown>[];
+  } finally {
+    connection.closeSync();
+    instance.closeSync();
+  }
+}
+
+/** A content hash of silver (ordered by id), to compare runs. */
+export async function silverContentHash(lake: LakeLayout): Promise<string> {
+  const rows = await readSilver(lake);
+  return createHash('sha256').update(JSON.stringify(rows)).digest('hex');
+}

@@ -1,0 +1,223 @@
+import { existsSync, statSync } from 'node:fs';
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { IsoDate } from '../../src/core/dates.ts';
+import { InjectedCrash } from '../../src/silver/commit-journal.ts';
+import { runSilver } from '../../src/silver/run-silver.ts';
+import {
+  createSilverFixture,
+  readSilver,
+  type SilverFixture,
+  silverContentHash,
+  TEST_KEY,
+  txn,
+  writeBronze,
+} from './silver-fixture.ts';
+
+/** Three ingest days with duplicates, updates (one moving event_date and category), late rows and bad rows. */
+async function writeHistory(f: SilverFixture): Promise<void> {
+  await writeBronze(f.lake, '2025-03-01', [
+    {
+      name: 'part-00000.jsonl',
+      lines: [txn('A'), txn('B'), txn('C', { mcc: '5812' }), txn('A'), txn('B', { amount: '1.00' }), 'junk'],
+    },
+    { name: 'part-00001.jsonl', lines: [txn('D'), txn('A')] },
+  ]);
+  await writeBronze(f.lake, '2025-03-02', [
+    {
+      name: 'part-00000.jsonl',
+      lines: [
+        txn('E', { txn_ts: '2025-03-02T10:00:00+09:00' }),
+        txn('C', { mcc: '4511', txn_ts: '2025-02-27T10:00:00+09:00' }),
+        txn('D'),
+        txn('', {}),
+      ],
+    },
+  ]);
+  await writeBronze(f.lake, '2025-03-03', [
+    {
+      name: 'part-00000.jsonl',
+      lines: [
+        txn('F', { txn_ts: '2025-03-02T10:00:00+09:00' }),
+        txn('G', { txn_ts: '2025-03-01T10:00:00+09:00' }),
+        txn('H', { txn_ts: '2025-02-21T10:00:00+09:00' }),
+        txn('B', { amount: '2.00' }),
+        txn('E', { txn_ts: '2025-03-02T10:00:00+09:00' }),
+      ],
+    },
+  ]);
+}
+
+async function silverFiles(f: SilverFixture): Promise<string[]> {
+  const root = f.lake.silverTransactions();
+  const found: string[] = [];
+  for (const day of await readdir(root)) {
+    for (const category of await readdir(join(root, day))) {
+      for (const file of await readdir(join(root, day, category))) found.push(`${day}/${category}/${file}`);
+    }
+  }
+  return found.sort();
+}
+
+describe('silver deduplication, supersede and late data', () => {
+  it('counts inserted, duplicates and superseded exactly and keeps one row per id, newest arrival winning', async () => {
+    const f = createSilverFixture();
+    await writeHistory(f);
+    const day1 = (await f.run('2025-03-01')).ledger;
+    expect(day1).toMatchObject({ bronze_rows: 8, inserted: 4, duplicates: 2, superseded: 1, quarantined: 1 });
+    const day2 = await f.run('2025-03-02');
+    expect(day2.ledger).toMatchObject({
+      bronze_rows: 4,
+      inserted: 1,
+      duplicates: 1,
+      superseded: 1,
+      quarantined: 1,
+    });
+    expect(day2.ledger.quarantined_by_reason).toEqual({ missing_required: 1 });
+    // C moved from 2025-03-01/dining to 2025-02-27/travel: its old partition emptied and disappeared.
+    expect(day2.touchedPartitions).toEqual([
+      { eventDate: '2025-02-27', merchantCategory: 'travel' },
+      { eventDate: '2025-03-01', merchantCategory: 'dining' },
+      { eventDate: '2025-03-01', merchantCategory: 'grocery' },
+      { eventDate: '2025-03-02', merchantCategory: 'grocery' },
+    ]);
+    expect(day2.ledger.late_by_days).toEqual({ '3': 1 });
+    expect(existsSync(f.lake.silverPartition('2025-03-01' as IsoDate, 'dining'))).toBe(false);
+
+    const day3 = await f.run('2025-03-03');
+    expect(day3.ledger).toMatchObject({
+      bronze_rows: 5,
+      inserted: 3,
+      duplicates: 1,
+      superseded: 1,
+      quarantined: 0,
+    });
+    expect(day3.ledger.late_by_days).toEqual({ '1': 1, '2': 2, '10': 1 });
+    expect(day3.ledger.late_rows).toBe(4);
+
+    const silver = await readSilver(f.lake);
+    expect(
+      silver.map((row) => [
+        row['transaction_id'],
+        row['event_date'],
+        row['merchant_category'],
+        row['amount'],
+      ]),
+    ).toEqual([
+      ['A', '2025-03-01', 'grocery', '12500.00'],
+      ['B', '2025-03-01', 'grocery', '2.00'],
+      ['C', '2025-02-27', 'travel', '12500.00'],
+      ['D', '2025-03-01', 'grocery', '12500.00'],
+      ['E', '2025-03-02', 'grocery', '12500.00'],
+      ['F', '2025-03-02', 'grocery', '12500.00'],
+      ['G', '2025-03-01', 'grocery', '12500.00'],
+      ['H', '2025-02-21', 'grocery', '12500.00'],
+    ]);
+    // Newest arrival wins, also for an exact duplicate (its position is newer).
+    expect(silver.find((row) => row['transaction_id'] === 'A')!['source_file']).toMatch(/part-00001\.jsonl$/);
+    expect(silver.find((row) => row['transaction_id'] === 'D')!['ingest_date']).toBe('2025-03-02');
+    expect(await silverFiles(f)).toEqual([
+      'event_date=2025-02-21/merchant_category=grocery/data.parquet',
+      'event_date=2025-02-27/merchant_category=travel/data.parquet',
+      'event_date=2025-03-01/merchant_category=grocery/data.parquet',
+      'event_date=2025-03-02/merchant_category=grocery/data.parquet',
+    ]);
+  });
+
+  it('writes late rows of 1, 2 and 10 days into their event_date partitions without touching others', async () => {
+    const f = createSilverFixture();
+    await writeBronze(f.lake, '2025-03-01', [
+      { name: 'part-00000.jsonl', lines: [txn('X1'), txn('X2', { txn_ts: '2025-02-25T10:00:00+09:00' })] },
+    ]);
+    await writeBronze(f.lake, '2025-03-11', [
+      {
+        name: 'part-00000.jsonl',
+        lines: [
+          txn('L1', { txn_ts: '2025-03-10T10:00:00+09:00' }),
+          txn('L2', { txn_ts: '2025-03-09T23:59:00+09:00' }),
+          txn('L10', { txn_ts: '2025-03-01T08:00:00+09:00' }),
+        ],
+      },
+    ]);
+    await f.run('2025-03-01');
+    const untouched = join(f.lake.silverPartition('2025-02-25' as IsoDate, 'grocery'), 'data.parquet');
+    const before = statSync(untouched);
+    const result = await f.run('2025-03-11');
+    expect(result.ledger.late_by_days).toEqual({ '1': 1, '2': 1, '10': 1 });
+    expect(result.touchedEventDates).toEqual(['2025-03-01', '2025-03-09', '2025-03-10']);
+    const after = statSync(untouched);
+    expect([after.ino, after.mtimeMs]).toEqual([before.ino, before.mtimeMs]);
+    const rows = await readSilver(f.lake);
+    expect(rows.map((row) => [row['transaction_id'], row['event_date']])).toEqual([
+      ['L1', '2025-03-10'],
+      ['L10', '2025-03-01'],
+      ['L2', '2025-03-09'],
+      ['X1', '2025-03-01'],
+      ['X2', '2025-02-25'],
+    ]);
+  });
+
+  it('gives identical silver for in-order, out-of-order and repeated runs', async () => {
+    const inOrder = createSilverFixture();
+    await writeHistory(inOrder);
+    for (const date of ['2025-03-01', '2025-03-02', '2025-03-03']) await inOrder.run(date);
+    const expected = await silverContentHash(inOrder.lake);
+
+    const shuffled = createSilverFixture();
+    await writeHistory(shuffled);
+    for (const date of ['2025-03-03', '2025-03-01', '2025-03-02', '2025-03-01', '2025-03-03']) {
+      const { ledger } = await shuffled.run(date);
+      expect(ledger.bronze_rows).toBe(
+        ledger.inserted + ledger.superseded + ledger.duplicates + ledger.quarantined,
+      );
+    }
+    expect(await silverContentHash(shuffled.lake)).toBe(expected);
+
+    const rerun = (await inOrder.run('2025-03-02')).ledger;
+    // Every row of a rerun is the version already applied (or identical to the newer one that won): duplicates.
+    expect(rerun).toMatchObject({
+      bronze_rows: 4,
+      inserted: 0,
+      duplicates: 3,
+      superseded: 0,
+      quarantined: 1,
+    });
+    expect(await silverContentHash(inOrder.lake)).toBe(expected);
+  });
+
+  for (const crashAt of ['before-commit', 'after-commit', 'mid-apply'] as const) {
+    it(`recovers from a crash ${crashAt}: old partitions stay readable and a rerun completes`, async () => {
+      const clean = createSilverFixture();
+      await writeHistory(clean);
+      for (const date of ['2025-03-01', '2025-03-02']) await clean.run(date);
+      const expected = await silverContentHash(clean.lake);
+
+      const f = createSilverFixture();
+      await writeHistory(f);
+      await f.run('2025-03-01');
+      const beforeCrash = await silverContentHash(f.lake);
+      await expect(
+        runSilver({
+          config: f.config,
+          lake: f.lake,
+          ingestDate: '2025-03-02' as IsoDate,
+          runId: 'crashing',
+          tokenizationKey: TEST_KEY,
+          crashAt,
+        }),
+      ).rejects.toThrow(InjectedCrash);
+      const rows = await readSilver(f.lake);
+      if (crashAt === 'before-commit' || crashAt === 'after-commit') {
+        expect(await silverContentHash(f.lake)).toBe(beforeCrash);
+      } else {
+        expect(rows.length).toBeGreaterThan(0);
+      }
+      const rerun = await f.run('2025-03-02');
+      expect(rerun.recoveredRuns).toEqual(crashAt === 'before-commit' ? [] : ['crashing']);
+      expect(await silverContentHash(f.lake)).toBe(expected);
+      expect(existsSync(join(f.lake.staging(), 'silver'))).toBe(true);
+      expect(await readdir(join(f.lake.staging(), 'silver'))).toEqual([]);
+    });
+  }
+});
