@@ -88,6 +88,11 @@ export interface Merchant {
   place: CurrencyPlace;
   city: string;
   cityJson: string;
+  /**
+   * The merchant's constant stretches of a transaction line, precomputed so a line is a few pieces:
+   * merchant_id…txn_ts opening quote, currency…status opening quote, country…decline_reason key.
+   */
+  lineParts: readonly [string, string, string];
 }
 
 export class EntityWorld {
@@ -98,6 +103,8 @@ export class EntityWorld {
   readonly merchantsByCategory = new Map<string, { merchants: number[]; table: AliasTable }>();
   readonly foreignMerchants: number[] = [];
   readonly customerTable: AliasTable;
+  /** Signup days by customer index: the hot path's rejection test reads this, not the objects. */
+  private readonly signupDays: Int32Array;
   readonly home: CurrencyPlace;
   readonly foreign: readonly CurrencyPlace[];
   private readonly worldStartDay: number;
@@ -115,6 +122,7 @@ export class EntityWorld {
     const horizonDay = dateToEpochDay(horizon);
     const weights = this.buildCustomers(horizonDay);
     this.customerTable = new AliasTable(weights);
+    this.signupDays = Int32Array.from(this.customers, (customer) => customer.signupDay);
     this.buildMerchants(mccCatalog);
   }
 
@@ -236,6 +244,11 @@ export class EntityWorld {
           place,
           city,
           cityJson: asciiJson(city),
+          lineParts: [
+            `","merchant_id":"M${pad(index + 1, 6)}","txn_ts":"`,
+            `","currency":"${place.currency}","mcc":"${mcc}","status":"`,
+            `","country":"${place.country}","city":${asciiJson(city)},"merchant_name":${asciiJson(name)},"decline_reason":`,
+          ],
         });
       }
       if (members.length)
@@ -258,22 +271,21 @@ export class EntityWorld {
   }
 
   /** A card of the customer usable on `day`: mostly the first card, otherwise another open one. */
-  pickCard(customer: Customer, day: number, rng: CounterRng): { card: CardSlot; generation: number } {
+  pickCard(customer: Customer, day: number, rng: CounterRng): CardSlot {
     let slot = customer.firstCard;
     if (customer.cardCount > 1 && !rng.chance(0.65)) {
       const other = customer.firstCard + 1 + rng.int(customer.cardCount - 1);
       const candidate = this.cards[other]!;
       if (candidate.issueDay <= day && candidate.closeDay > day) slot = other;
     }
-    const card = this.cards[slot]!;
-    return { card, generation: this.cardGeneration(card, day) };
+    return this.cards[slot]!;
   }
 
   /** A customer signed up by `day`, heavy users more often. */
   pickCustomer(day: number, rng: CounterRng): Customer {
     for (let attempt = 0; attempt < 32; attempt++) {
-      const customer = this.customers[this.customerTable.sample(rng)]!;
-      if (customer.signupDay <= day) return customer;
+      const index = this.customerTable.sample(rng);
+      if (this.signupDays[index]! <= day) return this.customers[index]!;
     }
     return this.customers[0]!; // signed up on world_start: always there
   }
