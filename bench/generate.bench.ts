@@ -44,13 +44,17 @@ export const benchmark: Benchmark = {
           `${Math.round(r.records / r.seconds)
             .toLocaleString('en-US')
             .padStart(9)} records/s end to end  ` +
-          `peak RSS ${r.peakRssMb.toFixed(0)} MB`,
+          `(${Math.round(r.records / r.cpuSeconds).toLocaleString('en-US')} per CPU-second)  peak RSS ${r.peakRssMb.toFixed(0)} MB`,
       );
     }
     if (results.length >= 2) {
       const [small, large] = [results[0]!, results.at(-1)!];
       const marginal = (large.records - small.records) / (large.seconds - small.seconds);
-      console.log(`marginal: ${Math.round(marginal).toLocaleString('en-US')} records/s (start-up excluded)`);
+      const marginalCpu = (large.records - small.records) / (large.cpuSeconds - small.cpuSeconds);
+      console.log(
+        `marginal: ${Math.round(marginal).toLocaleString('en-US')} records/s, ` +
+          `${Math.round(marginalCpu).toLocaleString('en-US')} per CPU-second (start-up excluded)`,
+      );
     }
   },
 };

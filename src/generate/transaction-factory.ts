@@ -130,8 +130,7 @@ export class TransactionFactory {
     const profile = merchant.profile;
     const hour = this.hourTables[profile.hours].sample(rng);
     const customer = this.world.pickCustomer(eventDay, rng);
-    const card = this.world.pickCard(customer, eventDay, rng);
-    const generation = this.world.cardGeneration(card, eventDay);
+    const card = this.world.cardOn(this.world.pickCard(customer, eventDay, rng), eventDay);
     const channelRoll = rng.next() * (profile.channels[0] + profile.channels[1] + profile.channels[2]);
     let channel: Channel =
       channelRoll < profile.channels[0]
@@ -143,9 +142,9 @@ export class TransactionFactory {
     const declined = rng.chance(isFraud ? 0.35 : DECLINE_RATE);
     return {
       id,
-      customerId: customer.id,
-      cardId: card.ids[generation]!,
-      pan: card.pans[generation]!,
+      customerId: this.world.customerId(customer),
+      cardId: card.id,
+      pan: card.pan,
       merchant,
       wallSeconds: eventDay * 86_400 + hour * 3600 + rng.int(3600),
       amountMinor: toMinor(won, merchant.place),
@@ -178,15 +177,14 @@ export class TransactionFactory {
     const pool = this.world.merchantsByCategory.get(category)!;
     const merchant = this.world.merchants[pool.merchants[shared.int(pool.merchants.length)]!]!;
     const customer = this.world.pickCustomer(day, shared);
-    const card = this.world.pickCard(customer, day, shared);
-    const generation = this.world.cardGeneration(card, day);
+    const card = this.world.cardOn(this.world.pickCard(customer, day, shared), day);
     const start = day * 86_400 + shared.int(86_400 - 3600);
     const declined = rng.chance(0.4);
     return {
       id,
-      customerId: customer.id,
-      cardId: card.ids[generation]!,
-      pan: card.pans[generation]!,
+      customerId: this.world.customerId(customer),
+      cardId: card.id,
+      pan: card.pan,
       merchant,
       wallSeconds: start + position * 45 + rng.int(40),
       amountMinor: toMinor(rng.between(5, 30) * 100, merchant.place),
@@ -283,10 +281,10 @@ export class TransactionFactory {
     );
   }
 
-  /** The JSON line of a bad record: the clean record with exactly one defect, chosen by `rng`-free rules plus the record's own hash. */
+  /** The JSON line of a bad record: the clean record with exactly one defect; the variant comes from the record's own hash. */
   formatBad(d: TransactionDraft, defect: InjectedDefect, day: number, index: number): string {
     const record: Record<string, unknown> = JSON.parse(this.format(d));
-    const pick = hash32(this.settings.seed, STREAM.update + 100, day, index);
+    const pick = hash32(this.settings.seed, STREAM.defect, day, index);
     switch (defect) {
       case 'malformed_record': {
         const line = JSON.stringify(record);
