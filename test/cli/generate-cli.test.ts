@@ -13,9 +13,9 @@ function smallHome(): string {
 }
 
 describe('generate CLI', () => {
-  it('prints one JSON summary with the ground truth, and says unchanged when run again', () => {
+  it('prints one JSON summary with the ground truth, and says unchanged when run again', async () => {
     const home = smallHome();
-    const first = runCli([
+    const first = await runCli([
       '--home',
       home,
       '--json',
@@ -32,18 +32,27 @@ describe('generate CLI', () => {
     expect(summary.dates[0].transactions).toMatchObject({ new: expect.any(Number), bad: expect.any(Number) });
     expect(existsSync(join(home, 'lake/bronze/cards/ingest_date=2025-03-02/_manifest.json'))).toBe(true);
 
-    const again = runCli(['--home', home, 'generate', '--from', '2025-03-02', ...SMALL]);
+    const again = await runCli(['--home', home, 'generate', '--from', '2025-03-02', ...SMALL]);
     expect(again.status).toBe(0);
     expect(again.stdout).toMatch(/2025-03-02 .* unchanged/);
 
-    const different = runCli(['--home', home, 'generate', '--from', '2025-03-02', ...SMALL, '--seed', '5']);
+    const different = await runCli([
+      '--home',
+      home,
+      'generate',
+      '--from',
+      '2025-03-02',
+      ...SMALL,
+      '--seed',
+      '5',
+    ]);
     expect(different.status).toBe(1);
     expect(different.stderr).toMatch(
       /ingest_date=2025-03-02 already exists with different content.*immutable/,
     );
   });
 
-  it('refuses bad flags with exit 2, naming the option', () => {
+  it('refuses bad flags with exit 2, naming the option', async () => {
     const home = smallHome();
     const cases: [string[], RegExp][] = [
       [['generate', '--from', '2025-02-30'], /--from.*must be a date as YYYY-MM-DD/],
@@ -53,24 +62,34 @@ describe('generate CLI', () => {
       [['generate', '--to', '2025-03-01'], /required option '--from <date>'/],
       [['demo', '--days', '0'], /--days.*positive integer/],
     ];
-    for (const [args, message] of cases) {
-      const result = runCli(['--home', home, ...args]);
-      expect(result.status, args.join(' ')).toBe(2);
-      expect(result.stderr).toMatch(message);
+    const results = await Promise.all(cases.map(([args]) => runCli(['--home', home, ...args])));
+    for (const [position, [args, message]] of cases.entries()) {
+      expect(results[position]!.status, args.join(' ')).toBe(2);
+      expect(results[position]!.stderr).toMatch(message);
     }
   });
 
-  it('refuses a bad generator config with exit 2, naming the key', () => {
+  it('refuses a bad generator config with exit 2, naming the key', async () => {
     const home = tempDir();
     writeFileSync(join(home, 'fintech-etl.yaml'), 'generator:\n  dup_rate: 3\n');
-    const result = runCli(['--home', home, 'generate', '--from', '2025-03-01']);
+    const result = await runCli(['--home', home, 'generate', '--from', '2025-03-01']);
     expect(result.status).toBe(2);
     expect(result.stderr).toMatch(/config key 'generator\.dup_rate' has value 3/);
   });
 
-  it('runs the demo for a fixed end date and prints a table per date', () => {
+  it('runs the demo for a fixed end date and prints a table per date', async () => {
     const home = smallHome();
-    const result = runCli(['--home', home, 'demo', '--days', '2', '--rows', '100', '--to', '2025-03-10']);
+    const result = await runCli([
+      '--home',
+      home,
+      'demo',
+      '--days',
+      '2',
+      '--rows',
+      '100',
+      '--to',
+      '2025-03-10',
+    ]);
     expect(result.status).toBe(0);
     expect(result.stdout).toMatch(/ingest_date\s+records\s+new\s+dup\s+updates\s+bad\s+late/);
     expect(result.stdout).toMatch(/2025-03-09 .*written/);

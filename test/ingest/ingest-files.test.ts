@@ -83,32 +83,32 @@ describe('ingest', () => {
 });
 
 describe('ingest CLI refusals (exit 2, nothing written)', () => {
-  it('names the missing CSV columns', () => {
+  it('names the missing CSV columns', async () => {
     const dir = tempDir();
     const file = join(dir, 'transactions_2025-03-01.csv');
     writeFileSync(file, 'transaction_id,customer_id,amount\n1,2,3\n');
-    const result = runCli(['--home', join(dir, 'home'), 'ingest', file]);
+    const result = await runCli(['--home', join(dir, 'home'), 'ingest', file]);
     expect(result.status).toBe(2);
     expect(result.stderr).toMatch(
       /lacks required column\(s\) in its header: card_id, merchant_id, txn_ts, currency, mcc, status, is_refund, channel/,
     );
   });
 
-  it('checks the first parseable JSON line, and refuses a file without a date', () => {
+  it('checks the first parseable JSON line, and refuses a file without a date', async () => {
     const dir = tempDir();
     const file = join(dir, 'feed_2025-03-03.jsonl');
     writeFileSync(file, `not json\n${JSON.stringify({ transaction_id: 'x', amount: '1.00' })}\n`);
-    const missing = runCli(['--home', join(dir, 'home'), 'ingest', file]);
-    expect(missing.status).toBe(2);
-    expect(missing.stderr).toMatch(/first JSON record: customer_id, card_id/);
-
     const undated = join(dir, 'feed.jsonl');
     writeFileSync(undated, `${jsonLine('u1')}\n`);
-    const noDate = runCli(['--home', join(dir, 'home'), 'ingest', undated]);
+    const [missing, noDate, badFormat] = await Promise.all([
+      runCli(['--home', join(dir, 'home'), 'ingest', file]),
+      runCli(['--home', join(dir, 'home'), 'ingest', undated]),
+      runCli(['--home', join(dir, 'home'), 'ingest', '--format', 'xml', undated]),
+    ]);
+    expect(missing.status).toBe(2);
+    expect(missing.stderr).toMatch(/first JSON record: customer_id, card_id/);
     expect(noDate.status).toBe(2);
     expect(noDate.stderr).toMatch(/no YYYY-MM-DD date in its name.*--ingest-date/);
-
-    const badFormat = runCli(['--home', join(dir, 'home'), 'ingest', '--format', 'xml', undated]);
     expect(badFormat.status).toBe(2);
     expect(badFormat.stderr).toMatch(/--format.*must be one of csv, jsonl/);
   });
