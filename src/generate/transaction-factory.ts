@@ -69,10 +69,17 @@ export function eventDayOf(draft: TransactionDraft): number {
 }
 
 export class TransactionFactory {
-  private readonly categories: { name: string; profile: CategoryProfile }[];
+  /** Categories that have merchants, each with its merchant pool and hour-of-day table, looked up by position. */
+  private readonly categories: {
+    name: string;
+    profile: CategoryProfile;
+    pool: { merchants: number[]; table: AliasTable };
+    hours: AliasTable;
+  }[];
+  /** Hour-of-day table by category name, for records whose merchant was picked without its category. */
+  private readonly hoursByCategory: Map<string, AliasTable>;
   private readonly weekdayTable: AliasTable;
   private readonly weekendTable: AliasTable;
-  private readonly hourTables: Record<HourShape, AliasTable>;
   private readonly onlineCategories: string[];
   /** Re-keyed for each record; a refund draws everything it needs before building its original with it. */
   private readonly rng = new CounterRng(0, 0, 0);
@@ -82,16 +89,22 @@ export class TransactionFactory {
     private readonly world: EntityWorld,
     private readonly clock: ZoneClock,
   ) {
+    const hourTables = Object.fromEntries(
+      Object.entries(HOUR_WEIGHTS).map(([shape, weights]) => [shape, new AliasTable(weights)]),
+    ) as Record<HourShape, AliasTable>;
     this.categories = Object.entries(CATEGORY_PROFILES)
       .filter(([name]) => world.merchantsByCategory.has(name))
-      .map(([name, profile]) => ({ name, profile }));
+      .map(([name, profile]) => ({
+        name,
+        profile,
+        pool: world.merchantsByCategory.get(name)!,
+        hours: hourTables[profile.hours],
+      }));
+    this.hoursByCategory = new Map(this.categories.map((category) => [category.name, category.hours]));
     this.weekdayTable = new AliasTable(this.categories.map(({ profile }) => profile.share));
     this.weekendTable = new AliasTable(
       this.categories.map(({ profile }) => profile.share * profile.weekendFactor),
     );
-    this.hourTables = Object.fromEntries(
-      Object.entries(HOUR_WEIGHTS).map(([shape, weights]) => [shape, new AliasTable(weights)]),
-    ) as Record<HourShape, AliasTable>;
     this.onlineCategories = ['digital_goods', 'online_retail'].filter((name) =>
       world.merchantsByCategory.has(name),
     );
@@ -114,21 +127,24 @@ export class TransactionFactory {
     let merchant: Merchant;
     let isFraud = false;
     let won: number;
+    let hours: AliasTable;
     if (this.world.foreignMerchants.length > 0 && rng.chance(FOREIGN_FRAUD_RATE)) {
       merchant = this.world.merchants[rng.pick(this.world.foreignMerchants)]!;
       won = rng.between(8, 60) * 100_000;
       isFraud = true;
+      hours = this.hoursByCategory.get(merchant.category)!;
     } else {
       // 1970-01-01 was a Thursday: (day + 4) % 7 is 0 on Sundays and 6 on Saturdays.
       const weekend = ((eventDay + 4) % 7) % 6 === 0;
       const category = this.categories[(weekend ? this.weekendTable : this.weekdayTable).sample(rng)]!;
-      const pool = this.world.merchantsByCategory.get(category.name)!;
+      const pool = category.pool;
       merchant = this.world.merchants[pool.merchants[pool.table.sample(rng)]!]!;
+      hours = category.hours;
       const { medianWon, sigma, minWon, maxWon } = category.profile;
       won = Math.min(maxWon, Math.max(minWon, medianWon * Math.exp(sigma * rng.normal())));
     }
     const profile = merchant.profile;
-    const hour = this.hourTables[profile.hours].sample(rng);
+    const hour = hours.sample(rng);
     const customer = this.world.pickCustomer(eventDay, rng);
     const card = this.world.cardOn(this.world.pickCard(customer, eventDay, rng), eventDay);
     const channelRoll = rng.next() * (profile.channels[0] + profile.channels[1] + profile.channels[2]);
