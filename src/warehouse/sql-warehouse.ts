@@ -32,6 +32,7 @@ export abstract class SqlWarehouse implements Warehouse {
   abstract queryReadOnly(sql: string): Promise<QueryResult>;
   abstract loadSilver(options: LoadSilverOptions): Promise<LoadSilverResult>;
   abstract loadFiles(options: LoadFilesOptions): Promise<{ rows: number }>;
+  abstract exportParquet(relation: Relation, file: string): Promise<void>;
   abstract close(): Promise<void>;
 
   execute(sql: string): Promise<void> {
@@ -167,7 +168,12 @@ export abstract class SqlWarehouse implements Warehouse {
     return `insert into ${this.quoteRelation(target)} (${list}) select ${list} from (${selectSql}) as fintech_source`;
   }
 
-  async deleteInsert(target: Relation, selectSql: string, keyColumns: string[]): Promise<void> {
+  async deleteInsert(
+    target: Relation,
+    selectSql: string,
+    keyColumns: string[],
+    alsoDeleteWhere?: string,
+  ): Promise<void> {
     const batch = this.quoteIdentifier(`fintech_batch_${randomBytes(4).toString('hex')}`);
     await this.transaction(async (session) => {
       const columns = await this.columnsIn(session, target);
@@ -178,7 +184,8 @@ export abstract class SqlWarehouse implements Warehouse {
         )
         .join(' and ');
       await session.execute(
-        `delete from ${this.quoteRelation(target)} as fintech_target where exists (select 1 from ${batch} as fintech_batch where ${match})`,
+        `delete from ${this.quoteRelation(target)} as fintech_target where exists (select 1 from ${batch} as fintech_batch where ${match})` +
+          (alsoDeleteWhere ? ` or (${alsoDeleteWhere})` : ''),
       );
       await session.execute(this.insertSelectSql(target, columns, `select * from ${batch}`));
       await session.execute(`drop table ${batch}`);

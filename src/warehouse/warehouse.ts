@@ -127,8 +127,10 @@ export interface Warehouse extends SqlSession {
   /**
    * Replaces, in one transaction, every row of `target` whose `keyColumns` values appear in `selectSql` by the
    * rows of `selectSql` (delete+insert by partition values, or by unique key where MERGE is missing).
+   * `alsoDeleteWhere`, a predicate on the target, removes further rows in the same transaction (partitions
+   * that must end up empty).
    */
-  deleteInsert(target: Relation, selectSql: string, keyColumns: string[]): Promise<void>;
+  deleteInsert(target: Relation, selectSql: string, keyColumns: string[], alsoDeleteWhere?: string): Promise<void>;
   /** MERGE by unique key: update matched rows, insert the others. Needs `capabilities.supportsMerge`. */
   merge(target: Relation, selectSql: string, uniqueKey: string[]): Promise<void>;
   drop(target: Relation): Promise<void>;
@@ -150,6 +152,8 @@ export interface Warehouse extends SqlSession {
   loadSilver(options: LoadSilverOptions): Promise<LoadSilverResult>;
   /** Loads flat files (ledger JSON, quarantine Parquet) into a table. */
   loadFiles(options: LoadFilesOptions): Promise<{ rows: number }>;
+  /** Writes every row of `relation` to one Parquet file at the local path `file` (the gold export). */
+  exportParquet(relation: Relation, file: string): Promise<void>;
 
   close(): Promise<void>;
 }

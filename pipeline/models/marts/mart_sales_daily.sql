@@ -3,6 +3,7 @@
     materialized='incremental',
     incremental_strategy='delete+insert',
     partition_by='event_date',
+    partitions=var('event_dates', []),
     sort='event_date',
     tags=['marts', 'daily']
   )

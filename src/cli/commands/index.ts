@@ -6,7 +6,7 @@ import { registerGenerateCommand } from './generate-command.ts';
 import { registerIngestCommand } from './ingest-command.ts';
 import { registerModelsCommand } from './models-command.ts';
 import { registerQueryCommand } from './query-command.ts';
-import { registerRunCommand } from './run.ts';
+import { registerRunCommand } from './run-command.ts';
 
 export type RegisterCommand = (program: Command, context: CliContext) => void;
 

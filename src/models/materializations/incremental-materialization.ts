@@ -2,7 +2,8 @@
  * `materialized='incremental'`: the first run (or `--full-refresh`) builds the whole table; later runs apply
  * the rows the model selects under `is_incremental()` with its strategy:
  * - `append`: insert them;
- * - `delete+insert`: replace every partition (`partition_by`, e.g. event_date) — or key — they contain;
+ * - `delete+insert`: replace every partition (`partition_by`, e.g. event_date) — or key — they contain, and
+ *   empty the `partitions` listed in config even where no new row falls (the rows there moved or vanished);
  * - `merge`: upsert by `unique_key`; engines without MERGE get delete+insert by the key, same result.
  */
 import { type Materialization, tableOptions } from './materialization.ts';
@@ -20,7 +21,10 @@ export const incrementalMaterialization: Materialization = {
         return 'appended';
       case 'delete+insert': {
         const keys = config.partition_by ?? config.unique_key!;
-        await warehouse.deleteInsert(model.relation, model.sql, keys);
+        const listed = config.partitions?.length
+          ? `${warehouse.quoteIdentifier(keys[0]!)} in (${config.partitions.map((value) => warehouse.quoteLiteral(value)).join(', ')})`
+          : undefined;
+        await warehouse.deleteInsert(model.relation, model.sql, keys, listed);
         return `replaced by ${keys.join(', ')}`;
       }
       case 'merge':

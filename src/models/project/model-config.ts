@@ -45,6 +45,13 @@ export function resolveModelConfig(layers: Record<string, unknown>[], where: str
   if (strategy) config.incremental_strategy = strategy;
   const partitionBy = list(raw['partition_by']);
   if (partitionBy) config.partition_by = partitionBy;
+  const partitions = list(raw['partitions']);
+  if (partitions) {
+    if (partitionBy?.length !== 1) {
+      throw new ModelProjectError(`${where}: partitions=[…] needs exactly one partition_by column`);
+    }
+    config.partitions = partitions;
+  }
   if (raw['dist'] !== undefined) config.dist = String(raw['dist']);
   const sort = list(raw['sort']);
   if (sort) config.sort = sort;

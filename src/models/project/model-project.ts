@@ -16,6 +16,11 @@ export interface ModelConfig {
   unique_key?: string[];
   incremental_strategy?: IncrementalStrategy;
   partition_by?: string[];
+  /**
+   * delete+insert by partition: partition values to replace even when the new rows hold none of them (a date
+   * whose last row moved away), like dbt-bigquery's `partitions`. Rendered with the run's vars.
+   */
+  partitions?: string[];
   tags: string[];
   /** Redshift distribution: a column name (DISTKEY) or even/all/auto. */
   dist?: string;

@@ -158,6 +158,12 @@ export class DuckDBWarehouse extends SqlWarehouse {
     });
   }
 
+  async exportParquet(relation: Relation, file: string): Promise<void> {
+    await this.execute(
+      `copy (select * from ${this.quoteRelation(relation)}) to ${this.quoteLiteral(file)} (format parquet)`,
+    );
+  }
+
   async close(): Promise<void> {
     await this.queue;
     this.connection.closeSync();

@@ -33,6 +33,7 @@ import {
   type ReaderFor,
   type SourceColumn,
 } from './copy-from-duckdb.ts';
+import { exportPostgresParquet } from './export-parquet.ts';
 import { postgresTypeForDuckdb, postgresTypes } from './postgres-types.ts';
 
 /** Where a warehouse connection goes, without the password (safe to print). */
@@ -244,6 +245,28 @@ export class PostgresWarehouse extends SqlWarehouse {
       { deleteWhere: options.mode === 'append' ? undefined : 'true' },
     );
     return { rows };
+  }
+
+  async exportParquet(relation: Relation, file: string): Promise<void> {
+    const { rows } = await this.query(
+      `select column_name, data_type, numeric_precision, numeric_scale from information_schema.columns
+       where table_schema = ${this.quoteLiteral(relation.schema)} and table_name = ${this.quoteLiteral(relation.name)}
+       order by ordinal_position`,
+    );
+    const columns = rows.map((row) => ({
+      name: String(row['column_name']),
+      dataType: String(row['data_type']),
+      numericPrecision: row['numeric_precision'] === null ? null : Number(row['numeric_precision']),
+      numericScale: row['numeric_scale'] === null ? null : Number(row['numeric_scale']),
+    }));
+    const duck = await openReader();
+    try {
+      await this.withClient((client) =>
+        exportPostgresParquet(client as pg.PoolClient, duck.connection, this.quoteRelation(relation), columns, file),
+      );
+    } finally {
+      duck.close();
+    }
   }
 
   /**

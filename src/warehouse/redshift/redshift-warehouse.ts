@@ -4,7 +4,7 @@
  * config, and MERGE takes its source from a temporary table (Redshift refuses a subquery there).
  */
 import { randomBytes } from 'node:crypto';
-import { ConfigError } from '../../core/errors.ts';
+import { ConfigError, PipelineError } from '../../core/errors.ts';
 import {
   type ConnectionInfo,
   connectPool,
@@ -152,6 +152,13 @@ export class RedshiftWarehouse extends PostgresWarehouse {
     });
     await this.execute(`analyze ${table}`);
     return { relation, rows };
+  }
+
+  /** Redshift cannot COPY to a client; its export is UNLOAD to S3, which the gold task does not issue yet. */
+  override async exportParquet(relation: Relation): Promise<void> {
+    throw new PipelineError(
+      `exporting ${relation.schema}.${relation.name} to gold needs UNLOAD to S3, which this version does not run on Redshift yet`,
+    );
   }
 
   /** `files` is an S3 prefix here (Redshift COPY takes prefixes, not globs). */
