@@ -188,6 +188,16 @@ export class PostgresWarehouse extends SqlWarehouse {
     });
   }
 
+  /** `CREATE SCHEMA IF NOT EXISTS` can still collide when two sessions run it at once; the loser is fine. */
+  override async ensureSchema(schema: string): Promise<void> {
+    try {
+      await super.ensureSchema(schema);
+    } catch (error) {
+      const code = (error as { code?: string }).code;
+      if (code !== '23505' && code !== '42P06') throw error;
+    }
+  }
+
   /** PostgreSQL refuses to drop a relation other views depend on, so drops cascade (see dropForReplace). */
   protected override dropSql(target: Relation, kind: 'table' | 'view'): string {
     return `drop ${kind} if exists ${this.quoteRelation(target)} cascade`;
