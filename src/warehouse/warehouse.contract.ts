@@ -204,6 +204,54 @@ export function warehouseContract(name: string, target: () => Promise<ContractTa
       ]);
     });
 
+    run('loads entity snapshots by snapshot_date and quarantine Parquet by glob, appending', async () => {
+      const lake = mkdtempSync(join(tmpdir(), 'contract-entities-'));
+      const db = await DuckDBInstance.create(':memory:');
+      const connection = await db.connect();
+      for (const [day, names] of [
+        ['2024-01-01', "'Ann', 'Bo'"],
+        ['2024-01-02', "'Ann B.', 'Bo'"],
+      ] as const) {
+        const dir = join(lake, 'silver', 'customers', `snapshot_date=${day}`);
+        mkdirSync(dir, { recursive: true });
+        await connection.run(
+          `copy (select 'c' || i as customer_id, [${names}][i] as name, date '${day}' as snapshot_date from range(1, 3) r(i)) to '${dir}/part-0.parquet' (format parquet)`,
+        );
+      }
+      const quarantine = join(lake, 'quarantine', 'transactions', 'ingest_date=2024-01-01');
+      mkdirSync(quarantine, { recursive: true });
+      await connection.run(
+        `copy (select 'r1' as run_id, date '2024-01-01' as ingest_date, 'f.jsonl' as source_file, 7 as line, ['invalid_amount'] as reason_codes, '{"amount":"x"}' as raw_record) to '${quarantine}/q.parquet' (format parquet)`,
+      );
+      connection.closeSync();
+      db.closeSync();
+      await warehouse.loadSilver({
+        lakeRoot: lake,
+        table: 'customers',
+        partitions: ['2024-01-01', '2024-01-02'],
+      });
+      const { rows } = await warehouse.query(
+        'select customer_id, name, snapshot_date from staging.silver_customers order by snapshot_date, customer_id',
+      );
+      expect(rows.map((r) => `${r['snapshot_date']} ${r['customer_id']} ${r['name']}`)).toEqual([
+        '2024-01-01 c1 Ann',
+        '2024-01-01 c2 Bo',
+        '2024-01-02 c1 Ann B.',
+        '2024-01-02 c2 Bo',
+      ]);
+      const target = { schema: 'audit', name: 'quarantine' };
+      const files = `${lake}/quarantine/transactions/*/*.parquet`;
+      await warehouse.loadFiles({ files, format: 'parquet', target });
+      await warehouse.loadFiles({ files, format: 'parquet', target, mode: 'append' });
+      const { rows: quarantined } = await warehouse.query(
+        'select run_id, line, raw_record from audit.quarantine',
+      );
+      expect(quarantined).toEqual([
+        { run_id: 'r1', line: 7, raw_record: '{"amount":"x"}' },
+        { run_id: 'r1', line: 7, raw_record: '{"amount":"x"}' },
+      ]);
+    });
+
     run('loads flat JSON files into a table, replacing it', async () => {
       const dir = mkdtempSync(join(tmpdir(), 'contract-ledger-'));
       writeFileSync(

@@ -54,6 +54,14 @@ interface TestTarget {
   yamlPath: string;
 }
 
+/**
+ * A plain column name is quoted; anything else is an expression the project wrote (dbt inserts `column_name`
+ * as written, so `unique: {column_name: "a || '|' || b"}` tests a combination of columns).
+ */
+function columnSql(warehouse: Pick<Warehouse, 'quoteIdentifier'>, column: string): string {
+  return /^[A-Za-z_][A-Za-z0-9_]*$/.test(column) ? warehouse.quoteIdentifier(column) : column;
+}
+
 function compileGeneric(
   compiler: ModelCompiler,
   warehouse: Pick<Warehouse, 'quoteIdentifier' | 'quoteLiteral'>,
@@ -64,7 +72,7 @@ function compileGeneric(
   const variables: Record<string, unknown> = {
     ...spec.args,
     model: target.relationSql,
-    column_name: column === undefined ? undefined : warehouse.quoteIdentifier(column),
+    column_name: column === undefined ? undefined : columnSql(warehouse, column),
   };
   if (spec.test === 'accepted_values') {
     const values = spec.args['values'];

@@ -58,10 +58,12 @@ export function batchFiles(files: string[], batches = 8): string[][] {
 
 /**
  * Copies the rows of `files` into `targetSql` (a quoted PostgreSQL relation) with the given `columns` (a
- * batch missing a column, from an older file schema, sends NULL for it); returns the row count.
+ * batch missing a column, from an older file schema, sends NULL for it); returns the row count. With several
+ * `clients` (each its own session, used for a table nobody reads yet), batches go round-robin to them so
+ * PostgreSQL parses CSV on several backends at once; with one client everything stays in its transaction.
  */
 export async function copyFromDuckdb(
-  client: PoolClient,
+  clients: PoolClient[],
   duck: DuckDBConnection,
   files: string[],
   readerFor: ReaderFor,
@@ -71,9 +73,9 @@ export async function copyFromDuckdb(
   const dir = mkdtempSync(join(tmpdir(), 'fintech-copy-'));
   const columnList = columns.map((column) => quoteDuck(column.name)).join(', ');
   let rows = 0;
-  let copying: Promise<void> = Promise.resolve();
+  const copying: Promise<void>[] = clients.map(() => Promise.resolve());
   try {
-    for (const [index, batch] of batchFiles(files).entries()) {
+    for (const [index, batch] of batchFiles(files, 8 * clients.length).entries()) {
       const reader = readerFor(batch);
       const present = new Set((await describeSource(duck, reader)).map((column) => column.name));
       const select = columns
@@ -86,17 +88,18 @@ export async function copyFromDuckdb(
         `copy (select ${select} from ${reader}) to ${literal(file)} (format csv, header false)`,
       );
       rows += Number(written.rowsChanged);
-      // PostgreSQL takes the previous batch while DuckDB renders this one; a failure stops at the next await.
-      await copying;
-      copying = pipeline(
+      // PostgreSQL takes earlier batches while DuckDB renders this one; a failure stops at the next await.
+      const slot = index % clients.length;
+      await copying[slot];
+      copying[slot] = pipeline(
         createReadStream(file, { highWaterMark: 1 << 20 }),
-        client.query(copyFrom(`copy ${targetSql} (${columnList}) from stdin with (format csv)`)),
+        clients[slot]!.query(copyFrom(`copy ${targetSql} (${columnList}) from stdin with (format csv)`)),
       ).then(() => rmSync(file, { force: true }));
     }
-    await copying;
+    await Promise.all(copying);
     return rows;
   } finally {
-    await copying.catch(() => undefined);
+    await Promise.allSettled(copying);
     rmSync(dir, { recursive: true, force: true });
   }
 }

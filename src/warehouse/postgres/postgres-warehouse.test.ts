@@ -33,7 +33,10 @@ describe('openWarehouse for postgres://', () => {
         models: { concurrency: 2 },
       },
       { env: { WH_PASSWORD: 'very-secret-pw' } },
-    ).catch((e: Error) => e);
+    ).then(
+      () => new Error('connected unexpectedly'),
+      (e: Error) => e,
+    );
     expect(error.message).toMatch(
       /^cannot connect to postgres warehouse at host 127\.0\.0\.1, port 1, database dw: /,
     );

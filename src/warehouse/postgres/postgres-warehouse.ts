@@ -189,6 +189,16 @@ export class PostgresWarehouse extends SqlWarehouse {
     });
   }
 
+  /** `CREATE SCHEMA IF NOT EXISTS` can still collide when two sessions run it at once; the loser is fine. */
+  override async ensureSchema(schema: string): Promise<void> {
+    try {
+      await super.ensureSchema(schema);
+    } catch (error) {
+      const code = (error as { code?: string }).code;
+      if (code !== '23505' && code !== '42P06') throw error;
+    }
+  }
+
   /** PostgreSQL refuses to drop a relation other views depend on, so drops cascade (see dropForReplace). */
   protected override dropSql(target: Relation, kind: 'table' | 'view'): string {
     return `drop ${kind} if exists ${this.quoteRelation(target)} cascade`;
@@ -270,8 +280,10 @@ export class PostgresWarehouse extends SqlWarehouse {
   }
 
   /**
-   * Replaces rows matching `deleteWhere` (if any) by the rows DuckDB reads, in one transaction. A table that
-   * does not exist yet is created bare, bulk-loaded, then given its key — faster than loading into an index.
+   * Loads the files DuckDB reads into `target`. Replacing only some rows (touched partitions) happens in one
+   * transaction: delete them, COPY the new ones. Filling a new table or replacing all of it builds the table
+   * beside the target instead — bulk-loaded over {@link LOAD_CONNECTIONS} sessions at once, keyed and analysed
+   * after the load (faster than loading into an index), then swapped in atomically like a model table.
    */
   private async loadWithDuckdb(
     target: Relation,
@@ -295,32 +307,27 @@ export class PostgresWarehouse extends SqlWarehouse {
         return 0;
       }
       const columns = await describeSource(duck.connection, readerFor(files));
+      if (!exists || plan.deleteWhere === 'true') {
+        return await this.rebuildFromFiles(target, files, readerFor, columns, duck.connection, plan.key, lap);
+      }
       const rows = await this.withClient(async (client) => {
         const session = this.sessionOn(client);
         await session.execute('begin');
         try {
-          if (!exists) await session.execute(this.createTableSql(target, columns));
-          else {
-            await this.addMissingColumns(session, target, columns);
-            if (plan.deleteWhere)
-              await session.execute(`delete from ${this.quoteRelation(target)} where ${plan.deleteWhere}`);
+          await this.addMissingColumns(session, target, columns);
+          if (plan.deleteWhere) {
+            await session.execute(`delete from ${this.quoteRelation(target)} where ${plan.deleteWhere}`);
           }
           const copied = await copyFromDuckdb(
-            client as pg.PoolClient,
+            [client as pg.PoolClient],
             duck.connection,
             files,
             readerFor,
             this.quoteRelation(target),
             columns,
           );
-          lap('copy');
-          if (!exists && plan.key) {
-            await session.execute(
-              `alter table ${this.quoteRelation(target)} add primary key (${plan.key.map((k) => this.quoteIdentifier(k)).join(', ')})`,
-            );
-          }
           await session.execute('commit');
-          lap('key');
+          lap('copy');
           return copied;
         } catch (error) {
           await client.query('rollback');
@@ -333,6 +340,56 @@ export class PostgresWarehouse extends SqlWarehouse {
     } finally {
       duck.close();
     }
+  }
+
+  private async rebuildFromFiles(
+    target: Relation,
+    files: string[],
+    readerFor: ReaderFor,
+    columns: SourceColumn[],
+    duck: DuckDBConnection,
+    key: string[] | undefined,
+    lap: (phase: string) => void,
+  ): Promise<number> {
+    const beside: Relation = { schema: target.schema, name: `${target.name}__fintech_new` };
+    await this.execute(this.dropSql(beside, 'table'));
+    await this.execute(this.createTableSql(beside, columns));
+    const clients = await Promise.all(Array.from({ length: LOAD_CONNECTIONS }, () => this.pool.connect()));
+    let rows: number;
+    try {
+      rows = await copyFromDuckdb(
+        clients as unknown as pg.PoolClient[],
+        duck,
+        files,
+        readerFor,
+        this.quoteRelation(beside),
+        columns,
+      );
+    } finally {
+      for (const client of clients) client.release();
+    }
+    lap('copy');
+    if (key) {
+      await this.execute(
+        `alter table ${this.quoteRelation(beside)} add constraint ${this.quoteIdentifier(`${beside.name}_pkey`)} primary key (${key.map((k) => this.quoteIdentifier(k)).join(', ')})`,
+      );
+    }
+    lap('key');
+    await this.execute(`analyze ${this.quoteRelation(beside)}`);
+    lap('analyze');
+    await this.transaction(async (session) => {
+      const restore = await this.dropForReplace(session, target);
+      await session.execute(
+        `alter table ${this.quoteRelation(beside)} rename to ${this.quoteIdentifier(target.name)}`,
+      );
+      if (key) {
+        await session.execute(
+          `alter table ${this.quoteRelation(target)} rename constraint ${this.quoteIdentifier(`${beside.name}_pkey`)} to ${this.quoteIdentifier(`${target.name}_pkey`)}`,
+        );
+      }
+      await restore();
+    });
+    return rows;
   }
 
   private createTableSql(target: Relation, columns: SourceColumn[]): string {
@@ -359,6 +416,9 @@ export class PostgresWarehouse extends SqlWarehouse {
     await this.pool.end();
   }
 }
+
+/** Sessions that bulk-load a new table at once: PostgreSQL parses COPY input on one core per session. */
+const LOAD_CONNECTIONS = 2;
 
 const DEPENDENT_VIEWS_SQL = readFileSync(new URL('./dependent-views.sql', import.meta.url), 'utf8');
 
@@ -387,7 +447,8 @@ export async function connectPool(
     database: connection.database,
     user: connection.user,
     password,
-    max: maxConnections,
+    // A full reload bulk-loads over two sessions at once, so the pool never has fewer.
+    max: Math.max(2, maxConnections),
     types: postgresTypes,
     options: '-c TimeZone=UTC',
     connectionTimeoutMillis: 10_000,

@@ -135,6 +135,10 @@ describe('RedshiftWarehouse emitted SQL', () => {
     expect(result).toEqual({ relation: { schema: 'staging', name: 'silver_transactions' }, rows: 42 });
     const role = `iam_role 'arn:aws:iam::123456789012:role/etl'`;
     expect(writes()).toEqual([
+      'create schema if not exists "staging"',
+      expect.stringMatching(
+        /create table if not exists "staging"."silver_transactions" \([\s\S]*distkey \(customer_id\)\nsortkey \(event_date\)/,
+      ),
       'begin',
       `delete from "staging"."silver_transactions" where "event_date" in ('2024-01-01', '2024-01-02')`,
       `copy "staging"."silver_transactions" from 's3://lake-bucket/prod/silver/transactions/event_date=2024-01-01/' ${role} format as parquet`,

@@ -4,6 +4,7 @@
  * config, and MERGE takes its source from a temporary table (Redshift refuses a subquery there).
  */
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { ConfigError, PipelineError } from '../../core/errors.ts';
 import {
   type ConnectionInfo,
@@ -125,7 +126,8 @@ export class RedshiftWarehouse extends PostgresWarehouse {
 
   /**
    * Deletes the touched partitions and copies each partition's folder from S3, in one transaction. The table
-   * must exist (its columns and keys come from the warehouse's DDL, not guessed from the files).
+   * is declared from the silver contract (`silver-ddl/<table>.sql`) when missing: Redshift cannot infer
+   * columns from Parquet files.
    */
   override async loadSilver(options: LoadSilverOptions): Promise<LoadSilverResult> {
     const lake = this.requireS3(options.lakeRoot);
@@ -133,6 +135,8 @@ export class RedshiftWarehouse extends PostgresWarehouse {
     const partitionColumn = options.partitionColumn ?? silverPartitionColumn(options.table);
     const prefix = `${lake}/silver/${options.table}/`;
     const table = this.quoteRelation(relation);
+    await this.ensureSchema('staging');
+    await this.execute(readFileSync(new URL(`./silver-ddl/${options.table}.sql`, import.meta.url), 'utf8'));
     const rows = await this.transaction(async (session) => {
       if (options.partitions === 'all') {
         await session.execute(`delete from ${table}`);
