@@ -13,7 +13,10 @@ export interface Pipeline {
   runDaily(logicalDate: IsoDate): Promise<DailyRunResult>;
 }
 
-export async function withPipeline<T>(context: CliContext, fn: (pipeline: Pipeline) => Promise<T>): Promise<T> {
+export async function withPipeline<T>(
+  context: CliContext,
+  fn: (pipeline: Pipeline) => Promise<T>,
+): Promise<T> {
   const config = context.config();
   const lake = context.lake();
   const warehouse = await openWarehouse(config);

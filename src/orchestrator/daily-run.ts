@@ -67,7 +67,12 @@ export async function runDaily(options: DailyRunOptions): Promise<DailyRunResult
 
   const task = async (name: TaskName, body: () => Promise<{ summary: string; ok?: boolean }>) => {
     if (!result.ok) {
-      result.tasks.push({ task: name, status: 'skipped', seconds: 0, summary: 'skipped: an earlier task failed' });
+      result.tasks.push({
+        task: name,
+        status: 'skipped',
+        seconds: 0,
+        summary: 'skipped: an earlier task failed',
+      });
       return;
     }
     const started = performance.now();
@@ -75,11 +80,22 @@ export async function runDaily(options: DailyRunOptions): Promise<DailyRunResult
     try {
       const outcome = await body();
       const ok = outcome.ok ?? true;
-      result.tasks.push({ task: name, status: ok ? 'success' : 'failed', seconds: seconds(), summary: outcome.summary });
+      result.tasks.push({
+        task: name,
+        status: ok ? 'success' : 'failed',
+        seconds: seconds(),
+        summary: outcome.summary,
+      });
       if (!ok) result.ok = false;
     } catch (error) {
       const message = redact(error instanceof Error ? error.message : String(error));
-      result.tasks.push({ task: name, status: 'failed', seconds: seconds(), summary: message, error: message });
+      result.tasks.push({
+        task: name,
+        status: 'failed',
+        seconds: seconds(),
+        summary: message,
+        error: message,
+      });
       result.ok = false;
     }
   };
@@ -132,7 +148,9 @@ export async function runDaily(options: DailyRunOptions): Promise<DailyRunResult
       ok: result.models.ok,
       summary:
         `${built} of ${result.models.models.length} models built` +
-        (failed.length ? `; failed: ${failed.map((model) => `${model.name} (${model.error})`).join('; ')}` : ''),
+        (failed.length
+          ? `; failed: ${failed.map((model) => `${model.name} (${model.error})`).join('; ')}`
+          : ''),
     };
   });
 

@@ -16,7 +16,11 @@ export interface GoldExport {
   path: string;
 }
 
-export async function exportGold(warehouse: Warehouse, lake: LakeLayout, marts: Relation[]): Promise<GoldExport[]> {
+export async function exportGold(
+  warehouse: Warehouse,
+  lake: LakeLayout,
+  marts: Relation[],
+): Promise<GoldExport[]> {
   const staging = join(lake.staging(), `gold-${randomUUID()}`);
   await mkdir(staging, { recursive: true });
   const exports: GoldExport[] = [];

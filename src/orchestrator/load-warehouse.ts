@@ -30,15 +30,21 @@ export async function loadWarehouse(input: LoadWarehouseInput): Promise<LoadWare
   await warehouse.ensureSchema('staging');
   await warehouse.ensureSchema('audit');
 
-  rows['silver_transactions'] = await loadSilverTable(warehouse, lake, 'transactions', input.touchedEventDates);
+  rows['silver_transactions'] = await loadSilverTable(
+    warehouse,
+    lake,
+    'transactions',
+    input.touchedEventDates,
+  );
   for (const entity of ENTITY_DATASETS) {
     const snapshot = existsSync(lake.silverEntity(entity, input.logicalDate)) ? [input.logicalDate] : [];
     rows[`silver_${entity}`] = await loadSilverTable(warehouse, lake, entity, snapshot);
   }
 
   const ledgerFiles = join(lake.ledger(), 'transactions', '*', '*.json');
-  rows['ledger'] = (await warehouse.loadFiles({ files: ledgerFiles, format: 'json', target: AUDIT_LEDGER }))
-    .rows;
+  rows['ledger'] = (
+    await warehouse.loadFiles({ files: ledgerFiles, format: 'json', target: AUDIT_LEDGER })
+  ).rows;
   const quarantineFiles = join(lake.root, 'quarantine', 'transactions', '*', '*.parquet');
   if (existsSync(join(lake.root, 'quarantine', 'transactions'))) {
     rows['quarantine'] = (
@@ -62,7 +68,8 @@ async function loadSilverTable(
   if (!hasParquet(folder)) {
     // Feeds without entity files (the original project's CSVs) still need the staging relations the models
     // read; an empty table with the silver contract's columns keeps them valid.
-    if (!(await warehouse.relationKind(relation))) await warehouse.execute(emptySilverTableSql(table, warehouse.quoteRelation(relation)));
+    if (!(await warehouse.relationKind(relation)))
+      await warehouse.execute(emptySilverTableSql(table, warehouse.quoteRelation(relation)));
     return 0;
   }
   const existing = await warehouse.relationKind(relation);
@@ -81,7 +88,9 @@ function hasParquet(folder: string): boolean {
   if (!existsSync(folder)) return false;
   const walk = (dir: string): boolean =>
     readdirSync(dir, { withFileTypes: true }).some((entry) =>
-      entry.isDirectory() ? !entry.name.startsWith('_') && walk(join(dir, entry.name)) : entry.name.endsWith('.parquet'),
+      entry.isDirectory()
+        ? !entry.name.startsWith('_') && walk(join(dir, entry.name))
+        : entry.name.endsWith('.parquet'),
     );
   return walk(folder);
 }

@@ -130,7 +130,12 @@ export interface Warehouse extends SqlSession {
    * `alsoDeleteWhere`, a predicate on the target, removes further rows in the same transaction (partitions
    * that must end up empty).
    */
-  deleteInsert(target: Relation, selectSql: string, keyColumns: string[], alsoDeleteWhere?: string): Promise<void>;
+  deleteInsert(
+    target: Relation,
+    selectSql: string,
+    keyColumns: string[],
+    alsoDeleteWhere?: string,
+  ): Promise<void>;
   /** MERGE by unique key: update matched rows, insert the others. Needs `capabilities.supportsMerge`. */
   merge(target: Relation, selectSql: string, uniqueKey: string[]): Promise<void>;
   drop(target: Relation): Promise<void>;

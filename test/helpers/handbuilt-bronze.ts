@@ -21,7 +21,14 @@ export async function writeHandbuiltDay(lake: LakeLayout, day: IsoDate): Promise
       dataset,
       ingest_date: day,
       rows,
-      files: [{ name: 'part-00000.jsonl', rows, bytes: Buffer.byteLength(text), sha256: await sha256OfFile(target) }],
+      files: [
+        {
+          name: 'part-00000.jsonl',
+          rows,
+          bytes: Buffer.byteLength(text),
+          sha256: await sha256OfFile(target),
+        },
+      ],
       source: { kind: 'ingest', files: [{ original: source, stored: 'part-00000.jsonl', format: 'jsonl' }] },
     });
   }

@@ -32,7 +32,12 @@ export function runSummaryJson(result: DailyRunResult) {
     tasks: result.tasks,
     ledger: result.silver?.ledger,
     entities: result.silver?.entities,
-    models: result.models?.models.map(({ name, status, seconds, error }) => ({ name, status, seconds, error })),
+    models: result.models?.models.map(({ name, status, seconds, error }) => ({
+      name,
+      status,
+      seconds,
+      error,
+    })),
     tests: result.tests?.tests.map(({ name, status, failures }) => ({ name, status, failures })),
     gold: result.gold,
   };
@@ -42,7 +47,9 @@ export function printRunSummary(context: CliContext, result: DailyRunResult): vo
   context.say(`run ${result.runId}  logical date ${result.logicalDate}  (marts as of ${result.asOfDate})`);
   for (const task of result.tasks) {
     const status = task.status === 'success' ? 'OK  ' : task.status === 'failed' ? 'FAIL' : 'SKIP';
-    context.say(`  ${status} ${task.task.padEnd(7)} ${task.seconds.toFixed(2).padStart(7)}s  ${task.summary}`);
+    context.say(
+      `  ${status} ${task.task.padEnd(7)} ${task.seconds.toFixed(2).padStart(7)}s  ${task.summary}`,
+    );
   }
   const ledger = result.silver?.ledger;
   if (ledger) {
@@ -60,5 +67,6 @@ export function printRunSummary(context: CliContext, result: DailyRunResult): vo
 /** Exit code 1 with the first failed task's message (DESIGN.md §2). */
 export function failIfRunFailed(result: DailyRunResult): void {
   const failed = result.tasks.find((task) => task.status === 'failed');
-  if (failed) throw new PipelineError(`run for ${result.logicalDate} failed in task ${failed.task}: ${failed.summary}`);
+  if (failed)
+    throw new PipelineError(`run for ${result.logicalDate} failed in task ${failed.task}: ${failed.summary}`);
 }

@@ -272,7 +272,13 @@ export class PostgresWarehouse extends SqlWarehouse {
     const duck = await openReader();
     try {
       await this.withClient((client) =>
-        exportPostgresParquet(client as pg.PoolClient, duck.connection, this.quoteRelation(relation), columns, file),
+        exportPostgresParquet(
+          client as pg.PoolClient,
+          duck.connection,
+          this.quoteRelation(relation),
+          columns,
+          file,
+        ),
       );
     } finally {
       duck.close();
