@@ -2,7 +2,7 @@
  * A throw-away fintech-etl home (lake, config, warehouse) for end-to-end tests of the daily pipeline on DuckDB
  * or on a real PostgreSQL database.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig, type ResolvedConfig } from '../../src/config/load-config.ts';
@@ -41,6 +41,9 @@ export async function createPipelineHarness(
     options.configYaml ?? '',
   ].join('\n');
   writeFileSync(join(home, 'fintech-etl.yaml'), yaml);
+  // One fixed key for every test home, so card tokens compare across homes (a real home creates its own).
+  mkdirSync(join(home, 'secrets'), { recursive: true });
+  writeFileSync(join(home, 'secrets', 'tokenization.key'), 'ab'.repeat(32), { mode: 0o600 });
   const config = loadConfig({ home, cwd: home, env: {} });
   const lake = new LakeLayout(join(home, 'lake'));
   const warehouse = await openWarehouse(config, { env: {} });
