@@ -16,12 +16,13 @@ from_transactions as (
   select merchant_id, merchant_name, mcc, merchant_category, city, country
   from (
     select
-      *,
-      row_number() over (partition by merchant_id order by txn_ts desc, transaction_id desc) as recency
-    from {{ ref('stg_transactions') }}
+      t.*,
+      row_number() over (partition by t.merchant_id order by t.txn_ts desc, t.transaction_id desc) as recency
+    from {{ ref('stg_transactions') }} as t
+    -- anti-join first: with daily snapshots this leaves nothing to rank
+    where not exists (select 1 from latest_snapshot as s where s.merchant_id = t.merchant_id)
   ) as ranked
   where recency = 1
-    and not exists (select 1 from latest_snapshot as s where s.merchant_id = ranked.merchant_id)
 )
 
 select *, false as is_inferred from latest_snapshot
