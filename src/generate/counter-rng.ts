@@ -24,13 +24,6 @@ export function hash32(a: number, b = 0, c = 0, d = 0): number {
   return h;
 }
 
-/** Hash of a string (an entity id) for keying per-entity decisions. */
-export function hashString(text: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
-  return fmix32(h >>> 0);
-}
-
 /** A uniform number in [0, 1) from a 32-bit hash. */
 export function unit(hash: number): number {
   return hash / 4_294_967_296;

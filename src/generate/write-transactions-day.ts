@@ -3,9 +3,7 @@
  * duplicates and updates that fall due on this day from base days D-3..D (in base day, index order). Every
  * record is rebuilt from its coordinates, so nothing of earlier days is kept in memory or read from disk.
  */
-
-import type { GeneratorSettings } from './generator-settings.ts';
-import { RESEND_WINDOW_DAYS } from './generator-settings.ts';
+import { type GeneratorSettings, RESEND_WINDOW_DAYS } from './generator-settings.ts';
 import { type GroundTruth, GroundTruthCounter } from './ground-truth.ts';
 import type { LineSink } from './line-sink.ts';
 import {
@@ -34,19 +32,16 @@ export async function writeTransactionsDay(
   for (let index = 0; index < settings.rowsPerDay; index++) {
     const fate = transactionFate(settings, day, index);
     const draft = factory.draft(day, index, fate, dateText);
+    let line: string;
     if (fate.defect) {
       truth.addBad(fate.defect);
-      {
-        const pending = sink.writeAscii(factory.formatBad(draft, fate.defect, day, index));
-        if (pending) await pending;
-      }
+      line = factory.formatBad(draft, fate.defect, day, index);
     } else {
       truth.addNew(eventDayOf(draft));
-      {
-        const pending = sink.writeAscii(factory.format(draft));
-        if (pending) await pending;
-      }
+      line = factory.format(draft);
     }
+    const pending = sink.writeAscii(line);
+    if (pending) await pending;
     if (onProgress && index % PROGRESS_EVERY === PROGRESS_EVERY - 1) onProgress(index + 1);
   }
 
