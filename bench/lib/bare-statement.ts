@@ -16,7 +16,7 @@ export async function bareStatementSeconds(bronzePartitionDir: string, memoryLim
     const started = performance.now();
     await connection.run(`
       COPY (
-        SELECT *, CAST(CAST(txn_ts AS TIMESTAMPTZ) AS DATE) AS event_date
+        SELECT *, CAST(TRY_CAST(txn_ts AS TIMESTAMPTZ) AS DATE) AS event_date
         FROM read_json('${bronzePartitionDir}/*.jsonl', format = 'newline_delimited', ignore_errors = true)
         QUALIFY row_number() OVER (PARTITION BY transaction_id) = 1
       ) TO '${out}/silver' (FORMAT parquet, PARTITION_BY (event_date, mcc), OVERWRITE true)`);
