@@ -9,6 +9,8 @@ import { join } from 'node:path';
 
 export interface CommandFigures {
   seconds: number;
+  /** User + system CPU seconds: a figure that holds up better than wall time on a busy shared machine. */
+  cpuSeconds: number;
   peakRssMb: number;
   stdout: string;
 }
@@ -19,7 +21,7 @@ export function measureCommand(
   env: NodeJS.ProcessEnv = process.env,
 ): CommandFigures {
   const report = join(mkdtempSync(join(tmpdir(), 'bench-')), 'time.txt');
-  const result = spawnSync('/usr/bin/time', ['-f', '%e %M', '-o', report, command, ...args], {
+  const result = spawnSync('/usr/bin/time', ['-f', '%e %M %U %S', '-o', report, command, ...args], {
     env,
     encoding: 'utf8',
     maxBuffer: 256 * 1024 * 1024,
@@ -27,6 +29,16 @@ export function measureCommand(
   if (result.status !== 0) {
     throw new Error(`${command} ${args.join(' ')} failed (${result.status}): ${result.stderr}`);
   }
-  const [seconds, kilobytes] = readFileSync(report, 'utf8').trim().split('\n').at(-1)!.split(' ').map(Number);
-  return { seconds: seconds!, peakRssMb: kilobytes! / 1024, stdout: result.stdout };
+  const [seconds, kilobytes, user, system] = readFileSync(report, 'utf8')
+    .trim()
+    .split('\n')
+    .at(-1)!
+    .split(' ')
+    .map(Number);
+  return {
+    seconds: seconds!,
+    cpuSeconds: user! + system!,
+    peakRssMb: kilobytes! / 1024,
+    stdout: result.stdout,
+  };
 }

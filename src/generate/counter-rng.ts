@@ -24,13 +24,6 @@ export function hash32(a: number, b = 0, c = 0, d = 0): number {
   return h;
 }
 
-/** Hash of a string (an entity id) for keying per-entity decisions. */
-export function hashString(text: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
-  return fmix32(h >>> 0);
-}
-
 /** A uniform number in [0, 1) from a 32-bit hash. */
 export function unit(hash: number): number {
   return hash / 4_294_967_296;
@@ -46,6 +39,7 @@ export const STREAM = {
   fraudBurst: 3,
   entity: 4,
   update: 5,
+  defect: 6,
 } as const;
 
 /** A small fast PRNG (sfc32) seeded from a counter hash; one instance per record. */
@@ -112,13 +106,14 @@ export class CounterRng {
 
 /** Picks an index by weight in O(1) (Walker's alias method); built once per table of weights. */
 export class AliasTable {
-  private readonly probability: Float64Array;
-  private readonly alias: Uint32Array;
+  /** Interleaved (threshold, alias) pairs: one cache line per draw. */
+  private readonly entries: Float64Array;
+  private readonly size: number;
 
   constructor(weights: ArrayLike<number>) {
     const n = weights.length;
-    this.probability = new Float64Array(n);
-    this.alias = new Uint32Array(n);
+    this.size = n;
+    this.entries = new Float64Array(2 * n);
     let total = 0;
     for (let i = 0; i < n; i++) total += weights[i]!;
     const scaled = new Float64Array(n);
@@ -131,16 +126,16 @@ export class AliasTable {
     while (small.length && large.length) {
       const less = small.pop()!;
       const more = large.pop()!;
-      this.probability[less] = scaled[less]!;
-      this.alias[less] = more;
+      this.entries[2 * less] = scaled[less]!;
+      this.entries[2 * less + 1] = more;
       scaled[more] = scaled[more]! + scaled[less]! - 1;
       (scaled[more]! < 1 ? small : large).push(more);
     }
-    for (const i of [...small, ...large]) this.probability[i] = 1;
+    for (const i of [...small, ...large]) this.entries[2 * i] = 1;
   }
 
   sample(rng: CounterRng): number {
-    const column = rng.int(this.probability.length);
-    return rng.next() < this.probability[column]! ? column : this.alias[column]!;
+    const column = rng.int(this.size);
+    return rng.next() < this.entries[2 * column]! ? column : this.entries[2 * column + 1]!;
   }
 }

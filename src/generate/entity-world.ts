@@ -88,6 +88,11 @@ export interface Merchant {
   place: CurrencyPlace;
   city: string;
   cityJson: string;
+  /**
+   * The merchant's constant stretches of a transaction line, precomputed so a line is a few pieces:
+   * merchant_id…txn_ts opening quote, currency…status opening quote, country…decline_reason key.
+   */
+  lineParts: readonly [string, string, string];
 }
 
 export class EntityWorld {
@@ -98,6 +103,15 @@ export class EntityWorld {
   readonly merchantsByCategory = new Map<string, { merchants: number[]; table: AliasTable }>();
   readonly foreignMerchants: number[] = [];
   readonly customerTable: AliasTable;
+  /**
+   * What the per-transaction path reads, packed in typed arrays so a record touches a few cache lines instead
+   * of several objects: per customer (signup day, first card slot, card count), per card slot (issue day,
+   * close day, replacements, first PAN).
+   */
+  private readonly customerHot: Int32Array;
+  private readonly cardHot: Float64Array;
+  private readonly firstPans: string[];
+  private readonly cardCustomer: Int32Array;
   readonly home: CurrencyPlace;
   readonly foreign: readonly CurrencyPlace[];
   private readonly worldStartDay: number;
@@ -115,6 +129,16 @@ export class EntityWorld {
     const horizonDay = dateToEpochDay(horizon);
     const weights = this.buildCustomers(horizonDay);
     this.customerTable = new AliasTable(weights);
+    this.customerHot = new Int32Array(this.customers.length * 3);
+    for (const [index, customer] of this.customers.entries()) {
+      this.customerHot.set([customer.signupDay, customer.firstCard, customer.cardCount], index * 3);
+    }
+    this.cardHot = new Float64Array(this.cards.length * 3);
+    for (const [slot, card] of this.cards.entries()) {
+      this.cardHot.set([card.issueDay, card.closeDay, card.replaceDays.length], slot * 3);
+    }
+    this.firstPans = this.cards.map((card) => card.pans[0]!);
+    this.cardCustomer = Int32Array.from(this.cards, (card) => card.customer);
     this.buildMerchants(mccCatalog);
   }
 
@@ -236,6 +260,11 @@ export class EntityWorld {
           place,
           city,
           cityJson: asciiJson(city),
+          lineParts: [
+            `","merchant_id":"M${pad(index + 1, 6)}","txn_ts":"`,
+            `","currency":"${place.currency}","mcc":"${mcc}","status":"`,
+            `","country":"${place.country}","city":${asciiJson(city)},"merchant_name":${asciiJson(name)},"decline_reason":`,
+          ],
         });
       }
       if (members.length)
@@ -257,25 +286,43 @@ export class EntityWorld {
     return generation;
   }
 
-  /** A card of the customer usable on `day`: mostly the first card, otherwise another open one. */
-  pickCard(customer: Customer, day: number, rng: CounterRng): { card: CardSlot; generation: number } {
-    let slot = customer.firstCard;
-    if (customer.cardCount > 1 && !rng.chance(0.65)) {
-      const other = customer.firstCard + 1 + rng.int(customer.cardCount - 1);
-      const candidate = this.cards[other]!;
-      if (candidate.issueDay <= day && candidate.closeDay > day) slot = other;
+  /** A card slot of the customer usable on `day`: mostly the first card, otherwise another open one. */
+  pickCard(customer: number, day: number, rng: CounterRng): number {
+    const firstCard = this.customerHot[customer * 3 + 1]!;
+    const cardCount = this.customerHot[customer * 3 + 2]!;
+    if (cardCount > 1 && !rng.chance(0.65)) {
+      const other = firstCard + 1 + rng.int(cardCount - 1);
+      if (this.cardHot[other * 3]! <= day && this.cardHot[other * 3 + 1]! > day) return other;
     }
-    const card = this.cards[slot]!;
-    return { card, generation: this.cardGeneration(card, day) };
+    return firstCard;
   }
 
-  /** A customer signed up by `day`, heavy users more often. */
-  pickCustomer(day: number, rng: CounterRng): Customer {
+  /** The id and PAN of a card slot on `day`; the common case (never replaced) reads no card object. */
+  cardOn(slot: number, day: number): { id: string; pan: string } {
+    if (this.cardHot[slot * 3 + 2] === 0) return { id: this.slotBaseId(slot), pan: this.firstPans[slot]! };
+    const card = this.cards[slot]!;
+    const generation = this.cardGeneration(card, day);
+    return { id: card.ids[generation]!, pan: card.pans[generation]! };
+  }
+
+  /** Same text as `CardSlot.baseId`, rebuilt rather than read, which is cheaper than a cache miss. */
+  private slotBaseId(slot: number): string {
+    const customer = this.cardCustomer[slot]!;
+    return `K${pad(customer + 1, 7)}-${slot - this.customerHot[customer * 3 + 1]! + 1}`;
+  }
+
+  /** Same text as `Customer.id`, rebuilt rather than read. */
+  customerId(customer: number): string {
+    return `C${pad(customer + 1, 7)}`;
+  }
+
+  /** A customer index signed up by `day`, heavy users more often. */
+  pickCustomer(day: number, rng: CounterRng): number {
     for (let attempt = 0; attempt < 32; attempt++) {
-      const customer = this.customers[this.customerTable.sample(rng)]!;
-      if (customer.signupDay <= day) return customer;
+      const index = this.customerTable.sample(rng);
+      if (this.customerHot[index * 3]! <= day) return index;
     }
-    return this.customers[0]!; // signed up on world_start: always there
+    return 0; // signed up on world_start: always there
   }
 
   /** The customers snapshot of `date` as JSON Lines records. */

@@ -5,12 +5,13 @@
  */
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { dateRange, dateToEpochDay, type IsoDate } from '../core/dates.ts';
+import { addDays, dateRange, dateToEpochDay, type IsoDate } from '../core/dates.ts';
 import { UsageError } from '../core/errors.ts';
 import { commitBronzePartition, createStagingDir } from '../lake/bronze-partition.ts';
 import type { BronzeDataset, EntityDataset, LakeLayout } from '../lake/lake-layout.ts';
+import { readManifest } from '../lake/manifest.ts';
 import { EntityWorld } from './entity-world.ts';
-import { type GeneratorSettings, settingsForManifest } from './generator-settings.ts';
+import { type GeneratorSettings, RESEND_WINDOW_DAYS, settingsForManifest } from './generator-settings.ts';
 import type { GroundTruth } from './ground-truth.ts';
 import { LineSink } from './line-sink.ts';
 import { TransactionFactory } from './transaction-factory.ts';
@@ -54,8 +55,9 @@ export async function generateBronze(options: GenerateBronzeOptions): Promise<Ge
     const progress: ProgressListener | undefined = options.onProgress
       ? (baseDone) => options.onProgress!(done + baseDone, total)
       : undefined;
+    const sentDays = await generatedDaysBefore(layout, settings, date);
     const transactions = await writePartition(layout, settings, 'transactions', date, async (sink) =>
-      writeTransactionsDay(settings, factory, dateToEpochDay(date), sink, progress),
+      writeTransactionsDay(settings, factory, dateToEpochDay(date), sink, sentDays, progress),
     );
     const entities = {
       customers: await writeEntities(layout, settings, 'customers', date, world.customerSnapshot(date)),
@@ -75,6 +77,27 @@ export async function generateBronze(options: GenerateBronzeOptions): Promise<Ge
     });
   }
   return results;
+}
+
+/**
+ * The ingest days before `date` whose re-sends may reach it and that this lake holds as generated with the
+ * same settings: only what they sent counts as "sent so far" in `date`'s ground truth.
+ */
+async function generatedDaysBefore(
+  layout: LakeLayout,
+  settings: GeneratorSettings,
+  date: IsoDate,
+): Promise<Set<number>> {
+  const expected = JSON.stringify(settingsForManifest(settings));
+  const days = new Set<number>();
+  for (let back = 1; back <= RESEND_WINDOW_DAYS; back++) {
+    const day = addDays(date, -back);
+    const manifest = await readManifest(layout.bronzePartition('transactions', day));
+    if (manifest?.source.kind === 'generator' && JSON.stringify(manifest.source.config) === expected) {
+      days.add(dateToEpochDay(day));
+    }
+  }
+  return days;
 }
 
 async function writeEntities(

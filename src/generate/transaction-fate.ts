@@ -55,8 +55,9 @@ export function transactionFate(settings: GeneratorSettings, day: number, index:
       lateDays = 1 + rng.int(settings.maxLateDays);
     }
   }
-  const duplicated = !defect && roll(settings, ROLL.duplicate, day, index) < settings.dupRate;
-  const updated = !defect && roll(settings, ROLL.update, day, index) < settings.updateRate;
+  const resend = hash32(settings.seed, STREAM.fate * 16 + ROLL.resend, day, index);
+  const duplicated = !defect && duplicateRoll(resend) < settings.dupRate;
+  const updated = !defect && updateRoll(resend) < settings.updateRate;
   return {
     defect,
     isRefund,
@@ -68,18 +69,28 @@ export function transactionFate(settings: GeneratorSettings, day: number, index:
 }
 
 /**
- * The cheap pre-check the re-send scan runs over the last days' base transactions: three hashes, no PRNG.
+ * The cheap pre-check the re-send scan runs over the last days' base transactions: one hash, no PRNG.
  * Only when it says yes is the full fate computed.
  */
 export function mayBeResent(settings: GeneratorSettings, day: number, index: number): boolean {
+  const resend = hash32(settings.seed, STREAM.fate * 16 + ROLL.resend, day, index);
   return (
-    (roll(settings, ROLL.duplicate, day, index) < settings.dupRate ||
-      roll(settings, ROLL.update, day, index) < settings.updateRate) &&
+    (duplicateRoll(resend) < settings.dupRate || updateRoll(resend) < settings.updateRate) &&
     !isBad(settings, day, index)
   );
 }
 
-const ROLL = { bad: 1, duplicate: 2, update: 3 } as const;
+const ROLL = { bad: 1, resend: 2 } as const;
+
+// One hash gives both re-send rolls (16 bits each: rates resolve to 1/65536), so the scan over the last
+// days' records costs one hash per record.
+function duplicateRoll(hash: number): number {
+  return (hash & 0xffff) / 65_536;
+}
+
+function updateRoll(hash: number): number {
+  return (hash >>> 16) / 65_536;
+}
 
 function roll(settings: GeneratorSettings, kind: number, day: number, index: number): number {
   return unit(hash32(settings.seed, STREAM.fate * 16 + kind, day, index));

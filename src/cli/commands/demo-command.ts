@@ -1,39 +1,97 @@
 /**
- * `fintech-etl demo` (what `npm start` runs): a week of synthetic bronze ending yesterday, and what landed.
- * The later stages join the demo as they land; the generation itself lives in src/generate.
+ * `fintech-etl demo` (what `npm start` runs): a week of synthetic bronze ending yesterday, then the daily
+ * pipeline for each day in order, a line per day, and where the results are and how to query them.
  */
 import type { Command } from 'commander';
 import { addDays } from '../../core/dates.ts';
 import { generateBronze } from '../../generate/generate-bronze.ts';
 import { generatorSettings } from '../../generate/generator-settings.ts';
 import { todayIn } from '../../generate/today-in.ts';
+import type { DailyRunResult } from '../../orchestrator/daily-run.ts';
 import type { CliContext } from '../cli-context.ts';
 import { isoDate, nonNegativeInteger, positiveInteger } from '../option-parsers.ts';
+import { withPipeline } from '../with-pipeline.ts';
 import type { RegisterCommand } from './index.ts';
 import { printGeneratedDates } from './print-generated-dates.ts';
+import { failIfRunFailed, runSummaryJson } from './run-command.ts';
 import { withProgressBar } from './with-progress-bar.ts';
 
 export const registerDemoCommand: RegisterCommand = (program: Command, context: CliContext) => {
   program
     .command('demo')
-    .description('generate N days of synthetic bronze ending yesterday and show what landed')
+    .description('generate N days of synthetic data ending yesterday and run the daily pipeline for each')
     .option('--days <n>', 'number of days', positiveInteger, 7)
     .option('--rows <n>', 'base transactions per day', nonNegativeInteger, 100_000)
     .option('--to <date>', 'last day (default: yesterday in the configured timezone)', isoDate)
     .action(async (options) => {
       const config = context.config();
+      const json = Boolean(context.options().json);
       const settings = generatorSettings(config, { rows: options.rows });
       const to = options.to ?? addDays(todayIn(config.timezone), -1);
       const from = addDays(to, 1 - options.days);
-      const layout = context.lake();
-      const generated = await withProgressBar(Boolean(context.options().json), (onProgress) =>
-        generateBronze({ layout, settings, from, to, onProgress }),
+      const lake = context.lake();
+      const generated = await withProgressBar(json, (onProgress) =>
+        generateBronze({ layout: lake, settings, from, to, onProgress }),
       );
-      if (context.options().json) {
-        context.emitJson({ lake: layout.root, from, to, dates: generated });
-        return;
-      }
-      context.say(`bronze in ${layout.root} (${from} … ${to}, seed ${settings.seed}):`);
+      context.say(`bronze in ${lake.root} (${from} … ${to}, seed ${settings.seed}):`);
       printGeneratedDates(context, generated);
+      context.say('\ndaily pipeline (silver → load → models → tests → gold):');
+
+      const runs: DailyRunResult[] = [];
+      await withPipeline(context, async (pipeline) => {
+        for (const { date } of generated) {
+          const result = await pipeline.runDaily(date);
+          runs.push(result);
+          context.say(describeRun(result));
+          if (!result.ok) break;
+        }
+      });
+      if (json)
+        context.emitJson({ lake: lake.root, from, to, bronze: generated, runs: runs.map(runSummaryJson) });
+      const failed = runs.find((run) => !run.ok);
+      if (failed) return failIfRunFailed(failed);
+      printWhereResultsAre(context, lake.root);
     });
 };
+
+function describeRun(result: DailyRunResult): string {
+  const ledger = result.silver?.ledger;
+  const tests = result.tests?.tests ?? [];
+  const seconds = result.tasks.reduce((sum, task) => sum + task.seconds, 0);
+  const parts = [
+    `  ${result.logicalDate}`,
+    ledger
+      ? `${ledger.bronze_rows} rows: ${ledger.inserted} new, ${ledger.superseded} superseded, ${ledger.duplicates} dup, ${ledger.quarantined} quarantined, ${ledger.late_rows} late`
+      : '',
+    result.models
+      ? `models ${result.models.models.filter((m) => m.status === 'success').length}/${result.models.models.length}`
+      : '',
+    result.tests ? `tests ${tests.filter((t) => t.status === 'pass').length}/${tests.length}` : '',
+    `${seconds.toFixed(1)}s`,
+    result.ok ? 'OK' : `FAILED in ${result.tasks.find((task) => task.status === 'failed')?.task}`,
+  ];
+  return parts.filter(Boolean).join('  ');
+}
+
+function printWhereResultsAre(context: CliContext, lakeRoot: string): void {
+  const config = context.config();
+  const target = config.warehouseTarget;
+  const home = context.options().home ? ` --home ${context.options().home}` : '';
+  context.say('\nresults:');
+  context.say(
+    `  lake       ${lakeRoot}  (bronze/, silver/, quarantine/, gold/marts/<mart>/part-00000.parquet)`,
+  );
+  context.say(
+    `  warehouse  ${target.kind === 'duckdb' ? target.path : target.url.replace(/\/\/[^@]*@/, '//')}`,
+  );
+  context.say('try:');
+  context.say(
+    `  ./bin/fintech-etl${home} query "select * from marts.mart_sales_daily order by event_date desc, net_amount desc limit 10"`,
+  );
+  context.say(
+    `  ./bin/fintech-etl${home} query "select segment, count(*) as customers from marts.mart_rfm_customer group by 1 order by 2 desc"`,
+  );
+  context.say(
+    `  ./bin/fintech-etl${home} query "select * from audit.ledger order by ingest_date" --format csv`,
+  );
+}

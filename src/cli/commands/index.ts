@@ -4,7 +4,9 @@ import type { CliContext } from '../cli-context.ts';
 import { registerDemoCommand } from './demo-command.ts';
 import { registerGenerateCommand } from './generate-command.ts';
 import { registerIngestCommand } from './ingest-command.ts';
-import { registerRunCommand } from './run.ts';
+import { registerModelsCommand } from './models-command.ts';
+import { registerQueryCommand } from './query-command.ts';
+import { registerRunCommand } from './run-command.ts';
 
 export type RegisterCommand = (program: Command, context: CliContext) => void;
 
@@ -13,4 +15,6 @@ export const COMMANDS: RegisterCommand[] = [
   registerGenerateCommand,
   registerIngestCommand,
   registerRunCommand,
+  registerModelsCommand,
+  registerQueryCommand,
 ];

@@ -1,0 +1,33 @@
+{{
+  config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    partition_by='event_date',
+    partitions=var('event_dates', []),
+    sort='event_date',
+    tags=['marts', 'daily']
+  )
+}}
+-- Per merchant and event date: purchases, refunds, net amount and distinct purchasing customers.
+select
+  f.merchant_id,
+  f.event_date,
+  max(m.merchant_name) as merchant_name,
+  max(f.merchant_category) as merchant_category,
+  count(case when f.is_purchase then 1 end) as purchase_count,
+  cast(coalesce(sum(case when f.is_purchase then f.amount_reporting end), 0) as decimal(18, 2)) as purchase_amount,
+  count(case when f.is_approved_refund then 1 end) as refund_count,
+  cast(coalesce(sum(case when f.is_approved_refund then f.amount_reporting end), 0) as decimal(18, 2)) as refund_amount,
+  cast(
+    coalesce(sum(case when f.is_purchase then f.amount_reporting end), 0)
+    - coalesce(sum(case when f.is_approved_refund then f.amount_reporting end), 0)
+    as decimal(18, 2)
+  ) as net_amount,
+  count(distinct case when f.is_purchase then f.customer_id end) as distinct_customers
+from {{ ref('fact_transactions') }} as f
+left join {{ ref('dim_merchant') }} as m on m.merchant_id = f.merchant_id
+where (f.is_purchase or f.is_approved_refund)
+{% if is_incremental() %}
+  and {{ in_event_dates('f.event_date') }}
+{% endif %}
+group by f.merchant_id, f.event_date

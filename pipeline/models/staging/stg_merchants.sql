@@ -1,0 +1,10 @@
+{{ config(materialized='view', tags=['staging']) }}
+select
+  merchant_id,
+  merchant_name,
+  mcc,
+  merchant_category,
+  city,
+  country,
+  cast(snapshot_date as date) as snapshot_date
+from {{ source('silver', 'merchants') }}

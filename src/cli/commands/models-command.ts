@@ -1,0 +1,137 @@
+/**
+ * `fintech-etl models run|test|docs`: build and test the dbt-style project (config `models.project`, default
+ * the shipped pipeline/ folder) on the configured warehouse.
+ */
+import { existsSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { type Command, InvalidArgumentError } from 'commander';
+import { parse as parseYaml } from 'yaml';
+import { PipelineError } from '../../core/errors.ts';
+import { ModelCompiler } from '../../models/compile/model-compiler.ts';
+import { buildLineage, formatLineage } from '../../models/lineage/build-lineage.ts';
+import { loadProject } from '../../models/project/load-project.ts';
+import { runModels } from '../../models/run/run-models.ts';
+import { testModels } from '../../models/testing/test-models.ts';
+import { openWarehouse } from '../../warehouse/open-warehouse.ts';
+import type { SilverTable, Warehouse } from '../../warehouse/warehouse.ts';
+import type { CliContext } from '../cli-context.ts';
+
+/** `--vars k=v` (repeatable) or `--vars '{k: v}'` (YAML, like dbt). */
+export function collectVars(value: string, previous: Record<string, unknown> = {}): Record<string, unknown> {
+  if (value.trim().startsWith('{')) {
+    const parsed = parseYaml(value) as unknown;
+    if (!parsed || typeof parsed !== 'object')
+      throw new InvalidArgumentError('must be k=v or a YAML mapping');
+    return { ...previous, ...(parsed as Record<string, unknown>) };
+  }
+  const split = value.indexOf('=');
+  if (split <= 0) throw new InvalidArgumentError(`'${value}' must look like name=value`);
+  return { ...previous, [value.slice(0, split).trim()]: value.slice(split + 1) };
+}
+
+async function withWarehouse<T>(context: CliContext, fn: (warehouse: Warehouse) => Promise<T>): Promise<T> {
+  const warehouse = await openWarehouse(context.config());
+  try {
+    return await fn(warehouse);
+  } finally {
+    await warehouse.close();
+  }
+}
+
+/** On engines that read Parquet themselves, point staging.silver_* at the lake so sources resolve. */
+async function refreshSilverViews(context: CliContext, warehouse: Warehouse): Promise<void> {
+  const location = context.config().lakeLocation;
+  if (!warehouse.capabilities.readsParquetDirectly || location.kind !== 'local') return;
+  for (const table of ['transactions', 'customers', 'cards', 'merchants'] as SilverTable[]) {
+    if (existsSync(join(location.root, 'silver', table))) {
+      await warehouse.loadSilver({ lakeRoot: location.root, table, partitions: 'all' });
+    }
+  }
+}
+
+interface RunFlags {
+  select?: string;
+  fullRefresh?: boolean;
+  vars?: Record<string, unknown>;
+}
+
+export function registerModelsCommand(program: Command, context: CliContext): void {
+  const models = program.command('models').description('build, test and document the warehouse models');
+
+  models
+    .command('run')
+    .description('build the selected models (seeds first), in graph order')
+    .option('--select <selector>', 'models to build: name, +name, name+, tag:x (space-separated union)')
+    .option('--full-refresh', 'rebuild incremental models from scratch')
+    .option('--vars <k=v>', 'template variable, e.g. logical_date=2024-01-31 (repeatable)', collectVars)
+    .action(async (flags: RunFlags) => {
+      const config = context.config();
+      const project = loadProject(config.projectDir, { vars: flags.vars });
+      const result = await withWarehouse(context, async (warehouse) => {
+        await refreshSilverViews(context, warehouse);
+        return runModels({
+          warehouse,
+          project,
+          select: flags.select,
+          vars: flags.vars,
+          fullRefresh: flags.fullRefresh,
+          concurrency: config.models.concurrency,
+          onResult: (m) => {
+            const status = m.status === 'success' ? 'OK  ' : m.status === 'error' ? 'FAIL' : 'SKIP';
+            context.say(
+              `${status} ${m.relation.padEnd(40)} ${m.materialized.padEnd(12)} ${m.seconds.toFixed(2)}s  ${m.error ?? m.action ?? ''}`,
+            );
+          },
+        });
+      });
+      if (context.options().json) context.emitJson(result);
+      const failed = result.models.filter((m) => m.status !== 'success');
+      context.say(
+        `${result.models.length - failed.length} of ${result.models.length} models built (run ${result.runId})`,
+      );
+      if (!result.ok) throw new PipelineError(`${failed.length} model(s) failed or were skipped`);
+    });
+
+  models
+    .command('test')
+    .description('run the tests of the selected models; failures are stored in audit.test_failures')
+    .option('--select <selector>', 'models whose tests run (default: all tests)')
+    .option('--vars <k=v>', 'template variable (repeatable)', collectVars)
+    .action(async (flags: RunFlags) => {
+      const project = loadProject(context.config().projectDir, { vars: flags.vars });
+      const result = await withWarehouse(context, (warehouse) =>
+        testModels({
+          warehouse,
+          project,
+          select: flags.select,
+          vars: flags.vars,
+          onResult: (t) => {
+            const status = { pass: 'PASS', warn: 'WARN', fail: 'FAIL', error: 'ERROR' }[t.status];
+            const detail = t.status === 'error' ? t.message : t.failures ? `${t.failures} failing rows` : '';
+            context.say(`${status.padEnd(5)} ${t.name}  ${detail}`);
+          },
+        }),
+      );
+      if (context.options().json) context.emitJson(result);
+      const bad = result.tests.filter((t) => t.status === 'fail' || t.status === 'error').length;
+      context.say(`${result.tests.length} tests, ${bad} failed (run ${result.runId})`);
+      if (!result.ok)
+        throw new PipelineError(`${bad} error-severity test(s) failed; see audit.test_failures`);
+    });
+
+  models
+    .command('docs')
+    .description('write the lineage graph (models, sources, seeds, columns, edges) as JSON')
+    .option('--out <file>', 'JSON file to write (default: <home>/lineage.json)')
+    .action(async (flags: { out?: string }) => {
+      const config = context.config();
+      const project = loadProject(config.projectDir);
+      const dialect = { engine: config.warehouseTarget.kind, dispatchOrder: [], quoteRelation: () => '' };
+      const lineage = buildLineage(project, new ModelCompiler(project, dialect, {}));
+      const out = flags.out ? resolve(flags.out) : join(config.home, 'lineage.json');
+      writeFileSync(out, `${JSON.stringify(lineage, null, 2)}\n`);
+      if (context.options().json) context.emitJson(lineage);
+      context.say(formatLineage(lineage));
+      context.say(`lineage written to ${out}`);
+    });
+}

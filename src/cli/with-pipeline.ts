@@ -1,0 +1,38 @@
+/**
+ * Opens what a pipeline command needs (config, lake, warehouse, model project) once, and closes the warehouse
+ * however the command ends. The CLI is the one place where implementations are chosen and wired.
+ */
+import type { IsoDate } from '../core/dates.ts';
+import { type DailyRunResult, runDaily } from '../orchestrator/daily-run.ts';
+import { openWarehouse } from '../warehouse/open-warehouse.ts';
+import type { Warehouse } from '../warehouse/warehouse.ts';
+import type { CliContext } from './cli-context.ts';
+
+export interface Pipeline {
+  warehouse: Warehouse;
+  runDaily(logicalDate: IsoDate): Promise<DailyRunResult>;
+}
+
+export async function withPipeline<T>(
+  context: CliContext,
+  fn: (pipeline: Pipeline) => Promise<T>,
+): Promise<T> {
+  const config = context.config();
+  const lake = context.lake();
+  const warehouse = await openWarehouse(config);
+  try {
+    return await fn({
+      warehouse,
+      runDaily: (logicalDate) =>
+        runDaily({
+          config,
+          lake,
+          warehouse,
+          logicalDate,
+          notice: (line) => process.stderr.write(`fintech-etl: ${line}\n`),
+        }),
+    });
+  } finally {
+    await warehouse.close();
+  }
+}

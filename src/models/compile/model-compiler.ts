@@ -1,0 +1,136 @@
+/**
+ * Compile step: renders a model's SQL for one engine with ref()/source()/this resolved to relations, vars
+ * bound, and is_incremental() answered. Ephemeral models are inlined as CTEs of the models that ref them.
+ */
+import type { Relation, Warehouse } from '../../warehouse/warehouse.ts';
+import { ModelProjectError } from '../model-error.ts';
+import type { ModelConfig, ModelNode, ModelProject, ModelSource } from '../project/model-project.ts';
+import { sourceKey } from '../project/model-project.ts';
+import { TemplateRenderer } from './template-renderer.ts';
+
+export interface CompiledModel {
+  name: string;
+  relation: Relation;
+  config: ModelConfig;
+  /** The file that was rendered (engine variant or default). */
+  path: string;
+  /** A SELECT statement, ephemeral dependencies inlined as leading CTEs. */
+  sql: string;
+}
+
+type Dialect = Pick<Warehouse, 'quoteRelation' | 'dispatchOrder' | 'engine'>;
+
+const LEADING_WITH = /^((?:\s+|--[^\n]*\n|\/\*[\s\S]*?\*\/)*)with\s/i;
+
+export class ModelCompiler {
+  readonly renderer: TemplateRenderer;
+
+  constructor(
+    private readonly project: ModelProject,
+    private readonly dialect: Dialect,
+    private readonly vars: Record<string, unknown>,
+  ) {
+    this.renderer = new TemplateRenderer(project.macros, dialect.dispatchOrder, dialect.engine);
+  }
+
+  /** Where a model or seed lives: schema = config(schema) or the model's top folder; seeds go to staging. */
+  relationOf(name: string): Relation {
+    const model = this.project.models.get(name);
+    if (model) return { schema: model.config.schema ?? model.folder, name: model.config.alias ?? model.name };
+    if (this.project.seeds.has(name)) return { schema: 'staging', name };
+    throw new ModelProjectError(`ref('${name}') names no model or seed`);
+  }
+
+  /** A declared source's relation, else the convention `staging.<source>_<table>` (silver → staging.silver_x). */
+  sourceRelation(source: string, table: string): Relation {
+    const declared = this.project.sources.get(sourceKey(source, table));
+    return declared
+      ? { schema: declared.schema, name: declared.identifier }
+      : { schema: 'staging', name: `${source}_${table}` };
+  }
+
+  /** The model file for this engine: the first of the engine's dispatch order that exists, else `x.sql`. */
+  fileFor(model: ModelNode): ModelSource {
+    for (const engine of this.dialect.dispatchOrder) {
+      const file = model.files.engines[engine];
+      if (file) return file;
+    }
+    return model.files.default;
+  }
+
+  variable(name: string, fallback: unknown): unknown {
+    const value = this.vars[name] ?? this.project.vars[name] ?? fallback;
+    if (value === undefined) throw new Error(`var('${name}') is not set; pass it with --vars ${name}=…`);
+    return value;
+  }
+
+  /** Renders any template (a test) against this project, resolving ref/source/var like a model. */
+  renderTemplate(
+    path: string,
+    sql: string,
+    variables: Record<string, unknown> = {},
+    onConfig: (values: Record<string, unknown>) => void = () => undefined,
+  ): string {
+    const ctes = new Map<string, string>();
+    const rendered = this.renderer.render(path, sql, {
+      ref: (name) => this.refSql(name, ctes),
+      source: (source, table) => this.dialect.quoteRelation(this.sourceRelation(source, table)),
+      config: onConfig,
+      isIncremental: () => false,
+      variable: (name, fallback) => this.variable(name, fallback),
+      variables,
+    });
+    return withCtes(rendered, ctes);
+  }
+
+  private refSql(name: string, ctes: Map<string, string>): string {
+    const model = this.project.models.get(name);
+    if (model?.config.materialized === 'ephemeral') {
+      const cte = `__cte__${name}`;
+      if (!ctes.has(cte)) {
+        const inner = this.renderBody(model, false, ctes);
+        ctes.set(cte, inner);
+      }
+      return `"${cte}"`;
+    }
+    return this.dialect.quoteRelation(this.relationOf(name));
+  }
+
+  private renderBody(model: ModelNode, incremental: boolean, ctes: Map<string, string>): string {
+    const file = this.fileFor(model);
+    return this.renderer
+      .render(file.path, file.sql, {
+        ref: (name) => this.refSql(name, ctes),
+        source: (source, table) => this.dialect.quoteRelation(this.sourceRelation(source, table)),
+        config: () => undefined,
+        isIncremental: () => incremental,
+        variable: (name, fallback) => this.variable(name, fallback),
+        self: this.dialect.quoteRelation(this.relationOf(model.name)),
+      })
+      .trim()
+      .replace(/;\s*$/, '');
+  }
+
+  compile(name: string, options: { incremental: boolean }): CompiledModel {
+    const model = this.project.models.get(name);
+    if (!model) throw new ModelProjectError(`no model named '${name}'`);
+    const ctes = new Map<string, string>();
+    const body = this.renderBody(model, options.incremental, ctes);
+    return {
+      name,
+      relation: this.relationOf(name),
+      config: model.config,
+      path: this.fileFor(model).path,
+      sql: withCtes(body, ctes),
+    };
+  }
+}
+
+/** Prepends ephemeral CTEs, merging with the model's own leading WITH if it has one. */
+function withCtes(sql: string, ctes: Map<string, string>): string {
+  if (ctes.size === 0) return sql;
+  const list = [...ctes].map(([name, body]) => `"${name}" as (\n${body}\n)`).join(',\n');
+  const match = LEADING_WITH.exec(sql);
+  if (match) return `${match[1]}with ${list},\n${sql.slice(match[0].length)}`;
+  return `with ${list}\n${sql}`;
+}

@@ -1,0 +1,194 @@
+/**
+ * The daily DAG for one logical date D: silver (bronze partition D) → load → models → tests → gold. Tasks run in
+ * order; the first failure skips the rest, and failing error-severity model tests keep the marts out of gold
+ * (a quality gate). Every run is recorded in `audit.runs`.
+ *
+ * @example
+ *   const result = await runDaily({ config, lake, warehouse, project, logicalDate: '2025-03-01' });
+ *   if (!result.ok) process.exitCode = 1;
+ */
+import { randomBytes } from 'node:crypto';
+import type { ResolvedConfig } from '../config/load-config.ts';
+import type { IsoDate } from '../core/dates.ts';
+import { redact } from '../core/redact.ts';
+import type { LakeLayout } from '../lake/lake-layout.ts';
+import { ModelCompiler } from '../models/compile/model-compiler.ts';
+import { loadProject } from '../models/project/load-project.ts';
+import { type RunModelsResult, runModels } from '../models/run/run-models.ts';
+import { type TestModelsResult, testModels } from '../models/testing/test-models.ts';
+import { runSilver, type SilverResult } from '../silver/run-silver.ts';
+import type { Warehouse } from '../warehouse/warehouse.ts';
+import { exportGold, type GoldExport } from './export-gold.ts';
+import { type LoadWarehouseResult, loadWarehouse } from './load-warehouse.ts';
+import { asOfDateFor, latestSucceededDate, recordRun } from './run-history.ts';
+
+export const TASKS = ['silver', 'load', 'models', 'tests', 'gold'] as const;
+export type TaskName = (typeof TASKS)[number];
+
+export interface TaskReport {
+  task: TaskName;
+  status: 'success' | 'failed' | 'skipped';
+  seconds: number;
+  /** One line for the run summary (rows, models built, tests passed). */
+  summary: string;
+  error?: string;
+}
+
+export interface DailyRunOptions {
+  config: ResolvedConfig;
+  lake: LakeLayout;
+  warehouse: Warehouse;
+  logicalDate: IsoDate;
+  runId?: string;
+  /** Where notices go (a created tokenization key, a recovered silver commit). */
+  notice?: (line: string) => void;
+}
+
+export interface DailyRunResult {
+  runId: string;
+  logicalDate: IsoDate;
+  /** The date the customer marts were computed as of (see run-history.ts). */
+  asOfDate: IsoDate;
+  ok: boolean;
+  tasks: TaskReport[];
+  silver?: SilverResult;
+  load?: LoadWarehouseResult;
+  models?: RunModelsResult;
+  tests?: TestModelsResult;
+  gold?: GoldExport[];
+}
+
+export async function runDaily(options: DailyRunOptions): Promise<DailyRunResult> {
+  const { config, lake, warehouse, logicalDate } = options;
+  const startedAt = new Date();
+  const runId = options.runId ?? newRunId(logicalDate);
+  const asOfDate = asOfDateFor(logicalDate, await latestSucceededDate(warehouse));
+  const result: DailyRunResult = { runId, logicalDate, asOfDate, ok: true, tasks: [] };
+
+  const task = async (name: TaskName, body: () => Promise<{ summary: string; ok?: boolean }>) => {
+    if (!result.ok) {
+      result.tasks.push({
+        task: name,
+        status: 'skipped',
+        seconds: 0,
+        summary: 'skipped: an earlier task failed',
+      });
+      return;
+    }
+    const started = performance.now();
+    const seconds = () => (performance.now() - started) / 1000;
+    try {
+      const outcome = await body();
+      const ok = outcome.ok ?? true;
+      result.tasks.push({
+        task: name,
+        status: ok ? 'success' : 'failed',
+        seconds: seconds(),
+        summary: outcome.summary,
+      });
+      if (!ok) result.ok = false;
+    } catch (error) {
+      const message = redact(error instanceof Error ? error.message : String(error));
+      result.tasks.push({
+        task: name,
+        status: 'failed',
+        seconds: seconds(),
+        summary: message,
+        error: message,
+      });
+      result.ok = false;
+    }
+  };
+
+  await task('silver', async () => {
+    result.silver = await runSilver({ config, lake, ingestDate: logicalDate, runId, notice: options.notice });
+    const ledger = result.silver.ledger;
+    return {
+      summary:
+        `${ledger.bronze_rows} bronze rows: ${ledger.inserted} inserted, ${ledger.superseded} superseded, ` +
+        `${ledger.duplicates} duplicates, ${ledger.quarantined} quarantined; ` +
+        `${result.silver.touchedEventDates.length} event dates touched`,
+    };
+  });
+
+  await task('load', async () => {
+    result.load = await loadWarehouse({
+      warehouse,
+      lake,
+      logicalDate,
+      touchedEventDates: result.silver!.touchedEventDates,
+    });
+    const loaded = Object.entries(result.load.rows).filter(([, rows]) => rows > 0);
+    return {
+      summary: loaded.length
+        ? loaded.map(([table, rows]) => `${table} ${rows}`).join(', ')
+        : `${warehouse.engine} reads silver in place`,
+    };
+  });
+
+  const vars = {
+    logical_date: logicalDate,
+    as_of_date: asOfDate,
+    event_dates: result.silver?.touchedEventDates ?? [],
+  };
+  // Parsed with the run's vars, as dbt does: config such as `partitions=var('event_dates')` needs them.
+  const project = loadProject(config.projectDir, { vars });
+
+  await task('models', async () => {
+    result.models = await runModels({
+      warehouse,
+      project,
+      vars,
+      runId,
+      concurrency: config.models.concurrency,
+    });
+    const built = result.models.models.filter((model) => model.status === 'success').length;
+    const failed = result.models.models.filter((model) => model.status === 'error');
+    return {
+      ok: result.models.ok,
+      summary:
+        `${built} of ${result.models.models.length} models built` +
+        (failed.length
+          ? `; failed: ${failed.map((model) => `${model.name} (${model.error})`).join('; ')}`
+          : ''),
+    };
+  });
+
+  await task('tests', async () => {
+    result.tests = await testModels({ warehouse, project, vars, runId });
+    const count = (status: string) => result.tests!.tests.filter((test) => test.status === status).length;
+    const failing = result.tests.tests.filter((test) => test.status === 'fail' || test.status === 'error');
+    return {
+      ok: result.tests.ok,
+      summary:
+        `${count('pass')} passed, ${count('warn')} warned, ${failing.length} failed` +
+        (failing.length ? `: ${failing.map((test) => test.name).join(', ')} (see audit.test_failures)` : ''),
+    };
+  });
+
+  await task('gold', async () => {
+    const compiler = new ModelCompiler(project, warehouse, vars);
+    const marts = [...project.models.keys()]
+      .map((name) => compiler.relationOf(name))
+      .filter((relation) => relation.schema === 'marts')
+      .sort((a, b) => a.name.localeCompare(b.name));
+    result.gold = await exportGold(warehouse, lake, marts);
+    return { summary: `${result.gold.length} marts exported to ${lake.root}/gold/marts` };
+  });
+
+  await recordRun(warehouse, {
+    runId,
+    logicalDate,
+    asOfDate,
+    status: result.ok ? 'succeeded' : 'failed',
+    startedAt,
+    finishedAt: new Date(),
+    summary: { tasks: result.tasks, ledger: result.silver?.ledger },
+  });
+  return result;
+}
+
+function newRunId(logicalDate: IsoDate): string {
+  const stamp = new Date().toISOString().replace(/[-:.]/g, '').slice(0, 15);
+  return `run-${logicalDate}-${stamp}-${randomBytes(2).toString('hex')}`;
+}

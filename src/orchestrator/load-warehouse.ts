@@ -1,0 +1,96 @@
+/**
+ * The `load` task: makes the silver partitions a run touched, the day's entity snapshots, the ledger and the
+ * quarantine reachable in the warehouse. Engines that read Parquet themselves get views; the others load only
+ * what changed (or everything, the first time a table is loaded).
+ */
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { IsoDate } from '../core/dates.ts';
+import type { LakeLayout } from '../lake/lake-layout.ts';
+import { ENTITY_DATASETS } from '../lake/lake-layout.ts';
+import type { SilverTable, Warehouse } from '../warehouse/warehouse.ts';
+import { emptySilverTableSql } from './empty-silver-table.ts';
+
+export interface LoadWarehouseInput {
+  warehouse: Warehouse;
+  lake: LakeLayout;
+  logicalDate: IsoDate;
+  /** Event dates whose silver partitions the run rewrote. */
+  touchedEventDates: IsoDate[];
+}
+
+export interface LoadWarehouseResult {
+  /** Rows written per table (0 where the engine reads the files in place). */
+  rows: Record<string, number>;
+}
+
+export async function loadWarehouse(input: LoadWarehouseInput): Promise<LoadWarehouseResult> {
+  const { warehouse, lake } = input;
+  const rows: Record<string, number> = {};
+  await warehouse.ensureSchema('staging');
+  await warehouse.ensureSchema('audit');
+
+  rows['silver_transactions'] = await loadSilverTable(
+    warehouse,
+    lake,
+    'transactions',
+    input.touchedEventDates,
+  );
+  for (const entity of ENTITY_DATASETS) {
+    const snapshot = existsSync(lake.silverEntity(entity, input.logicalDate)) ? [input.logicalDate] : [];
+    rows[`silver_${entity}`] = await loadSilverTable(warehouse, lake, entity, snapshot);
+  }
+
+  const ledgerFiles = join(lake.ledger(), 'transactions', '*', '*.json');
+  rows['ledger'] = (
+    await warehouse.loadFiles({ files: ledgerFiles, format: 'json', target: AUDIT_LEDGER })
+  ).rows;
+  const quarantineFiles = join(lake.root, 'quarantine', 'transactions', '*', '*.parquet');
+  if (existsSync(join(lake.root, 'quarantine', 'transactions'))) {
+    rows['quarantine'] = (
+      await warehouse.loadFiles({ files: quarantineFiles, format: 'parquet', target: AUDIT_QUARANTINE })
+    ).rows;
+  }
+  return { rows };
+}
+
+export const AUDIT_LEDGER = { schema: 'audit', name: 'ledger' };
+export const AUDIT_QUARANTINE = { schema: 'audit', name: 'quarantine' };
+
+async function loadSilverTable(
+  warehouse: Warehouse,
+  lake: LakeLayout,
+  table: SilverTable,
+  partitions: IsoDate[],
+): Promise<number> {
+  const relation = { schema: 'staging', name: `silver_${table}` };
+  const folder = join(lake.root, 'silver', table);
+  if (!hasParquet(folder)) {
+    // Feeds without entity files (the original project's CSVs) still need the staging relations the models
+    // read; an empty table with the silver contract's columns keeps them valid.
+    if (!(await warehouse.relationKind(relation)))
+      await warehouse.execute(emptySilverTableSql(table, warehouse.quoteRelation(relation)));
+    return 0;
+  }
+  const existing = await warehouse.relationKind(relation);
+  if (warehouse.capabilities.readsParquetDirectly) {
+    if (existing === 'table') await warehouse.drop(relation);
+    return (await warehouse.loadSilver({ lakeRoot: lake.root, table, partitions: 'all' })).rows;
+  }
+  if (existing === undefined) {
+    return (await warehouse.loadSilver({ lakeRoot: lake.root, table, partitions: 'all' })).rows;
+  }
+  if (partitions.length === 0) return 0;
+  return (await warehouse.loadSilver({ lakeRoot: lake.root, table, partitions })).rows;
+}
+
+function hasParquet(folder: string): boolean {
+  if (!existsSync(folder)) return false;
+  const walk = (dir: string): boolean =>
+    readdirSync(dir, { withFileTypes: true }).some((entry) =>
+      entry.isDirectory()
+        ? !entry.name.startsWith('_') && walk(join(dir, entry.name))
+        : entry.name.endsWith('.parquet'),
+    );
+  return walk(folder);
+}

@@ -1,0 +1,189 @@
+/**
+ * The embedded default warehouse: one DuckDB file under home. DuckDB reads silver Parquet itself, so "loading"
+ * silver is a view over the lake's files and costs nothing. Statements run one at a time on one connection
+ * (DuckDB parallelises each statement over its own threads), which also keeps transactions from interleaving.
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { type DuckDBConnection, DuckDBInstance, StatementType } from '@duckdb/node-api';
+import { PipelineError } from '../../core/errors.ts';
+import { SqlWarehouse } from '../sql-warehouse.ts';
+import {
+  type LoadFilesOptions,
+  type LoadSilverOptions,
+  type LoadSilverResult,
+  type QueryResult,
+  ReadOnlyViolation,
+  type Relation,
+  type SqlSession,
+  type WarehouseCapabilities,
+} from '../warehouse.ts';
+import { duckdbValue } from './duckdb-value.ts';
+
+const READ_ONLY_KEYWORDS = new Set([
+  'select',
+  'with',
+  'from',
+  'values',
+  'table',
+  'explain',
+  'describe',
+  'show',
+  'summarize',
+  '(',
+]);
+const READ_ONLY_STATEMENTS = new Set<number>([StatementType.SELECT, StatementType.EXPLAIN]);
+
+export class DuckDBWarehouse extends SqlWarehouse {
+  readonly engine = 'duckdb' as const;
+  readonly capabilities: WarehouseCapabilities = {
+    supportsMerge: true,
+    supportsCopyFromObjectStore: false,
+    readsParquetDirectly: true,
+    supportsDistribution: false,
+    transactionalDdl: true,
+  };
+  readonly description: string;
+  readonly dispatchOrder = ['duckdb'];
+  private queue: Promise<unknown> = Promise.resolve();
+  private readonly session: SqlSession;
+
+  private constructor(
+    private readonly instance: DuckDBInstance,
+    private readonly connection: DuckDBConnection,
+    path: string,
+  ) {
+    super();
+    this.description = `duckdb ${path}`;
+    this.session = {
+      execute: async (sql) => {
+        await connection.run(sql);
+      },
+      query: (sql) => runQuery(connection, sql),
+    };
+  }
+
+  /** Opens (creating if needed) the DuckDB file at `path`, or `:memory:`. */
+  static async open(path: string): Promise<DuckDBWarehouse> {
+    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    try {
+      const instance = await DuckDBInstance.create(path);
+      const connection = await instance.connect();
+      return new DuckDBWarehouse(instance, connection, path);
+    } catch (error) {
+      throw new PipelineError(
+        `cannot open DuckDB warehouse ${path}: ${(error as Error).message.split('\n')[0]}`,
+      );
+    }
+  }
+
+  /** Serialises work on the single connection; a transaction holds the queue until it ends. */
+  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const next = this.queue.then(fn, fn);
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  protected withSession<T>(fn: (session: SqlSession) => Promise<T>): Promise<T> {
+    return this.exclusive(() => fn(this.session));
+  }
+
+  transaction<T>(fn: (session: SqlSession) => Promise<T>): Promise<T> {
+    return this.exclusive(async () => {
+      await this.connection.run('begin transaction');
+      try {
+        const result = await fn(this.session);
+        await this.connection.run('commit');
+        return result;
+      } catch (error) {
+        await this.connection.run('rollback');
+        throw error;
+      }
+    });
+  }
+
+  queryReadOnly(sql: string): Promise<QueryResult> {
+    const keyword = /^(?:\s+|--[^\n]*\n|\/\*[\s\S]*?\*\/)*([a-z]+|\()/i.exec(sql)?.[1]?.toLowerCase();
+    // Checked before preparing, because preparing binds the statement and would report a missing table first.
+    if (!keyword || !READ_ONLY_KEYWORDS.has(keyword)) {
+      return Promise.reject(
+        new ReadOnlyViolation(`only SELECT statements are allowed, got ${keyword ?? 'nothing'}`),
+      );
+    }
+    return this.exclusive(async () => {
+      const statements = await this.connection.extractStatements(sql);
+      if (statements.count !== 1) throw new ReadOnlyViolation('exactly one statement is allowed');
+      const prepared = await statements.prepare(0);
+      if (!READ_ONLY_STATEMENTS.has(prepared.statementType)) {
+        throw new ReadOnlyViolation(
+          `only SELECT statements are allowed, got ${StatementType[prepared.statementType]}`,
+        );
+      }
+      return readResult(await prepared.runAndReadAll());
+    });
+  }
+
+  async loadSilver(options: LoadSilverOptions): Promise<LoadSilverResult> {
+    const relation: Relation = { schema: 'staging', name: `silver_${options.table}` };
+    const files = `${options.lakeRoot.replace(/\/$/, '')}/silver/${options.table}/**/*.parquet`;
+    await this.ensureSchema('staging');
+    try {
+      await this.execute(
+        `create or replace view ${this.quoteRelation(relation)} as select * from read_parquet(${this.quoteLiteral(files)}, union_by_name = true)`,
+      );
+    } catch (error) {
+      throw new PipelineError(
+        `cannot read silver ${options.table} from ${files}: ${(error as Error).message.split('\n')[0]}`,
+      );
+    }
+    return { relation, rows: 0 };
+  }
+
+  async loadFiles(options: LoadFilesOptions): Promise<{ rows: number }> {
+    const reader =
+      options.format === 'parquet'
+        ? `read_parquet(${this.quoteLiteral(options.files)}, union_by_name = true)`
+        : `read_json_auto(${this.quoteLiteral(options.files)}, union_by_name = true)`;
+    const target = this.quoteRelation(options.target);
+    await this.ensureSchema(options.target.schema);
+    const exists = (await this.relationKind(options.target)) !== undefined;
+    return this.transaction(async (session) => {
+      if (options.mode === 'append' && exists) {
+        await session.execute(`insert into ${target} by name select * from ${reader}`);
+      } else {
+        await session.execute(`create or replace table ${target} as select * from ${reader}`);
+      }
+      const { rows } = await session.query(`select count(*) as n from ${reader}`);
+      return { rows: Number(rows[0]?.['n'] ?? 0) };
+    });
+  }
+
+  async exportParquet(relation: Relation, file: string): Promise<void> {
+    await this.execute(
+      `copy (select * from ${this.quoteRelation(relation)}) to ${this.quoteLiteral(file)} (format parquet)`,
+    );
+  }
+
+  async close(): Promise<void> {
+    await this.queue;
+    this.connection.closeSync();
+    this.instance.closeSync();
+  }
+}
+
+async function runQuery(connection: DuckDBConnection, sql: string): Promise<QueryResult> {
+  return readResult(await connection.runAndReadAll(sql));
+}
+
+function readResult(reader: Awaited<ReturnType<DuckDBConnection['runAndReadAll']>>): QueryResult {
+  const columns = reader.columnNames();
+  const types = reader.columnTypes();
+  const rows = reader.getRows().map((values) => {
+    const row: Record<string, ReturnType<typeof duckdbValue>> = {};
+    values.forEach((value, i) => {
+      row[columns[i]!] = duckdbValue(value, types[i]!);
+    });
+    return row;
+  });
+  return { columns, rows };
+}

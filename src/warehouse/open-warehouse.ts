@@ -1,0 +1,40 @@
+/**
+ * The one factory that turns the configured `warehouse:` URL into a connected {@link Warehouse}. The password
+ * comes from the `warehouse_password` secret reference, else `PGPASSWORD`, never from a log line.
+ */
+import type { ResolvedConfig } from '../config/load-config.ts';
+import { resolveSecret, type SecretContext } from '../config/secrets.ts';
+import { registerSecret } from '../core/redact.ts';
+import { DuckDBWarehouse } from './duckdb/duckdb-warehouse.ts';
+import { PostgresWarehouse } from './postgres/postgres-warehouse.ts';
+import { RedshiftWarehouse } from './redshift/redshift-warehouse.ts';
+import type { Warehouse } from './warehouse.ts';
+
+export interface OpenWarehouseOptions {
+  env?: NodeJS.ProcessEnv;
+  fetchAwsSecret?: SecretContext['fetchAwsSecret'];
+}
+
+export async function openWarehouse(
+  config: Pick<ResolvedConfig, 'warehouseTarget' | 'warehouse_password' | 'home' | 'models'>,
+  options: OpenWarehouseOptions = {},
+): Promise<Warehouse> {
+  const target = config.warehouseTarget;
+  if (target.kind === 'duckdb') return DuckDBWarehouse.open(target.path);
+  const env = options.env ?? process.env;
+  const password = config.warehouse_password
+    ? await resolveSecret(config.warehouse_password, {
+        home: config.home,
+        env,
+        fetchAwsSecret: options.fetchAwsSecret,
+      })
+    : env['PGPASSWORD'];
+  if (password) registerSecret(password);
+  const open = { password, maxConnections: config.models.concurrency + 1 };
+  switch (target.kind) {
+    case 'postgres':
+      return PostgresWarehouse.open(target.url, open);
+    case 'redshift':
+      return RedshiftWarehouse.open(target.url, open);
+  }
+}

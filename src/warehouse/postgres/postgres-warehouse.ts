@@ -1,0 +1,501 @@
+/**
+ * PostgreSQL warehouse over a `pg` pool (one connection per concurrently running model). Silver is loaded
+ * into tables: DuckDB reads the Parquet partitions a run touched and streams them through `COPY FROM STDIN`,
+ * replacing those partitions in one transaction. Redshift extends this class and overrides what differs.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+import pg from 'pg';
+import { PipelineError } from '../../core/errors.ts';
+import { redact } from '../../core/redact.ts';
+import { SqlWarehouse } from '../sql-warehouse.ts';
+import {
+  type LoadFilesOptions,
+  type LoadSilverOptions,
+  type LoadSilverResult,
+  type QueryResult,
+  ReadOnlyViolation,
+  type Relation,
+  type SqlSession,
+  silverKey,
+  silverPartitionColumn,
+  type WarehouseCapabilities,
+  type WarehouseEngine,
+  type WarehouseRow,
+} from '../warehouse.ts';
+import {
+  copyFromDuckdb,
+  describeSource,
+  expandGlobs,
+  jsonReader,
+  parquetReader,
+  type ReaderFor,
+  type SourceColumn,
+} from './copy-from-duckdb.ts';
+import { exportPostgresParquet } from './export-parquet.ts';
+import { postgresTypeForDuckdb, postgresTypes } from './postgres-types.ts';
+
+/** Where a warehouse connection goes, without the password (safe to print). */
+export interface ConnectionInfo {
+  host: string;
+  port: number;
+  database: string;
+  user: string;
+}
+
+/** The part of a `pg.Pool` the warehouse uses; tests inject a recording fake (Redshift). */
+export interface PgPoolLike {
+  connect(): Promise<PgClientLike>;
+  end(): Promise<void>;
+}
+
+export interface PgClientLike {
+  query(config: string | { text: string; queryMode?: 'extended' }): Promise<unknown>;
+  release(): void;
+}
+
+export interface OpenPostgresOptions {
+  password?: string;
+  /** Pool size: how many models may run at once. */
+  maxConnections?: number;
+}
+
+/** Parses `postgres://user[:password]@host[:port]/database` (also `redshift://`). */
+export function parseConnectionUrl(url: string, defaultPort: number): ConnectionInfo & { password?: string } {
+  const parsed = new URL(url.replace(/^[a-z]+:\/\//, 'postgres://'));
+  return {
+    host: parsed.hostname || '127.0.0.1',
+    port: parsed.port ? Number(parsed.port) : defaultPort,
+    database: decodeURIComponent(parsed.pathname.replace(/^\//, '')) || 'postgres',
+    user: decodeURIComponent(parsed.username) || 'postgres',
+    ...(parsed.password ? { password: decodeURIComponent(parsed.password) } : {}),
+  };
+}
+
+export class PostgresWarehouse extends SqlWarehouse {
+  readonly engine: WarehouseEngine = 'postgres';
+  readonly capabilities: WarehouseCapabilities;
+  readonly description: string;
+  readonly dispatchOrder: readonly string[] = ['postgres'];
+
+  constructor(
+    protected readonly pool: PgPoolLike,
+    protected readonly connection: ConnectionInfo,
+    serverVersionNum = 150000,
+  ) {
+    super();
+    this.description = `${this.engineName()} ${connection.host}:${connection.port}/${connection.database}`;
+    this.capabilities = this.capabilitiesFor(serverVersionNum);
+  }
+
+  protected engineName(): string {
+    return 'postgres';
+  }
+
+  protected capabilitiesFor(serverVersionNum: number): WarehouseCapabilities {
+    return {
+      supportsMerge: serverVersionNum >= 150000,
+      supportsCopyFromObjectStore: false,
+      readsParquetDirectly: false,
+      supportsDistribution: false,
+      transactionalDdl: true,
+    };
+  }
+
+  /** Connects and checks the server answers; a failure is one line naming host, port and database. */
+  static async open(url: string, options: OpenPostgresOptions = {}): Promise<PostgresWarehouse> {
+    const { password: urlPassword, ...connection } = parseConnectionUrl(url, 5432);
+    const pool = await connectPool(
+      connection,
+      options.password ?? urlPassword,
+      options.maxConnections,
+      'postgres',
+    );
+    const version = await serverVersion(pool, connection, 'postgres');
+    return new PostgresWarehouse(pool, connection, version);
+  }
+
+  protected wrapError(error: unknown, sql: string): Error {
+    const message = error instanceof Error ? error.message : String(error);
+    const wrapped = new PipelineError(redact(`${this.description}: ${message} (in: ${sql.slice(0, 200)})`));
+    (wrapped as Error & { code?: unknown }).code = (error as { code?: unknown }).code;
+    return wrapped;
+  }
+
+  protected sessionOn(client: PgClientLike): SqlSession {
+    return {
+      execute: async (sql) => {
+        try {
+          await client.query(sql);
+        } catch (error) {
+          throw this.wrapError(error, sql);
+        }
+      },
+      query: async (sql) => {
+        try {
+          return toQueryResult(await client.query(sql));
+        } catch (error) {
+          throw this.wrapError(error, sql);
+        }
+      },
+    };
+  }
+
+  protected async withClient<T>(fn: (client: PgClientLike) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    try {
+      return await fn(client);
+    } finally {
+      client.release();
+    }
+  }
+
+  protected withSession<T>(fn: (session: SqlSession) => Promise<T>): Promise<T> {
+    return this.withClient((client) => fn(this.sessionOn(client)));
+  }
+
+  transaction<T>(fn: (session: SqlSession) => Promise<T>): Promise<T> {
+    return this.withClient(async (client) => {
+      const session = this.sessionOn(client);
+      await session.execute('begin');
+      try {
+        const result = await fn(session);
+        await session.execute('commit');
+        return result;
+      } catch (error) {
+        await client.query('rollback');
+        throw error;
+      }
+    });
+  }
+
+  /** A read-only transaction and the extended protocol (one statement only) make writes impossible. */
+  queryReadOnly(sql: string): Promise<QueryResult> {
+    return this.withClient(async (client) => {
+      await client.query('begin transaction read only');
+      try {
+        return toQueryResult(await client.query({ text: sql, queryMode: 'extended' }));
+      } catch (error) {
+        const code = (error as { code?: string }).code;
+        if (code === '25006') throw new ReadOnlyViolation('write statements are not allowed');
+        if (code === '42601' && /multiple commands/.test((error as Error).message)) {
+          throw new ReadOnlyViolation('exactly one statement is allowed');
+        }
+        throw this.wrapError(error, sql);
+      } finally {
+        await client.query('rollback');
+      }
+    });
+  }
+
+  /** `CREATE SCHEMA IF NOT EXISTS` can still collide when two sessions run it at once; the loser is fine. */
+  override async ensureSchema(schema: string): Promise<void> {
+    try {
+      await super.ensureSchema(schema);
+    } catch (error) {
+      const code = (error as { code?: string }).code;
+      if (code !== '23505' && code !== '42P06') throw error;
+    }
+  }
+
+  /** PostgreSQL refuses to drop a relation other views depend on, so drops cascade (see dropForReplace). */
+  protected override dropSql(target: Relation, kind: 'table' | 'view'): string {
+    return `drop ${kind} if exists ${this.quoteRelation(target)} cascade`;
+  }
+
+  /** Remembers the definitions of the views (transitively) built on `target`, to recreate them after the swap. */
+  protected override async dropForReplace(
+    session: SqlSession,
+    target: Relation,
+  ): Promise<() => Promise<void>> {
+    const kind = await this.relationKindIn(session, target);
+    if (!kind) return async () => undefined;
+    const { rows: dependents } = await session.query(
+      DEPENDENT_VIEWS_SQL.replaceAll('$target', this.quoteLiteral(this.quoteRelation(target))),
+    );
+    await session.execute(this.dropSql(target, kind));
+    return async () => {
+      for (const view of dependents) {
+        const relation = { schema: String(view['schema_name']), name: String(view['view_name']) };
+        await session.execute(`create view ${this.quoteRelation(relation)} as ${String(view['definition'])}`);
+      }
+    };
+  }
+
+  async loadSilver(options: LoadSilverOptions): Promise<LoadSilverResult> {
+    const relation: Relation = { schema: 'staging', name: `silver_${options.table}` };
+    const partitionColumn = options.partitionColumn ?? silverPartitionColumn(options.table);
+    const base = join(options.lakeRoot, 'silver', options.table);
+    const globs =
+      options.partitions === 'all'
+        ? [`${base}/**/*.parquet`]
+        : options.partitions
+            .map((value) => join(base, `${partitionColumn}=${value}`))
+            .filter((dir) => existsSync(dir))
+            .map((dir) => `${dir}/**/*.parquet`);
+    const replace =
+      options.partitions === 'all'
+        ? 'true'
+        : `${this.quoteIdentifier(partitionColumn)} in (${options.partitions.map((p) => this.quoteLiteral(p)).join(', ') || 'null'})`;
+    const timings: Record<string, number> = {};
+    const rows = await this.loadWithDuckdb(relation, globs, parquetReader, {
+      deleteWhere: replace,
+      key: silverKey(options.table),
+      timings,
+    });
+    return { relation, rows, timings };
+  }
+
+  async loadFiles(options: LoadFilesOptions): Promise<{ rows: number }> {
+    const rows = await this.loadWithDuckdb(
+      options.target,
+      [options.files],
+      options.format === 'parquet' ? parquetReader : jsonReader,
+      { deleteWhere: options.mode === 'append' ? undefined : 'true' },
+    );
+    return { rows };
+  }
+
+  async exportParquet(relation: Relation, file: string): Promise<void> {
+    const { rows } = await this.query(
+      `select column_name, data_type, numeric_precision, numeric_scale from information_schema.columns
+       where table_schema = ${this.quoteLiteral(relation.schema)} and table_name = ${this.quoteLiteral(relation.name)}
+       order by ordinal_position`,
+    );
+    const columns = rows.map((row) => ({
+      name: String(row['column_name']),
+      dataType: String(row['data_type']),
+      numericPrecision: row['numeric_precision'] === null ? null : Number(row['numeric_precision']),
+      numericScale: row['numeric_scale'] === null ? null : Number(row['numeric_scale']),
+    }));
+    const duck = await openReader();
+    try {
+      await this.withClient((client) =>
+        exportPostgresParquet(
+          client as pg.PoolClient,
+          duck.connection,
+          this.quoteRelation(relation),
+          columns,
+          file,
+        ),
+      );
+    } finally {
+      duck.close();
+    }
+  }
+
+  /**
+   * Loads the files DuckDB reads into `target`. Replacing only some rows (touched partitions) happens in one
+   * transaction: delete them, COPY the new ones. Filling a new table or replacing all of it builds the table
+   * beside the target instead — bulk-loaded over {@link LOAD_CONNECTIONS} sessions at once, keyed and analysed
+   * after the load (faster than loading into an index), then swapped in atomically like a model table.
+   */
+  private async loadWithDuckdb(
+    target: Relation,
+    globs: string[],
+    readerFor: ReaderFor,
+    plan: { deleteWhere?: string; key?: string[]; timings?: Record<string, number> },
+  ): Promise<number> {
+    let started = performance.now();
+    const lap = (phase: string) => {
+      if (plan.timings) plan.timings[phase] = (performance.now() - started) / 1000;
+      started = performance.now();
+    };
+    await this.ensureSchema(target.schema);
+    const exists = (await this.relationKind(target)) !== undefined;
+    const duck = await openReader();
+    try {
+      const files = await expandGlobs(duck.connection, globs);
+      if (files.length === 0) {
+        if (exists && plan.deleteWhere)
+          await this.execute(`delete from ${this.quoteRelation(target)} where ${plan.deleteWhere}`);
+        return 0;
+      }
+      const columns = await describeSource(duck.connection, readerFor(files));
+      if (!exists || plan.deleteWhere === 'true') {
+        return await this.rebuildFromFiles(target, files, readerFor, columns, duck.connection, plan.key, lap);
+      }
+      const rows = await this.withClient(async (client) => {
+        const session = this.sessionOn(client);
+        await session.execute('begin');
+        try {
+          await this.addMissingColumns(session, target, columns);
+          if (plan.deleteWhere) {
+            await session.execute(`delete from ${this.quoteRelation(target)} where ${plan.deleteWhere}`);
+          }
+          const copied = await copyFromDuckdb(
+            [client as pg.PoolClient],
+            duck.connection,
+            files,
+            readerFor,
+            this.quoteRelation(target),
+            columns,
+          );
+          await session.execute('commit');
+          lap('copy');
+          return copied;
+        } catch (error) {
+          await client.query('rollback');
+          throw error;
+        }
+      });
+      await this.execute(`analyze ${this.quoteRelation(target)}`);
+      lap('analyze');
+      return rows;
+    } finally {
+      duck.close();
+    }
+  }
+
+  private async rebuildFromFiles(
+    target: Relation,
+    files: string[],
+    readerFor: ReaderFor,
+    columns: SourceColumn[],
+    duck: DuckDBConnection,
+    key: string[] | undefined,
+    lap: (phase: string) => void,
+  ): Promise<number> {
+    const beside: Relation = { schema: target.schema, name: `${target.name}__fintech_new` };
+    await this.execute(this.dropSql(beside, 'table'));
+    await this.execute(this.createTableSql(beside, columns));
+    const clients = await Promise.all(Array.from({ length: LOAD_CONNECTIONS }, () => this.pool.connect()));
+    let rows: number;
+    try {
+      rows = await copyFromDuckdb(
+        clients as unknown as pg.PoolClient[],
+        duck,
+        files,
+        readerFor,
+        this.quoteRelation(beside),
+        columns,
+      );
+    } finally {
+      for (const client of clients) client.release();
+    }
+    lap('copy');
+    if (key) {
+      await this.execute(
+        `alter table ${this.quoteRelation(beside)} add constraint ${this.quoteIdentifier(`${beside.name}_pkey`)} primary key (${key.map((k) => this.quoteIdentifier(k)).join(', ')})`,
+      );
+    }
+    lap('key');
+    await this.execute(`analyze ${this.quoteRelation(beside)}`);
+    lap('analyze');
+    await this.transaction(async (session) => {
+      const restore = await this.dropForReplace(session, target);
+      await session.execute(
+        `alter table ${this.quoteRelation(beside)} rename to ${this.quoteIdentifier(target.name)}`,
+      );
+      if (key) {
+        await session.execute(
+          `alter table ${this.quoteRelation(target)} rename constraint ${this.quoteIdentifier(`${beside.name}_pkey`)} to ${this.quoteIdentifier(`${target.name}_pkey`)}`,
+        );
+      }
+      await restore();
+    });
+    return rows;
+  }
+
+  private createTableSql(target: Relation, columns: SourceColumn[]): string {
+    const list = columns.map(
+      (column) => `${this.quoteIdentifier(column.name)} ${postgresTypeForDuckdb(column.type)}`,
+    );
+    return `create table ${this.quoteRelation(target)} (${list.join(', ')})`;
+  }
+
+  private async addMissingColumns(
+    session: SqlSession,
+    target: Relation,
+    columns: SourceColumn[],
+  ): Promise<void> {
+    const present = new Set((await this.columnsIn(session, target)).map((column) => column.name));
+    for (const column of columns.filter((c) => !present.has(c.name))) {
+      await session.execute(
+        `alter table ${this.quoteRelation(target)} add column ${this.quoteIdentifier(column.name)} ${postgresTypeForDuckdb(column.type)}`,
+      );
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+}
+
+/** Sessions that bulk-load a new table at once: PostgreSQL parses COPY input on one core per session. */
+const LOAD_CONNECTIONS = 2;
+
+const DEPENDENT_VIEWS_SQL = readFileSync(new URL('./dependent-views.sql', import.meta.url), 'utf8');
+
+async function openReader(): Promise<{ connection: DuckDBConnection; close(): void }> {
+  const instance = await DuckDBInstance.create(':memory:');
+  const connection = await instance.connect();
+  return {
+    connection,
+    close: () => {
+      connection.closeSync();
+      instance.closeSync();
+    },
+  };
+}
+
+/** Creates a pool whose sessions run in UTC; connection errors name host, port and database only. */
+export async function connectPool(
+  connection: ConnectionInfo,
+  password: string | undefined,
+  maxConnections = 4,
+  engine: string,
+): Promise<PgPoolLike> {
+  const pool = new pg.Pool({
+    host: connection.host,
+    port: connection.port,
+    database: connection.database,
+    user: connection.user,
+    password,
+    // A full reload bulk-loads over two sessions at once, so the pool never has fewer.
+    max: Math.max(2, maxConnections),
+    types: postgresTypes,
+    options: '-c TimeZone=UTC',
+    connectionTimeoutMillis: 10_000,
+  });
+  // An idle client losing its connection must not crash the process; the next query reports the failure.
+  pool.on('error', () => undefined);
+  try {
+    const client = await pool.connect();
+    client.release();
+  } catch (error) {
+    await pool.end().catch(() => undefined);
+    const reason = redact((error as Error).message.split('\n')[0] ?? 'unknown error');
+    throw new PipelineError(
+      `cannot connect to ${engine} warehouse at host ${connection.host}, port ${connection.port}, database ${connection.database}: ${reason}`,
+    );
+  }
+  return pool as unknown as PgPoolLike;
+}
+
+export async function serverVersion(
+  pool: PgPoolLike,
+  connection: ConnectionInfo,
+  engine: string,
+): Promise<number> {
+  const client = await pool.connect();
+  try {
+    const result = toQueryResult(await client.query(`select current_setting('server_version_num') as v`));
+    return Number(result.rows[0]?.['v'] ?? 0);
+  } catch {
+    throw new PipelineError(
+      `${engine} at ${connection.host}:${connection.port}/${connection.database} did not answer`,
+    );
+  } finally {
+    client.release();
+  }
+}
+
+/** pg returns one result per statement for a multi-statement string; the last one is what a caller wants. */
+export function toQueryResult(raw: unknown): QueryResult {
+  const result = (Array.isArray(raw) ? raw.at(-1) : raw) as
+    | { rows?: WarehouseRow[]; fields?: { name: string }[] }
+    | undefined;
+  return { columns: (result?.fields ?? []).map((field) => field.name), rows: result?.rows ?? [] };
+}

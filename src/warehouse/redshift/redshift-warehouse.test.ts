@@ -1,0 +1,170 @@
+/** Redshift cannot run here: these tests pin the exact SQL it is sent, through a recording fake client. */
+import { describe, expect, it } from 'vitest';
+import { incrementalMaterialization } from '../../models/materializations/incremental-materialization.ts';
+import { tableMaterialization } from '../../models/materializations/table-materialization.ts';
+import type { ModelConfig } from '../../models/project/model-project.ts';
+import type { PgPoolLike } from '../postgres/postgres-warehouse.ts';
+import { RedshiftWarehouse } from './redshift-warehouse.ts';
+
+function recordingRedshift(existing: Record<string, 'BASE TABLE' | 'VIEW'> = {}) {
+  const statements: string[] = [];
+  const answer = (sql: string) => {
+    const table = /table_schema = '([^']+)' and table_name = '([^']+)'/.exec(sql);
+    if (sql.startsWith('select table_type') && table) {
+      const type = existing[`${table[1]}.${table[2]}`];
+      return { rows: type ? [{ table_type: type }] : [], fields: [{ name: 'table_type' }] };
+    }
+    if (sql.startsWith('select column_name')) {
+      return {
+        rows: [
+          { column_name: 'id', data_type: 'integer' },
+          { column_name: 'amount', data_type: 'numeric' },
+        ],
+        fields: [],
+      };
+    }
+    if (sql.includes('pg_last_copy_count')) return { rows: [{ n: 42 }], fields: [{ name: 'n' }] };
+    return { rows: [], fields: [] };
+  };
+  const pool: PgPoolLike = {
+    connect: async () => ({
+      query: async (config) => {
+        const sql = typeof config === 'string' ? config : config.text;
+        statements.push(sql);
+        return answer(sql);
+      },
+      release: () => undefined,
+    }),
+    end: async () => undefined,
+  };
+  const warehouse = new RedshiftWarehouse(
+    pool,
+    { host: 'cluster.example', port: 5439, database: 'dw', user: 'etl' },
+    { iamRole: 'arn:aws:iam::123456789012:role/etl' },
+  );
+  const writes = () =>
+    statements.filter((s) => !s.startsWith('select table_type') && !s.startsWith('select column_name'));
+  return { warehouse, statements, writes };
+}
+
+const config = (extra: Partial<ModelConfig>): ModelConfig => ({
+  materialized: 'table',
+  tags: [],
+  enabled: true,
+  ...extra,
+});
+
+describe('RedshiftWarehouse emitted SQL', () => {
+  it('declares its capabilities and dispatch order', () => {
+    const { warehouse } = recordingRedshift();
+    expect(warehouse.engine).toBe('redshift');
+    expect(warehouse.dispatchOrder).toEqual(['redshift', 'postgres']);
+    expect(warehouse.capabilities).toMatchObject({
+      supportsMerge: true,
+      supportsCopyFromObjectStore: true,
+      supportsDistribution: true,
+    });
+  });
+
+  it('builds a table with DISTKEY and SORTKEY beside the old one and swaps it in', async () => {
+    const { warehouse, writes } = recordingRedshift({ 'marts.m': 'BASE TABLE' });
+    await tableMaterialization.materialize({
+      warehouse,
+      model: {
+        name: 'm',
+        relation: { schema: 'marts', name: 'm' },
+        config: config({ dist: 'customer_id', sort: ['event_date', 'customer_id'] }),
+        path: 'models/marts/m.sql',
+        sql: 'select 1 as id',
+      },
+      existing: 'table',
+      incremental: false,
+    });
+    expect(writes()).toEqual([
+      'create schema if not exists "marts"',
+      'drop table if exists "marts"."m__fintech_new" cascade',
+      'create table "marts"."m__fintech_new" diststyle key distkey("customer_id") sortkey("event_date", "customer_id") as select 1 as id',
+      'begin',
+      expect.stringContaining('with recursive dependents'),
+      'drop table if exists "marts"."m" cascade',
+      'alter table "marts"."m__fintech_new" rename to "m"',
+      'commit',
+    ]);
+  });
+
+  it('uses DISTSTYLE ALL / EVEN when dist names a style', async () => {
+    const { warehouse, writes } = recordingRedshift();
+    await warehouse.createTableAs({ schema: 'core', name: 'dim_date' }, 'select 1 as d', {
+      distStyle: 'all',
+    });
+    expect(writes()).toContain('create table "core"."dim_date__fintech_new" diststyle all as select 1 as d');
+  });
+
+  it('merges from a temporary table (Redshift refuses a subquery source)', async () => {
+    const { warehouse, writes } = recordingRedshift({ 'core.f': 'BASE TABLE' });
+    await incrementalMaterialization.materialize({
+      warehouse,
+      model: {
+        name: 'f',
+        relation: { schema: 'core', name: 'f' },
+        config: config({ materialized: 'incremental', incremental_strategy: 'merge', unique_key: ['id'] }),
+        path: 'models/core/f.sql',
+        sql: 'select 1 as id, 2.5 as amount',
+      },
+      existing: 'table',
+      incremental: true,
+    });
+    const sql = writes();
+    const batch = /create temporary table ("fintech_batch_[0-9a-f]+")/.exec(sql[1]!)![1]!;
+    expect(sql).toEqual([
+      'begin',
+      `create temporary table ${batch} as select 1 as id, 2.5 as amount`,
+      `merge into "core"."f" using ${batch} on "core"."f"."id" = ${batch}."id" when matched then update set "amount" = ${batch}."amount" when not matched then insert ("id", "amount") values (${batch}."id", ${batch}."amount")`,
+      `drop table ${batch}`,
+      'commit',
+    ]);
+  });
+
+  it('loads touched silver partitions with COPY FROM S3 … FORMAT AS PARQUET IAM_ROLE, in one transaction', async () => {
+    const { warehouse, writes } = recordingRedshift();
+    const result = await warehouse.loadSilver({
+      lakeRoot: 's3://lake-bucket/prod',
+      table: 'transactions',
+      partitions: ['2024-01-01', '2024-01-02'],
+    });
+    expect(result).toEqual({ relation: { schema: 'staging', name: 'silver_transactions' }, rows: 42 });
+    const role = `iam_role 'arn:aws:iam::123456789012:role/etl'`;
+    expect(writes()).toEqual([
+      'create schema if not exists "staging"',
+      expect.stringMatching(
+        /create table if not exists "staging"."silver_transactions" \([\s\S]*distkey \(customer_id\)\nsortkey \(event_date\)/,
+      ),
+      'begin',
+      `delete from "staging"."silver_transactions" where "event_date" in ('2024-01-01', '2024-01-02')`,
+      `copy "staging"."silver_transactions" from 's3://lake-bucket/prod/silver/transactions/event_date=2024-01-01/' ${role} format as parquet`,
+      `copy "staging"."silver_transactions" from 's3://lake-bucket/prod/silver/transactions/event_date=2024-01-02/' ${role} format as parquet`,
+      'select pg_last_copy_count() as n',
+      'commit',
+      'analyze "staging"."silver_transactions"',
+    ]);
+  });
+
+  it('loads ledger JSON from an S3 prefix', async () => {
+    const { warehouse, writes } = recordingRedshift();
+    await warehouse.loadFiles({
+      files: 's3://lake-bucket/prod/_ledger/*.json',
+      format: 'json',
+      target: { schema: 'audit', name: 'ledger' },
+    });
+    expect(writes()).toContain(
+      `copy "audit"."ledger" from 's3://lake-bucket/prod/_ledger/' iam_role 'arn:aws:iam::123456789012:role/etl' format as json 'auto'`,
+    );
+  });
+
+  it('refuses a local lake with a message naming the config key', async () => {
+    const { warehouse } = recordingRedshift();
+    await expect(
+      warehouse.loadSilver({ lakeRoot: '/data/lake', table: 'cards', partitions: 'all' }),
+    ).rejects.toThrow(/config key 'lake': Redshift loads from S3/);
+  });
+});

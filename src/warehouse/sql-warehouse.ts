@@ -1,0 +1,252 @@
+/**
+ * The defaults every engine shares: the high-level operations written once in portable SQL on top of two
+ * primitives an engine supplies (a session and a transaction). An engine overrides a method only where its
+ * SQL differs (Redshift's CREATE TABLE … DISTKEY, PostgreSQL's DROP … CASCADE), like Kysely's adapters.
+ */
+import { randomBytes } from 'node:crypto';
+import type {
+  ColumnInfo,
+  LoadFilesOptions,
+  LoadSilverOptions,
+  LoadSilverResult,
+  QueryResult,
+  Relation,
+  SqlSession,
+  TableOptions,
+  Warehouse,
+  WarehouseCapabilities,
+  WarehouseEngine,
+} from './warehouse.ts';
+
+const INSERT_BATCH_ROWS = 500;
+
+export abstract class SqlWarehouse implements Warehouse {
+  abstract readonly engine: WarehouseEngine;
+  abstract readonly capabilities: WarehouseCapabilities;
+  abstract readonly description: string;
+  abstract readonly dispatchOrder: readonly string[];
+
+  /** Runs `fn` on a session outside any explicit transaction (each statement commits on its own). */
+  protected abstract withSession<T>(fn: (session: SqlSession) => Promise<T>): Promise<T>;
+  abstract transaction<T>(fn: (session: SqlSession) => Promise<T>): Promise<T>;
+  abstract queryReadOnly(sql: string): Promise<QueryResult>;
+  abstract loadSilver(options: LoadSilverOptions): Promise<LoadSilverResult>;
+  abstract loadFiles(options: LoadFilesOptions): Promise<{ rows: number }>;
+  abstract exportParquet(relation: Relation, file: string): Promise<void>;
+  abstract close(): Promise<void>;
+
+  execute(sql: string): Promise<void> {
+    return this.withSession((session) => session.execute(sql));
+  }
+
+  query(sql: string): Promise<QueryResult> {
+    return this.withSession((session) => session.query(sql));
+  }
+
+  quoteIdentifier(name: string): string {
+    return `"${name.replaceAll('"', '""')}"`;
+  }
+
+  quoteRelation(relation: Relation): string {
+    return `${this.quoteIdentifier(relation.schema)}.${this.quoteIdentifier(relation.name)}`;
+  }
+
+  quoteLiteral(value: string): string {
+    return `'${value.replaceAll("'", "''")}'`;
+  }
+
+  async ensureSchema(schema: string): Promise<void> {
+    await this.execute(`create schema if not exists ${this.quoteIdentifier(schema)}`);
+  }
+
+  relationKind(relation: Relation): Promise<'table' | 'view' | undefined> {
+    return this.withSession((session) => this.relationKindIn(session, relation));
+  }
+
+  protected async relationKindIn(
+    session: SqlSession,
+    relation: Relation,
+  ): Promise<'table' | 'view' | undefined> {
+    const { rows } = await session.query(
+      `select table_type from information_schema.tables where table_schema = ${this.quoteLiteral(relation.schema)} and table_name = ${this.quoteLiteral(relation.name)}`,
+    );
+    const type = rows[0]?.['table_type'];
+    if (type === undefined) return undefined;
+    return String(type).toUpperCase().includes('VIEW') ? 'view' : 'table';
+  }
+
+  columns(relation: Relation): Promise<ColumnInfo[]> {
+    return this.withSession((session) => this.columnsIn(session, relation));
+  }
+
+  protected async columnsIn(session: SqlSession, relation: Relation): Promise<ColumnInfo[]> {
+    const { rows } = await session.query(
+      `select column_name, data_type from information_schema.columns where table_schema = ${this.quoteLiteral(relation.schema)} and table_name = ${this.quoteLiteral(relation.name)} order by ordinal_position`,
+    );
+    return rows.map((row) => ({
+      name: String(row['column_name']),
+      type: String(row['data_type']).toLowerCase(),
+    }));
+  }
+
+  /** The statement that creates `target` from a query; Redshift adds distribution and sort keys. */
+  protected createTableAsSql(target: Relation, selectSql: string, _options: TableOptions): string {
+    return `create table ${this.quoteRelation(target)} as ${selectSql}`;
+  }
+
+  /**
+   * Drops `target` (whatever its kind) so a new relation can take its name, inside the caller's transaction.
+   * Returns what to run once the new relation exists: nothing here; PostgreSQL recreates the dependent views
+   * its DROP … CASCADE removed, so rebuilding one model never loses the views built on it.
+   */
+  protected async dropForReplace(session: SqlSession, target: Relation): Promise<() => Promise<void>> {
+    const kind = await this.relationKindIn(session, target);
+    if (kind) await session.execute(this.dropSql(target, kind));
+    return async () => undefined;
+  }
+
+  /** The statement that drops a relation of a known kind; PostgreSQL cascades to dependent views. */
+  protected dropSql(target: Relation, kind: 'table' | 'view'): string {
+    return `drop ${kind} if exists ${this.quoteRelation(target)}`;
+  }
+
+  async createTableAs(target: Relation, selectSql: string, options: TableOptions = {}): Promise<void> {
+    await this.ensureSchema(target.schema);
+    const beside: Relation = { schema: target.schema, name: `${target.name}__fintech_new` };
+    await this.execute(this.dropSql(beside, 'table'));
+    await this.execute(this.createTableAsSql(beside, selectSql, options));
+    await this.swapIn(beside, target);
+  }
+
+  async createTableFromRows(
+    target: Relation,
+    columns: ColumnInfo[],
+    rows: (string | null)[][],
+  ): Promise<void> {
+    await this.ensureSchema(target.schema);
+    const beside: Relation = { schema: target.schema, name: `${target.name}__fintech_new` };
+    await this.execute(this.dropSql(beside, 'table'));
+    const list = columns.map((column) => `${this.quoteIdentifier(column.name)} ${column.type}`).join(', ');
+    await this.execute(`create table ${this.quoteRelation(beside)} (${list})`);
+    await this.insertRows(
+      beside,
+      columns.map((column) => column.name),
+      rows,
+    );
+    await this.swapIn(beside, target);
+  }
+
+  /** Replaces `target` by the finished `beside` table in one transaction. */
+  private async swapIn(beside: Relation, target: Relation): Promise<void> {
+    await this.transaction(async (session) => {
+      const restore = await this.dropForReplace(session, target);
+      await session.execute(
+        `alter table ${this.quoteRelation(beside)} rename to ${this.quoteIdentifier(target.name)}`,
+      );
+      await restore();
+    });
+  }
+
+  async createView(target: Relation, selectSql: string): Promise<void> {
+    await this.ensureSchema(target.schema);
+    await this.transaction(async (session) => {
+      const restore = await this.dropForReplace(session, target);
+      await session.execute(`create view ${this.quoteRelation(target)} as ${selectSql}`);
+      await restore();
+    });
+  }
+
+  async insertInto(target: Relation, selectSql: string): Promise<void> {
+    await this.transaction(async (session) => {
+      const columns = await this.columnsIn(session, target);
+      await session.execute(this.insertSelectSql(target, columns, selectSql));
+    });
+  }
+
+  private insertSelectSql(target: Relation, columns: ColumnInfo[], selectSql: string): string {
+    const list = columns.map((column) => this.quoteIdentifier(column.name)).join(', ');
+    return `insert into ${this.quoteRelation(target)} (${list}) select ${list} from (${selectSql}) as fintech_source`;
+  }
+
+  async deleteInsert(
+    target: Relation,
+    selectSql: string,
+    keyColumns: string[],
+    alsoDeleteWhere?: string,
+  ): Promise<void> {
+    const batch = this.quoteIdentifier(`fintech_batch_${randomBytes(4).toString('hex')}`);
+    await this.transaction(async (session) => {
+      const columns = await this.columnsIn(session, target);
+      await session.execute(`create temporary table ${batch} as ${selectSql}`);
+      const match = keyColumns
+        .map(
+          (key) => `fintech_batch.${this.quoteIdentifier(key)} = fintech_target.${this.quoteIdentifier(key)}`,
+        )
+        .join(' and ');
+      await session.execute(
+        `delete from ${this.quoteRelation(target)} as fintech_target where exists (select 1 from ${batch} as fintech_batch where ${match})` +
+          (alsoDeleteWhere ? ` or (${alsoDeleteWhere})` : ''),
+      );
+      await session.execute(this.insertSelectSql(target, columns, `select * from ${batch}`));
+      await session.execute(`drop table ${batch}`);
+    });
+  }
+
+  async merge(target: Relation, selectSql: string, uniqueKey: string[]): Promise<void> {
+    if (!this.capabilities.supportsMerge) {
+      throw new Error(`${this.description} has no MERGE; use deleteInsert by the unique key`);
+    }
+    await this.transaction(async (session) => {
+      const columns = (await this.columnsIn(session, target)).map((column) =>
+        this.quoteIdentifier(column.name),
+      );
+      const keys = new Set(uniqueKey.map((key) => this.quoteIdentifier(key)));
+      const on = [...keys].map((key) => `fintech_target.${key} = fintech_source.${key}`).join(' and ');
+      const updates = columns
+        .filter((column) => !keys.has(column))
+        .map((column) => `${column} = fintech_source.${column}`);
+      const whenMatched = updates.length ? ` when matched then update set ${updates.join(', ')}` : '';
+      await session.execute(
+        `merge into ${this.quoteRelation(target)} as fintech_target using (${selectSql}) as fintech_source on ${on}${whenMatched} when not matched then insert (${columns.join(', ')}) values (${columns.map((column) => `fintech_source.${column}`).join(', ')})`,
+      );
+    });
+  }
+
+  async drop(target: Relation): Promise<void> {
+    await this.transaction(async (session) => {
+      const kind = await this.relationKindIn(session, target);
+      if (kind) await session.execute(this.dropSql(target, kind));
+    });
+  }
+
+  async insertRows(
+    target: Relation,
+    columns: string[],
+    rows: (string | number | boolean | null)[][],
+  ): Promise<void> {
+    if (rows.length === 0) return;
+    const list = columns.map((column) => this.quoteIdentifier(column)).join(', ');
+    await this.transaction(async (session) => {
+      // Multi-row VALUES types its columns from the literals, so each literal is cast to its column's type.
+      const types = new Map(
+        (await this.columnsIn(session, target)).map((column) => [column.name, column.type]),
+      );
+      const casts = columns.map((column) => types.get(column) ?? 'varchar');
+      for (let start = 0; start < rows.length; start += INSERT_BATCH_ROWS) {
+        const values = rows
+          .slice(start, start + INSERT_BATCH_ROWS)
+          .map(
+            (row) => `(${row.map((value, i) => `cast(${this.literal(value)} as ${casts[i]})`).join(', ')})`,
+          )
+          .join(',\n');
+        await session.execute(`insert into ${this.quoteRelation(target)} (${list}) values ${values}`);
+      }
+    });
+  }
+
+  protected literal(value: string | number | boolean | null): string {
+    if (value === null) return 'null';
+    if (typeof value === 'string') return this.quoteLiteral(value);
+    return String(value);
+  }
+}

@@ -1,0 +1,188 @@
+/**
+ * The one interface every warehouse engine implements (DuckDB, PostgreSQL, Redshift). Materializations, the
+ * silver loader and the CLI talk only to this, so engine differences stay inside `src/warehouse/<engine>/`.
+ * What an engine can or cannot do is a read-only capability flag, never an `engine === …` test elsewhere.
+ */
+
+/** A table or view in a schema. Rendered as `"schema"."name"` by {@link Warehouse.quoteRelation}. */
+export interface Relation {
+  schema: string;
+  name: string;
+}
+
+/**
+ * A value as every engine returns it, so marts compare row for row across engines: DECIMAL → exact string with
+ * its scale ("123.40"), DATE → "YYYY-MM-DD", TIMESTAMP → ISO string, integers → number (string beyond 2^53),
+ * booleans → boolean, doubles → number, NULL → null.
+ */
+export type WarehouseValue = string | number | boolean | null;
+export type WarehouseRow = Record<string, WarehouseValue>;
+
+export interface QueryResult {
+  columns: string[];
+  rows: WarehouseRow[];
+}
+
+export interface ColumnInfo {
+  name: string;
+  /** The engine's type name, lower case (informative; engines spell types differently). */
+  type: string;
+}
+
+/** What an engine can do; strategies and loaders choose their path from these flags. */
+export interface WarehouseCapabilities {
+  /** `MERGE INTO … USING … WHEN MATCHED` exists; else merge falls back to delete+insert by key. */
+  readonly supportsMerge: boolean;
+  /** `COPY … FROM 's3://…'` loads straight from the object store (Redshift). */
+  readonly supportsCopyFromObjectStore: boolean;
+  /** The engine reads silver Parquet itself, so loading silver is a view over the files (DuckDB). */
+  readonly readsParquetDirectly: boolean;
+  /** DISTSTYLE / DISTKEY / SORTKEY in CREATE TABLE (Redshift). */
+  readonly supportsDistribution: boolean;
+  /** DDL (create, drop, rename) inside a transaction is atomic. */
+  readonly transactionalDdl: boolean;
+}
+
+/** Physical options a model's config may carry; engines ignore what they do not support. */
+export interface TableOptions {
+  distStyle?: 'auto' | 'even' | 'all' | 'key';
+  distKey?: string;
+  sortKey?: string[];
+}
+
+/** Statements on one session; inside {@link Warehouse.transaction} they share one transaction. */
+export interface SqlSession {
+  /** Runs one or more statements that return nothing of interest. */
+  execute(sql: string): Promise<void>;
+  query(sql: string): Promise<QueryResult>;
+}
+
+export type SilverTable = 'transactions' | 'customers' | 'cards' | 'merchants';
+
+export interface LoadSilverOptions {
+  /** Lake root: a local folder, or `s3://bucket/prefix` for engines that copy from the object store. */
+  lakeRoot: string;
+  table: SilverTable;
+  /** `event_date` for transactions, `snapshot_date` for entities (default chosen from the table). */
+  partitionColumn?: string;
+  /** The partitions a run touched (their rows are replaced atomically), or 'all' to reload everything. */
+  partitions: string[] | 'all';
+}
+
+export interface LoadSilverResult {
+  relation: Relation;
+  /** Rows written (0 for a DuckDB view, which reads the files at query time). */
+  rows: number;
+  /** Seconds per phase where the engine measures them (`copy`, `key`, `analyze`), for task logs. */
+  timings?: Record<string, number>;
+}
+
+export interface LoadFilesOptions {
+  /** A glob of Parquet or JSON files (e.g. `<lake>/_ledger/**\/*.json`). */
+  files: string;
+  format: 'parquet' | 'json';
+  target: Relation;
+  /** 'replace' rebuilds the table from all matching files (idempotent); 'append' adds their rows. */
+  mode?: 'replace' | 'append';
+}
+
+export type WarehouseEngine = 'duckdb' | 'postgres' | 'redshift';
+
+/**
+ * A connected warehouse. The high-level operations are what the materialization strategies call; each is
+ * atomic (readers see the old or the new relation, never a half-built one).
+ *
+ * @example
+ * const warehouse = await openWarehouse(config);
+ * await warehouse.createTableAs({ schema: 'core', name: 'dim_date' }, 'select 1 as d');
+ * const { rows } = await warehouse.query('select * from core.dim_date');
+ * await warehouse.close();
+ */
+export interface Warehouse extends SqlSession {
+  readonly engine: WarehouseEngine;
+  readonly capabilities: WarehouseCapabilities;
+  /**
+   * Namespaces for engine-specific macros and model files, most specific first: Redshift is
+   * `['redshift', 'postgres']`, so `redshift__x` wins, then `postgres__x`, then `default__x`.
+   */
+  readonly dispatchOrder: readonly string[];
+  /** Human description without secrets, e.g. `postgres 127.0.0.1:5432/test`. */
+  readonly description: string;
+
+  quoteIdentifier(name: string): string;
+  quoteRelation(relation: Relation): string;
+  /** A SQL string literal. */
+  quoteLiteral(value: string): string;
+
+  ensureSchema(schema: string): Promise<void>;
+  relationKind(relation: Relation): Promise<'table' | 'view' | undefined>;
+  columns(relation: Relation): Promise<ColumnInfo[]>;
+
+  /** Builds the table beside the target and swaps it in, in one transaction. */
+  createTableAs(target: Relation, selectSql: string, options?: TableOptions): Promise<void>;
+  /** Creates or replaces a view (replacing a table of the same name). */
+  createView(target: Relation, selectSql: string): Promise<void>;
+  /** Appends the rows of `selectSql`. */
+  insertInto(target: Relation, selectSql: string): Promise<void>;
+  /**
+   * Replaces, in one transaction, every row of `target` whose `keyColumns` values appear in `selectSql` by the
+   * rows of `selectSql` (delete+insert by partition values, or by unique key where MERGE is missing).
+   * `alsoDeleteWhere`, a predicate on the target, removes further rows in the same transaction (partitions
+   * that must end up empty).
+   */
+  deleteInsert(
+    target: Relation,
+    selectSql: string,
+    keyColumns: string[],
+    alsoDeleteWhere?: string,
+  ): Promise<void>;
+  /** MERGE by unique key: update matched rows, insert the others. Needs `capabilities.supportsMerge`. */
+  merge(target: Relation, selectSql: string, uniqueKey: string[]): Promise<void>;
+  drop(target: Relation): Promise<void>;
+  /** Builds a table of literal rows (seeds) beside the target and swaps it in, like {@link createTableAs}. */
+  createTableFromRows(target: Relation, columns: ColumnInfo[], rows: (string | null)[][]): Promise<void>;
+  /** Inserts literal rows (seeds, test failures): values are strings or null, cast by the table's types. */
+  insertRows(
+    target: Relation,
+    columns: string[],
+    rows: (string | number | boolean | null)[][],
+  ): Promise<void>;
+
+  /** Runs `fn` in one transaction; it commits when `fn` resolves and rolls back when it throws. */
+  transaction<T>(fn: (session: SqlSession) => Promise<T>): Promise<T>;
+  /** Runs a query the engine guarantees not to write; a write statement is a {@link ReadOnlyViolation}. */
+  queryReadOnly(sql: string): Promise<QueryResult>;
+
+  /** Makes silver reachable as `staging.silver_<table>` (a view on DuckDB, a loaded table elsewhere). */
+  loadSilver(options: LoadSilverOptions): Promise<LoadSilverResult>;
+  /** Loads flat files (ledger JSON, quarantine Parquet) into a table. */
+  loadFiles(options: LoadFilesOptions): Promise<{ rows: number }>;
+  /** Writes every row of `relation` to one Parquet file at the local path `file` (the gold export). */
+  exportParquet(relation: Relation, file: string): Promise<void>;
+
+  close(): Promise<void>;
+}
+
+/** A write statement was sent to a read-only query. */
+export class ReadOnlyViolation extends Error {
+  override name = 'ReadOnlyViolation';
+}
+
+/** Default partition column of a silver table. */
+export function silverPartitionColumn(table: SilverTable): string {
+  return table === 'transactions' ? 'event_date' : 'snapshot_date';
+}
+
+/** The unique key of a silver table, created after a bulk load on engines that load tables. */
+export function silverKey(table: SilverTable): string[] {
+  switch (table) {
+    case 'transactions':
+      return ['transaction_id'];
+    case 'customers':
+      return ['customer_id', 'snapshot_date'];
+    case 'cards':
+      return ['card_id', 'snapshot_date'];
+    case 'merchants':
+      return ['merchant_id', 'snapshot_date'];
+  }
+}

@@ -1,0 +1,221 @@
+/**
+ * The model engine end to end on every engine that can run here: materializations and incremental strategies
+ * with exact resulting rows, seeds, macros dispatch, engine-specific files, tests stored per run.
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadProject } from '../../src/models/project/load-project.ts';
+import { runModels } from '../../src/models/run/run-models.ts';
+import { testModels } from '../../src/models/testing/test-models.ts';
+import { DuckDBWarehouse } from '../../src/warehouse/duckdb/duckdb-warehouse.ts';
+import { PostgresWarehouse } from '../../src/warehouse/postgres/postgres-warehouse.ts';
+import type { Warehouse } from '../../src/warehouse/warehouse.ts';
+import { createTestDatabase, postgresSkipReason } from '../support/postgres-test-database.ts';
+
+const FIXTURE = join(import.meta.dirname, '..', 'fixtures', 'model-project');
+
+type Payment = [number, string, string, string, string, string];
+const DAY1: Payment[] = [
+  [1, 'c1', '2024-01-01', '10.00', 'APPROVED', '2024-01-01 10:00:00'],
+  [2, 'c1', '2024-01-01', '5.50', 'approved', '2024-01-01 11:00:00'],
+  [3, 'c2', '2024-01-01', '7.25', 'declined', '2024-01-01 12:00:00'],
+];
+/** Day 2: payment 2 is updated (amount), payment 4 arrives, payment 5 has a status the seed does not label. */
+const DAY2: Payment[] = [
+  [1, 'c1', '2024-01-01', '10.00', 'APPROVED', '2024-01-01 10:00:00'],
+  [2, 'c1', '2024-01-01', '6.00', 'approved', '2024-01-02 09:00:00'],
+  [3, 'c2', '2024-01-01', '7.25', 'declined', '2024-01-01 12:00:00'],
+  [4, 'c2', '2024-01-02', '20.00', 'approved', '2024-01-02 10:00:00'],
+  [5, 'c3', '2024-01-02', '1.00', 'reversed', '2024-01-02 11:00:00'],
+];
+
+async function setPayments(warehouse: Warehouse, payments: Payment[]) {
+  await warehouse.createTableFromRows(
+    { schema: 'staging', name: 'raw_payments' },
+    [
+      { name: 'payment_id', type: 'integer' },
+      { name: 'customer_id', type: 'varchar' },
+      { name: 'event_date', type: 'date' },
+      { name: 'amount', type: 'decimal(18,2)' },
+      { name: 'status', type: 'varchar' },
+      { name: 'updated_at', type: 'timestamp' },
+    ],
+    payments.map((p) => p.map(String)),
+  );
+}
+
+const rowsOf = async (warehouse: Warehouse, sql: string) => (await warehouse.query(sql)).rows;
+
+const engines: [
+  string,
+  () => Promise<{ open: () => Promise<Warehouse>; cleanup?: () => Promise<void> } | undefined>,
+][] = [
+  [
+    'duckdb',
+    async () => ({
+      open: () => DuckDBWarehouse.open(join(mkdtempSync(join(tmpdir(), 'models-')), 'w.duckdb')),
+    }),
+  ],
+  [
+    'postgres',
+    async () => {
+      if (await postgresSkipReason()) return undefined;
+      const database = await createTestDatabase();
+      return { open: () => PostgresWarehouse.open(database.url), cleanup: database.drop };
+    },
+  ],
+];
+
+for (const [engine, target] of engines) {
+  describe(`model engine on ${engine}`, () => {
+    let context: Awaited<ReturnType<typeof target>>;
+    let warehouse: Warehouse;
+    const project = loadProject(FIXTURE);
+
+    beforeAll(async () => {
+      context = await target();
+      if (context) warehouse = await context.open();
+    });
+    afterAll(async () => {
+      await warehouse?.close();
+      await context?.cleanup?.();
+    });
+
+    it('builds seeds, views, tables, incrementals, ephemerals and engine variants with exact rows', async (test) => {
+      if (!context) test.skip();
+      await setPayments(warehouse, DAY1);
+      const result = await runModels({
+        warehouse,
+        project,
+        vars: { logical_date: '2024-01-01' },
+        fullRefresh: true,
+      });
+      expect(result.ok).toBe(true);
+      expect(result.seeds).toEqual([{ name: 'status_labels', rows: 2 }]);
+      expect(Object.fromEntries(result.models.map((m) => [m.relation, m.action]))).toEqual({
+        'staging.stg_payments': 'created view',
+        'core.fct_payments': 'created table',
+        'core.daily_totals': 'created table',
+        'core.payment_log': 'created table',
+        'marts.mart_customer': 'created table',
+        'marts.mart_engine': 'created view',
+      });
+      expect(await rowsOf(warehouse, 'select * from staging.status_labels order by status')).toEqual([
+        { status: 'approved', label: 'Approved', code: '001' },
+        { status: 'declined', label: 'Declined, by issuer', code: '002' },
+      ]);
+      expect(await rowsOf(warehouse, 'select * from core.daily_totals order by event_date')).toEqual([
+        { event_date: '2024-01-01', payments: 2, total: '15.50' },
+      ]);
+      expect(await rowsOf(warehouse, 'select * from marts.mart_customer order by customer_id')).toEqual([
+        {
+          customer_id: 'c1',
+          total: '15.50',
+          payments: 2,
+          engine: engine === 'postgres' ? 'postgres' : 'default',
+        },
+        {
+          customer_id: 'c2',
+          total: '7.25',
+          payments: 1,
+          engine: engine === 'postgres' ? 'postgres' : 'default',
+        },
+      ]);
+      expect(await rowsOf(warehouse, 'select variant from marts.mart_engine')).toEqual([
+        { variant: engine === 'postgres' ? 'postgres file' : 'default file' },
+      ]);
+    });
+
+    it('gives the same tables incrementally (twice in a row) as a full refresh', async (test) => {
+      if (!context) test.skip();
+      await setPayments(warehouse, DAY1);
+      await runModels({ warehouse, project, vars: { logical_date: '2024-01-01' }, fullRefresh: true });
+      await setPayments(warehouse, DAY2);
+      const tables = ['core.fct_payments', 'core.daily_totals'];
+      const snapshot = async () =>
+        Promise.all(tables.map((t) => rowsOf(warehouse, `select * from ${t} order by 1, 2`)));
+      const first = await runModels({ warehouse, project, vars: { logical_date: '2024-01-01' } });
+      expect(first.models.find((m) => m.name === 'fct_payments')!.action).toBe('merged');
+      expect(first.models.find((m) => m.name === 'daily_totals')!.action).toBe('replaced by event_date');
+      expect(first.models.find((m) => m.name === 'payment_log')!.action).toBe('appended');
+      const once = await snapshot();
+      await runModels({ warehouse, project, vars: { logical_date: '2024-01-01' } });
+      expect(await snapshot()).toEqual(once);
+      await runModels({ warehouse, project, vars: { logical_date: '2024-01-01' }, fullRefresh: true });
+      expect(await snapshot()).toEqual(once);
+      expect(once[1]).toEqual([
+        { event_date: '2024-01-01', payments: 2, total: '16.00' },
+        { event_date: '2024-01-02', payments: 1, total: '20.00' },
+      ]);
+      expect(
+        await rowsOf(warehouse, 'select payment_id, amount, status_label from core.fct_payments order by 1'),
+      ).toEqual([
+        { payment_id: 1, amount: '10.00', status_label: 'Approved' },
+        { payment_id: 2, amount: '6.00', status_label: 'Approved' },
+        { payment_id: 3, amount: '7.25', status_label: 'Declined, by issuer' },
+        { payment_id: 4, amount: '20.00', status_label: 'Approved' },
+        { payment_id: 5, amount: '1.00', status_label: null },
+      ]);
+    });
+
+    it('merges by delete+insert on the key where the engine has no MERGE', async (test) => {
+      if (!context) test.skip();
+      await setPayments(warehouse, DAY1);
+      await runModels({ warehouse, project, select: '+fct_payments', fullRefresh: true });
+      await setPayments(warehouse, DAY2);
+      const noMerge = new Proxy(warehouse, {
+        get: (target, key) =>
+          key === 'capabilities'
+            ? { ...target.capabilities, supportsMerge: false }
+            : ((value) => (typeof value === 'function' ? value.bind(target) : value))(
+                Reflect.get(target, key),
+              ),
+      });
+      const result = await runModels({ warehouse: noMerge, project, select: 'fct_payments' });
+      expect(result.models.map((m) => m.error ?? m.action)).toEqual(['replaced by payment_id (no MERGE)']);
+      expect(await rowsOf(warehouse, 'select payment_id, amount from core.fct_payments order by 1')).toEqual([
+        { payment_id: 1, amount: '10.00' },
+        { payment_id: 2, amount: '6.00' },
+        { payment_id: 3, amount: '7.25' },
+        { payment_id: 4, amount: '20.00' },
+        { payment_id: 5, amount: '1.00' },
+      ]);
+    });
+
+    it('runs tests, stores failing samples per run and keeps earlier runs', async (test) => {
+      if (!context) test.skip();
+      await setPayments(warehouse, DAY2);
+      await runModels({ warehouse, project, fullRefresh: true });
+      const first = await testModels({ warehouse, project, runId: 'run-a' });
+      const byName = Object.fromEntries(first.tests.map((t) => [t.name, [t.status, t.failures]]));
+      expect(byName).toEqual({
+        unique_fct_payments_payment_id: ['pass', 0],
+        not_null_fct_payments_payment_id: ['pass', 0],
+        relationships_fct_payments_payment_id: ['pass', 0],
+        accepted_values_fct_payments_status__approved__declined: ['warn', 1],
+        not_null_fct_payments_status_label: ['fail', 1],
+        accepted_range_fct_payments_amount: ['pass', 0],
+        expression_is_true_daily_totals__total_0: ['pass', 0],
+        not_null_source_raw_payments_payment_id: ['pass', 0],
+        assert_totals_match: ['pass', 0],
+      });
+      expect(first.ok).toBe(false);
+      await testModels({ warehouse, project, runId: 'run-b', select: 'fct_payments' });
+      const stored = await rowsOf(
+        warehouse,
+        'select run_id, test_name, model, severity, status, failures, sample from audit.test_failures order by run_id, test_name',
+      );
+      expect(
+        stored.map((r) => [r['run_id'], r['test_name'], r['severity'], r['status'], r['failures']]),
+      ).toEqual([
+        ['run-a', 'accepted_values_fct_payments_status__approved__declined', 'warn', 'warn', 1],
+        ['run-a', 'not_null_fct_payments_status_label', 'error', 'fail', 1],
+        ['run-b', 'accepted_values_fct_payments_status__approved__declined', 'warn', 'warn', 1],
+        ['run-b', 'not_null_fct_payments_status_label', 'error', 'fail', 1],
+      ]);
+      expect(JSON.parse(String(stored[0]!['sample']))).toEqual([{ value_field: 'reversed', n_records: 1 }]);
+    });
+  });
+}
