@@ -3,8 +3,10 @@
  *  1. one ingest day of BENCH_SILVER_ROWS (default 1,000,000) transactions: the bare DuckDB statement
  *     "read bronze → deduplicate → write partitioned Parquet" vs runSilver on the same files (ratio), and the
  *     `fintech-etl run` CLI as a child process (wall time, peak RSS);
- *  2. history: day 1 vs day 31 after 30 days of history (BENCH_SILVER_HISTORY_ROWS per day, default 200,000);
+ *  2. history: day 1 vs day 31 after 30 days of history (BENCH_SILVER_HISTORY_ROWS per day, default 200,000;
+ *     0 skips);
  *  3. BENCH_SILVER_BIG_ROWS (default 5,000,000; 0 skips) rows in one day through the CLI with memory_limit 1GB.
+ * BENCH_SILVER_ROWS=0 skips 1; BENCH_SILVER_SKIP_CLI=1 skips the child-process run of 1.
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
@@ -58,59 +60,70 @@ async function bareStatement(lake: LakeLayout, out: string): Promise<number> {
 
 const fmt = (seconds: number) => `${seconds.toFixed(2)} s`;
 
+/** One day: the bare statement vs runSilver in process (same files), then the CLI as a child for RSS. */
+async function oneDayBench(): Promise<void> {
+  const one = createHome();
+  await writeBenchBronze(one.lake, DAY1, ROWS);
+  const bare = await bareStatement(one.lake, join(one.home, 'bare-out'));
+  const [silverSeconds, result] = await timed(() =>
+    runSilver({ config: one.config, lake: one.lake, ingestDate: DAY1, runId: 'bench-1' }),
+  );
+  const { files: _files, processed_at: _at, touched_partitions, ...counts } = result.ledger;
+  console.log(
+    `${ROWS.toLocaleString()} rows: ${JSON.stringify({ ...counts, partitions: touched_partitions.length })}`,
+  );
+  console.log(`bare DuckDB statement     ${fmt(bare)}`);
+  console.log(
+    `runSilver (in process)    ${fmt(silverSeconds)}   ratio ${(silverSeconds / bare).toFixed(2)}× (target ≤ 1.5×)`,
+  );
+  await rm(one.home, { recursive: true, force: true });
+  if (process.env['BENCH_SILVER_SKIP_CLI']) return;
+  const cliHome = createHome();
+  await writeBenchBronze(cliHome.lake, DAY1, ROWS);
+  const cli = measureCommand(CLI, ['--home', cliHome.home, 'run', '--date', DAY1]);
+  console.log(
+    `fintech-etl run (child)   ${fmt(cli.seconds)}   peak RSS ${cli.peakRssMb.toFixed(0)} MB (target < 1536 MB)`,
+  );
+  await rm(cliHome.home, { recursive: true, force: true });
+}
+
+/** Day 1 vs day 31: the cost of a day must not grow with the history before it. */
+async function historyBench(): Promise<void> {
+  const history = createHome();
+  const days = Array.from({ length: 31 }, (_, i) => addDays(DAY1, i));
+  for (const day of days) {
+    await writeBenchBronze(history.lake, day, HISTORY_ROWS, { lateRate: 0.03, maxLateDays: 30 });
+  }
+  const perDay: number[] = [];
+  for (const day of days) {
+    const [seconds] = await timed(() =>
+      runSilver({ config: history.config, lake: history.lake, ingestDate: day, runId: `bench-${day}` }),
+    );
+    perDay.push(seconds);
+  }
+  console.log(
+    `history (${HISTORY_ROWS.toLocaleString()} rows/day, 3% late up to 30 days): day 1 ${fmt(perDay[0]!)}, ` +
+      `day 2 ${fmt(perDay[1]!)}, day 31 ${fmt(perDay[30]!)} (day31/day1 ${(perDay[30]! / perDay[0]!).toFixed(2)})`,
+  );
+  await rm(history.home, { recursive: true, force: true });
+}
+
+/** A big day through the CLI with a 1GB memory limit: memory stays bounded (DuckDB spills). */
+async function bigDayBench(): Promise<void> {
+  const big = createHome('1GB');
+  await writeBenchBronze(big.lake, DAY1, BIG_ROWS);
+  const figures = measureCommand(CLI, ['--home', big.home, 'run', '--date', DAY1]);
+  console.log(
+    `${BIG_ROWS.toLocaleString()} rows via CLI (memory_limit 1GB): ${fmt(figures.seconds)}, peak RSS ${figures.peakRssMb.toFixed(0)} MB`,
+  );
+  await rm(big.home, { recursive: true, force: true });
+}
+
 export const benchmark: Benchmark = {
   title: 'silver: bronze → silver with DuckDB',
   async run() {
-    // 1. One day: bare statement vs silver in-process vs the CLI.
-    const one = createHome();
-    await writeBenchBronze(one.lake, DAY1, ROWS);
-    const bare = await bareStatement(one.lake, join(one.home, 'bare-out'));
-    const [silverSeconds, result] = await timed(() =>
-      runSilver({ config: one.config, lake: one.lake, ingestDate: DAY1, runId: 'bench-1' }),
-    );
-    console.log(
-      `${ROWS.toLocaleString()} rows, ledger: ${JSON.stringify({ ...result.ledger, touched_partitions: result.ledger.touched_partitions.length, files: undefined, processed_at: undefined })}`,
-    );
-    console.log(`bare DuckDB statement     ${fmt(bare)}`);
-    console.log(
-      `runSilver (in process)    ${fmt(silverSeconds)}   ratio ${(silverSeconds / bare).toFixed(2)}× (target ≤ 1.5×)`,
-    );
-    const cliHome = createHome();
-    await writeBenchBronze(cliHome.lake, DAY1, ROWS);
-    const cli = measureCommand(CLI, ['--home', cliHome.home, 'run', '--date', DAY1]);
-    console.log(
-      `fintech-etl run (child)   ${fmt(cli.seconds)}   peak RSS ${cli.peakRssMb.toFixed(0)} MB (target < 1536 MB)`,
-    );
-    await rm(one.home, { recursive: true, force: true });
-    await rm(cliHome.home, { recursive: true, force: true });
-
-    // 2. History: day 1 vs day 31.
-    const history = createHome();
-    const days = Array.from({ length: 31 }, (_, i) => addDays(DAY1, i));
-    for (const day of days)
-      await writeBenchBronze(history.lake, day, HISTORY_ROWS, { lateRate: 0.03, maxLateDays: 30 });
-    const perDay: number[] = [];
-    for (const day of days) {
-      const [seconds] = await timed(() =>
-        runSilver({ config: history.config, lake: history.lake, ingestDate: day, runId: `bench-${day}` }),
-      );
-      perDay.push(seconds);
-    }
-    console.log(
-      `history (${HISTORY_ROWS.toLocaleString()} rows/day, 3% late up to 30 days): day 1 ${fmt(perDay[0]!)}, ` +
-        `day 2 ${fmt(perDay[1]!)}, day 31 ${fmt(perDay[30]!)} (ratio day31/day2 ${(perDay[30]! / perDay[1]!).toFixed(2)})`,
-    );
-    await rm(history.home, { recursive: true, force: true });
-
-    // 3. Big day through the CLI with a 1GB memory limit: memory stays bounded (DuckDB spills).
-    if (BIG_ROWS > 0) {
-      const big = createHome('1GB');
-      await writeBenchBronze(big.lake, DAY1, BIG_ROWS);
-      const figures = measureCommand(CLI, ['--home', big.home, 'run', '--date', DAY1]);
-      console.log(
-        `${BIG_ROWS.toLocaleString()} rows via CLI (memory_limit 1GB): ${fmt(figures.seconds)}, peak RSS ${figures.peakRssMb.toFixed(0)} MB`,
-      );
-      await rm(big.home, { recursive: true, force: true });
-    }
+    if (ROWS > 0) await oneDayBench();
+    if (HISTORY_ROWS > 0) await historyBench();
+    if (BIG_ROWS > 0) await bigDayBench();
   },
 };

@@ -116,9 +116,8 @@ export async function runSilver(options: RunSilverOptions): Promise<SilverResult
       hmac_inner: { kind: 'blob', bytes: pads.inner },
       hmac_outer: { kind: 'blob', bytes: pads.outer },
     });
-    await db.run('DROP TABLE text_records');
     await run(db, 'split-valid', { ingest_date: ingestDate, run_id: runId });
-    await db.run('DROP TABLE checked; DROP TABLE parsed; DROP TABLE pan_tokens');
+    await db.run('DROP TABLE checked; DROP TABLE text_records');
     await run(db, 'classify-versions', { index_source: await silverIndexSource(lake) });
 
     const touched = await rows<{ event_date: string; merchant_category: string }>(

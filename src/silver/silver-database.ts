@@ -4,7 +4,7 @@
  * zone, which is how timestamps without an offset are read and how event_date is cut.
  */
 import { mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
+import { isAbsolute, join } from 'node:path';
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import type { ResolvedConfig } from '../config/load-config.ts';
 import { sqlLiteral } from './sql-template.ts';
@@ -15,8 +15,11 @@ export interface SilverDatabase {
 }
 
 export async function openSilverDatabase(config: ResolvedConfig, spillDir: string): Promise<SilverDatabase> {
-  const tempDirectory = config.silver.temp_directory
-    ? join(config.home, config.silver.temp_directory)
+  const configured = config.silver.temp_directory;
+  const tempDirectory = configured
+    ? isAbsolute(configured)
+      ? configured
+      : join(config.home, configured)
     : spillDir;
   await mkdir(tempDirectory, { recursive: true });
   const options: Record<string, string> = {

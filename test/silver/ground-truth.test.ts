@@ -4,6 +4,7 @@ import { generateBronze } from '../../src/generate/generate-bronze.ts';
 import { generatorSettings, RESEND_WINDOW_DAYS } from '../../src/generate/generator-settings.ts';
 import type { GroundTruth } from '../../src/generate/ground-truth.ts';
 import type { LedgerEntry } from '../../src/silver/ledger-entry.ts';
+import type { SilverResult } from '../../src/silver/run-silver.ts';
 import { createSilverFixture, readSilver, type SilverFixture, silverContentHash } from './silver-fixture.ts';
 
 /** Warm-up days first: a re-send in the checked days then always refers to an id already in this lake. */
@@ -12,7 +13,13 @@ const CHECK_FROM = '2025-02-28' as IsoDate;
 const TO = '2025-03-01' as IsoDate;
 const DATES = dateRange(FROM, TO);
 
-async function generated(): Promise<{ fixture: SilverFixture; truths: Map<string, GroundTruth> }> {
+interface Generated {
+  fixture: SilverFixture;
+  truths: Map<string, GroundTruth>;
+  entityRows: Map<string, Record<string, number>>;
+}
+
+async function generated(): Promise<Generated> {
   const fixture = createSilverFixture();
   const defaults = generatorSettings(fixture.config, {
     rows: 1500,
@@ -25,17 +32,26 @@ async function generated(): Promise<{ fixture: SilverFixture; truths: Map<string
   // A small world keeps the test fast; the rates above make every kind of record appear.
   const settings = { ...defaults, customers: 300, merchants: 80 };
   const results = await generateBronze({ layout: fixture.lake, settings, from: FROM, to: TO });
-  return { fixture, truths: new Map(results.map((result) => [result.date, result.transactions])) };
+  return {
+    fixture,
+    truths: new Map(results.map((result) => [result.date, result.transactions])),
+    entityRows: new Map(results.map((result) => [result.date, result.entities])),
+  };
 }
 
 describe("silver against the generator's ground truth", () => {
-  let inOrder: { fixture: SilverFixture; truths: Map<string, GroundTruth> };
+  let inOrder: Generated;
   const ledgers = new Map<string, LedgerEntry>();
+  const entities = new Map<string, SilverResult['entities']>();
 
   beforeAll(async () => {
     expect(RESEND_WINDOW_DAYS).toBeLessThanOrEqual(3);
     inOrder = await generated();
-    for (const date of DATES) ledgers.set(date, (await inOrder.fixture.run(date)).ledger);
+    for (const date of DATES) {
+      const result = await inOrder.fixture.run(date);
+      ledgers.set(date, result.ledger);
+      entities.set(date, result.entities);
+    }
   });
 
   it('reconciles every count with the manifest: new, duplicates, updates, bad by reason, late by days', () => {
@@ -65,6 +81,20 @@ describe("silver against the generator's ground truth", () => {
         late_by_days: truth.late_by_days,
       });
       expect(truth.duplicates + truth.updates + truth.bad + truth.late, date).toBeGreaterThan(0);
+    }
+  });
+
+  it('writes every entity snapshot row, none rejected', () => {
+    for (const date of DATES) {
+      const expected = inOrder.entityRows.get(date)!;
+      expect(
+        entities.get(date)!.map((entity) => [entity.dataset, entity.rows, entity.rejected]),
+        date,
+      ).toEqual([
+        ['customers', expected['customers'], 0],
+        ['cards', expected['cards'], 0],
+        ['merchants', expected['merchants'], 0],
+      ]);
     }
   });
 

@@ -2,10 +2,13 @@
 -- enriches, and lists EVERY reason code that applies (src/core/reason-codes.ts). A record with no reason code
 -- is valid; the others go to quarantine with their raw text (PAN masked).
 -- Step 1: normalise and type every record (row by row, no joins).
-CREATE OR REPLACE TEMP TABLE parsed AS
+-- A view: the distinct-PAN and distinct-date steps below then compute only the columns they need.
+CREATE OR REPLACE TEMP VIEW parsed AS
 WITH normalised AS (
+  -- The raw text stays behind in text_records (only quarantined rows need it): carrying it through every step
+  -- would double the memory of a large day.
   SELECT
-    r.file_no, r.line_no, r.raw, r.malformed, f.source_file,
+    r.file_no, r.line_no, r.malformed,
     nullif(trim(r.transaction_id), '') AS transaction_id,
     nullif(trim(r.customer_id), '') AS customer_id,
     nullif(trim(r.card_id), '') AS card_id,
@@ -26,7 +29,6 @@ WITH normalised AS (
     lower(nullif(trim(r.is_fraud), '')) AS is_fraud_text,
     nullif(trim(r.original_transaction_id), '') AS original_transaction_id
   FROM text_records r
-  JOIN bronze_files f USING (file_no)
 ),
 typed AS (
   SELECT
@@ -110,3 +112,7 @@ SELECT
     CASE WHEN currency_accepted AND event_date IS NOT NULL AND fx_rate IS NULL THEN 'no_fx_rate' END
   ], code -> code IS NOT NULL) AS reason_codes
 FROM enriched;
+
+DROP VIEW parsed;
+DROP TABLE pan_tokens;
+DROP TABLE fx_by_day;

@@ -47,16 +47,19 @@ FROM ordered o
 LEFT JOIN current_versions c USING (transaction_id)
 WHERE NOT o.is_current;
 
+-- The newest version of each id within this bronze partition: this date's entry of the version index.
+CREATE OR REPLACE TEMP TABLE batch_latest AS
+SELECT * FROM batch_rows
+QUALIFY row_number() OVER (PARTITION BY transaction_id ORDER BY source_file DESC, source_line DESC) = 1;
+
 -- The batch rows that become the silver row of their id: newest in the batch and not older than the current
 -- version (a tie is this same row on a rerun; it is written again, identical).
 CREATE OR REPLACE TEMP TABLE winners AS
 SELECT b.*
-FROM batch_rows b
+FROM batch_latest b
 LEFT JOIN current_versions c USING (transaction_id)
 WHERE c.transaction_id IS NULL
-   OR (b.ingest_date, b.source_file, b.source_line) >= (c.ingest_date, c.source_file, c.source_line)
-QUALIFY row_number() OVER (
-  PARTITION BY b.transaction_id ORDER BY b.source_file DESC, b.source_line DESC) = 1;
+   OR (b.ingest_date, b.source_file, b.source_line) >= (c.ingest_date, c.source_file, c.source_line);
 
 -- Partitions to rewrite: where the winners go, and where the versions they replace leave from.
 CREATE OR REPLACE TEMP TABLE touched_partitions AS

@@ -17,7 +17,7 @@ SELECT
   entry_mode, country, mask_pan_like(city) AS city, mask_pan_like(merchant_name) AS merchant_name,
   mask_pan_like(decline_reason) AS decline_reason, original_transaction_id, is_fraud,
   CAST({{ingest_date}} AS DATE) AS ingest_date,
-  source_file,
+  f.source_file,
   line_no AS source_line,
   -- The normalised content (not the raw text): the same transaction sent again with another spelling of
   -- a status or another offset of the same instant is an exact duplicate.
@@ -27,15 +27,18 @@ SELECT
     coalesce(country, '-'), coalesce(city, '-'), coalesce(merchant_name, '-'), coalesce(decline_reason, '-'),
     coalesce(CAST(is_fraud AS VARCHAR), '-'), coalesce(original_transaction_id, '-'))) AS record_hash
 FROM checked
+JOIN bronze_files f USING (file_no)
 WHERE len(reason_codes) = 0;
 
 CREATE OR REPLACE TEMP TABLE quarantine_rows AS
 SELECT
   {{run_id}} AS run_id,
   CAST({{ingest_date}} AS DATE) AS ingest_date,
-  source_file,
-  line_no AS line,
-  reason_codes,
-  mask_pan_like(CASE WHEN pan IS NOT NULL THEN replace(raw, pan, mask_pan(pan)) ELSE raw END) AS raw_record
-FROM checked
-WHERE len(reason_codes) > 0;
+  f.source_file,
+  c.line_no AS line,
+  c.reason_codes,
+  mask_pan_like(CASE WHEN c.pan IS NOT NULL THEN replace(r.raw, c.pan, mask_pan(c.pan)) ELSE r.raw END) AS raw_record
+FROM checked c
+JOIN text_records r USING (file_no, line_no)
+JOIN bronze_files f USING (file_no)
+WHERE len(c.reason_codes) > 0;

@@ -2,27 +2,23 @@
 -- run's staging folder and is moved in by the commit journal.
 
 -- Touched partitions, merged: what they held minus every id this batch writes, plus the winners. One file per
--- partition; rows ordered by id so a rewrite of the same content gives the same file.
+-- partition (the caller merges if DuckDB had to split one). Rows are not sorted: a sort of the whole day
+-- costs more than the rest of the write, and readers never rely on row order.
 COPY (
-  SELECT * FROM (
-    SELECT existing.* FROM {{existing_source}} existing ANTI JOIN winners USING (transaction_id)
-    UNION ALL
-    SELECT * FROM winners
-  )
-  ORDER BY event_date, merchant_category, transaction_id
+  SELECT existing.* FROM {{existing_source}} existing ANTI JOIN winners USING (transaction_id)
+  UNION ALL
+  SELECT * FROM winners
 ) TO {{silver_stage}} (
   FORMAT parquet, PARTITION_BY (event_date, merchant_category), WRITE_PARTITION_COLUMNS true,
-  FILENAME_PATTERN 'data_{i}', COMPRESSION zstd
+  FILENAME_PATTERN 'data_{i}'
 );
 
 -- This ingest date's entry of the version index: the newest version of each id in this bronze partition.
 -- It depends only on the bronze partition, so it is the same whatever order dates are processed in.
 COPY (
   SELECT transaction_id, event_date, merchant_category, record_hash, ingest_date, source_file, source_line
-  FROM batch_rows
-  QUALIFY row_number() OVER (PARTITION BY transaction_id ORDER BY source_file DESC, source_line DESC) = 1
-  ORDER BY transaction_id
-) TO {{index_stage}} (FORMAT parquet, COMPRESSION zstd);
+  FROM batch_latest
+) TO {{index_stage}} (FORMAT parquet);
 
 COPY (SELECT * FROM quarantine_rows ORDER BY source_file, line)
 TO {{quarantine_stage}} (FORMAT parquet, COMPRESSION zstd);
