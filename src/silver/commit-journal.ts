@@ -20,7 +20,7 @@ export interface CommitJournal {
 
 export const JOURNAL_FILE = '_journal.json';
 
-/** Points where a test (or `FINTECH_ETL_SILVER_CRASH_AT`) makes a run die, to prove recovery. */
+/** Points where a test (the `crashAt` option of runSilver) makes a run die, to prove recovery. */
 export type CrashPoint = 'before-commit' | 'after-commit' | 'mid-apply';
 
 export class InjectedCrash extends Error {
