@@ -4,6 +4,7 @@
  * template string per line; faker is never called here.
  */
 import { formatCents } from '../core/money.ts';
+import { REQUIRED_TRANSACTION_FIELDS } from '../core/record-contract.ts';
 import {
   CATEGORY_PROFILES,
   type CategoryProfile,
@@ -344,18 +345,7 @@ export class TransactionFactory {
 }
 
 /** Required fields a missing_required record may lack; never transaction_id, so the record stays traceable. */
-const MISSING_CANDIDATES = [
-  'customer_id',
-  'card_id',
-  'merchant_id',
-  'txn_ts',
-  'amount',
-  'currency',
-  'mcc',
-  'status',
-  'is_refund',
-  'channel',
-];
+const MISSING_CANDIDATES = REQUIRED_TRANSACTION_FIELDS.filter((field) => field !== 'transaction_id');
 
 function entryMode(channel: Channel, rng: CounterRng): string {
   if (channel === 'online') return 'ecommerce';

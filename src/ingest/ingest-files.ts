@@ -11,11 +11,11 @@ import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { dateInName, type IsoDate } from '../core/dates.ts';
 import { UsageError } from '../core/errors.ts';
+import { REQUIRED_TRANSACTION_FIELDS } from '../core/record-contract.ts';
 import { type CommitResult, commitBronzePartition, createStagingDir } from '../lake/bronze-partition.ts';
 import type { LakeLayout } from '../lake/lake-layout.ts';
 import type { ManifestFile } from '../lake/manifest.ts';
 import { type FileFormat, type FileInspection, inspectFile } from './inspect-file.ts';
-import { REQUIRED_FIELDS } from './required-fields.ts';
 
 export interface IngestOptions {
   layout: LakeLayout;
@@ -77,7 +77,7 @@ async function checkFile(file: string, options: IngestOptions): Promise<CheckedF
   // An empty JSON Lines file has no fields to check; an empty CSV lacks its header, so it is refused.
   if (format === 'csv' || inspection.records > 0) {
     const fields = new Set(inspection.fields ?? []);
-    const missing = REQUIRED_FIELDS.filter((field) => !fields.has(field));
+    const missing = REQUIRED_TRANSACTION_FIELDS.filter((field) => !fields.has(field));
     if (missing.length > 0) {
       const where = format === 'csv' ? 'its header' : 'its first JSON record';
       throw new UsageError(

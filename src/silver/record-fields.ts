@@ -1,25 +1,7 @@
+import { OPTIONAL_TRANSACTION_FIELDS, REQUIRED_TRANSACTION_FIELDS } from '../core/record-contract.ts';
+
 /** The bronze transaction fields silver reads (DESIGN.md §3), in the column order of `text_records`. */
-export const RECORD_FIELDS = [
-  'transaction_id',
-  'customer_id',
-  'card_id',
-  'merchant_id',
-  'txn_ts',
-  'amount',
-  'currency',
-  'mcc',
-  'status',
-  'is_refund',
-  'channel',
-  'card_number',
-  'entry_mode',
-  'country',
-  'city',
-  'merchant_name',
-  'decline_reason',
-  'is_fraud',
-  'original_transaction_id',
-] as const;
+export const RECORD_FIELDS = [...REQUIRED_TRANSACTION_FIELDS, ...OPTIONAL_TRANSACTION_FIELDS] as const;
 
 /** json_transform schema: every field as its JSON text, so typing and its reason codes stay in one place. */
 export function jsonRecordSchema(): string {

@@ -3,6 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { dateRange, daysBetween, type IsoDate } from '../../src/core/dates.ts';
 import { ImmutablePartitionError } from '../../src/core/errors.ts';
 import { isLuhnValid } from '../../src/core/luhn.ts';
+import { REQUIRED_TRANSACTION_FIELDS } from '../../src/core/record-contract.ts';
 import { generateBronze } from '../../src/generate/generate-bronze.ts';
 import { RESEND_WINDOW_DAYS } from '../../src/generate/generator-settings.ts';
 import type { GroundTruth } from '../../src/generate/ground-truth.ts';
@@ -15,19 +16,7 @@ const settings = testSettings();
 const WARM_UP_FROM = '2025-02-26' as IsoDate;
 const CHECK_FROM = '2025-03-01' as IsoDate;
 const TO = '2025-03-05' as IsoDate;
-const REQUIRED = [
-  'transaction_id',
-  'customer_id',
-  'card_id',
-  'merchant_id',
-  'txn_ts',
-  'amount',
-  'currency',
-  'mcc',
-  'status',
-  'is_refund',
-  'channel',
-];
+const REQUIRED = REQUIRED_TRANSACTION_FIELDS;
 
 let lake: LakeLayout;
 
