@@ -4,6 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { parseCsv } from '../core/parse-csv.ts';
 
 export const MCC_SEED = fileURLToPath(new URL('../../pipeline/seeds/mcc_codes.csv', import.meta.url));
 
@@ -12,9 +13,9 @@ export type MccCatalog = ReadonlyMap<string, readonly string[]>;
 
 export function loadMccCatalog(path = MCC_SEED): MccCatalog {
   const catalog = new Map<string, string[]>();
-  const [header, ...rows] = parseCsv(readFileSync(path, 'utf8'));
-  const mccColumn = header!.indexOf('mcc');
-  const categoryColumn = header!.indexOf('merchant_category');
+  const { header, rows } = parseCsv(readFileSync(path, 'utf8'));
+  const mccColumn = header.indexOf('mcc');
+  const categoryColumn = header.indexOf('merchant_category');
   for (const row of rows) {
     const mcc = row[mccColumn];
     const category = row[categoryColumn];
@@ -24,34 +25,4 @@ export function loadMccCatalog(path = MCC_SEED): MccCatalog {
     catalog.set(category, codes);
   }
   return catalog;
-}
-
-/** RFC 4180 fields (quoted fields may hold commas and doubled quotes). */
-function parseCsv(text: string): string[][] {
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let field = '';
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const char = text[i]!;
-    if (quoted) {
-      if (char === '"' && text[i + 1] === '"') {
-        field += '"';
-        i++;
-      } else if (char === '"') quoted = false;
-      else field += char;
-    } else if (char === '"') quoted = true;
-    else if (char === ',') {
-      row.push(field);
-      field = '';
-    } else if (char === '\n' || char === '\r') {
-      if (char === '\r' && text[i + 1] === '\n') i++;
-      row.push(field);
-      rows.push(row);
-      row = [];
-      field = '';
-    } else field += char;
-  }
-  if (field || row.length) rows.push([...row, field]);
-  return rows;
 }

@@ -4,11 +4,11 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { parseCsv } from '../../core/parse-csv.ts';
 import type { ColumnInfo, Warehouse } from '../../warehouse/warehouse.ts';
 import type { ModelCompiler } from '../compile/model-compiler.ts';
 import { ModelProjectError } from '../model-error.ts';
 import type { ModelProject, SeedNode } from '../project/model-project.ts';
-import { parseCsv } from '../project/parse-csv.ts';
 
 export function inferSeedType(values: string[]): string {
   const present = values.filter((value) => value !== '');
