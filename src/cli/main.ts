@@ -10,6 +10,11 @@ import { createCliContext, type GlobalOptions } from './cli-context.ts';
 import { COMMANDS } from './commands/index.ts';
 
 export async function main(argv: string[]): Promise<number> {
+  // `fintech-etl query … | head`: a reader that stops early is not an error.
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(0);
+    throw error;
+  });
   const program = new Command('fintech-etl')
     .description('Batch ETL for card transactions: bronze → silver → warehouse → marts')
     .option('--home <dir>', 'folder for everything fintech-etl writes (env FINTECH_ETL_HOME)', undefined)
