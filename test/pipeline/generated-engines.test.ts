@@ -53,7 +53,7 @@ describe('generated data through the daily pipeline', () => {
       database = await createTestDatabase();
       postgres = await pipelineOver(DAYS, database.url);
     }
-  });
+  }, END_TO_END_SETUP_MS);
 
   afterAll(async () => {
     await Promise.all([inOrder?.close(), outOfOrder?.close(), postgres?.close()]);

@@ -55,7 +55,7 @@ describe.each([
         );
       }
     }
-  });
+  }, END_TO_END_SETUP_MS);
 
   afterAll(async () => {
     await harness?.close();

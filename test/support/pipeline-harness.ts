@@ -21,6 +21,9 @@ export const MARTS = [
   'mart_sales_daily',
 ] as const;
 
+/** Setup of several full daily runs; generous because the test machine is shared and its load varies a lot. */
+export const END_TO_END_SETUP_MS = 600_000;
+
 export interface PipelineHarness {
   home: string;
   lake: LakeLayout;

@@ -2,18 +2,16 @@
   config(
     materialized='incremental',
     incremental_strategy='delete+insert',
-    partition_by='event_date',
-    partitions=var('event_dates', []),
     unique_key='transaction_id',
     dist='customer_id',
     sort='event_date',
     tags=['core']
   )
 }}
--- One row per transaction_id (silver guarantees it). Incremental runs rebuild only the event dates the batch
--- touched; a transaction whose newest version moved to another date is in the touched set twice (the date it
--- left and the date it joined), so no stale copy survives. Dimension keys point to the version valid on the
--- event date.
+-- One row per transaction_id (silver guarantees it). Every row a run changes in silver carries that run's
+-- ingest_date (the newest version wins), so an incremental run replaces exactly those transaction_ids — also
+-- when a version moved to another event date — and never rewrites whole days for a few late rows.
+-- Dimension keys point to the version valid on the event date.
 select
   t.transaction_id,
   t.customer_id,
@@ -49,5 +47,5 @@ left join {{ ref('dim_customer') }} as c
 left join {{ ref('dim_card') }} as k
   on k.card_id = t.card_id and t.event_date >= k.valid_from and t.event_date < k.valid_to
 {% if is_incremental() %}
-where {{ in_event_dates('t.event_date') }}
+where t.ingest_date = cast('{{ var('logical_date') }}' as date)
 {% endif %}
