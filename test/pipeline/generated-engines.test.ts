@@ -9,6 +9,7 @@ import { generateBronze } from '../../src/generate/generate-bronze.ts';
 import { testSettings } from '../helpers/lake-files.ts';
 import {
   createPipelineHarness,
+  END_TO_END_SETUP_MS,
   expectRunOk,
   MARTS,
   type PipelineHarness,

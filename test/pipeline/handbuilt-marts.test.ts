@@ -19,6 +19,7 @@ import {
 import { writeHandbuiltDay } from '../helpers/handbuilt-bronze.ts';
 import {
   createPipelineHarness,
+  END_TO_END_SETUP_MS,
   expectRunOk,
   MARTS,
   type PipelineHarness,
