@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { addDays, type IsoDate } from '../src/core/dates.ts';
 import { LakeLayout } from '../src/lake/lake-layout.ts';
-import { createTestDatabase } from '../test/support/postgres-test-database.ts';
+import { createTestDatabase } from '../test/helpers/postgres-test-database.ts';
 import { bareStatementSeconds } from './lib/bare-statement.ts';
 import { measureCommand } from './lib/measure-command.ts';
 import type { Benchmark } from './run.ts';

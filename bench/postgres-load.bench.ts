@@ -11,7 +11,7 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { PostgresWarehouse } from '../src/warehouse/postgres/postgres-warehouse.ts';
-import { createTestDatabase } from '../test/support/postgres-test-database.ts';
+import { createTestDatabase } from '../test/helpers/postgres-test-database.ts';
 import type { Benchmark } from './run.ts';
 
 const ROWS = Number(process.env['BENCH_ROWS'] ?? 1_000_000);

@@ -12,7 +12,7 @@ import { testModels } from '../../src/models/testing/test-models.ts';
 import { DuckDBWarehouse } from '../../src/warehouse/duckdb/duckdb-warehouse.ts';
 import { PostgresWarehouse } from '../../src/warehouse/postgres/postgres-warehouse.ts';
 import type { Warehouse } from '../../src/warehouse/warehouse.ts';
-import { createTestDatabase, postgresSkipReason } from '../support/postgres-test-database.ts';
+import { createTestDatabase, postgresSkipReason } from '../helpers/postgres-test-database.ts';
 
 const FIXTURE = join(import.meta.dirname, '..', 'fixtures', 'model-project');
 

@@ -13,12 +13,12 @@ import {
   expectRunOk,
   MARTS,
   type PipelineHarness,
-} from '../support/pipeline-harness.ts';
+} from '../helpers/pipeline-harness.ts';
 import {
   createTestDatabase,
   postgresSkipReason,
   type TestDatabase,
-} from '../support/postgres-test-database.ts';
+} from '../helpers/postgres-test-database.ts';
 
 const DAYS = ['2025-03-01', '2025-03-02', '2025-03-03'] as IsoDate[];
 const SETTINGS = testSettings({ rowsPerDay: 1500, customers: 300, merchants: 60, entityChangeRate: 0.05 });

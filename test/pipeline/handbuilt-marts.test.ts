@@ -23,12 +23,12 @@ import {
   expectRunOk,
   MARTS,
   type PipelineHarness,
-} from '../support/pipeline-harness.ts';
+} from '../helpers/pipeline-harness.ts';
 import {
   createTestDatabase,
   postgresSkipReason,
   type TestDatabase,
-} from '../support/postgres-test-database.ts';
+} from '../helpers/postgres-test-database.ts';
 
 const pick = (rows: Record<string, unknown>[], keys: string[]) =>
   rows.map((row) => Object.fromEntries(keys.map((key) => [key, row[key]])));

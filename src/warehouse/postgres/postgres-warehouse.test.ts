@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createTestDatabase, postgresSkipReason } from '../../../test/support/postgres-test-database.ts';
+import { createTestDatabase, postgresSkipReason } from '../../../test/helpers/postgres-test-database.ts';
 import { warehouseContract } from '../warehouse.contract.ts';
 import { PostgresWarehouse } from './postgres-warehouse.ts';
 
