@@ -14,10 +14,7 @@
 select
   customer_id,
   event_date,
-  count(case when is_purchase then 1 end) as purchase_count,
-  cast(coalesce(sum(case when is_purchase then amount_reporting end), 0) as decimal(18, 2)) as purchase_amount,
-  count(case when is_approved_refund then 1 end) as refund_count,
-  cast(coalesce(sum(case when is_approved_refund then amount_reporting end), 0) as decimal(18, 2)) as refund_amount
+  {{ purchase_measures() }}
 from {{ ref('fact_transactions') }}
 where (is_purchase or is_approved_refund)
 {% if is_incremental() %}

@@ -14,15 +14,7 @@ select
   f.event_date,
   max(m.merchant_name) as merchant_name,
   max(f.merchant_category) as merchant_category,
-  count(case when f.is_purchase then 1 end) as purchase_count,
-  cast(coalesce(sum(case when f.is_purchase then f.amount_reporting end), 0) as decimal(18, 2)) as purchase_amount,
-  count(case when f.is_approved_refund then 1 end) as refund_count,
-  cast(coalesce(sum(case when f.is_approved_refund then f.amount_reporting end), 0) as decimal(18, 2)) as refund_amount,
-  cast(
-    coalesce(sum(case when f.is_purchase then f.amount_reporting end), 0)
-    - coalesce(sum(case when f.is_approved_refund then f.amount_reporting end), 0)
-    as decimal(18, 2)
-  ) as net_amount,
+  {{ purchase_measures('f.') }},
   count(distinct case when f.is_purchase then f.customer_id end) as distinct_customers
 from {{ ref('fact_transactions') }} as f
 left join {{ ref('dim_merchant') }} as m on m.merchant_id = f.merchant_id

@@ -16,15 +16,7 @@ select
   merchant_category,
   channel,
   count(*) as transaction_count,
-  count(case when is_purchase then 1 end) as purchase_count,
-  cast(coalesce(sum(case when is_purchase then amount_reporting end), 0) as decimal(18, 2)) as purchase_amount,
-  count(case when is_approved_refund then 1 end) as refund_count,
-  cast(coalesce(sum(case when is_approved_refund then amount_reporting end), 0) as decimal(18, 2)) as refund_amount,
-  cast(
-    coalesce(sum(case when is_purchase then amount_reporting end), 0)
-    - coalesce(sum(case when is_approved_refund then amount_reporting end), 0)
-    as decimal(18, 2)
-  ) as net_amount,
+  {{ purchase_measures() }},
   count(case when status = 'declined' then 1 end) as declined_count,
   {{ ratio("count(case when status <> 'declined' then 1 end)", 'count(*)') }} as approval_rate
 from {{ ref('fact_transactions') }}
