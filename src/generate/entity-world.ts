@@ -127,12 +127,16 @@ export class EntityWorld {
   transactionData(): TransactionWorldData {
     const customerHot = new Int32Array(this.customers.length * 3);
     for (const [index, customer] of this.customers.entries()) {
-      customerHot.set([customer.signupDay, customer.firstCard, customer.cardCount], index * 3);
+      customerHot[index * 3] = customer.signupDay;
+      customerHot[index * 3 + 1] = customer.firstCard;
+      customerHot[index * 3 + 2] = customer.cardCount;
     }
     const cardHot = new Float64Array(this.cards.length * 3);
     const replacedCards: TransactionWorldData['replacedCards'] = new Map();
     for (const [slot, card] of this.cards.entries()) {
-      cardHot.set([card.issueDay, card.closeDay, card.replaceDays.length], slot * 3);
+      cardHot[slot * 3] = card.issueDay;
+      cardHot[slot * 3 + 1] = card.closeDay;
+      cardHot[slot * 3 + 2] = card.replaceDays.length;
       if (card.replaceDays.length > 0) {
         replacedCards.set(slot, { replaceDays: card.replaceDays, ids: card.ids, pans: card.pans });
       }
