@@ -11,10 +11,12 @@ import { addDays, dateToEpochDay, epochDayToDate, type IsoDate } from '../core/d
 import { luhnCheckDigit } from '../core/luhn.ts';
 import { formatCents } from '../core/money.ts';
 import { CATEGORY_PROFILES, type CategoryProfile } from './category-profiles.ts';
-import { AliasTable, CounterRng, hash32, STREAM, unit } from './counter-rng.ts';
+import { CounterRng, hash32, STREAM, unit } from './counter-rng.ts';
 import { type CurrencyPlace, placesFor } from './currency-geography.ts';
 import type { GeneratorSettings } from './generator-settings.ts';
 import { loadMccCatalog, type MccCatalog } from './mcc-catalog.ts';
+import { pad } from './pad.ts';
+import type { TransactionWorldData } from './transaction-world.ts';
 
 const SEGMENTS = [
   'mass',
@@ -99,19 +101,9 @@ export class EntityWorld {
   readonly customers: Customer[] = [];
   readonly cards: CardSlot[] = [];
   readonly merchants: Merchant[] = [];
-  /** Merchant indexes per category, and their popularity tables. */
-  readonly merchantsByCategory = new Map<string, { merchants: number[]; table: AliasTable }>();
-  readonly foreignMerchants: number[] = [];
-  readonly customerTable: AliasTable;
-  /**
-   * What the per-transaction path reads, packed in typed arrays so a record touches a few cache lines instead
-   * of several objects: per customer (signup day, first card slot, card count), per card slot (issue day,
-   * close day, replacements, first PAN).
-   */
-  private readonly customerHot: Int32Array;
-  private readonly cardHot: Float64Array;
-  private readonly firstPans: string[];
-  private readonly cardCustomer: Int32Array;
+  private readonly merchantPools: TransactionWorldData['merchantPools'] = [];
+  private readonly foreignMerchants: number[] = [];
+  private readonly customerWeights: Float64Array;
   readonly home: CurrencyPlace;
   readonly foreign: readonly CurrencyPlace[];
   private readonly worldStartDay: number;
@@ -127,19 +119,39 @@ export class EntityWorld {
     this.foreign = places.foreign;
     this.worldStartDay = dateToEpochDay(settings.worldStart);
     const horizonDay = dateToEpochDay(horizon);
-    const weights = this.buildCustomers(horizonDay);
-    this.customerTable = new AliasTable(weights);
-    this.customerHot = new Int32Array(this.customers.length * 3);
-    for (const [index, customer] of this.customers.entries()) {
-      this.customerHot.set([customer.signupDay, customer.firstCard, customer.cardCount], index * 3);
-    }
-    this.cardHot = new Float64Array(this.cards.length * 3);
-    for (const [slot, card] of this.cards.entries()) {
-      this.cardHot.set([card.issueDay, card.closeDay, card.replaceDays.length], slot * 3);
-    }
-    this.firstPans = this.cards.map((card) => card.pans[0]!);
-    this.cardCustomer = Int32Array.from(this.cards, (card) => card.customer);
+    this.customerWeights = this.buildCustomers(horizonDay);
     this.buildMerchants(mccCatalog);
+  }
+
+  /** What transactions are built from, packed for the hot path and for posting to worker threads. */
+  transactionData(): TransactionWorldData {
+    const customerHot = new Int32Array(this.customers.length * 3);
+    for (const [index, customer] of this.customers.entries()) {
+      customerHot[index * 3] = customer.signupDay;
+      customerHot[index * 3 + 1] = customer.firstCard;
+      customerHot[index * 3 + 2] = customer.cardCount;
+    }
+    const cardHot = new Float64Array(this.cards.length * 3);
+    const replacedCards: TransactionWorldData['replacedCards'] = new Map();
+    for (const [slot, card] of this.cards.entries()) {
+      cardHot[slot * 3] = card.issueDay;
+      cardHot[slot * 3 + 1] = card.closeDay;
+      cardHot[slot * 3 + 2] = card.replaceDays.length;
+      if (card.replaceDays.length > 0) {
+        replacedCards.set(slot, { replaceDays: card.replaceDays, ids: card.ids, pans: card.pans });
+      }
+    }
+    return {
+      merchants: this.merchants,
+      merchantPools: this.merchantPools,
+      foreignMerchants: this.foreignMerchants,
+      customerWeights: this.customerWeights,
+      customerHot,
+      cardHot,
+      cardCustomer: Int32Array.from(this.cards, (card) => card.customer),
+      firstPans: this.cards.map((card) => card.pans[0]!),
+      replacedCards,
+    };
   }
 
   private buildCustomers(horizonDay: number): Float64Array {
@@ -267,8 +279,7 @@ export class EntityWorld {
           ],
         });
       }
-      if (members.length)
-        this.merchantsByCategory.set(category, { merchants: members, table: new AliasTable(popularity) });
+      if (members.length) this.merchantPools.push({ category, merchants: members, popularity });
     }
   }
 
@@ -284,45 +295,6 @@ export class EntityWorld {
     let generation = 0;
     while (generation < card.replaceDays.length && card.replaceDays[generation]! <= day) generation++;
     return generation;
-  }
-
-  /** A card slot of the customer usable on `day`: mostly the first card, otherwise another open one. */
-  pickCard(customer: number, day: number, rng: CounterRng): number {
-    const firstCard = this.customerHot[customer * 3 + 1]!;
-    const cardCount = this.customerHot[customer * 3 + 2]!;
-    if (cardCount > 1 && !rng.chance(0.65)) {
-      const other = firstCard + 1 + rng.int(cardCount - 1);
-      if (this.cardHot[other * 3]! <= day && this.cardHot[other * 3 + 1]! > day) return other;
-    }
-    return firstCard;
-  }
-
-  /** The id and PAN of a card slot on `day`; the common case (never replaced) reads no card object. */
-  cardOn(slot: number, day: number): { id: string; pan: string } {
-    if (this.cardHot[slot * 3 + 2] === 0) return { id: this.slotBaseId(slot), pan: this.firstPans[slot]! };
-    const card = this.cards[slot]!;
-    const generation = this.cardGeneration(card, day);
-    return { id: card.ids[generation]!, pan: card.pans[generation]! };
-  }
-
-  /** Same text as `CardSlot.baseId`, rebuilt rather than read, which is cheaper than a cache miss. */
-  private slotBaseId(slot: number): string {
-    const customer = this.cardCustomer[slot]!;
-    return `K${pad(customer + 1, 7)}-${slot - this.customerHot[customer * 3 + 1]! + 1}`;
-  }
-
-  /** Same text as `Customer.id`, rebuilt rather than read. */
-  customerId(customer: number): string {
-    return `C${pad(customer + 1, 7)}`;
-  }
-
-  /** A customer index signed up by `day`, heavy users more often. */
-  pickCustomer(day: number, rng: CounterRng): number {
-    for (let attempt = 0; attempt < 32; attempt++) {
-      const index = this.customerTable.sample(rng);
-      if (this.customerHot[index * 3]! <= day) return index;
-    }
-    return 0; // signed up on world_start: always there
   }
 
   /** The customers snapshot of `date` as JSON Lines records. */
@@ -424,8 +396,4 @@ function asciiJson(text: string): string {
     /[\u007f-\uffff]/g,
     (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`,
   );
-}
-
-export function pad(value: number, width: number): string {
-  return String(value).padStart(width, '0');
 }

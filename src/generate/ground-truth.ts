@@ -56,6 +56,22 @@ export class GroundTruthCounter {
     this.truth.bad_by_reason[defect] = (this.truth.bad_by_reason[defect] ?? 0) + 1;
   }
 
+  /** Adds the counts of a part of the same partition (a chunk built elsewhere). */
+  addTruth(part: GroundTruth): void {
+    const t = this.truth;
+    t.new += part.new;
+    t.duplicates += part.duplicates;
+    t.updates += part.updates;
+    t.bad += part.bad;
+    t.late += part.late;
+    for (const [reason, count] of Object.entries(part.bad_by_reason) as [InjectedDefect, number][]) {
+      t.bad_by_reason[reason] = (t.bad_by_reason[reason] ?? 0) + count;
+    }
+    for (const [days, count] of Object.entries(part.late_by_days)) {
+      t.late_by_days[days] = (t.late_by_days[days] ?? 0) + count;
+    }
+  }
+
   private countLate(eventDay: number): void {
     const days = this.ingestDay - eventDay;
     if (days <= 0) return;

@@ -50,6 +50,20 @@ export class LineSink {
     return this.append(line, true);
   }
 
+  /**
+   * Appends ready-made lines (each ending in a newline), after what is buffered. A plain file takes them as
+   * they are (no copy); gzip gets a copy, since it holds on to its input and the caller reuses `bytes` once
+   * this resolves. The file's bytes do not depend on how the lines were cut into calls.
+   */
+  writeLines(bytes: Uint8Array, rows: number): Promise<void> | undefined {
+    this.rows += rows;
+    if (bytes.length === 0) return undefined;
+    const pending = this.flush();
+    const view = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
+    const chunk = this.gzip ? Buffer.from(view) : view;
+    return pending ? pending.then(() => this.send(chunk)) : this.send(chunk);
+  }
+
   get rowCount(): number {
     return this.rows;
   }

@@ -14,10 +14,11 @@ import {
 } from './category-profiles.ts';
 import { AliasTable, CounterRng, hash32, STREAM, unit } from './counter-rng.ts';
 import type { CurrencyPlace } from './currency-geography.ts';
-import type { EntityWorld, Merchant } from './entity-world.ts';
-import { pad } from './entity-world.ts';
+import type { Merchant } from './entity-world.ts';
 import { type GeneratorSettings, REFUND_WINDOW_DAYS } from './generator-settings.ts';
+import { pad } from './pad.ts';
 import { type InjectedDefect, type TransactionFate, transactionFate } from './transaction-fate.ts';
+import type { TransactionWorld } from './transaction-world.ts';
 import type { ZoneClock } from './zone-clock.ts';
 
 export type Channel = 'online' | 'pos' | 'mobile';
@@ -87,7 +88,7 @@ export class TransactionFactory {
 
   constructor(
     private readonly settings: GeneratorSettings,
-    private readonly world: EntityWorld,
+    private readonly world: TransactionWorld,
     private readonly clock: ZoneClock,
   ) {
     const hourTables = Object.fromEntries(

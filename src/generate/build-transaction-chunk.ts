@@ -1,0 +1,169 @@
+/**
+ * Builds one chunk of a transactions partition into bytes, with the ground truth of its records. Synchronous
+ * and free of shared state, so the same code runs in a worker thread or, for small days, on the main thread.
+ */
+import type { GeneratorSettings } from './generator-settings.ts';
+import { type GroundTruth, GroundTruthCounter } from './ground-truth.ts';
+import { BASE_CHUNK_ROWS, type TransactionChunk } from './transaction-chunk.ts';
+import {
+  epochDayString,
+  eventDayOf,
+  type TransactionDraft,
+  type TransactionFactory,
+} from './transaction-factory.ts';
+import { mayBeResent, type TransactionFate, transactionFate } from './transaction-fate.ts';
+
+export interface BuiltChunk {
+  /** The chunk's JSON lines, each ending in a newline. */
+  bytes: Uint8Array;
+  rows: number;
+  /** Base records of the day finished with this chunk (for progress); 0 for a re-send chunk. */
+  baseRecords: number;
+  truth: GroundTruth;
+}
+
+/**
+ * Bytes of a fresh chunk buffer: a base chunk's lines (~450 bytes each) fit with room to spare; a buffer that
+ * still runs short grows, and the larger one is reused from then on.
+ */
+export const CHUNK_BUFFER_BYTES = BASE_CHUNK_ROWS * 640;
+const NEWLINE = 10;
+
+/** Node's latin1 writer, called directly: skips `Buffer#write`'s encoding dispatch on the hot path. */
+interface LatinWritable {
+  latin1Write(text: string, offset: number): number;
+}
+
+/**
+ * Lines appended into a reused Buffer, latin1-encoded: transaction lines are built ASCII, for which latin1 is
+ * byte-identical to UTF-8 and several times faster. Buffers go back and forth between the writer and the
+ * builders instead of being allocated per chunk: fresh multi-MB buffers cost page faults and full GCs.
+ */
+class ChunkBytes {
+  private offset = 0;
+  rows = 0;
+
+  constructor(private buffer: Buffer) {}
+
+  append(line: string): void {
+    if (this.offset + line.length + 1 > this.buffer.length) this.grow(line.length + 1);
+    this.offset += (this.buffer as unknown as LatinWritable).latin1Write(line, this.offset);
+    this.buffer[this.offset++] = NEWLINE;
+    this.rows++;
+  }
+
+  bytes(): Uint8Array {
+    return this.buffer.subarray(0, this.offset);
+  }
+
+  private grow(needed: number): void {
+    const larger = Buffer.allocUnsafeSlow(Math.max(2 * this.buffer.length, this.offset + needed));
+    this.buffer.copy(larger, 0, 0, this.offset);
+    this.buffer = larger;
+  }
+}
+
+export function buildTransactionChunk(
+  settings: GeneratorSettings,
+  factory: TransactionFactory,
+  chunk: TransactionChunk,
+  sentDays: ReadonlySet<number>,
+  buffer: Buffer,
+): BuiltChunk {
+  const out = new ChunkBytes(buffer);
+  const truth = new GroundTruthCounter(chunk.day);
+  if (chunk.kind === 'base') {
+    const dateText = epochDayString(chunk.day);
+    for (let index = chunk.from; index < chunk.to; index++) {
+      const fate = transactionFate(settings, chunk.day, index);
+      const draft = factory.draft(chunk.day, index, fate, dateText);
+      if (fate.defect) {
+        truth.addBad(fate.defect);
+        out.append(factory.formatBad(draft, fate.defect, chunk.day, index));
+      } else {
+        truth.addNew(eventDayOf(draft));
+        out.append(factory.format(draft));
+      }
+    }
+    return { bytes: out.bytes(), rows: out.rows, baseRecords: chunk.to, truth: truth.result() };
+  }
+
+  const { day, baseDay } = chunk;
+  const after = day - baseDay;
+  const baseDateText = epochDayString(baseDay);
+  for (let index = chunk.from; index < chunk.to; index++) {
+    if (!mayBeResent(settings, baseDay, index)) continue;
+    const fate = transactionFate(settings, baseDay, index);
+    if (fate.duplicateAfter !== after && fate.updateAfter !== after) continue;
+    for (const text of resentToday(factory, fate, baseDay, index, baseDateText, day, sentDays, truth)) {
+      out.append(text);
+    }
+  }
+  return { bytes: out.bytes(), rows: out.rows, baseRecords: 0, truth: truth.result() };
+}
+
+interface Emission {
+  day: number;
+  /** Position among the id's sendings of one day: the original first, then duplicate/update in fate order. */
+  rank: number;
+  draft: TransactionDraft;
+}
+
+/**
+ * The re-sent lines of one id due on `day`, counted into `truth` against what this lake has received: the
+ * full feed decides the bytes (a duplicate copies the latest version of the feed), the days in `sentDays`
+ * decide the counts. When an earlier day of the feed was never generated, its sendings are not "sent so far",
+ * so a re-send of an id the lake never saw counts as new, which keeps the ground truth exact for the first
+ * days of a lake and for a date generated alone.
+ */
+function resentToday(
+  factory: TransactionFactory,
+  fate: TransactionFate,
+  baseDay: number,
+  index: number,
+  baseDateText: string,
+  day: number,
+  sentDays: ReadonlySet<number>,
+  truth: GroundTruthCounter,
+): string[] {
+  const original = factory.draft(baseDay, index, fate, baseDateText);
+  const emissions: Emission[] = [{ day: baseDay, rank: 0, draft: original }];
+  const updated =
+    fate.updateAfter >= 0 ? factory.updated(original, baseDay, index, baseDay + fate.updateAfter) : undefined;
+  if (updated)
+    emissions.push({ day: baseDay + fate.updateAfter, rank: fate.duplicateFirst ? 2 : 1, draft: updated });
+  if (fate.duplicateAfter >= 0) {
+    // A duplicate copies whatever version of the feed was latest when it is sent.
+    const updateBefore =
+      updated !== undefined &&
+      (fate.updateAfter < fate.duplicateAfter ||
+        (fate.updateAfter === fate.duplicateAfter && !fate.duplicateFirst));
+    emissions.push({
+      day: baseDay + fate.duplicateAfter,
+      rank: fate.duplicateFirst ? 1 : 2,
+      draft: updateBefore ? updated! : original,
+    });
+  }
+  emissions.sort((a, b) => a.day - b.day || a.rank - b.rank);
+
+  const lines: string[] = [];
+  let latestSent: string | undefined;
+  for (const emission of emissions) {
+    if (emission.day > day) break;
+    const text = factory.format(emission.draft);
+    if (emission.day < day) {
+      if (sentDays.has(emission.day)) latestSent = text;
+      continue;
+    }
+    if (emission.rank === 0) {
+      latestSent = text; // the original of a same-day re-send sits in this file's base section
+      continue;
+    }
+    if (latestSent === undefined) truth.addNew(eventDayOf(emission.draft));
+    else if (text === latestSent) truth.addDuplicate();
+    else truth.addUpdate(eventDayOf(emission.draft));
+    lines.push(text);
+    latestSent = text;
+  }
+  return lines;
+}
