@@ -90,8 +90,16 @@ export async function runSilver(options: RunSilverOptions): Promise<SilverResult
       mcc_seed: join(config.projectDir, 'seeds', 'mcc_codes.csv'),
       fx_seed: join(config.projectDir, 'seeds', 'fx_rates.csv'),
     });
+    const checkParams = {
+      currencies: config.currencies,
+      reporting_currency: config.reporting_currency,
+      ingest_date: ingestDate,
+      future_tolerance_seconds: Math.round(config.silver.future_tolerance_hours * 3600),
+      hmac_inner: { kind: 'blob', bytes: pads.inner },
+      hmac_outer: { kind: 'blob', bytes: pads.outer },
+    } as const;
+    // One file at a time, parse → check → split, so only one file's lines and typed records are held at once.
     for (const file of bronze.files) {
-      await db.run(`INSERT INTO bronze_files VALUES (${file.fileNo}, ${sql(file.sourceFile)})`);
       const started = performance.now();
       await withBronzeLines(db, file, async (lines) => {
         const linesSql = { kind: 'sql', text: lines } as const;
@@ -105,19 +113,16 @@ export async function runSilver(options: RunSilverOptions): Promise<SilverResult
             field_columns: { kind: 'sql', text: csvFieldColumns(header) },
           });
         }
+        await run(db, 'check-records', checkParams);
+        await run(db, 'split-valid', {
+          lines: linesSql,
+          ingest_date: ingestDate,
+          run_id: runId,
+          source_file: file.sourceFile,
+        });
       });
       profile(`read ${file.sourceFile}`, started);
     }
-    await run(db, 'check-records', {
-      currencies: config.currencies,
-      reporting_currency: config.reporting_currency,
-      ingest_date: ingestDate,
-      future_tolerance_seconds: Math.round(config.silver.future_tolerance_hours * 3600),
-      hmac_inner: { kind: 'blob', bytes: pads.inner },
-      hmac_outer: { kind: 'blob', bytes: pads.outer },
-    });
-    await run(db, 'split-valid', { ingest_date: ingestDate, run_id: runId });
-    await db.run('DROP TABLE checked; DROP TABLE text_records');
     await run(db, 'classify-versions', { index_source: await silverIndexSource(lake) });
 
     const touched = await rows<{ event_date: string; merchant_category: string }>(

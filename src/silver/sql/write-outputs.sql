@@ -5,7 +5,8 @@
 -- partition (the caller merges if DuckDB had to split one). Rows are not sorted: a sort of the whole day
 -- costs more than the rest of the write, and readers never rely on row order.
 COPY (
-  SELECT existing.* FROM {{existing_source}} existing ANTI JOIN winners USING (transaction_id)
+  SELECT existing.* FROM {{existing_source}} existing
+  ANTI JOIN (SELECT transaction_id FROM row_outcomes WHERE is_winner) w USING (transaction_id)
   UNION ALL
   SELECT * FROM winners
 ) TO {{silver_stage}} (
@@ -17,7 +18,8 @@ COPY (
 -- It depends only on the bronze partition, so it is the same whatever order dates are processed in.
 COPY (
   SELECT transaction_id, event_date, merchant_category, record_hash, ingest_date, source_file, source_line
-  FROM batch_latest
+  FROM row_outcomes
+  WHERE is_batch_latest
 ) TO {{index_stage}} (FORMAT parquet);
 
 COPY (SELECT * FROM quarantine_rows ORDER BY source_file, line)
