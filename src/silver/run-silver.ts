@@ -124,6 +124,13 @@ export async function runSilver(options: RunSilverOptions): Promise<SilverResult
       profile(`read ${file.sourceFile}`, started);
     }
     await run(db, 'classify-versions', { index_source: await silverIndexSource(lake) });
+    if (process.env['FINTECH_ETL_SILVER_PROFILE']) {
+      const memory = await rows<{ tag: string; mb: number }>(
+        db,
+        'SELECT tag, round(memory_usage_bytes / 1e6) AS mb FROM duckdb_memory() WHERE memory_usage_bytes > 0',
+      );
+      process.stderr.write(`silver: memory ${JSON.stringify(memory)}\n`);
+    }
 
     const touched = await rows<{ event_date: string; merchant_category: string }>(
       db,
@@ -248,7 +255,7 @@ async function buildLedgerEntry(
 ): Promise<LedgerEntry> {
   const [bronze] = await rows<{ bronze_rows: bigint; quarantined: bigint }>(
     db,
-    'SELECT (SELECT count(*) FROM batch_rows) + (SELECT count(*) FROM quarantine_rows) AS bronze_rows, ' +
+    'SELECT (SELECT count(*) FROM row_outcomes) + (SELECT count(*) FROM quarantine_rows) AS bronze_rows, ' +
       '(SELECT count(*) FROM quarantine_rows) AS quarantined',
   );
   const outcomes = new Map(
@@ -265,9 +272,9 @@ async function buildLedgerEntry(
   );
   const late = await rows<{ event_date: string; n: bigint }>(
     db,
-    `SELECT strftime(b.event_date, '%Y-%m-%d') AS event_date, count(*) AS n
-     FROM row_outcomes o JOIN batch_rows b USING (source_file, source_line)
-     WHERE o.outcome IN ('inserted', 'superseded') AND b.event_date < b.ingest_date
+    `SELECT strftime(event_date, '%Y-%m-%d') AS event_date, count(*) AS n
+     FROM row_outcomes
+     WHERE outcome IN ('inserted', 'superseded') AND event_date < ingest_date
      GROUP BY 1`,
   );
   const lateCounts = lateByDays(

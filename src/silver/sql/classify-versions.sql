@@ -18,8 +18,7 @@ QUALIFY row_number() OVER (
 --  * otherwise compared with the version just before it (current or earlier in the batch): none → inserted,
 --    same record_hash → duplicate, different → superseded.
 -- Narrow columns only, one sort by id; the same pass marks each id's newest batch row (its entry of the
--- version index) and whether that row becomes the silver row (the winner), so the wide batch rows are never
--- copied: the write picks the winners from batch_rows by position.
+-- version index) and whether that row becomes the silver row (the winner).
 CREATE OR REPLACE TEMP TABLE row_outcomes AS
 WITH versions AS (
   SELECT transaction_id, event_date, merchant_category, ingest_date, source_file, source_line, record_hash,
@@ -65,11 +64,13 @@ FROM ordered o
 LEFT JOIN current_versions c USING (transaction_id)
 WHERE NOT o.is_current;
 
--- The batch rows that become the silver row of their id, picked from batch_rows by position.
-CREATE OR REPLACE TEMP VIEW winners AS
-SELECT b.*
-FROM batch_rows b
-SEMI JOIN (SELECT source_file, source_line FROM row_outcomes WHERE is_winner) w USING (source_file, source_line);
+-- The batch rows that become the silver row of their id: batch_rows minus the rows that lost, deleted in
+-- place (a few percent of a day), so the wide rows are never copied and the write joins nothing large. From
+-- here on the ledger counts from row_outcomes.
+DELETE FROM batch_rows b
+USING row_outcomes o
+WHERE o.source_file = b.source_file AND o.source_line = b.source_line AND NOT o.is_winner;
+ALTER TABLE batch_rows RENAME TO winners;
 
 -- Partitions to rewrite: where the winners go, and where the versions they replace leave from.
 CREATE OR REPLACE TEMP TABLE touched_partitions AS
