@@ -3,10 +3,9 @@
 
 -- Touched partitions, merged: what they held minus every id this batch writes, plus the winners. One file per
 -- partition (the caller merges if DuckDB had to split one). Rows are not sorted: a sort of the whole day
--- costs more than the rest of the write, and readers never rely on row order. Insertion order is kept for
--- this write alone: without it DuckDB buffers every partition per thread and ran out of memory at 1M rows
--- (1GB memory_limit, ~460 partitions).
-SET preserve_insertion_order = true;
+-- costs more than the rest of the write, and readers never rely on row order. Nothing large is joined here
+-- (winners is batch_rows minus the losers, classify-versions.sql): joining the batch to pick the winners inside
+-- this COPY ran out of memory at 1M rows with a 1GB memory_limit.
 COPY (
   SELECT existing.* FROM {{existing_source}} existing
   ANTI JOIN (SELECT transaction_id FROM winners) w USING (transaction_id)
@@ -27,5 +26,3 @@ COPY (
 
 COPY (SELECT * FROM quarantine_rows ORDER BY source_file, line)
 TO {{quarantine_stage}} (FORMAT parquet, COMPRESSION zstd);
-
-SET preserve_insertion_order = false;
