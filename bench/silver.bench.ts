@@ -1,23 +1,25 @@
 /**
  * Silver speed and memory (issue #3):
- *  1. one ingest day of BENCH_SILVER_ROWS (default 1,000,000) transactions: the bare DuckDB statement
- *     "read bronze → deduplicate → write partitioned Parquet" vs runSilver on the same files (ratio), and the
+ *  1. one ingest day of BENCH_SILVER_ROWS (default 1,000,000) transactions: the shared bare DuckDB statement
+ *     (lib/bare-statement.ts) "read bronze → deduplicate → write partitioned Parquet" vs runSilver on the same files (ratio), and the
  *     `fintech-etl run` CLI as a child process (wall time, peak RSS);
  *  2. history: day 1 vs day 31 after 30 days of history (BENCH_SILVER_HISTORY_ROWS per day, default 200,000;
  *     0 skips);
  *  3. BENCH_SILVER_BIG_ROWS (default 5,000,000; 0 skips) rows in one day through the CLI with memory_limit 1GB.
- * BENCH_SILVER_ROWS=0 skips 1; BENCH_SILVER_SKIP_CLI=1 skips the child-process run of 1.
+ * BENCH_SILVER_ROWS=0 skips 1; BENCH_SILVER_SKIP_CLI=1 skips the child-process run of 1; BENCH_SILVER_SOURCES
+ * (default "synthetic,generated") picks the bronze of 1: DuckDB-made rows and/or `fintech-etl generate`'s.
  */
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DuckDBInstance } from '@duckdb/node-api';
 import { loadConfig } from '../src/config/load-config.ts';
 import { addDays, type IsoDate } from '../src/core/dates.ts';
 import { LakeLayout } from '../src/lake/lake-layout.ts';
 import { runSilver } from '../src/silver/run-silver.ts';
+import { bareStatementSeconds } from './lib/bare-statement.ts';
 import { writeBenchBronze } from './lib/bench-bronze.ts';
 import { measureCommand } from './lib/measure-command.ts';
 import type { Benchmark } from './run.ts';
@@ -25,6 +27,7 @@ import type { Benchmark } from './run.ts';
 const ROWS = Number(process.env['BENCH_SILVER_ROWS'] ?? 1_000_000);
 const HISTORY_ROWS = Number(process.env['BENCH_SILVER_HISTORY_ROWS'] ?? 200_000);
 const BIG_ROWS = Number(process.env['BENCH_SILVER_BIG_ROWS'] ?? 5_000_000);
+const SOURCES = (process.env['BENCH_SILVER_SOURCES'] ?? 'synthetic,generated').split(',') as BronzeSource[];
 const CLI = fileURLToPath(new URL('../bin/fintech-etl', import.meta.url));
 const DAY1 = '2025-03-01' as IsoDate;
 
@@ -41,36 +44,36 @@ async function timed<T>(work: () => Promise<T>): Promise<[number, T]> {
   return [(performance.now() - started) / 1000, result];
 }
 
-/** The reference: DuckDB's bare statement on the same bronze file, same memory limit. */
-async function bareStatement(lake: LakeLayout, out: string): Promise<number> {
-  const instance = await DuckDBInstance.create(':memory:', { memory_limit: '1GB' });
-  const connection = await instance.connect();
-  const [seconds] = await timed(() =>
-    connection.run(`
-      COPY (
-        SELECT *, CAST(CAST(txn_ts AS TIMESTAMPTZ) AS DATE) AS event_date
-        FROM read_json('${lake.bronzePartition('transactions', DAY1)}/*.jsonl', format = 'newline_delimited')
-        QUALIFY row_number() OVER (PARTITION BY transaction_id) = 1
-      ) TO '${out}' (FORMAT parquet, PARTITION_BY (event_date, mcc), OVERWRITE true)`),
-  );
-  connection.closeSync();
-  instance.closeSync();
-  return seconds;
-}
-
 const fmt = (seconds: number) => `${seconds.toFixed(2)} s`;
 
-/** One day: the bare statement vs runSilver in process (same files), then the CLI as a child for RSS. */
-async function oneDayBench(): Promise<void> {
+/** The bronze a one-day bench runs on: DuckDB-made rows (bench-bronze.ts), or the real generator's. */
+type BronzeSource = 'synthetic' | 'generated';
+
+async function writeOneDay(home: string, lake: LakeLayout, source: BronzeSource): Promise<void> {
+  if (source === 'synthetic') {
+    await writeBenchBronze(lake, DAY1, ROWS);
+    return;
+  }
+  const result = spawnSync(CLI, ['--home', home, 'generate', '--from', DAY1, '--rows', String(ROWS)], {
+    encoding: 'utf8',
+  });
+  if (result.status !== 0) throw new Error(`fintech-etl generate failed: ${result.stderr}`);
+}
+
+/**
+ * One day: the shared bare statement (bench/lib/bare-statement.ts, the same one the pipeline bench uses) vs
+ * runSilver in process on the same files, then the CLI as a child for peak RSS.
+ */
+async function oneDayBench(source: BronzeSource): Promise<void> {
   const one = createHome();
-  await writeBenchBronze(one.lake, DAY1, ROWS);
-  const bare = await bareStatement(one.lake, join(one.home, 'bare-out'));
+  await writeOneDay(one.home, one.lake, source);
+  const bare = await bareStatementSeconds(one.lake.bronzePartition('transactions', DAY1));
   const [silverSeconds, result] = await timed(() =>
     runSilver({ config: one.config, lake: one.lake, ingestDate: DAY1, runId: 'bench-1' }),
   );
   const { files: _files, processed_at: _at, touched_partitions, ...counts } = result.ledger;
   console.log(
-    `${ROWS.toLocaleString()} rows: ${JSON.stringify({ ...counts, partitions: touched_partitions.length })}`,
+    `${source} bronze, ${ROWS.toLocaleString()} rows: ${JSON.stringify({ ...counts, partitions: touched_partitions.length })}`,
   );
   console.log(`bare DuckDB statement     ${fmt(bare)}`);
   console.log(
@@ -79,7 +82,7 @@ async function oneDayBench(): Promise<void> {
   await rm(one.home, { recursive: true, force: true });
   if (process.env['BENCH_SILVER_SKIP_CLI']) return;
   const cliHome = createHome();
-  await writeBenchBronze(cliHome.lake, DAY1, ROWS);
+  await writeOneDay(cliHome.home, cliHome.lake, source);
   const cli = measureCommand(CLI, ['--home', cliHome.home, 'run', '--date', DAY1]);
   console.log(
     `fintech-etl run (child)   ${fmt(cli.seconds)}   peak RSS ${cli.peakRssMb.toFixed(0)} MB (target < 1536 MB)`,
@@ -122,7 +125,9 @@ async function bigDayBench(): Promise<void> {
 export const benchmark: Benchmark = {
   title: 'silver: bronze → silver with DuckDB',
   async run() {
-    if (ROWS > 0) await oneDayBench();
+    if (ROWS > 0) {
+      for (const source of SOURCES) await oneDayBench(source);
+    }
     if (HISTORY_ROWS > 0) await historyBench();
     if (BIG_ROWS > 0) await bigDayBench();
   },

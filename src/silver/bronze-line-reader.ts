@@ -38,6 +38,9 @@ export async function withBronzeLines(
     fastPathRead = true;
   } catch {
     // A failed statement changed nothing; read the file again with the tolerant reader below.
+  } finally {
+    // read-lines.sql turns insertion order on for its rowids; everything after it runs without.
+    await connection.run('SET preserve_insertion_order = false');
   }
   if (fastPathRead) {
     await consume(

@@ -90,8 +90,16 @@ export async function runSilver(options: RunSilverOptions): Promise<SilverResult
       mcc_seed: join(config.projectDir, 'seeds', 'mcc_codes.csv'),
       fx_seed: join(config.projectDir, 'seeds', 'fx_rates.csv'),
     });
+    const checkParams = {
+      currencies: config.currencies,
+      reporting_currency: config.reporting_currency,
+      ingest_date: ingestDate,
+      future_tolerance_seconds: Math.round(config.silver.future_tolerance_hours * 3600),
+      hmac_inner: { kind: 'blob', bytes: pads.inner },
+      hmac_outer: { kind: 'blob', bytes: pads.outer },
+    } as const;
+    // One file at a time, parse → check → split, so only one file's lines and typed records are held at once.
     for (const file of bronze.files) {
-      await db.run(`INSERT INTO bronze_files VALUES (${file.fileNo}, ${sql(file.sourceFile)})`);
       const started = performance.now();
       await withBronzeLines(db, file, async (lines) => {
         const linesSql = { kind: 'sql', text: lines } as const;
@@ -105,20 +113,24 @@ export async function runSilver(options: RunSilverOptions): Promise<SilverResult
             field_columns: { kind: 'sql', text: csvFieldColumns(header) },
           });
         }
+        await run(db, 'check-records', checkParams);
+        await run(db, 'split-valid', {
+          lines: linesSql,
+          ingest_date: ingestDate,
+          run_id: runId,
+          source_file: file.sourceFile,
+        });
       });
       profile(`read ${file.sourceFile}`, started);
     }
-    await run(db, 'check-records', {
-      currencies: config.currencies,
-      reporting_currency: config.reporting_currency,
-      ingest_date: ingestDate,
-      future_tolerance_seconds: Math.round(config.silver.future_tolerance_hours * 3600),
-      hmac_inner: { kind: 'blob', bytes: pads.inner },
-      hmac_outer: { kind: 'blob', bytes: pads.outer },
-    });
-    await run(db, 'split-valid', { ingest_date: ingestDate, run_id: runId });
-    await db.run('DROP TABLE checked; DROP TABLE text_records');
     await run(db, 'classify-versions', { index_source: await silverIndexSource(lake) });
+    if (process.env['FINTECH_ETL_SILVER_PROFILE']) {
+      const memory = await rows<{ tag: string; mb: number }>(
+        db,
+        'SELECT tag, round(memory_usage_bytes / 1e6) AS mb FROM duckdb_memory() WHERE memory_usage_bytes > 0',
+      );
+      process.stderr.write(`silver: memory ${JSON.stringify(memory)}\n`);
+    }
 
     const touched = await rows<{ event_date: string; merchant_category: string }>(
       db,
@@ -243,7 +255,7 @@ async function buildLedgerEntry(
 ): Promise<LedgerEntry> {
   const [bronze] = await rows<{ bronze_rows: bigint; quarantined: bigint }>(
     db,
-    'SELECT (SELECT count(*) FROM batch_rows) + (SELECT count(*) FROM quarantine_rows) AS bronze_rows, ' +
+    'SELECT (SELECT count(*) FROM row_outcomes) + (SELECT count(*) FROM quarantine_rows) AS bronze_rows, ' +
       '(SELECT count(*) FROM quarantine_rows) AS quarantined',
   );
   const outcomes = new Map(
@@ -260,9 +272,9 @@ async function buildLedgerEntry(
   );
   const late = await rows<{ event_date: string; n: bigint }>(
     db,
-    `SELECT strftime(b.event_date, '%Y-%m-%d') AS event_date, count(*) AS n
-     FROM row_outcomes o JOIN batch_rows b USING (source_file, source_line)
-     WHERE o.outcome IN ('inserted', 'superseded') AND b.event_date < b.ingest_date
+    `SELECT strftime(event_date, '%Y-%m-%d') AS event_date, count(*) AS n
+     FROM row_outcomes
+     WHERE outcome IN ('inserted', 'superseded') AND event_date < ingest_date
      GROUP BY 1`,
   );
   const lateCounts = lateByDays(

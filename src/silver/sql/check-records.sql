@@ -1,11 +1,12 @@
 -- Enforces the bronze record contract (DESIGN.md §3) on every text record: normalises, types, tokenizes and
 -- enriches, and lists EVERY reason code that applies (src/core/reason-codes.ts). A record with no reason code
--- is valid; the others go to quarantine with their raw text (PAN masked).
--- Step 1: normalise and type every record (row by row, no joins).
--- A view: the distinct-PAN and distinct-date steps below then compute only the columns they need.
-CREATE OR REPLACE TEMP VIEW parsed AS
+-- is valid; the others go to quarantine with their raw text (PAN masked). Runs once per bronze file.
+-- Step 1: parse (the text_records view), normalise and type every record, row by row: the only table that
+-- holds every record of the file. The distinct-PAN and distinct-date steps read two of its columns; the
+-- parse and the regexps are not repeated for them.
+CREATE OR REPLACE TEMP TABLE parsed AS
 WITH normalised AS (
-  -- The raw text stays behind in text_records (only quarantined rows need it): carrying it through every step
+  -- The raw text stays behind in the lines (only quarantined rows need it): carrying it through every step
   -- would double the memory of a large day.
   SELECT
     r.file_no, r.line_no, r.malformed,
@@ -76,8 +77,9 @@ SELECT rate.event_date, rate.currency,
 FROM krw_rates rate
 JOIN krw_rates reporting ON reporting.event_date = rate.event_date AND reporting.currency = {{reporting_currency}};
 
--- Step 4: enrich and list every reason code that applies.
-CREATE OR REPLACE TEMP TABLE checked AS
+-- Step 4: enrich and list every reason code that applies. A view: split-valid.sql reads it once into the valid
+-- rows and once into quarantine, so the wide enriched record is never stored a second time.
+CREATE OR REPLACE TEMP VIEW checked AS
 WITH enriched AS (
   SELECT
     p.*,
@@ -112,7 +114,3 @@ SELECT
     CASE WHEN currency_accepted AND event_date IS NOT NULL AND fx_rate IS NULL THEN 'no_fx_rate' END
   ], code -> code IS NOT NULL) AS reason_codes
 FROM enriched;
-
-DROP VIEW parsed;
-DROP TABLE pan_tokens;
-DROP TABLE fx_by_day;

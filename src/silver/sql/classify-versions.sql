@@ -17,22 +17,31 @@ QUALIFY row_number() OVER (
 --    superseded (a newer version already won);
 --  * otherwise compared with the version just before it (current or earlier in the batch): none → inserted,
 --    same record_hash → duplicate, different → superseded.
+-- Narrow columns only, one sort by id; the same pass marks each id's newest batch row (its entry of the
+-- version index) and whether that row becomes the silver row (the winner).
 CREATE OR REPLACE TEMP TABLE row_outcomes AS
 WITH versions AS (
-  SELECT transaction_id, ingest_date, source_file, source_line, record_hash, TRUE AS is_current
+  SELECT transaction_id, event_date, merchant_category, ingest_date, source_file, source_line, record_hash,
+    TRUE AS is_current
   FROM current_versions
   UNION ALL
-  SELECT transaction_id, ingest_date, source_file, source_line, record_hash, FALSE AS is_current
+  SELECT transaction_id, event_date, merchant_category, ingest_date, source_file, source_line, record_hash,
+    FALSE AS is_current
   FROM batch_rows
 ),
 ordered AS (
-  SELECT *, lag(record_hash) OVER (
-    PARTITION BY transaction_id ORDER BY ingest_date, source_file, source_line, is_current DESC
-  ) AS previous_hash
+  SELECT *,
+    lag(record_hash) OVER by_position AS previous_hash,
+    -- Batch rows from this one to the end of the id's versions: 1 = the newest batch row of the id.
+    sum(CASE WHEN is_current THEN 0 ELSE 1 END) OVER (
+      by_position ROWS BETWEEN CURRENT ROW AND UNBOUNDED FOLLOWING) AS batch_rows_from_here
   FROM versions
+  WINDOW by_position AS (
+    PARTITION BY transaction_id ORDER BY ingest_date, source_file, source_line, is_current DESC)
 )
 SELECT
-  o.transaction_id, o.source_file, o.source_line,
+  o.transaction_id, o.event_date, o.merchant_category, o.record_hash, o.ingest_date, o.source_file,
+  o.source_line,
   CASE
     WHEN c.transaction_id IS NOT NULL
       AND (o.ingest_date, o.source_file, o.source_line) <= (c.ingest_date, c.source_file, c.source_line)
@@ -42,29 +51,30 @@ SELECT
     WHEN o.previous_hash IS NULL THEN 'inserted'
     WHEN o.previous_hash = o.record_hash THEN 'duplicate'
     ELSE 'superseded'
-  END AS outcome
+  END AS outcome,
+  o.batch_rows_from_here = 1 AS is_batch_latest,
+  -- The newest in the batch and not older than the current version (a tie is this same row on a rerun; it is
+  -- written again, identical).
+  o.batch_rows_from_here = 1 AND (c.transaction_id IS NULL
+    OR (o.ingest_date, o.source_file, o.source_line) >= (c.ingest_date, c.source_file, c.source_line)) AS is_winner,
+  -- Where the version a winner replaces lives now: that partition loses the id.
+  c.event_date AS replaced_event_date,
+  c.merchant_category AS replaced_merchant_category
 FROM ordered o
 LEFT JOIN current_versions c USING (transaction_id)
 WHERE NOT o.is_current;
 
--- The newest version of each id within this bronze partition: this date's entry of the version index.
-CREATE OR REPLACE TEMP TABLE batch_latest AS
-SELECT * FROM batch_rows
-QUALIFY row_number() OVER (PARTITION BY transaction_id ORDER BY source_file DESC, source_line DESC) = 1;
-
--- The batch rows that become the silver row of their id: newest in the batch and not older than the current
--- version (a tie is this same row on a rerun; it is written again, identical).
-CREATE OR REPLACE TEMP TABLE winners AS
-SELECT b.*
-FROM batch_latest b
-LEFT JOIN current_versions c USING (transaction_id)
-WHERE c.transaction_id IS NULL
-   OR (b.ingest_date, b.source_file, b.source_line) >= (c.ingest_date, c.source_file, c.source_line);
+-- The batch rows that become the silver row of their id: batch_rows minus the rows that lost, deleted in
+-- place (a few percent of a day), so the wide rows are never copied and the write joins nothing large. From
+-- here on the ledger counts from row_outcomes.
+DELETE FROM batch_rows b
+USING row_outcomes o
+WHERE o.source_file = b.source_file AND o.source_line = b.source_line AND NOT o.is_winner;
+ALTER TABLE batch_rows RENAME TO winners;
 
 -- Partitions to rewrite: where the winners go, and where the versions they replace leave from.
 CREATE OR REPLACE TEMP TABLE touched_partitions AS
-SELECT DISTINCT event_date, merchant_category FROM winners
+SELECT DISTINCT event_date, merchant_category FROM row_outcomes WHERE is_winner
 UNION
-SELECT c.event_date, c.merchant_category
-FROM current_versions c
-JOIN winners w USING (transaction_id);
+SELECT replaced_event_date, replaced_merchant_category FROM row_outcomes
+WHERE is_winner AND replaced_event_date IS NOT NULL;

@@ -27,15 +27,24 @@ CREATE OR REPLACE TEMP MACRO csv_unquote(field) AS (
        THEN replace(field[2:-2], '""', '"') ELSE field END
 );
 
-CREATE OR REPLACE TEMP TABLE bronze_files (file_no INTEGER, source_file VARCHAR);
+-- What every bronze file of the batch adds to, one file at a time (parse, check and split run per file, so the
+-- raw lines of only one file are held at once): valid records in the silver contract's shape (column order =
+-- the order in the Parquet files, src/silver/README.md), plus the position that decides which version of a
+-- transaction is newest, (ingest_date, source_file, source_line).
+CREATE OR REPLACE TEMP TABLE batch_rows (
+  transaction_id VARCHAR, customer_id VARCHAR, card_id VARCHAR, merchant_id VARCHAR, txn_ts TIMESTAMP,
+  event_date DATE, amount DECIMAL(18, 2), currency VARCHAR, fx_rate DECIMAL(18, 8),
+  amount_reporting DECIMAL(18, 2), mcc VARCHAR, merchant_category VARCHAR, status VARCHAR, is_refund BOOLEAN,
+  channel VARCHAR, card_token VARCHAR, card_bin VARCHAR, card_last4 VARCHAR, entry_mode VARCHAR,
+  country VARCHAR, city VARCHAR, merchant_name VARCHAR, decline_reason VARCHAR,
+  original_transaction_id VARCHAR, is_fraud BOOLEAN, ingest_date DATE, source_file VARCHAR,
+  source_line BIGINT, record_hash VARCHAR
+);
 
--- The record fields of DESIGN.md §3 as text, whatever format they came in; typing happens in check-records.sql.
-CREATE OR REPLACE TEMP TABLE text_records (
-  file_no INTEGER, line_no BIGINT, raw VARCHAR, malformed BOOLEAN,
-  transaction_id VARCHAR, customer_id VARCHAR, card_id VARCHAR, merchant_id VARCHAR, txn_ts VARCHAR,
-  amount VARCHAR, currency VARCHAR, mcc VARCHAR, status VARCHAR, is_refund VARCHAR, channel VARCHAR,
-  card_number VARCHAR, entry_mode VARCHAR, country VARCHAR, city VARCHAR, merchant_name VARCHAR,
-  decline_reason VARCHAR, is_fraud VARCHAR, original_transaction_id VARCHAR
+-- ... and the rejected ones, in the quarantine file's shape.
+CREATE OR REPLACE TEMP TABLE quarantine_rows (
+  run_id VARCHAR, ingest_date DATE, source_file VARCHAR, line BIGINT, reason_codes VARCHAR[],
+  raw_record VARCHAR
 );
 
 CREATE OR REPLACE TEMP TABLE mcc_categories AS

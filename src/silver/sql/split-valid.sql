@@ -1,6 +1,6 @@
--- Valid records in the silver contract's shape (src/silver/README.md), plus the position that decides which
--- version of a transaction is newest: (ingest_date, source_file, source_line).
-CREATE OR REPLACE TEMP TABLE batch_rows AS
+-- One bronze file's checked records (check-records.sql) split into the valid rows, in the silver contract's
+-- shape (batch_rows, setup-session.sql), and the quarantined ones with their raw line (PAN masked).
+INSERT INTO batch_rows
 SELECT
   transaction_id, customer_id, card_id, merchant_id,
   -- A TIMESTAMPTZ is UTC microseconds inside; taking them as a plain TIMESTAMP is the UTC wall time, with no
@@ -17,7 +17,7 @@ SELECT
   entry_mode, country, mask_pan_like(city) AS city, mask_pan_like(merchant_name) AS merchant_name,
   mask_pan_like(decline_reason) AS decline_reason, original_transaction_id, is_fraud,
   CAST({{ingest_date}} AS DATE) AS ingest_date,
-  f.source_file,
+  {{source_file}} AS source_file,
   line_no AS source_line,
   -- The normalised content (not the raw text): the same transaction sent again with another spelling of
   -- a status or another offset of the same instant is an exact duplicate.
@@ -27,18 +27,22 @@ SELECT
     coalesce(country, '-'), coalesce(city, '-'), coalesce(merchant_name, '-'), coalesce(decline_reason, '-'),
     coalesce(CAST(is_fraud AS VARCHAR), '-'), coalesce(original_transaction_id, '-'))) AS record_hash
 FROM checked
-JOIN bronze_files f USING (file_no)
 WHERE len(reason_codes) = 0;
 
-CREATE OR REPLACE TEMP TABLE quarantine_rows AS
+-- The raw text comes from the lines themselves, joined for the few rejected rows only.
+INSERT INTO quarantine_rows
 SELECT
   {{run_id}} AS run_id,
   CAST({{ingest_date}} AS DATE) AS ingest_date,
-  f.source_file,
+  {{source_file}} AS source_file,
   c.line_no AS line,
   c.reason_codes,
   mask_pan_like(CASE WHEN c.pan IS NOT NULL THEN replace(r.raw, c.pan, mask_pan(c.pan)) ELSE r.raw END) AS raw_record
-FROM checked c
-JOIN text_records r USING (file_no, line_no)
-JOIN bronze_files f USING (file_no)
-WHERE len(c.reason_codes) > 0;
+FROM (SELECT line_no, reason_codes, pan FROM checked WHERE len(reason_codes) > 0) c
+JOIN ({{lines}}) r USING (line_no);
+
+DROP VIEW checked;
+DROP TABLE parsed;
+DROP TABLE pan_tokens;
+DROP TABLE fx_by_day;
+DROP VIEW text_records;
