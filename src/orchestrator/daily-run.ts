@@ -7,10 +7,10 @@
  *   const result = await runDaily({ config, lake, warehouse, project, logicalDate: '2025-03-01' });
  *   if (!result.ok) process.exitCode = 1;
  */
-import { randomBytes } from 'node:crypto';
 import type { ResolvedConfig } from '../config/load-config.ts';
 import type { IsoDate } from '../core/dates.ts';
 import { redact } from '../core/redact.ts';
+import { newRunId } from '../core/run-id.ts';
 import type { LakeLayout } from '../lake/lake-layout.ts';
 import { ModelCompiler } from '../models/compile/model-compiler.ts';
 import { loadProject } from '../models/project/load-project.ts';
@@ -61,7 +61,7 @@ export interface DailyRunResult {
 export async function runDaily(options: DailyRunOptions): Promise<DailyRunResult> {
   const { config, lake, warehouse, logicalDate } = options;
   const startedAt = new Date();
-  const runId = options.runId ?? newRunId(logicalDate);
+  const runId = options.runId ?? newRunId(`run-${logicalDate}`);
   const asOfDate = asOfDateFor(logicalDate, await latestSucceededDate(warehouse));
   const result: DailyRunResult = { runId, logicalDate, asOfDate, ok: true, tasks: [] };
 
@@ -186,9 +186,4 @@ export async function runDaily(options: DailyRunOptions): Promise<DailyRunResult
     summary: { tasks: result.tasks, ledger: result.silver?.ledger },
   });
   return result;
-}
-
-function newRunId(logicalDate: IsoDate): string {
-  const stamp = new Date().toISOString().replace(/[-:.]/g, '').slice(0, 15);
-  return `run-${logicalDate}-${stamp}-${randomBytes(2).toString('hex')}`;
 }

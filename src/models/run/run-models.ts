@@ -2,7 +2,7 @@
  * `models run`: loads the seeds, then builds the selected models in graph order, running independent models
  * concurrently (up to `concurrency`). A failed model marks its selected descendants skipped; the others go on.
  */
-import { randomBytes } from 'node:crypto';
+import { newRunId } from '../../core/run-id.ts';
 import type { Warehouse } from '../../warehouse/warehouse.ts';
 import { ModelCompiler } from '../compile/model-compiler.ts';
 import { ModelGraph } from '../graph/model-graph.ts';
@@ -48,9 +48,7 @@ export interface RunModelsResult {
 
 export async function runModels(options: RunModelsOptions): Promise<RunModelsResult> {
   const { warehouse, project } = options;
-  const runId =
-    options.runId ??
-    `models-${new Date().toISOString().replace(/[-:.]/g, '')}-${randomBytes(3).toString('hex')}`;
+  const runId = options.runId ?? newRunId('models');
   const compiler = new ModelCompiler(project, warehouse, options.vars ?? {});
   const graph = ModelGraph.build(project);
   const selected = selectModels(project, graph, options.select);

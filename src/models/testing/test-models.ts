@@ -3,7 +3,7 @@
  * sample of offending rows (JSON) are appended to `audit.test_failures` under the run id — one row per test
  * and run, never overwritten, so past runs' failures stay inspectable.
  */
-import { randomBytes } from 'node:crypto';
+import { newRunId } from '../../core/run-id.ts';
 import type { Relation, Warehouse } from '../../warehouse/warehouse.ts';
 import { ModelCompiler } from '../compile/model-compiler.ts';
 import { ModelGraph } from '../graph/model-graph.ts';
@@ -45,9 +45,7 @@ export interface TestModelsResult {
 
 export async function testModels(options: TestModelsOptions): Promise<TestModelsResult> {
   const { warehouse, project } = options;
-  const runId =
-    options.runId ??
-    `test-${new Date().toISOString().replace(/[-:.]/g, '')}-${randomBytes(3).toString('hex')}`;
+  const runId = options.runId ?? newRunId('test');
   const compiler = new ModelCompiler(project, warehouse, options.vars ?? {});
   const graph = ModelGraph.build(project);
   const selected = options.select ? selectModels(project, graph, options.select) : undefined;
