@@ -1,9 +1,10 @@
 /**
  * Streams rows that DuckDB reads (Parquet, JSON) into PostgreSQL with `COPY … FROM STDIN (FORMAT csv)`.
- * Nothing is converted value by value in JavaScript: DuckDB's parallel CSV writer renders each batch of files
- * (`COPY (SELECT …) TO 'batch.csv'`), and Node streams the finished file into PostgreSQL in 1 MB chunks while
- * DuckDB already renders the next batch — so DuckDB's work overlaps PostgreSQL's, and at most two batch files
- * exist on disk at a time.
+ * Nothing is converted value by value in JavaScript: DuckDB's CSV writer renders each batch of files
+ * (`COPY (SELECT …) TO 'batch.csv'`), and Node streams the finished files into PostgreSQL in 1 MB chunks, one
+ * after the other, while DuckDB renders the next ones — so DuckDB's work overlaps PostgreSQL's, and only a
+ * few batch files exist on disk at a time. (A named pipe instead of files cost twice the CPU: DuckDB and Node
+ * then hand each other small pieces.)
  */
 import { createReadStream, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -48,8 +49,20 @@ export async function expandGlobs(duck: DuckDBConnection, globs: string[]): Prom
   return files;
 }
 
+export interface CopyOptions {
+  /**
+   * `COPY … FREEZE`: rows are written frozen and their pages all-visible, so the key build and ANALYZE that
+   * follow do not rewrite every page to set hint bits. PostgreSQL allows it only into a table created (or
+   * truncated) in the client's open transaction.
+   */
+  freeze?: boolean;
+}
+
+/** How many rendered batches may wait on disk for PostgreSQL. */
+const RENDER_AHEAD = 3;
+
 /** Splits files into about `batches` groups of neighbouring files. */
-export function batchFiles(files: string[], batches = 8): string[][] {
+export function batchFiles(files: string[], batches = 16): string[][] {
   const size = Math.max(1, Math.ceil(files.length / batches));
   const groups: string[][] = [];
   for (let start = 0; start < files.length; start += size) groups.push(files.slice(start, start + size));
@@ -58,24 +71,30 @@ export function batchFiles(files: string[], batches = 8): string[][] {
 
 /**
  * Copies the rows of `files` into `targetSql` (a quoted PostgreSQL relation) with the given `columns` (a
- * batch missing a column, from an older file schema, sends NULL for it); returns the row count. With several
- * `clients` (each its own session, used for a table nobody reads yet), batches go round-robin to them so
- * PostgreSQL parses CSV on several backends at once; with one client everything stays in its transaction.
+ * batch missing a column, from an older file schema, sends NULL for it); returns the row count. Everything
+ * goes through `client`, inside whatever transaction it has open.
  */
 export async function copyFromDuckdb(
-  clients: PoolClient[],
+  client: PoolClient,
   duck: DuckDBConnection,
   files: string[],
   readerFor: ReaderFor,
   targetSql: string,
   columns: SourceColumn[],
+  options: CopyOptions = {},
 ): Promise<number> {
   const dir = mkdtempSync(join(tmpdir(), 'fintech-copy-'));
   const columnList = columns.map((column) => quoteDuck(column.name)).join(', ');
+  const copySql = `copy ${targetSql} (${columnList}) from stdin with (format csv${options.freeze ? ', freeze' : ''})`;
   let rows = 0;
-  const copying: Promise<void>[] = clients.map(() => Promise.resolve());
+  // Each batch's COPY starts when the previous one ends; `copied[i]` settles when batch i is in.
+  let copying: Promise<void> = Promise.resolve();
+  const copied: Promise<void>[] = [];
   try {
-    for (const [index, batch] of batchFiles(files, 8 * clients.length).entries()) {
+    for (const [index, batch] of batchFiles(files).entries()) {
+      // DuckDB renders up to RENDER_AHEAD batches ahead of PostgreSQL, so a slow batch on a busy machine
+      // does not leave PostgreSQL waiting; a failed COPY stops the rendering here.
+      if (index >= RENDER_AHEAD) await copied[index - RENDER_AHEAD];
       const reader = readerFor(batch);
       const present = new Set((await describeSource(duck, reader)).map((column) => column.name));
       const select = columns
@@ -88,18 +107,19 @@ export async function copyFromDuckdb(
         `copy (select ${select} from ${reader}) to ${literal(file)} (format csv, header false)`,
       );
       rows += Number(written.rowsChanged);
-      // PostgreSQL takes earlier batches while DuckDB renders this one; a failure stops at the next await.
-      const slot = index % clients.length;
-      await copying[slot];
-      copying[slot] = pipeline(
-        createReadStream(file, { highWaterMark: 1 << 20 }),
-        clients[slot]!.query(copyFrom(`copy ${targetSql} (${columnList}) from stdin with (format csv)`)),
-      ).then(() => rmSync(file, { force: true }));
+      copying = copying
+        .then(() =>
+          pipeline(createReadStream(file, { highWaterMark: 1 << 20 }), client.query(copyFrom(copySql))),
+        )
+        .then(() => rmSync(file, { force: true }));
+      // Awaited later (or never, after an earlier failure): mark handled so Node does not abort.
+      copying.catch(() => undefined);
+      copied.push(copying);
     }
-    await Promise.all(copying);
+    await copying;
     return rows;
   } finally {
-    await Promise.allSettled(copying);
+    await copying.catch(() => undefined);
     rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -1,6 +1,10 @@
+import { mkdirSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
 import { describe, expect, it } from 'vitest';
 import { createTestDatabase, postgresSkipReason } from '../../../test/helpers/postgres-test-database.ts';
-import { warehouseContract } from '../warehouse.contract.ts';
+import { warehouseContract, writeTinySilverLake } from '../warehouse.contract.ts';
 import { PostgresWarehouse } from './postgres-warehouse.ts';
 
 warehouseContract('postgres', async () => {
@@ -41,5 +45,70 @@ describe('openWarehouse for postgres://', () => {
       /^cannot connect to postgres warehouse at host 127\.0\.0\.1, port 1, database dw: /,
     );
     expect(error.message).not.toContain('very-secret-pw');
+  });
+});
+
+describe('PostgresWarehouse.loadSilver', async () => {
+  const skip = await postgresSkipReason();
+  const perDay = (warehouse: PostgresWarehouse) =>
+    warehouse
+      .query(
+        'select event_date, count(*) as n from staging.silver_transactions group by event_date order by event_date',
+      )
+      .then((result) => result.rows);
+
+  it.skipIf(skip)('refills all partitions when a crash has emptied the unlogged table', async () => {
+    const database = await createTestDatabase();
+    const warehouse = await PostgresWarehouse.open(database.url);
+    try {
+      const lake = mkdtempSync(join(tmpdir(), 'pg-crash-lake-'));
+      await writeTinySilverLake(lake, { '2024-01-01': 3, '2024-01-02': 2 });
+      await warehouse.loadSilver({ lakeRoot: lake, table: 'transactions', partitions: 'all' });
+      // Crash recovery leaves an unlogged table exactly like this: present, empty.
+      await warehouse.execute('truncate staging.silver_transactions');
+      await warehouse.loadSilver({ lakeRoot: lake, table: 'transactions', partitions: ['2024-01-02'] });
+      expect(await perDay(warehouse)).toEqual([
+        { event_date: '2024-01-01', n: 3 },
+        { event_date: '2024-01-02', n: 2 },
+      ]);
+    } finally {
+      await warehouse.close();
+      await database.drop();
+    }
+  });
+
+  it.skipIf(skip)('keeps the loaded rows when PostgreSQL refuses a batch', async () => {
+    const database = await createTestDatabase();
+    const warehouse = await PostgresWarehouse.open(database.url);
+    try {
+      const lake = mkdtempSync(join(tmpdir(), 'pg-refused-lake-'));
+      await writeTinySilverLake(lake, { '2024-01-01': 3, '2024-01-02': 2 });
+      await warehouse.loadSilver({ lakeRoot: lake, table: 'transactions', partitions: 'all' });
+      // A rewritten partition whose rows repeat a transaction_id: the primary key refuses the COPY.
+      const dir = join(lake, 'silver', 'transactions', 'event_date=2024-01-02', 'merchant_category=food');
+      mkdirSync(dir, { recursive: true });
+      const db = await DuckDBInstance.create(':memory:');
+      const connection = await db.connect();
+      await connection.run(
+        `copy (select 't-dup' as transaction_id, date '2024-01-02' as event_date, 1.00::decimal(18,2) as amount,
+           timestamp '2024-01-02 10:00:00' as txn_ts, null::varchar as note, false as is_refund
+         from range(2)) to '${dir}/part-0.parquet' (format parquet)`,
+      );
+      connection.closeSync();
+      db.closeSync();
+      await expect(
+        warehouse.loadSilver({ lakeRoot: lake, table: 'transactions', partitions: ['2024-01-02'] }),
+      ).rejects.toThrow(/duplicate key/);
+      await expect(
+        warehouse.loadSilver({ lakeRoot: lake, table: 'transactions', partitions: 'all' }),
+      ).rejects.toThrow(/could not create unique index|duplicate key/);
+      expect(await perDay(warehouse)).toEqual([
+        { event_date: '2024-01-01', n: 3 },
+        { event_date: '2024-01-02', n: 2 },
+      ]);
+    } finally {
+      await warehouse.close();
+      await database.drop();
+    }
   });
 });
