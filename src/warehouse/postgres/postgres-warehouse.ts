@@ -355,7 +355,9 @@ export class PostgresWarehouse extends SqlWarehouse {
     const beside: Relation = { schema: target.schema, name: `${target.name}__fintech_new` };
     return this.transactionOnClient(async (client, session) => {
       await session.execute(this.dropSql(beside, 'table'));
-      await session.execute(this.createTableSql(beside, columns, unlogged ? 'unlogged' : ''));
+      // Key columns NOT NULL from the start: COPY checks each row as it parses it, where adding the primary
+      // key to nullable columns would scan the whole table once more to prove them non-null.
+      await session.execute(this.createTableSql(beside, columns, unlogged ? 'unlogged' : '', key ?? []));
       const rows = await copyFromDuckdb(client, duck, files, readerFor, this.quoteRelation(beside), columns, {
         freeze: true,
       });
@@ -400,9 +402,15 @@ export class PostgresWarehouse extends SqlWarehouse {
     });
   }
 
-  private createTableSql(target: Relation, columns: SourceColumn[], persistence: '' | 'unlogged'): string {
+  private createTableSql(
+    target: Relation,
+    columns: SourceColumn[],
+    persistence: '' | 'unlogged',
+    notNull: string[],
+  ): string {
     const list = columns.map(
-      (column) => `${this.quoteIdentifier(column.name)} ${postgresTypeForDuckdb(column.type)}`,
+      (column) =>
+        `${this.quoteIdentifier(column.name)} ${postgresTypeForDuckdb(column.type)}${notNull.includes(column.name) ? ' not null' : ''}`,
     );
     return `create ${persistence} table ${this.quoteRelation(target)} (${list.join(', ')})`;
   }
