@@ -6,7 +6,11 @@
  */
 import { AliasTable, type CounterRng } from './counter-rng.ts';
 import type { Merchant } from './entity-world.ts';
-import { pad } from './pad.ts';
+import { asciiBytes, type LineBytes } from './line-bytes.ts';
+
+const C = 67;
+const K = 75;
+const DASH = 45;
 
 export interface TransactionWorldData {
   merchants: Merchant[];
@@ -31,7 +35,11 @@ export class TransactionWorld {
   /** Merchant indexes per category, and their popularity tables. */
   readonly merchantsByCategory = new Map<string, { merchants: number[]; table: AliasTable }>();
   readonly foreignMerchants: readonly number[];
+  /** Per merchant, its three `lineParts` as bytes: merchant `m`'s are at 3m, 3m+1, 3m+2. */
+  readonly merchantLineParts: Uint8Array[];
   private readonly customerTable: AliasTable;
+  /** The first PAN of each card slot, as bytes. */
+  private readonly firstPans: Uint8Array[];
 
   constructor(private readonly data: TransactionWorldData) {
     this.merchants = data.merchants;
@@ -43,6 +51,8 @@ export class TransactionWorld {
       });
     }
     this.customerTable = new AliasTable(data.customerWeights);
+    this.merchantLineParts = data.merchants.flatMap((merchant) => merchant.lineParts.map(asciiBytes));
+    this.firstPans = packedBytes(data.firstPans);
   }
 
   /** A card slot of the customer usable on `day`: mostly the first card, otherwise another open one. */
@@ -57,26 +67,47 @@ export class TransactionWorld {
     return firstCard;
   }
 
-  /** The id and PAN of a card slot on `day`; the common case (never replaced) reads no card object. */
-  cardOn(slot: number, day: number): { id: string; pan: string } {
-    if (this.data.cardHot[slot * 3 + 2] === 0) {
-      return { id: this.slotBaseId(slot), pan: this.data.firstPans[slot]! };
-    }
-    const card = this.data.replacedCards.get(slot)!;
+  /** Which card of a slot is in use on `day`: 0 until its first replacement, then 1, 2, … */
+  cardGeneration(slot: number, day: number): number {
+    if (this.data.cardHot[slot * 3 + 2] === 0) return 0;
+    const replaceDays = this.data.replacedCards.get(slot)!.replaceDays;
     let generation = 0;
-    while (generation < card.replaceDays.length && card.replaceDays[generation]! <= day) generation++;
-    return { id: card.ids[generation]!, pan: card.pans[generation]! };
+    while (generation < replaceDays.length && replaceDays[generation]! <= day) generation++;
+    return generation;
   }
 
-  /** Same text as `CardSlot.baseId`, rebuilt rather than read, which is cheaper than a cache miss. */
-  private slotBaseId(slot: number): string {
+  pan(slot: number, generation: number): string {
+    return generation === 0
+      ? this.data.firstPans[slot]!
+      : this.data.replacedCards.get(slot)!.pans[generation]!;
+  }
+
+  /** Writes `pan(slot, generation)`. */
+  writePan(out: LineBytes, slot: number, generation: number): void {
+    if (generation === 0) out.bytes(this.firstPans[slot]!);
+    else out.ascii(this.data.replacedCards.get(slot)!.pans[generation]!);
+  }
+
+  /**
+   * Writes the card id (`CardSlot.ids[generation]`); a first card's id is rebuilt from the packed arrays,
+   * which is cheaper than a cache miss on a string.
+   */
+  writeCardId(out: LineBytes, slot: number, generation: number): void {
+    if (generation > 0) {
+      out.ascii(this.data.replacedCards.get(slot)!.ids[generation]!);
+      return;
+    }
     const customer = this.data.cardCustomer[slot]!;
-    return `K${pad(customer + 1, 7)}-${slot - this.data.customerHot[customer * 3 + 1]! + 1}`;
+    out.byte(K);
+    out.padded(customer + 1, 7);
+    out.byte(DASH);
+    out.digits(slot - this.data.customerHot[customer * 3 + 1]! + 1);
   }
 
-  /** Same text as `Customer.id`, rebuilt rather than read. */
-  customerId(customer: number): string {
-    return `C${pad(customer + 1, 7)}`;
+  /** Writes `Customer.id`. */
+  writeCustomerId(out: LineBytes, customer: number): void {
+    out.byte(C);
+    out.padded(customer + 1, 7);
   }
 
   /** A customer index signed up by `day`, heavy users more often. */
@@ -87,4 +118,16 @@ export class TransactionWorld {
     }
     return 0; // signed up on world_start: always there
   }
+}
+
+/** The bytes of many short ASCII texts, as views into one buffer (one allocation, not one per text). */
+function packedBytes(texts: readonly string[]): Uint8Array[] {
+  const all = asciiBytes(texts.join(''));
+  const views: Uint8Array[] = [];
+  let offset = 0;
+  for (const text of texts) {
+    views.push(all.subarray(offset, offset + text.length));
+    offset += text.length;
+  }
+  return views;
 }
