@@ -33,24 +33,64 @@ export function buildTransactionChunk(
 ): BuiltChunk {
   const out = new LineBytes(buffer);
   const truth = new GroundTruthCounter(chunk.day);
-  if (chunk.kind === 'base') {
-    for (let index = chunk.from; index < chunk.to; index++) {
-      const fate = transactionFate(settings, chunk.day, index);
-      const draft = factory.draft(chunk.day, index, fate);
-      if (fate.defect) {
-        truth.addBad(fate.defect);
-        out.appendLine(factory.formatBad(draft, fate.defect, chunk.day, index));
-      } else {
-        truth.addNew(eventDayOf(draft));
-        factory.write(draft, out);
-      }
-    }
-    return { bytes: out.written(), rows: out.rows, baseRecords: chunk.to, truth: truth.result() };
-  }
+  // Two loops in two functions: each keeps its own type feedback, so the optimised base loop is not thrown
+  // away each time a re-send chunk comes by.
+  if (chunk.kind === 'base') writeBaseRecords(settings, factory, chunk.day, chunk.from, chunk.to, out, truth);
+  else
+    writeResentRecords(
+      settings,
+      factory,
+      chunk.day,
+      chunk.baseDay,
+      chunk.from,
+      chunk.to,
+      sentDays,
+      out,
+      truth,
+    );
+  return {
+    bytes: out.written(),
+    rows: out.rows,
+    baseRecords: chunk.kind === 'base' ? chunk.to : 0,
+    truth: truth.result(),
+  };
+}
 
-  const { day, baseDay } = chunk;
+function writeBaseRecords(
+  settings: GeneratorSettings,
+  factory: TransactionFactory,
+  day: number,
+  from: number,
+  to: number,
+  out: LineBytes,
+  truth: GroundTruthCounter,
+): void {
+  for (let index = from; index < to; index++) {
+    const fate = transactionFate(settings, day, index);
+    const draft = factory.draft(day, index, fate);
+    if (fate.defect) {
+      truth.addBad(fate.defect);
+      out.appendLine(factory.formatBad(draft, fate.defect, day, index));
+    } else {
+      truth.addNew(eventDayOf(draft));
+      factory.write(draft, out);
+    }
+  }
+}
+
+function writeResentRecords(
+  settings: GeneratorSettings,
+  factory: TransactionFactory,
+  day: number,
+  baseDay: number,
+  from: number,
+  to: number,
+  sentDays: ReadonlySet<number>,
+  out: LineBytes,
+  truth: GroundTruthCounter,
+): void {
   const after = day - baseDay;
-  for (let index = chunk.from; index < chunk.to; index++) {
+  for (let index = from; index < to; index++) {
     if (!mayBeResent(settings, baseDay, index)) continue;
     const fate = transactionFate(settings, baseDay, index);
     if (fate.duplicateAfter !== after && fate.updateAfter !== after) continue;
@@ -58,7 +98,6 @@ export function buildTransactionChunk(
       out.appendLine(text);
     }
   }
-  return { bytes: out.written(), rows: out.rows, baseRecords: 0, truth: truth.result() };
 }
 
 interface Emission {

@@ -8,6 +8,7 @@
 
 const NEWLINE = 10;
 const ZERO = 48;
+const POWERS_OF_TEN = Array.from({ length: 16 }, (_, exponent) => 10 ** exponent);
 
 /** Node's latin1 writer, called directly: skips `Buffer#write`'s encoding dispatch. */
 interface LatinWritable {
@@ -55,17 +56,19 @@ export class LineBytes {
 
   /** A non-negative integer in decimal, zero-padded to `width` digits (all digits when it has more). */
   padded(value: number, width: number): void {
-    let digits = 1;
-    for (let limit = 10; value >= limit && digits < 16; limit *= 10) digits++;
-    if (value >= 1e16) {
-      this.ascii(String(value).padStart(width, '0'));
-      return;
+    let digits = width;
+    if (value >= POWERS_OF_TEN[width]!) {
+      if (value >= 1e15) {
+        this.ascii(String(value));
+        return;
+      }
+      while (value >= POWERS_OF_TEN[digits]!) digits++;
     }
-    const end = this.position + Math.max(width, digits);
+    const end = this.position + digits;
     const buffer = this.buffer;
     let rest = value;
     for (let position = end - 1; position >= this.position; position--) {
-      const next = rest < 2_147_483_648 ? (rest / 10) | 0 : Math.floor(rest / 10);
+      const next = Math.floor(rest / 10);
       buffer[position] = ZERO + rest - next * 10;
       rest = next;
     }
@@ -81,7 +84,7 @@ export class LineBytes {
     this.buffer[this.position++] = ZERO + (fraction % 10);
   }
 
-  /** Ends the line being written. */
+  /** Ends the line being written with a newline. */
   endLine(): void {
     this.buffer[this.position++] = NEWLINE;
     this.rows++;

@@ -69,11 +69,13 @@ export interface TransactionDraft {
   originalIndex: number;
 }
 
-// The constant stretches of a line, as bytes (see `write`).
-const LINE_HEAD = asciiBytes('{"transaction_id":"');
+// The constant stretches of a line as bytes, each as long as the fields allow (see `write`): a piece per
+// combination of the few-valued fields, rather than a piece per field.
 const CUSTOMER_KEY = asciiBytes('","customer_id":"');
 const CARD_KEY = asciiBytes('","card_id":"');
 const AMOUNT_KEY = asciiBytes('","amount":"');
+const STATUS_CODE = { approved: 0, declined: 1, reversed: 2 } as const satisfies Record<Status, number>;
+const CHANNEL_CODE = { online: 0, pos: 1, mobile: 2 } as const satisfies Record<Channel, number>;
 /** `approved","is_refund":false,"channel":"pos","card_number":"`, by (status, is_refund, channel). */
 const STATUS_PIECES = STATUSES.flatMap((status) =>
   [false, true].flatMap((isRefund) =>
@@ -82,16 +84,30 @@ const STATUS_PIECES = STATUSES.flatMap((status) =>
     ),
   ),
 );
-const ENTRY_MODE_PIECES = ENTRY_MODES.map((mode) => asciiBytes(`","entry_mode":"${mode}`));
-/** `null,"is_fraud":false,"original_transaction_id":`, by (decline reason or none, is_fraud). */
+const ENTRY_MODE_PIECES = Object.fromEntries(
+  ENTRY_MODES.map((mode) => [mode, asciiBytes(`","entry_mode":"${mode}`)]),
+) as Record<EntryMode, Uint8Array>;
+const DECLINE_CODE = Object.fromEntries(DECLINE_REASONS.map((reason, code) => [reason, code + 1])) as Record<
+  DeclineReason,
+  number
+>;
+/**
+ * `null,"is_fraud":false,"original_transaction_id":null}` and a newline, by (decline reason or none,
+ * is_fraud, refund or not); a refund's piece stops before its original id.
+ */
 const DECLINE_PIECES = [undefined, ...DECLINE_REASONS].flatMap((reason) =>
-  [false, true].map((isFraud) =>
-    asciiBytes(`${reason ? `"${reason}"` : 'null'},"is_fraud":${isFraud},"original_transaction_id":`),
+  [false, true].flatMap((isFraud) =>
+    [false, true].map((isRefund) =>
+      asciiBytes(
+        `${reason ? `"${reason}"` : 'null'},"is_fraud":${isFraud},"original_transaction_id":` +
+          (isRefund ? '"' : 'null}\n'),
+      ),
+    ),
   ),
 );
-const QUOTED_LINE_END = asciiBytes('"}');
-const NULL_LINE_END = asciiBytes('null}');
+const REFUND_LINE_END = asciiBytes('"}\n');
 
+const lineHeads = new Map<number, Uint8Array>();
 const idPrefixes = new Map<number, Uint8Array>();
 /** `T20250301-`: a transaction id up to its index (`T20250301-00000042`, unique and stable across runs). */
 function idPrefix(day: number): Uint8Array {
@@ -103,12 +119,21 @@ function idPrefix(day: number): Uint8Array {
   return prefix;
 }
 
+/** `{"transaction_id":"T20250301-`: a line up to its id's index. */
+function lineHead(day: number): Uint8Array {
+  let head = lineHeads.get(day);
+  if (head === undefined) {
+    head = new Uint8Array([...asciiBytes('{"transaction_id":"'), ...idPrefix(day)]);
+    lineHeads.set(day, head);
+  }
+  return head;
+}
+
 /**
  * Room a line needs besides its merchant's constant stretches: the keys and punctuation (~330 bytes), ids,
  * PAN, timestamp and amount, with a wide margin.
  */
 const LINE_BYTES_BESIDES_MERCHANT = 1024;
-const QUOTE = 34;
 
 export function eventDayOf(draft: TransactionDraft): number {
   return Math.floor(draft.wallSeconds / 86_400);
@@ -131,9 +156,9 @@ export class TransactionFactory {
   private readonly rng = new CounterRng(0, 0, 0);
   /** Where `format` builds a line it returns as text. */
   private readonly scratch = new LineBytes(Buffer.allocUnsafe(4096));
-  /** `T20250301-`, a transaction id up to its index, for the day last written. */
-  private lastIdDay = Number.NaN;
-  private lastIdPrefix: Uint8Array = new Uint8Array(0);
+  /** `lineHead` of the day last written. */
+  private lastHeadDay = Number.NaN;
+  private lastHead: Uint8Array = new Uint8Array(0);
 
   constructor(
     private readonly settings: GeneratorSettings,
@@ -334,8 +359,8 @@ export class TransactionFactory {
         parts[merchant + 1]!.length +
         parts[merchant + 2]!.length,
     );
-    out.bytes(LINE_HEAD);
-    this.writeId(out, d.day, d.index);
+    out.bytes(this.head(d.day));
+    out.padded(d.index, 8);
     out.bytes(CUSTOMER_KEY);
     this.world.writeCustomerId(out, d.customer);
     out.bytes(CARD_KEY);
@@ -347,23 +372,21 @@ export class TransactionFactory {
     out.bytes(parts[merchant + 1]!);
     out.bytes(
       STATUS_PIECES[
-        (STATUSES.indexOf(d.status) * 2 + (d.isRefund ? 1 : 0)) * CHANNELS.length +
-          CHANNELS.indexOf(d.channel)
+        (STATUS_CODE[d.status] * 2 + (d.isRefund ? 1 : 0)) * CHANNELS.length + CHANNEL_CODE[d.channel]
       ]!,
     );
     this.world.writePan(out, d.cardSlot, d.cardGeneration);
-    out.bytes(ENTRY_MODE_PIECES[ENTRY_MODES.indexOf(d.entryMode)]!);
+    out.bytes(ENTRY_MODE_PIECES[d.entryMode]);
     out.bytes(parts[merchant + 2]!);
-    const decline = d.declineReason === undefined ? 0 : 1 + DECLINE_REASONS.indexOf(d.declineReason);
-    out.bytes(DECLINE_PIECES[decline * 2 + (d.isFraud ? 1 : 0)]!);
-    if (d.originalIndex >= 0) {
-      out.byte(QUOTE);
-      this.writeId(out, d.originalDay, d.originalIndex);
-      out.bytes(QUOTED_LINE_END);
-    } else {
-      out.bytes(NULL_LINE_END);
+    const decline = d.declineReason === undefined ? 0 : DECLINE_CODE[d.declineReason];
+    const refund = d.originalIndex >= 0;
+    out.bytes(DECLINE_PIECES[(decline * 2 + (d.isFraud ? 1 : 0)) * 2 + (refund ? 1 : 0)]!);
+    if (refund) {
+      out.bytes(idPrefix(d.originalDay));
+      out.padded(d.originalIndex, 8);
+      out.bytes(REFUND_LINE_END);
     }
-    out.endLine();
+    out.rows++;
   }
 
   /** The line `write` writes, as text without its newline: for the few records that are compared or altered. */
@@ -373,14 +396,12 @@ export class TransactionFactory {
     return line.slice(0, -1);
   }
 
-  /** Writes the transaction id of (ingest day, index). */
-  private writeId(out: LineBytes, day: number, index: number): void {
-    if (day !== this.lastIdDay) {
-      this.lastIdDay = day;
-      this.lastIdPrefix = idPrefix(day);
+  private head(day: number): Uint8Array {
+    if (day !== this.lastHeadDay) {
+      this.lastHeadDay = day;
+      this.lastHead = lineHead(day);
     }
-    out.bytes(this.lastIdPrefix);
-    out.padded(index, 8);
+    return this.lastHead;
   }
 
   /** The JSON line of a bad record: the clean record with exactly one defect; the variant comes from the record's own hash. */
