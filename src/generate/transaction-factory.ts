@@ -156,6 +156,10 @@ export class TransactionFactory {
   private readonly rng = new CounterRng(0, 0, 0);
   /** Where `format` builds a line it returns as text. */
   private readonly scratch = new LineBytes(Buffer.allocUnsafe(4096));
+  /** The burst hash of the block last drafted: records come in index order, 16 to a block. */
+  private burstDay = Number.NaN;
+  private burstBlock = Number.NaN;
+  private burstHash = 0;
   /** `lineHead` of the day last written. */
   private lastHeadDay = Number.NaN;
   private lastHead: Uint8Array = new Uint8Array(0);
@@ -262,7 +266,12 @@ export class TransactionFactory {
    */
   private burstDraft(day: number, index: number, rng: CounterRng): TransactionDraft | undefined {
     const block = Math.floor(index / BURST_BLOCK);
-    const blockHash = hash32(this.settings.seed, STREAM.fraudBurst, day, block);
+    if (day !== this.burstDay || block !== this.burstBlock) {
+      this.burstDay = day;
+      this.burstBlock = block;
+      this.burstHash = hash32(this.settings.seed, STREAM.fraudBurst, day, block);
+    }
+    const blockHash = this.burstHash;
     if (unit(blockHash) >= BURST_BLOCK_RATE || this.onlineCategories.length === 0) return undefined;
     const position = index % BURST_BLOCK;
     if (position >= 3 + (blockHash % 6)) return undefined;

@@ -40,6 +40,8 @@ export class TransactionWorld {
   private readonly customerTable: AliasTable;
   /** The first PAN of each card slot, as bytes. */
   private readonly firstPans: Uint8Array[];
+  /** By card slot, for slots replaced at least once: replacement days, and per generation id and PAN bytes. */
+  private readonly replaced: ({ replaceDays: number[]; ids: Uint8Array[]; pans: Uint8Array[] } | undefined)[];
 
   constructor(private readonly data: TransactionWorldData) {
     this.merchants = data.merchants;
@@ -53,6 +55,14 @@ export class TransactionWorld {
     this.customerTable = new AliasTable(data.customerWeights);
     this.merchantLineParts = data.merchants.flatMap((merchant) => merchant.lineParts.map(asciiBytes));
     this.firstPans = packedBytes(data.firstPans);
+    this.replaced = Array.from({ length: data.firstPans.length }, () => undefined);
+    for (const [slot, card] of data.replacedCards) {
+      this.replaced[slot] = {
+        replaceDays: card.replaceDays,
+        ids: packedBytes(card.ids),
+        pans: packedBytes(card.pans),
+      };
+    }
   }
 
   /** A card slot of the customer usable on `day`: mostly the first card, otherwise another open one. */
@@ -69,8 +79,9 @@ export class TransactionWorld {
 
   /** Which card of a slot is in use on `day`: 0 until its first replacement, then 1, 2, … */
   cardGeneration(slot: number, day: number): number {
-    if (this.data.cardHot[slot * 3 + 2] === 0) return 0;
-    const replaceDays = this.data.replacedCards.get(slot)!.replaceDays;
+    const replaced = this.replaced[slot];
+    if (replaced === undefined) return 0;
+    const replaceDays = replaced.replaceDays;
     let generation = 0;
     while (generation < replaceDays.length && replaceDays[generation]! <= day) generation++;
     return generation;
@@ -85,7 +96,7 @@ export class TransactionWorld {
   /** Writes `pan(slot, generation)`. */
   writePan(out: LineBytes, slot: number, generation: number): void {
     if (generation === 0) out.bytes(this.firstPans[slot]!);
-    else out.ascii(this.data.replacedCards.get(slot)!.pans[generation]!);
+    else out.bytes(this.replaced[slot]!.pans[generation]!);
   }
 
   /**
@@ -94,7 +105,7 @@ export class TransactionWorld {
    */
   writeCardId(out: LineBytes, slot: number, generation: number): void {
     if (generation > 0) {
-      out.ascii(this.data.replacedCards.get(slot)!.ids[generation]!);
+      out.bytes(this.replaced[slot]!.ids[generation]!);
       return;
     }
     const customer = this.data.cardCustomer[slot]!;
