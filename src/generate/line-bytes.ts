@@ -1,5 +1,5 @@
 /**
- * A chunk's JSON lines written straight into a reused byte buffer: text pieces are copied char by char and
+ * A chunk's JSON lines written straight into a reused byte buffer: ready-made byte pieces are copied and
  * numbers written as digits, so a transaction line costs no string at all (no concatenation, no flattening,
  * nothing for the GC). Everything written is ASCII, for which these bytes equal UTF-8. Buffers go back and
  * forth between the writer and the builders instead of being allocated per chunk: fresh multi-MB buffers cost
@@ -35,6 +35,14 @@ export class LineBytes {
   bytes(piece: Uint8Array): void {
     this.buffer.set(piece, this.position);
     this.position += piece.length;
+  }
+
+  /** Copies `length` bytes of `source` from `from` on: for short runs inside a packed table (no view object). */
+  copy(source: Uint8Array, from: number, length: number): void {
+    const buffer = this.buffer;
+    let position = this.position;
+    for (let i = from; i < from + length; i++) buffer[position++] = source[i]!;
+    this.position = position;
   }
 
   /** Copies ASCII text (the rare pieces not held as bytes); the caller has reserved room for it. */

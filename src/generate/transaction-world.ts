@@ -11,6 +11,16 @@ import { asciiBytes, type LineBytes } from './line-bytes.ts';
 const C = 67;
 const K = 75;
 const DASH = 45;
+/**
+ * A card slot's record in `TransactionWorld.slots`: its first PAN (bytes 0-15; a 15-digit PAN leaves byte 15
+ * at 0), then as int32s its customer, its position among the customer's cards (1-based), the day of its first
+ * replacement and its PAN's length. 32 bytes, so a record never straddles two cache lines: a record with a
+ * card that was never replaced reads this one line for its card id, generation and PAN.
+ */
+const SLOT_BYTES = 32;
+const SLOT_INTS = SLOT_BYTES / 4;
+const PAN_BYTES = 16;
+const NEVER_DAY = 2 ** 31 - 1;
 
 export interface TransactionWorldData {
   merchants: Merchant[];
@@ -38,8 +48,9 @@ export class TransactionWorld {
   /** Per merchant, its three `lineParts` as bytes: merchant `m`'s are at 3m, 3m+1, 3m+2. */
   readonly merchantLineParts: Uint8Array[];
   private readonly customerTable: AliasTable;
-  /** The first PAN of each card slot, as bytes. */
-  private readonly firstPans: Uint8Array[];
+  /** Card slot records (`SLOT_BYTES` each), as bytes and as int32s. */
+  private readonly slotBytes: Uint8Array;
+  private readonly slotInts: Int32Array;
   /** By card slot, for slots replaced at least once: replacement days, and per generation id and PAN bytes. */
   private readonly replaced: ({ replaceDays: number[]; ids: Uint8Array[]; pans: Uint8Array[] } | undefined)[];
 
@@ -54,8 +65,22 @@ export class TransactionWorld {
     }
     this.customerTable = new AliasTable(data.customerWeights);
     this.merchantLineParts = data.merchants.flatMap((merchant) => merchant.lineParts.map(asciiBytes));
-    this.firstPans = packedBytes(data.firstPans);
-    this.replaced = Array.from({ length: data.firstPans.length }, () => undefined);
+    const slots = data.firstPans.length;
+    this.slotBytes = new Uint8Array(slots * SLOT_BYTES);
+    this.slotInts = new Int32Array(this.slotBytes.buffer);
+    for (let slot = 0; slot < slots; slot++) {
+      const pan = data.firstPans[slot]!;
+      if (pan.length > PAN_BYTES)
+        throw new Error(`PAN of card slot ${slot} is longer than ${PAN_BYTES} digits`);
+      for (let k = 0; k < pan.length; k++) this.slotBytes[slot * SLOT_BYTES + k] = pan.charCodeAt(k);
+      const customer = data.cardCustomer[slot]!;
+      const record = slot * SLOT_INTS;
+      this.slotInts[record + 4] = customer;
+      this.slotInts[record + 5] = slot - data.customerHot[customer * 3 + 1]! + 1;
+      this.slotInts[record + 6] = data.replacedCards.get(slot)?.replaceDays[0] ?? NEVER_DAY;
+      this.slotInts[record + 7] = pan.length;
+    }
+    this.replaced = Array.from({ length: slots }, () => undefined);
     for (const [slot, card] of data.replacedCards) {
       this.replaced[slot] = {
         replaceDays: card.replaceDays,
@@ -79,9 +104,8 @@ export class TransactionWorld {
 
   /** Which card of a slot is in use on `day`: 0 until its first replacement, then 1, 2, … */
   cardGeneration(slot: number, day: number): number {
-    const replaced = this.replaced[slot];
-    if (replaced === undefined) return 0;
-    const replaceDays = replaced.replaceDays;
+    if (day < this.slotInts[slot * SLOT_INTS + 6]!) return 0;
+    const replaceDays = this.replaced[slot]!.replaceDays;
     let generation = 0;
     while (generation < replaceDays.length && replaceDays[generation]! <= day) generation++;
     return generation;
@@ -95,12 +119,12 @@ export class TransactionWorld {
 
   /** Writes `pan(slot, generation)`. */
   writePan(out: LineBytes, slot: number, generation: number): void {
-    if (generation === 0) out.bytes(this.firstPans[slot]!);
+    if (generation === 0) out.copy(this.slotBytes, slot * SLOT_BYTES, this.slotInts[slot * SLOT_INTS + 7]!);
     else out.bytes(this.replaced[slot]!.pans[generation]!);
   }
 
   /**
-   * Writes the card id (`CardSlot.ids[generation]`); a first card's id is rebuilt from the packed arrays,
+   * Writes the card id (`CardSlot.ids[generation]`); a first card's id is rebuilt from its slot record,
    * which is cheaper than a cache miss on a string.
    */
   writeCardId(out: LineBytes, slot: number, generation: number): void {
@@ -108,11 +132,10 @@ export class TransactionWorld {
       out.bytes(this.replaced[slot]!.ids[generation]!);
       return;
     }
-    const customer = this.data.cardCustomer[slot]!;
     out.byte(K);
-    out.padded(customer + 1, 7);
+    out.padded(this.slotInts[slot * SLOT_INTS + 4]! + 1, 7);
     out.byte(DASH);
-    out.digits(slot - this.data.customerHot[customer * 3 + 1]! + 1);
+    out.digits(this.slotInts[slot * SLOT_INTS + 5]!);
   }
 
   /** Writes `Customer.id`. */
