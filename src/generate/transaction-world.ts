@@ -12,14 +12,23 @@ const C = 67;
 const K = 75;
 const DASH = 45;
 /**
- * A card slot's record in `TransactionWorld.slots`: its first PAN (bytes 0-15; a 15-digit PAN leaves byte 15
- * at 0), then as int32s its customer, its position among the customer's cards (1-based), the day of its first
- * replacement and its PAN's length. 32 bytes, so a record never straddles two cache lines: a record with a
- * card that was never replaced reads this one line for its card id, generation and PAN.
+ * Cards are packed in 32-byte records, so a record never straddles two cache lines and a transaction reads
+ * one or two lines for its card id, generation and PAN, instead of chasing objects and arrays.
+ *
+ * A card slot's record (in `slots`, by slot): its first card's PAN in bytes 0-15, then as int32s its customer,
+ * where its later cards' records start in `replacements` and the day its first card is replaced (`NEVER_DAY`
+ * if never).
+ * A later card's record (in `replacements`, a slot's in generation order): its PAN, then the day it is
+ * replaced in turn (or `NEVER_DAY`).
+ * Both keep the PAN's length in the last int32.
  */
-const SLOT_BYTES = 32;
-const SLOT_INTS = SLOT_BYTES / 4;
+const RECORD_BYTES = 32;
+const RECORD_INTS = RECORD_BYTES / 4;
 const PAN_BYTES = 16;
+const CUSTOMER = 4;
+const LATER_CARDS = 5;
+const REPLACED_ON = 6;
+const PAN_LENGTH = 7;
 const NEVER_DAY = 2 ** 31 - 1;
 
 export interface TransactionWorldData {
@@ -48,11 +57,9 @@ export class TransactionWorld {
   /** Per merchant, its three `lineParts` as bytes: merchant `m`'s are at 3m, 3m+1, 3m+2. */
   readonly merchantLineParts: Uint8Array[];
   private readonly customerTable: AliasTable;
-  /** Card slot records (`SLOT_BYTES` each), as bytes and as int32s. */
-  private readonly slotBytes: Uint8Array;
-  private readonly slotInts: Int32Array;
-  /** By card slot, for slots replaced at least once: replacement days, and per generation id and PAN bytes. */
-  private readonly replaced: ({ replaceDays: number[]; ids: Uint8Array[]; pans: Uint8Array[] } | undefined)[];
+  /** Card records (see `RECORD_BYTES`) of each slot's first card, and of later cards, as bytes and int32s. */
+  private readonly slots: CardRecords;
+  private readonly replacements: CardRecords;
 
   constructor(private readonly data: TransactionWorldData) {
     this.merchants = data.merchants;
@@ -65,28 +72,24 @@ export class TransactionWorld {
     }
     this.customerTable = new AliasTable(data.customerWeights);
     this.merchantLineParts = data.merchants.flatMap((merchant) => merchant.lineParts.map(asciiBytes));
-    const slots = data.firstPans.length;
-    this.slotBytes = new Uint8Array(slots * SLOT_BYTES);
-    this.slotInts = new Int32Array(this.slotBytes.buffer);
-    for (let slot = 0; slot < slots; slot++) {
-      const pan = data.firstPans[slot]!;
-      if (pan.length > PAN_BYTES)
-        throw new Error(`PAN of card slot ${slot} is longer than ${PAN_BYTES} digits`);
-      for (let k = 0; k < pan.length; k++) this.slotBytes[slot * SLOT_BYTES + k] = pan.charCodeAt(k);
+    const slotCount = data.firstPans.length;
+    let replacementCount = 0;
+    for (const card of data.replacedCards.values()) replacementCount += card.replaceDays.length;
+    this.slots = cardRecords(slotCount);
+    this.replacements = cardRecords(replacementCount);
+    let replacement = 0;
+    for (let slot = 0; slot < slotCount; slot++) {
       const customer = data.cardCustomer[slot]!;
-      const record = slot * SLOT_INTS;
-      this.slotInts[record + 4] = customer;
-      this.slotInts[record + 5] = slot - data.customerHot[customer * 3 + 1]! + 1;
-      this.slotInts[record + 6] = data.replacedCards.get(slot)?.replaceDays[0] ?? NEVER_DAY;
-      this.slotInts[record + 7] = pan.length;
-    }
-    this.replaced = Array.from({ length: slots }, () => undefined);
-    for (const [slot, card] of data.replacedCards) {
-      this.replaced[slot] = {
-        replaceDays: card.replaceDays,
-        ids: packedBytes(card.ids),
-        pans: packedBytes(card.pans),
-      };
+      const record = this.slots.put(slot, data.firstPans[slot]!);
+      record[CUSTOMER] = customer;
+      const replaced = data.replacedCards.get(slot);
+      record[REPLACED_ON] = replaced?.replaceDays[0] ?? NEVER_DAY;
+      if (!replaced) continue;
+      record[LATER_CARDS] = replacement;
+      for (let generation = 1; generation <= replaced.replaceDays.length; generation++) {
+        const later = this.replacements.put(replacement++, replaced.pans[generation]!);
+        later[REPLACED_ON] = replaced.replaceDays[generation] ?? NEVER_DAY;
+      }
     }
   }
 
@@ -104,10 +107,14 @@ export class TransactionWorld {
 
   /** Which card of a slot is in use on `day`: 0 until its first replacement, then 1, 2, … */
   cardGeneration(slot: number, day: number): number {
-    if (day < this.slotInts[slot * SLOT_INTS + 6]!) return 0;
-    const replaceDays = this.replaced[slot]!.replaceDays;
-    let generation = 0;
-    while (generation < replaceDays.length && replaceDays[generation]! <= day) generation++;
+    if (day < this.slots.ints[slot * RECORD_INTS + REPLACED_ON]!) return 0;
+    const ints = this.replacements.ints;
+    let record = this.slots.ints[slot * RECORD_INTS + LATER_CARDS]! * RECORD_INTS;
+    let generation = 1;
+    while (day >= ints[record + REPLACED_ON]!) {
+      record += RECORD_INTS;
+      generation++;
+    }
     return generation;
   }
 
@@ -119,23 +126,27 @@ export class TransactionWorld {
 
   /** Writes `pan(slot, generation)`. */
   writePan(out: LineBytes, slot: number, generation: number): void {
-    if (generation === 0) out.copy(this.slotBytes, slot * SLOT_BYTES, this.slotInts[slot * SLOT_INTS + 7]!);
-    else out.bytes(this.replaced[slot]!.pans[generation]!);
+    if (generation === 0) {
+      this.slots.writePan(out, slot);
+    } else {
+      this.replacements.writePan(out, this.slots.ints[slot * RECORD_INTS + LATER_CARDS]! + generation - 1);
+    }
   }
 
   /**
-   * Writes the card id (`CardSlot.ids[generation]`); a first card's id is rebuilt from its slot record,
-   * which is cheaper than a cache miss on a string.
+   * Writes the card id, `CardSlot.ids[generation]`, rebuilt from the slot record and the customer's first slot
+   * (no string to look up; the customer's line was read to pick the card).
    */
   writeCardId(out: LineBytes, slot: number, generation: number): void {
-    if (generation > 0) {
-      out.bytes(this.replaced[slot]!.ids[generation]!);
-      return;
-    }
+    const customer = this.slots.ints[slot * RECORD_INTS + CUSTOMER]!;
     out.byte(K);
-    out.padded(this.slotInts[slot * SLOT_INTS + 4]! + 1, 7);
+    out.padded(customer + 1, 7);
     out.byte(DASH);
-    out.digits(this.slotInts[slot * SLOT_INTS + 5]!);
+    out.digits(slot - this.data.customerHot[customer * 3 + 1]! + 1);
+    if (generation > 0) {
+      out.byte(DASH);
+      out.digits(generation);
+    }
   }
 
   /** Writes `Customer.id`. */
@@ -154,14 +165,29 @@ export class TransactionWorld {
   }
 }
 
-/** The bytes of many short ASCII texts, as views into one buffer (one allocation, not one per text). */
-function packedBytes(texts: readonly string[]): Uint8Array[] {
-  const all = asciiBytes(texts.join(''));
-  const views: Uint8Array[] = [];
-  let offset = 0;
-  for (const text of texts) {
-    views.push(all.subarray(offset, offset + text.length));
-    offset += text.length;
-  }
-  return views;
+/** Fixed-size card records (`RECORD_BYTES`) in one buffer, seen as bytes and as int32s. */
+interface CardRecords {
+  bytes: Uint8Array;
+  ints: Int32Array;
+  /** Writes a PAN into record `index` and returns the record's int32s to fill in the rest. */
+  put(index: number, pan: string): { [field: number]: number };
+  writePan(out: LineBytes, index: number): void;
+}
+
+function cardRecords(count: number): CardRecords {
+  const bytes = new Uint8Array(count * RECORD_BYTES);
+  const ints = new Int32Array(bytes.buffer);
+  return {
+    bytes,
+    ints,
+    put(index, pan) {
+      if (pan.length > PAN_BYTES) throw new Error(`a PAN longer than ${PAN_BYTES} digits: ${pan.length}`);
+      for (let k = 0; k < pan.length; k++) bytes[index * RECORD_BYTES + k] = pan.charCodeAt(k);
+      ints[index * RECORD_INTS + PAN_LENGTH] = pan.length;
+      return ints.subarray(index * RECORD_INTS, (index + 1) * RECORD_INTS);
+    },
+    writePan(out, index) {
+      out.copy(bytes, index * RECORD_BYTES, ints[index * RECORD_INTS + PAN_LENGTH]!);
+    },
+  };
 }
