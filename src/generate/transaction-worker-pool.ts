@@ -47,6 +47,8 @@ const CHUNKS_PER_WORKER = 2;
 class ChunkWorker {
   readonly pending = new Map<number, Pending>();
   private readonly worker: Worker;
+  /** Set once the worker has failed or exited: later chunks fail at once instead of waiting forever. */
+  private failure: Error | undefined;
 
   constructor(settings: GeneratorSettings) {
     this.worker = new Worker(WORKER_ENTRY, {
@@ -70,6 +72,10 @@ class ChunkWorker {
 
   build(id: number, chunk: TransactionChunk, sentDays: number[], buffer: ArrayBuffer): Promise<BuiltChunk> {
     return new Promise((resolve, reject) => {
+      if (this.failure) {
+        reject(this.failure);
+        return;
+      }
       this.pending.set(id, { resolve, reject });
       const request: WorkerRequest = { kind: 'chunk', id, chunk, sentDays, buffer };
       this.worker.postMessage(request, [buffer]);
@@ -82,6 +88,7 @@ class ChunkWorker {
   }
 
   private failAll(error: Error): void {
+    this.failure ??= error;
     for (const waiting of this.pending.values()) waiting.reject(error);
     this.pending.clear();
   }
