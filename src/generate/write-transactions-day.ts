@@ -26,6 +26,12 @@ export interface ChunkBuilder {
   readonly ahead: number;
 }
 
+/**
+ * Chunks being written to disk in the background at once: the next chunk is built and hashed while the
+ * previous one goes to disk (a blocked write does not stall this thread), and memory stays bounded.
+ */
+const WRITES_IN_FLIGHT = 2;
+
 interface ChunkInMaking {
   built: BuiltChunk | undefined;
   /** Set while a worker builds it. */
@@ -48,6 +54,7 @@ export async function writeTransactionsDay(
   const truth = new GroundTruthCounter(day);
   const chunks = chunksOfDay(day, rowsPerDay);
   const inMaking: ChunkInMaking[] = [];
+  const writing: Promise<void>[] = [];
   let next = 0;
   while (next < chunks.length || inMaking.length > 0) {
     while (next < chunks.length && inMaking.length < builder.ahead) {
@@ -76,12 +83,14 @@ export async function writeTransactionsDay(
     inMaking.shift();
     const built = head!.built;
     truth.addTruth(built.truth);
-    const pending = sink.writeLines(built.bytes, built.rows);
-    if (pending) await pending;
-    else await nextTurn();
-    builder.release(built.bytes);
+    if (writing.length >= WRITES_IN_FLIGHT) await writing.shift();
+    const written = sink.writeLines(built.bytes, built.rows).then(() => builder.release(built.bytes));
+    written.catch(() => undefined); // a failed write surfaces where it is awaited
+    writing.push(written);
+    await nextTurn();
     if (onProgress && built.baseRecords > 0) onProgress(built.baseRecords);
   }
+  await Promise.all(writing);
   onProgress?.(rowsPerDay);
   return truth.result();
 }
