@@ -56,9 +56,11 @@ export async function generateBronze(options: GenerateBronzeOptions): Promise<Ge
   }
   const workers =
     options.workers ?? (settings.rowsPerDay >= WORKERS_FROM_ROWS ? availableParallelism() - 1 : 0);
-  const world = new EntityWorld(settings, to);
-  const builder = new TransactionWorkerPool(settings, world.transactionData(), workers);
+  // The workers load their code while this thread builds the world.
+  const builder = new TransactionWorkerPool(settings, workers);
   try {
+    const world = new EntityWorld(settings, to);
+    builder.useWorld(world.transactionData());
     return await generateDates(options, dates, world, builder);
   } finally {
     await builder.close();

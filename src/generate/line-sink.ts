@@ -1,11 +1,13 @@
 /**
  * Writes JSON Lines to a file through a 1 MiB byte buffer, optionally gzip-compressed, computing the row
  * count, byte count and sha256 of what lands on disk as it goes (no second read of a multi-GB file). Memory
- * stays at one buffer whatever the volume.
+ * stays at one buffer whatever the volume. Every write names its file offset (pwrite), so ready-made chunks
+ * can be written in the background while the caller goes on, and the file is the same whatever order the
+ * writes finish in.
  */
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
-import { closeSync, openSync, writeSync } from 'node:fs';
+import { closeSync, openSync, write, writeSync } from 'node:fs';
 import { createGzip, type Gzip } from 'node:zlib';
 import type { ManifestFile } from '../lake/manifest.ts';
 
@@ -24,6 +26,8 @@ export class LineSink {
   private readonly hash = createHash('sha256');
   private readonly fd: number;
   private readonly gzip: Gzip | undefined;
+  /** Background writes not finished yet; `close` waits for them. */
+  private readonly writing = new Set<Promise<void>>();
 
   constructor(
     path: string,
@@ -51,17 +55,31 @@ export class LineSink {
   }
 
   /**
-   * Appends ready-made lines (each ending in a newline), after what is buffered. A plain file takes them as
-   * they are (no copy); gzip gets a copy, since it holds on to its input and the caller reuses `bytes` once
-   * this resolves. The file's bytes do not depend on how the lines were cut into calls.
+   * Appends ready-made lines (each ending in a newline), after what is buffered; resolves once `bytes` may be
+   * reused. A plain file takes them as they are (no copy), hashed at once and written to disk in the
+   * background; gzip gets a copy, since it holds on to its input. The file's bytes do not depend on how the
+   * lines were cut into calls.
    */
-  writeLines(bytes: Uint8Array, rows: number): Promise<void> | undefined {
+  async writeLines(bytes: Uint8Array, rows: number): Promise<void> {
     this.rows += rows;
-    if (bytes.length === 0) return undefined;
+    if (bytes.length === 0) return;
     const pending = this.flush();
+    if (pending) await pending;
     const view = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
-    const chunk = this.gzip ? Buffer.from(view) : view;
-    return pending ? pending.then(() => this.send(chunk)) : this.send(chunk);
+    if (this.gzip) {
+      await this.send(Buffer.from(view));
+      return;
+    }
+    const position = this.bytes;
+    this.hash.update(view);
+    this.bytes += view.length;
+    const written = writeAt(this.fd, view, position);
+    this.writing.add(written);
+    try {
+      await written;
+    } finally {
+      this.writing.delete(written);
+    }
   }
 
   get rowCount(): number {
@@ -70,6 +88,7 @@ export class LineSink {
 
   async close(): Promise<ManifestFile> {
     await this.flush();
+    await Promise.all(this.writing);
     if (this.gzip) {
       this.gzip.end();
       await once(this.gzip, 'end');
@@ -117,9 +136,24 @@ export class LineSink {
   }
 
   private writeOut(chunk: Buffer): void {
+    const position = this.bytes;
     this.hash.update(chunk);
     this.bytes += chunk.length;
     let written = 0;
-    while (written < chunk.length) written += writeSync(this.fd, chunk, written);
+    while (written < chunk.length) {
+      written += writeSync(this.fd, chunk, written, chunk.length - written, position + written);
+    }
+  }
+}
+
+/** Writes all of `chunk` at file offset `position` on the thread pool. */
+async function writeAt(fd: number, chunk: Buffer, position: number): Promise<void> {
+  let done = 0;
+  while (done < chunk.length) {
+    done += await new Promise<number>((resolve, reject) => {
+      write(fd, chunk, done, chunk.length - done, position + done, (error, bytesWritten) =>
+        error ? reject(error) : resolve(bytesWritten),
+      );
+    });
   }
 }

@@ -13,13 +13,17 @@ import { TransactionWorld, type TransactionWorldData } from './transaction-world
 import type { ChunkBuilder } from './write-transactions-day.ts';
 import { ZoneClock } from './zone-clock.ts';
 
-export interface ChunkRequest {
-  id: number;
-  chunk: TransactionChunk;
-  sentDays: number[];
-  /** Where to build the lines; transferred, and transferred back inside the reply's bytes. */
-  buffer: ArrayBuffer;
-}
+/** What a worker is sent: the world once, then chunks to build. */
+export type WorkerRequest =
+  | { kind: 'world'; world: TransactionWorldData }
+  | {
+      kind: 'chunk';
+      id: number;
+      chunk: TransactionChunk;
+      sentDays: number[];
+      /** Where to build the lines; transferred, and transferred back inside the reply's bytes. */
+      buffer: ArrayBuffer;
+    };
 
 export type ChunkReply = { id: number; built: BuiltChunk } | { id: number; error: string | undefined };
 
@@ -31,12 +35,26 @@ interface Pending {
 /** A plain module, so Node can start it without tsx; it registers tsx and loads `transaction-worker.ts`. */
 const WORKER_ENTRY = new URL('./transaction-worker-bootstrap.mjs', import.meta.url);
 
+/**
+ * A worker's records die young (drafts and fates, a few MB per chunk; the lines go straight into transferred
+ * buffers), so a small young generation scavenges just as cheaply and keeps ~30 MB off the peak RSS.
+ */
+const WORKER_YOUNG_GENERATION_MB = 8;
+
+/** Chunks a worker holds at once: the one it builds and the next, so it never waits for this thread. */
+const CHUNKS_PER_WORKER = 2;
+
 class ChunkWorker {
   readonly pending = new Map<number, Pending>();
   private readonly worker: Worker;
+  /** Set once the worker has failed or exited: later chunks fail at once instead of waiting forever. */
+  private failure: Error | undefined;
 
-  constructor(settings: GeneratorSettings, world: TransactionWorldData) {
-    this.worker = new Worker(WORKER_ENTRY, { workerData: { settings, world } });
+  constructor(settings: GeneratorSettings) {
+    this.worker = new Worker(WORKER_ENTRY, {
+      workerData: { settings },
+      resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB },
+    });
     this.worker.on('message', (reply: ChunkReply) => {
       const waiting = this.pending.get(reply.id)!;
       this.pending.delete(reply.id);
@@ -47,10 +65,20 @@ class ChunkWorker {
     this.worker.on('exit', (code) => this.failAll(new Error(`transaction worker exited with code ${code}`)));
   }
 
-  build(request: ChunkRequest): Promise<BuiltChunk> {
+  send(world: TransactionWorldData): void {
+    const request: WorkerRequest = { kind: 'world', world };
+    this.worker.postMessage(request);
+  }
+
+  build(id: number, chunk: TransactionChunk, sentDays: number[], buffer: ArrayBuffer): Promise<BuiltChunk> {
     return new Promise((resolve, reject) => {
-      this.pending.set(request.id, { resolve, reject });
-      this.worker.postMessage(request, [request.buffer]);
+      if (this.failure) {
+        reject(this.failure);
+        return;
+      }
+      this.pending.set(id, { resolve, reject });
+      const request: WorkerRequest = { kind: 'chunk', id, chunk, sentDays, buffer };
+      this.worker.postMessage(request, [buffer]);
     });
   }
 
@@ -60,47 +88,58 @@ class ChunkWorker {
   }
 
   private failAll(error: Error): void {
+    this.failure ??= error;
     for (const waiting of this.pending.values()) waiting.reject(error);
     this.pending.clear();
   }
 }
 
 /**
- * Builds chunks on `workers` worker threads and on this thread, in turn: this thread would otherwise only
- * hash and write, so it takes an equal share of the building (on 2 cores, 1 worker + this thread keeps both
- * cores busy with one worker's memory). With 0 workers everything is built here, one chunk at a time.
+ * Builds chunks on `workers` worker threads and on this thread. The workers start at once, so they load their
+ * code while this thread builds the entity world, and get the world's transaction data when it is ready
+ * (`useWorld`). With 0 workers everything is built here, one chunk at a time.
  */
 export class TransactionWorkerPool implements ChunkBuilder {
   private readonly workers: ChunkWorker[];
-  private readonly local: TransactionFactory;
+  private local: TransactionFactory | undefined;
   private nextId = 0;
-  private turn = 0;
   /** Buffers whose chunk has been written, ready for the next chunk. */
   private readonly freeBuffers: ArrayBuffer[] = [];
-  /** Two chunks per worker keep it busy while this thread writes; this thread builds when a chunk is asked. */
+  /**
+   * Each worker's chunks, plus two built here while the next to write is still in a worker (so this thread
+   * has work while it waits); a chunk buffer is ~5 MB.
+   */
   readonly ahead: number;
 
   constructor(
     private readonly settings: GeneratorSettings,
-    world: TransactionWorldData,
     workers: number,
   ) {
-    this.workers = Array.from({ length: workers }, () => new ChunkWorker(settings, world));
-    this.local = new TransactionFactory(
-      settings,
-      new TransactionWorld(world),
-      new ZoneClock(settings.timezone),
-    );
-    this.ahead = 2 * workers + 1;
+    this.workers = Array.from({ length: workers }, () => new ChunkWorker(settings));
+    this.ahead = workers === 0 ? 1 : CHUNKS_PER_WORKER * workers + 2;
   }
 
-  build(chunk: TransactionChunk, sentDays: ReadonlySet<number>): BuiltChunk | Promise<BuiltChunk> {
-    const buffer = this.freeBuffers.pop() ?? new ArrayBuffer(CHUNK_BUFFER_BYTES);
-    const turn = this.turn++ % (this.workers.length + 1);
-    if (turn === this.workers.length) {
-      return buildTransactionChunk(this.settings, this.local, chunk, sentDays, Buffer.from(buffer));
+  /** Hands the world's transaction data to the workers and to this thread's builder. */
+  useWorld(world: TransactionWorldData): void {
+    for (const worker of this.workers) worker.send(world);
+    this.local = new TransactionFactory(
+      this.settings,
+      new TransactionWorld(world),
+      new ZoneClock(this.settings.timezone),
+    );
+  }
+
+  buildElsewhere(chunk: TransactionChunk, sentDays: ReadonlySet<number>): Promise<BuiltChunk> | undefined {
+    let idlest: ChunkWorker | undefined;
+    for (const worker of this.workers) {
+      if (worker.pending.size < (idlest?.pending.size ?? CHUNKS_PER_WORKER)) idlest = worker;
     }
-    return this.workers[turn]!.build({ id: this.nextId++, chunk, sentDays: [...sentDays], buffer });
+    return idlest?.build(this.nextId++, chunk, [...sentDays], this.takeBuffer());
+  }
+
+  buildHere(chunk: TransactionChunk, sentDays: ReadonlySet<number>): BuiltChunk {
+    if (!this.local) throw new Error('TransactionWorkerPool: useWorld() first');
+    return buildTransactionChunk(this.settings, this.local, chunk, sentDays, Buffer.from(this.takeBuffer()));
   }
 
   /** Takes back the buffer of a chunk that has been written (a larger one when the chunk outgrew its own). */
@@ -110,5 +149,9 @@ export class TransactionWorkerPool implements ChunkBuilder {
 
   async close(): Promise<void> {
     await Promise.all(this.workers.map((worker) => worker.terminate()));
+  }
+
+  private takeBuffer(): ArrayBuffer {
+    return this.freeBuffers.pop() ?? new ArrayBuffer(CHUNK_BUFFER_BYTES);
   }
 }

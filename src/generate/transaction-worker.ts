@@ -1,28 +1,32 @@
 /**
- * Worker thread of `TransactionWorkerPool`: receives the settings and the world's transaction data (a
- * structured clone of the main thread's, so its records are the main thread's), then builds the chunks it
+ * Worker thread of `TransactionWorkerPool`: receives the settings at start, then the world's transaction data
+ * (a structured clone of the main thread's, so its records are the main thread's), then builds the chunks it
  * is sent into the buffers it is lent and transfers them back without a copy.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { buildTransactionChunk } from './build-transaction-chunk.ts';
 import type { GeneratorSettings } from './generator-settings.ts';
 import { TransactionFactory } from './transaction-factory.ts';
-import type { ChunkReply, ChunkRequest } from './transaction-worker-pool.ts';
-import { TransactionWorld, type TransactionWorldData } from './transaction-world.ts';
+import type { ChunkReply, WorkerRequest } from './transaction-worker-pool.ts';
+import { TransactionWorld } from './transaction-world.ts';
 import { ZoneClock } from './zone-clock.ts';
 
-const { settings, world } = workerData as { settings: GeneratorSettings; world: TransactionWorldData };
-const factory = new TransactionFactory(
-  settings,
-  new TransactionWorld(world),
-  new ZoneClock(settings.timezone),
-);
+const { settings } = workerData as { settings: GeneratorSettings };
+let factory: TransactionFactory | undefined;
 
-parentPort!.on('message', (request: ChunkRequest) => {
+parentPort!.on('message', (request: WorkerRequest) => {
+  if (request.kind === 'world') {
+    factory = new TransactionFactory(
+      settings,
+      new TransactionWorld(request.world),
+      new ZoneClock(settings.timezone),
+    );
+    return;
+  }
   try {
     const built = buildTransactionChunk(
       settings,
-      factory,
+      factory!,
       request.chunk,
       new Set(request.sentDays),
       Buffer.from(request.buffer),

@@ -6,7 +6,30 @@
  */
 import { AliasTable, type CounterRng } from './counter-rng.ts';
 import type { Merchant } from './entity-world.ts';
-import { pad } from './pad.ts';
+import { asciiBytes, type LineBytes } from './line-bytes.ts';
+
+const C = 67;
+const K = 75;
+const DASH = 45;
+/**
+ * Cards are packed in 32-byte records, so a record never straddles two cache lines and a transaction reads
+ * one or two lines for its card id, generation and PAN, instead of chasing objects and arrays.
+ *
+ * A card slot's record (in `slots`, by slot): its first card's PAN in bytes 0-15, then as int32s its customer,
+ * where its later cards' records start in `replacements` and the day its first card is replaced (`NEVER_DAY`
+ * if never).
+ * A later card's record (in `replacements`, a slot's in generation order): its PAN, then the day it is
+ * replaced in turn (or `NEVER_DAY`).
+ * Both keep the PAN's length in the last int32.
+ */
+const RECORD_BYTES = 32;
+const RECORD_INTS = RECORD_BYTES / 4;
+const PAN_BYTES = 16;
+const CUSTOMER = 4;
+const LATER_CARDS = 5;
+const REPLACED_ON = 6;
+const PAN_LENGTH = 7;
+const NEVER_DAY = 2 ** 31 - 1;
 
 export interface TransactionWorldData {
   merchants: Merchant[];
@@ -31,7 +54,12 @@ export class TransactionWorld {
   /** Merchant indexes per category, and their popularity tables. */
   readonly merchantsByCategory = new Map<string, { merchants: number[]; table: AliasTable }>();
   readonly foreignMerchants: readonly number[];
+  /** Per merchant, its three `lineParts` as bytes: merchant `m`'s are at 3m, 3m+1, 3m+2. */
+  readonly merchantLineParts: Uint8Array[];
   private readonly customerTable: AliasTable;
+  /** Card records (see `RECORD_BYTES`) of each slot's first card, and of later cards, as bytes and int32s. */
+  private readonly slots: CardRecords;
+  private readonly replacements: CardRecords;
 
   constructor(private readonly data: TransactionWorldData) {
     this.merchants = data.merchants;
@@ -43,6 +71,26 @@ export class TransactionWorld {
       });
     }
     this.customerTable = new AliasTable(data.customerWeights);
+    this.merchantLineParts = data.merchants.flatMap((merchant) => merchant.lineParts.map(asciiBytes));
+    const slotCount = data.firstPans.length;
+    let replacementCount = 0;
+    for (const card of data.replacedCards.values()) replacementCount += card.replaceDays.length;
+    this.slots = cardRecords(slotCount);
+    this.replacements = cardRecords(replacementCount);
+    let replacement = 0;
+    for (let slot = 0; slot < slotCount; slot++) {
+      const customer = data.cardCustomer[slot]!;
+      const record = this.slots.put(slot, data.firstPans[slot]!);
+      record[CUSTOMER] = customer;
+      const replaced = data.replacedCards.get(slot);
+      record[REPLACED_ON] = replaced?.replaceDays[0] ?? NEVER_DAY;
+      if (!replaced) continue;
+      record[LATER_CARDS] = replacement;
+      for (let generation = 1; generation <= replaced.replaceDays.length; generation++) {
+        const later = this.replacements.put(replacement++, replaced.pans[generation]!);
+        later[REPLACED_ON] = replaced.replaceDays[generation] ?? NEVER_DAY;
+      }
+    }
   }
 
   /** A card slot of the customer usable on `day`: mostly the first card, otherwise another open one. */
@@ -57,26 +105,54 @@ export class TransactionWorld {
     return firstCard;
   }
 
-  /** The id and PAN of a card slot on `day`; the common case (never replaced) reads no card object. */
-  cardOn(slot: number, day: number): { id: string; pan: string } {
-    if (this.data.cardHot[slot * 3 + 2] === 0) {
-      return { id: this.slotBaseId(slot), pan: this.data.firstPans[slot]! };
+  /** Which card of a slot is in use on `day`: 0 until its first replacement, then 1, 2, … */
+  cardGeneration(slot: number, day: number): number {
+    if (day < this.slots.ints[slot * RECORD_INTS + REPLACED_ON]!) return 0;
+    const ints = this.replacements.ints;
+    let record = this.slots.ints[slot * RECORD_INTS + LATER_CARDS]! * RECORD_INTS;
+    let generation = 1;
+    while (day >= ints[record + REPLACED_ON]!) {
+      record += RECORD_INTS;
+      generation++;
     }
-    const card = this.data.replacedCards.get(slot)!;
-    let generation = 0;
-    while (generation < card.replaceDays.length && card.replaceDays[generation]! <= day) generation++;
-    return { id: card.ids[generation]!, pan: card.pans[generation]! };
+    return generation;
   }
 
-  /** Same text as `CardSlot.baseId`, rebuilt rather than read, which is cheaper than a cache miss. */
-  private slotBaseId(slot: number): string {
-    const customer = this.data.cardCustomer[slot]!;
-    return `K${pad(customer + 1, 7)}-${slot - this.data.customerHot[customer * 3 + 1]! + 1}`;
+  pan(slot: number, generation: number): string {
+    return generation === 0
+      ? this.data.firstPans[slot]!
+      : this.data.replacedCards.get(slot)!.pans[generation]!;
   }
 
-  /** Same text as `Customer.id`, rebuilt rather than read. */
-  customerId(customer: number): string {
-    return `C${pad(customer + 1, 7)}`;
+  /** Writes `pan(slot, generation)`. */
+  writePan(out: LineBytes, slot: number, generation: number): void {
+    if (generation === 0) {
+      this.slots.writePan(out, slot);
+    } else {
+      this.replacements.writePan(out, this.slots.ints[slot * RECORD_INTS + LATER_CARDS]! + generation - 1);
+    }
+  }
+
+  /**
+   * Writes the card id, `CardSlot.ids[generation]`, rebuilt from the slot record and the customer's first slot
+   * (no string to look up; the customer's line was read to pick the card).
+   */
+  writeCardId(out: LineBytes, slot: number, generation: number): void {
+    const customer = this.slots.ints[slot * RECORD_INTS + CUSTOMER]!;
+    out.byte(K);
+    out.padded(customer + 1, 7);
+    out.byte(DASH);
+    out.digits(slot - this.data.customerHot[customer * 3 + 1]! + 1);
+    if (generation > 0) {
+      out.byte(DASH);
+      out.digits(generation);
+    }
+  }
+
+  /** Writes `Customer.id`. */
+  writeCustomerId(out: LineBytes, customer: number): void {
+    out.byte(C);
+    out.padded(customer + 1, 7);
   }
 
   /** A customer index signed up by `day`, heavy users more often. */
@@ -87,4 +163,31 @@ export class TransactionWorld {
     }
     return 0; // signed up on world_start: always there
   }
+}
+
+/** Fixed-size card records (`RECORD_BYTES`) in one buffer, seen as bytes and as int32s. */
+interface CardRecords {
+  bytes: Uint8Array;
+  ints: Int32Array;
+  /** Writes a PAN into record `index` and returns the record's int32s to fill in the rest. */
+  put(index: number, pan: string): { [field: number]: number };
+  writePan(out: LineBytes, index: number): void;
+}
+
+function cardRecords(count: number): CardRecords {
+  const bytes = new Uint8Array(count * RECORD_BYTES);
+  const ints = new Int32Array(bytes.buffer);
+  return {
+    bytes,
+    ints,
+    put(index, pan) {
+      if (pan.length > PAN_BYTES) throw new Error(`a PAN longer than ${PAN_BYTES} digits: ${pan.length}`);
+      for (let k = 0; k < pan.length; k++) bytes[index * RECORD_BYTES + k] = pan.charCodeAt(k);
+      ints[index * RECORD_INTS + PAN_LENGTH] = pan.length;
+      return ints.subarray(index * RECORD_INTS, (index + 1) * RECORD_INTS);
+    },
+    writePan(out, index) {
+      out.copy(bytes, index * RECORD_BYTES, ints[index * RECORD_INTS + PAN_LENGTH]!);
+    },
+  };
 }

@@ -5,6 +5,7 @@
  * keeps Intl off the per-transaction path.
  */
 import { epochDayToDate } from '../core/dates.ts';
+import { asciiBytes, type LineBytes } from './line-bytes.ts';
 
 export class ZoneClock {
   private readonly offsets = new Map<number, string>();
@@ -27,6 +28,23 @@ export class ZoneClock {
     );
   }
 
+  /** Writes `format(wallSeconds)` into a line without building the string. */
+  write(out: LineBytes, wallSeconds: number): void {
+    const day = Math.floor(wallSeconds / 86_400);
+    const hours = day === this.lastDay ? this.lastHours! : this.hoursOf(day);
+    const secondOfDay = wallSeconds - day * 86_400;
+    const hour = Math.floor(secondOfDay / 3600);
+    const minute = Math.floor((secondOfDay % 3600) / 60);
+    const second = secondOfDay % 60;
+    out.bytes(hours.prefixBytes[hour]!);
+    out.byte(ZERO + ((minute / 10) | 0));
+    out.byte(ZERO + (minute % 10));
+    out.byte(COLON);
+    out.byte(ZERO + ((second / 10) | 0));
+    out.byte(ZERO + (second % 10));
+    out.bytes(hours.offsetBytes[hour]!);
+  }
+
   // Records of a file fall on a few days: keep each day's `YYYY-MM-DDTHH:` prefixes and offsets at hand.
   private readonly days = new Map<number, DayHours>();
   private lastDay = Number.NaN;
@@ -36,10 +54,12 @@ export class ZoneClock {
     let hours = this.days.get(day);
     if (!hours) {
       const date = this.date(day);
-      hours = { prefix: [], offset: [] };
+      hours = { prefix: [], offset: [], prefixBytes: [], offsetBytes: [] };
       for (let hour = 0; hour < 24; hour++) {
         hours.prefix.push(`${date}T${two(hour)}:`);
         hours.offset.push(this.offset(day, hour));
+        hours.prefixBytes.push(asciiBytes(hours.prefix[hour]!));
+        hours.offsetBytes.push(asciiBytes(hours.offset[hour]!));
       }
       if (this.days.size > 4096) this.days.clear();
       this.days.set(day, hours);
@@ -93,8 +113,12 @@ export class ZoneClock {
 interface DayHours {
   prefix: string[];
   offset: string[];
+  prefixBytes: Uint8Array[];
+  offsetBytes: Uint8Array[];
 }
 
+const ZERO = 48;
+const COLON = 58;
 const TWO_DIGITS = Array.from({ length: 60 }, (_, value) => two(value));
 
 function two(value: number): string {
