@@ -3,7 +3,7 @@
  * however the command ends. The CLI is the one place where implementations are chosen and wired.
  */
 import type { IsoDate } from '../core/dates.ts';
-import { type DailyRunResult, runDaily } from '../orchestrator/daily-run.ts';
+import type { DailyRunResult } from '../orchestrator/daily-run.ts';
 import { openWarehouse } from '../warehouse/open-warehouse.ts';
 import type { Warehouse } from '../warehouse/warehouse.ts';
 import type { CliContext } from './cli-context.ts';
@@ -19,6 +19,8 @@ export async function withPipeline<T>(
 ): Promise<T> {
   const config = context.config();
   const lake = context.lake();
+  // Imported here, not at the top: `--help` and the light commands do not load the whole pipeline and DuckDB.
+  const { runDaily } = await import('../orchestrator/daily-run.ts');
   const warehouse = await openWarehouse(config);
   try {
     return await fn({

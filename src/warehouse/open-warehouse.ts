@@ -5,9 +5,6 @@
 import type { ResolvedConfig } from '../config/load-config.ts';
 import { resolveSecret, type SecretContext } from '../config/secrets.ts';
 import { registerSecret } from '../core/redact.ts';
-import { DuckDBWarehouse } from './duckdb/duckdb-warehouse.ts';
-import { PostgresWarehouse } from './postgres/postgres-warehouse.ts';
-import { RedshiftWarehouse } from './redshift/redshift-warehouse.ts';
 import type { Warehouse } from './warehouse.ts';
 
 export interface OpenWarehouseOptions {
@@ -20,7 +17,11 @@ export async function openWarehouse(
   options: OpenWarehouseOptions = {},
 ): Promise<Warehouse> {
   const target = config.warehouseTarget;
-  if (target.kind === 'duckdb') return DuckDBWarehouse.open(target.path);
+  // Engines are imported when chosen: a DuckDB run never loads pg, and every CLI start stays short.
+  if (target.kind === 'duckdb') {
+    const { DuckDBWarehouse } = await import('./duckdb/duckdb-warehouse.ts');
+    return DuckDBWarehouse.open(target.path);
+  }
   const env = options.env ?? process.env;
   const password = config.warehouse_password
     ? await resolveSecret(config.warehouse_password, {
@@ -32,9 +33,13 @@ export async function openWarehouse(
   if (password) registerSecret(password);
   const open = { password, maxConnections: config.models.concurrency + 1 };
   switch (target.kind) {
-    case 'postgres':
+    case 'postgres': {
+      const { PostgresWarehouse } = await import('./postgres/postgres-warehouse.ts');
       return PostgresWarehouse.open(target.url, open);
-    case 'redshift':
+    }
+    case 'redshift': {
+      const { RedshiftWarehouse } = await import('./redshift/redshift-warehouse.ts');
       return RedshiftWarehouse.open(target.url, open);
+    }
   }
 }

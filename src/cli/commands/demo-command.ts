@@ -4,7 +4,6 @@
  */
 import type { Command } from 'commander';
 import { addDays } from '../../core/dates.ts';
-import { generateBronze } from '../../generate/generate-bronze.ts';
 import { generatorSettings } from '../../generate/generator-settings.ts';
 import { todayIn } from '../../generate/today-in.ts';
 import type { DailyRunResult } from '../../orchestrator/daily-run.ts';
@@ -30,6 +29,8 @@ export const registerDemoCommand: RegisterCommand = (program: Command, context: 
       const to = options.to ?? addDays(todayIn(config.timezone), -1);
       const from = addDays(to, 1 - options.days);
       const lake = context.lake();
+      // The generator (faker, worker threads) loads only when a command generates.
+      const { generateBronze } = await import('../../generate/generate-bronze.ts');
       const generated = await withProgressBar(json, (onProgress) =>
         generateBronze({ layout: lake, settings, from, to, onProgress }),
       );

@@ -1,6 +1,5 @@
 /** `fintech-etl generate`: synthetic entities and transactions into bronze (see src/generate/README.md). */
 import type { Command } from 'commander';
-import { generateBronze } from '../../generate/generate-bronze.ts';
 import { generatorSettings } from '../../generate/generator-settings.ts';
 import type { CliContext } from '../cli-context.ts';
 import { integer, isoDate, nonNegativeInteger, rate } from '../option-parsers.ts';
@@ -38,6 +37,8 @@ export const registerGenerateCommand: RegisterCommand = (program: Command, conte
         badRate: options.badRate,
       });
       const layout = context.lake();
+      // The generator (faker, worker threads) loads only when a command generates.
+      const { generateBronze } = await import('../../generate/generate-bronze.ts');
       const generated = await withProgressBar(Boolean(context.options().json), (onProgress) =>
         generateBronze({ layout, settings, from: options.from, to: options.to ?? options.from, onProgress }),
       );
