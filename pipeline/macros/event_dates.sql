@@ -15,3 +15,24 @@
 {% macro as_of_date() -%}
   cast('{{ var('as_of_date', var('logical_date')) }}' as date)
 {%- endmacro %}
+
+{#
+  Test scopes (the `where` config of a test). In a pipeline run (var `event_dates` set) a test checks what the
+  run wrote — the rows of its ingest date, or the event dates it rebuilt — instead of rescanning every day of
+  history; run by hand (`fintech-etl models test`, no `event_dates`) the same test checks every row.
+#}
+{% macro written_by_run(column) -%}
+  {%- if var('event_dates', none) == none -%}
+    1 = 1
+  {%- else -%}
+    {{ column }} = cast('{{ var('logical_date') }}' as date)
+  {%- endif -%}
+{%- endmacro %}
+
+{% macro rebuilt_by_run(column) -%}
+  {%- if var('event_dates', none) == none -%}
+    1 = 1
+  {%- else -%}
+    {{ in_event_dates(column) }}
+  {%- endif -%}
+{%- endmacro %}

@@ -191,6 +191,7 @@ for (const [engine, target] of engines) {
       const first = await testModels({ warehouse, project, runId: 'run-a' });
       const byName = Object.fromEntries(first.tests.map((t) => [t.name, [t.status, t.failures]]));
       expect(byName).toEqual({
+        expression_is_true_fct_payments__status_label_is_not_null: ['pass', 0],
         unique_fct_payments_payment_id: ['pass', 0],
         not_null_fct_payments_payment_id: ['pass', 0],
         relationships_fct_payments_payment_id: ['pass', 0],
