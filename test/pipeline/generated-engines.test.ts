@@ -9,6 +9,7 @@ import type { IsoDate } from '../../src/core/dates.ts';
 import { generateBronze } from '../../src/generate/generate-bronze.ts';
 import { loadProject } from '../../src/models/project/load-project.ts';
 import { runModels } from '../../src/models/run/run-models.ts';
+import type { WarehouseRow } from '../../src/warehouse/warehouse.ts';
 import { testSettings } from '../helpers/lake-files.ts';
 import {
   createPipelineHarness,
@@ -41,7 +42,7 @@ async function pipelineOver(order: IsoDate[], warehouseUrl?: string): Promise<Pi
 /** The type-2 dimensions, kept incrementally by the daily runs (rebuilt in full on an older snapshot). */
 const DIMENSIONS = ['core.dim_customer', 'core.dim_card', 'core.dim_merchant'];
 
-async function dimensionsOf(harness: PipelineHarness) {
+async function dimensionsOf(harness: PipelineHarness): Promise<Record<string, WarehouseRow[]>> {
   return Object.fromEntries(
     await Promise.all(DIMENSIONS.map(async (dimension) => [dimension, await harness.rows(dimension)])),
   );
@@ -119,6 +120,20 @@ describe('generated data through the daily pipeline', () => {
     expect(rerun.asOfDate).toBe(DAYS[2]);
     expect(rerun.silver!.ledger.inserted).toBe(0);
     expect(await martsOf(inOrder)).toEqual(before);
+  });
+
+  it('keeps audit.quarantine equal to the quarantine files after a rerun replaced a date', async () => {
+    const db = await (await DuckDBInstance.create(':memory:')).connect();
+    const files = await db.runAndReadAll(
+      `select cast(ingest_date as varchar) as ingest_date, run_id, count(*)::integer as n
+       from read_parquet('${inOrder.lake.root}/quarantine/transactions/*/*.parquet')
+       group by all order by all`,
+    );
+    const loaded = await inOrder.warehouse.query(
+      'select cast(ingest_date as varchar) as ingest_date, run_id, count(*) as n from audit.quarantine group by ingest_date, run_id order by 1, 2',
+    );
+    expect(files.getRowObjectsJS().length).toBe(DAYS.length);
+    expect(loaded.rows).toEqual(files.getRowObjectsJS());
   });
 
   it('gives the same dimensions, fact and marts as a full refresh of the incremental models', async () => {
