@@ -22,9 +22,7 @@ with scd2_input as (
   select {{ key }}, {{ columns | join(', ') }}, snapshot_date, cast(null as date) as stored_valid_from
   from {{ snapshots }}
   {%- if incremental %}
-  where snapshot_date > (
-    select coalesce(max(first_snapshot_date), cast('1900-01-01' as date)) from {{ existing }}
-  )
+  where {{ scd2_unread_snapshot('snapshot_date', existing) }}
   {%- endif %}
 ),
 
@@ -85,4 +83,12 @@ where not is_current and not is_inferred and {{ key }} in (select {{ key }} from
 #}
 {% macro scd2_older_snapshot_arrived(existing) -%}
 select cast('{{ var('logical_date') }}' as date) <= max(first_snapshot_date) from {{ existing }}
+{%- endmacro %}
+
+{#
+  A snapshot an incremental SCD2 dimension has not read yet: newer than every version start it holds (every key
+  of the older snapshots is in the table).
+#}
+{% macro scd2_unread_snapshot(column, existing) -%}
+{{ column }} > (select coalesce(max(first_snapshot_date), cast('1900-01-01' as date)) from {{ existing }})
 {%- endmacro %}

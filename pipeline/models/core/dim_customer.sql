@@ -19,9 +19,27 @@ with versions as (
        this if is_incremental() else none) }}
 ),
 
+-- customers no snapshot knows
+unsnapshotted as (
+  select t.customer_id
+  from {{ ref('stg_transactions') }} as t
+  {% if is_incremental() %}
+  where {{ ingest_batch('t.ingest_date', 't.event_date') }}
+  {% endif %}
+  except
+  {% if is_incremental() %}
+  -- every customer of the snapshots read so far, and every one inferred before, is in the table
+  select d.customer_id from {{ this }} as d
+  except
+  select s.customer_id from {{ ref('stg_customers') }} as s where {{ scd2_unread_snapshot('s.snapshot_date', this) }}
+  {% else %}
+  select s.customer_id from {{ ref('stg_customers') }} as s
+  {% endif %}
+),
+
 inferred as (
-  select distinct
-    t.customer_id,
+  select
+    customer_id,
     cast(null as varchar) as customer_name,
     cast(null as varchar) as email,
     cast(null as integer) as birth_year,
@@ -34,12 +52,7 @@ inferred as (
     true as is_current,
     true as is_inferred,
     cast(null as date) as first_snapshot_date
-  from {{ ref('stg_transactions') }} as t
-  where not exists (select 1 from {{ ref('stg_customers') }} as s where s.customer_id = t.customer_id)
-  {% if is_incremental() %}
-    and t.ingest_date = cast('{{ var('logical_date') }}' as date)
-    and not exists (select 1 from {{ this }} as d where d.customer_id = t.customer_id)
-  {% endif %}
+  from unsnapshotted
 )
 
 select
