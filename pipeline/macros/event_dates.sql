@@ -15,3 +15,34 @@
 {% macro as_of_date() -%}
   cast('{{ var('as_of_date', var('logical_date')) }}' as date)
 {%- endmacro %}
+
+{#
+  The rows a run's silver commit wrote: those of its ingest date (var `logical_date`). Each of them sits in an event
+  date the run touched, so with `event_column` (and var `event_dates` set) a reader of the silver files, which are
+  partitioned by event date, skips the other dates' files.
+#}
+{% macro ingest_batch(ingest_column, event_column=none) -%}
+  {{ ingest_column }} = cast('{{ var('logical_date') }}' as date)
+  {%- if event_column != none and var('event_dates', none) != none %} and {{ in_event_dates(event_column) }}{% endif -%}
+{%- endmacro %}
+
+{#
+  Test scopes (the `where` config of a test). In a pipeline run (var `event_dates` set) a test checks what the
+  run wrote — the rows of its ingest date, or the event dates it rebuilt — instead of rescanning every day of
+  history; run by hand (`fintech-etl models test`, no `event_dates`) the same test checks every row.
+#}
+{% macro written_by_run(ingest_column, event_column=none) -%}
+  {%- if var('event_dates', none) == none -%}
+    1 = 1
+  {%- else -%}
+    {{ ingest_batch(ingest_column, event_column) }}
+  {%- endif -%}
+{%- endmacro %}
+
+{% macro rebuilt_by_run(column) -%}
+  {%- if var('event_dates', none) == none -%}
+    1 = 1
+  {%- else -%}
+    {{ in_event_dates(column) }}
+  {%- endif -%}
+{%- endmacro %}

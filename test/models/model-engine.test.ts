@@ -2,7 +2,7 @@
  * The model engine end to end on every engine that can run here: materializations and incremental strategies
  * with exact resulting rows, seeds, macros dispatch, engine-specific files, tests stored per run.
  */
-import { mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -184,6 +184,28 @@ for (const [engine, target] of engines) {
       ]);
     });
 
+    it('rebuilds an incremental model in full when its rebuild_if says so', async (test) => {
+      if (!context) test.skip();
+      const dir = mkdtempSync(join(tmpdir(), 'rebuild-if-'));
+      mkdirSync(join(dir, 'models', 'core'), { recursive: true });
+      writeFileSync(
+        join(dir, 'models', 'core', 'day_log.sql'),
+        `{{ config(materialized='incremental', incremental_strategy='append',
+             rebuild_if="select cast('{{ var('day') }}' as date) <= max(day) from {{ this }}") }}
+         select cast('{{ var('day') }}' as date) as day`,
+      );
+      const small = loadProject(dir);
+      const runDay = async (day: string) =>
+        (await runModels({ warehouse, project: small, vars: { day }, seeds: false })).models[0]!.action;
+      expect(await runDay('2024-01-01')).toBe('created table');
+      expect(await runDay('2024-01-02')).toBe('appended');
+      // the same day again: appending would count it twice, so the condition rebuilds the table
+      expect(await runDay('2024-01-02')).toBe('created table (rebuild_if)');
+      expect(await rowsOf(warehouse, 'select day from core.day_log order by day')).toEqual([
+        { day: '2024-01-02' },
+      ]);
+    });
+
     it('runs tests, stores failing samples per run and keeps earlier runs', async (test) => {
       if (!context) test.skip();
       await setPayments(warehouse, DAY2);
@@ -191,6 +213,7 @@ for (const [engine, target] of engines) {
       const first = await testModels({ warehouse, project, runId: 'run-a' });
       const byName = Object.fromEntries(first.tests.map((t) => [t.name, [t.status, t.failures]]));
       expect(byName).toEqual({
+        expression_is_true_fct_payments__status_label_is_not_null: ['pass', 0],
         unique_fct_payments_payment_id: ['pass', 0],
         not_null_fct_payments_payment_id: ['pass', 0],
         relationships_fct_payments_payment_id: ['pass', 0],

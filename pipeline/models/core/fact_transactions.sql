@@ -47,5 +47,5 @@ left join {{ ref('dim_customer') }} as c
 left join {{ ref('dim_card') }} as k
   on k.card_id = t.card_id and t.event_date >= k.valid_from and t.event_date < k.valid_to
 {% if is_incremental() %}
-where t.ingest_date = cast('{{ var('logical_date') }}' as date)
+where {{ ingest_batch('t.ingest_date', 't.event_date') }}
 {% endif %}

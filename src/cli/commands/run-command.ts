@@ -48,7 +48,7 @@ export function printRunSummary(context: CliContext, result: DailyRunResult): vo
   for (const task of result.tasks) {
     const status = task.status === 'success' ? 'OK  ' : task.status === 'failed' ? 'FAIL' : 'SKIP';
     context.say(
-      `  ${status} ${task.task.padEnd(7)} ${task.seconds.toFixed(2).padStart(7)}s  ${task.summary}`,
+      `  ${status} ${task.task.padEnd(7)} ${task.seconds.toFixed(2).padStart(7)}s  cpu ${task.cpuSeconds.toFixed(2).padStart(7)}s  ${task.summary}`,
     );
   }
   const ledger = result.silver?.ledger;

@@ -111,6 +111,22 @@ export class ModelCompiler {
       .replace(/;\s*$/, '');
   }
 
+  /** The model's `rebuild_if` query rendered against its existing table, or undefined when it has none. */
+  rebuildCondition(name: string): string | undefined {
+    const model = this.project.models.get(name);
+    if (!model?.config.rebuild_if) return undefined;
+    const ctes = new Map<string, string>();
+    const sql = this.renderer.render(`${this.fileFor(model).path} (rebuild_if)`, model.config.rebuild_if, {
+      ref: (ref) => this.refSql(ref, ctes),
+      source: (source, table) => this.dialect.quoteRelation(this.sourceRelation(source, table)),
+      config: () => undefined,
+      isIncremental: () => true,
+      variable: (variable, fallback) => this.variable(variable, fallback),
+      self: this.dialect.quoteRelation(this.relationOf(model.name)),
+    });
+    return withCtes(sql.trim(), ctes);
+  }
+
   compile(name: string, options: { incremental: boolean }): CompiledModel {
     const model = this.project.models.get(name);
     if (!model) throw new ModelProjectError(`no model named '${name}'`);

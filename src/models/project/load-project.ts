@@ -53,14 +53,24 @@ function parseTests(raw: unknown, where: string): TestSpec[] {
     const args = { ...((value ?? {}) as Record<string, unknown>) };
     const config = (args['config'] ?? {}) as Record<string, unknown>;
     const severity = String(config['severity'] ?? args['severity'] ?? 'error').toLowerCase();
+    const rowFilter = config['where'] ?? args['where'];
     delete args['config'];
     delete args['severity'];
+    delete args['where'];
     if (severity !== 'warn' && severity !== 'error') {
       throw new ModelProjectError(
         `${where}: test ${name} has severity '${severity}', expected warn or error`,
       );
     }
-    return { test: name, args, severity: severity as Severity };
+    if (rowFilter !== undefined && rowFilter !== null && typeof rowFilter !== 'string') {
+      throw new ModelProjectError(`${where}: test ${name} has a where that is not a string`);
+    }
+    return {
+      test: name,
+      args,
+      severity: severity as Severity,
+      ...(typeof rowFilter === 'string' && rowFilter.trim() ? { where: rowFilter } : {}),
+    };
   });
 }
 

@@ -52,6 +52,12 @@ export function resolveModelConfig(layers: Record<string, unknown>[], where: str
     }
     config.partitions = partitions;
   }
+  if (raw['rebuild_if'] !== undefined) {
+    if (materialized !== 'incremental') {
+      throw new ModelProjectError(`${where}: rebuild_if applies to materialized='incremental' only`);
+    }
+    config.rebuild_if = String(raw['rebuild_if']);
+  }
   if (raw['dist'] !== undefined) config.dist = String(raw['dist']);
   const sort = list(raw['sort']);
   if (sort) config.sort = sort;

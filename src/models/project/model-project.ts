@@ -21,6 +21,12 @@ export interface ModelConfig {
    * whose last row moved away), like dbt-bigquery's `partitions`. Rendered with the run's vars.
    */
   partitions?: string[];
+  /**
+   * incremental: a SELECT of one boolean, rendered like the model (`{{ this }}`, vars, macros) and run against
+   * the existing table before an incremental build; true rebuilds the model in full, as `--full-refresh`
+   * would — for a change an incremental run cannot patch (an older snapshot arriving after a newer one).
+   */
+  rebuild_if?: string;
   tags: string[];
   /** Redshift distribution: a column name (DISTKEY) or even/all/auto. */
   dist?: string;
@@ -40,6 +46,11 @@ export interface TestSpec {
   test: string;
   args: Record<string, unknown>;
   severity: Severity;
+  /**
+   * dbt's `where` test config: a predicate (a template, rendered with the run's vars and macros) that limits
+   * the tested rows, so a daily run checks the rows it wrote instead of rescanning the whole table.
+   */
+  where?: string;
 }
 
 /** One SQL file per engine variant: `x.sql` is the default, `x.postgres.sql` wins on PostgreSQL. */

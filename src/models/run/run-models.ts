@@ -76,13 +76,21 @@ export async function runModels(options: RunModelsOptions): Promise<RunModelsRes
     const elapsed = () => (performance.now() - started) / 1000;
     try {
       const existing = await warehouse.relationKind(relation);
-      const incremental =
+      let incremental =
         model.config.materialized === 'incremental' && existing === 'table' && !options.fullRefresh;
+      const rebuildCondition = incremental ? compiler.rebuildCondition(name) : undefined;
+      const rebuilt = rebuildCondition !== undefined && (await isTrue(warehouse, rebuildCondition));
+      if (rebuilt) incremental = false;
       const compiled = compiler.compile(name, { incremental });
       await warehouse.ensureSchema(relation.schema);
       const strategy = materializationFor(model.config.materialized as Exclude<Materialization, 'ephemeral'>);
       const action = await strategy.materialize({ warehouse, model: compiled, existing, incremental });
-      return { ...base, status: 'success', action, seconds: elapsed() };
+      return {
+        ...base,
+        status: 'success',
+        action: rebuilt ? `${action} (rebuild_if)` : action,
+        seconds: elapsed(),
+      };
     } catch (error) {
       return { ...base, status: 'error', error: (error as Error).message, seconds: elapsed() };
     }
@@ -141,4 +149,18 @@ export async function runModels(options: RunModelsOptions): Promise<RunModelsRes
   }
   const models = buildable.map((name) => results.get(name)!);
   return { runId, seeds, models, ok: models.every((m) => m.status === 'success') };
+}
+
+/**
+ * The first column of the first row of `sql`, read as a boolean (NULL and no row are false). A condition that
+ * cannot run — a table built before the column it reads existed — rebuilds: the safe answer.
+ */
+async function isTrue(warehouse: Warehouse, sql: string): Promise<boolean> {
+  try {
+    const { rows, columns } = await warehouse.query(sql);
+    const value = rows[0]?.[columns[0]!];
+    return value === true;
+  } catch {
+    return true;
+  }
 }

@@ -17,6 +17,8 @@ export interface CompiledTest {
   sql: string;
 }
 
+/** The CTE a test with a `where` config reads instead of the model. */
+const SCOPED_ROWS = 'fintech_test_scope';
 const GENERIC_DIR = fileURLToPath(new URL('./generic-tests/', import.meta.url));
 const genericSql = new Map<string, string>();
 
@@ -92,11 +94,13 @@ function compileGeneric(
   }
   if (spec.test === 'accepted_range') variables['inclusive'] = spec.args['inclusive'] !== false;
   const name = testName(spec, target.slug, column);
-  const sql = compiler.renderTemplate(
-    `generic test ${spec.test} (${target.yamlPath})`,
-    genericTemplate(spec.test),
-    variables,
-  );
+  // dbt's `where` config: the test reads only the rows the predicate keeps (rendered with the template, so
+  // it may call var() and macros).
+  const template = spec.where
+    ? `with ${SCOPED_ROWS} as (\nselect * from ${target.relationSql} where ${spec.where}\n)\n${genericTemplate(spec.test)}`
+    : genericTemplate(spec.test);
+  if (spec.where) variables['model'] = SCOPED_ROWS;
+  const sql = compiler.renderTemplate(`generic test ${spec.test} (${target.yamlPath})`, template, variables);
   return { name, model: target.label, severity: spec.severity, sql };
 }
 

@@ -69,6 +69,10 @@ export class DuckDBWarehouse extends SqlWarehouse {
     try {
       const instance = await DuckDBInstance.create(path);
       const connection = await instance.connect();
+      // Silver is read through views over its Parquet files, several times a run (models, tests): keep the
+      // files' footers instead of parsing a few thousand of them for every statement. DuckDB checks each
+      // file's modification time, so a partition silver rewrote is read afresh.
+      await connection.run('set parquet_metadata_cache = true');
       return new DuckDBWarehouse(instance, connection, path);
     } catch (error) {
       throw new PipelineError(
