@@ -6,7 +6,14 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
-import { createSilverFixture, query, readSilver, txn, writeBronze } from '../../test/silver/silver-fixture.ts';
+import {
+  createSilverFixture,
+  query,
+  readSilver,
+  txn,
+  writeBronze,
+} from '../../test/silver/silver-fixture.ts';
+import type { IsoDate } from '../core/dates.ts';
 
 const BIG = 10_050;
 
@@ -38,8 +45,9 @@ it('writes a big partition by its own COPY, merged with its file, alongside the 
   const second = await f.run('2025-03-02');
   expect(second.ledger).toMatchObject({ inserted: 10_001, superseded: 5 });
 
-  const grocery = f.lake.silverPartition('2025-03-01', 'grocery');
-  const dining = f.lake.silverPartition('2025-03-01', 'dining');
+  const day = '2025-03-01' as IsoDate;
+  const grocery = f.lake.silverPartition(day, 'grocery');
+  const dining = f.lake.silverPartition(day, 'dining');
   expect(readdirSync(grocery)).toEqual(['data.parquet']);
   expect(readdirSync(dining)).toEqual(['data.parquet']);
 

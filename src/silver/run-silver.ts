@@ -148,7 +148,9 @@ export async function runSilver(options: RunSilverOptions): Promise<SilverResult
       .filter((row) => row.winners >= OWN_COPY_MIN_WINNERS)
       .map((row) => ({ eventDate: row.event_date as IsoDate, merchantCategory: row.merchant_category }));
     const ownCopyKeys = new Set(ownCopy.map(partitionKey));
-    const smallPartitions = touchedPartitions.filter((partition) => !ownCopyKeys.has(partitionKey(partition)));
+    const smallPartitions = touchedPartitions.filter(
+      (partition) => !ownCopyKeys.has(partitionKey(partition)),
+    );
 
     const silverStage = join(stageDir, 'silver');
     const indexStage = join(stageDir, 'index.parquet');
