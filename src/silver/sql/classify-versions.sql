@@ -75,7 +75,7 @@ ALTER TABLE batch_rows RENAME TO winners;
 -- Partitions to rewrite: where the winners go, and where the versions they replace leave from, with the number
 -- of winners each receives (the write gives the big ones a COPY of their own, run-silver.ts).
 CREATE OR REPLACE TEMP TABLE touched_partitions AS
-SELECT event_date, merchant_category, sum(winners) AS winners
+SELECT event_date, merchant_category, sum(winners)::BIGINT AS winners
 FROM (
   SELECT event_date, merchant_category, count(*) AS winners FROM row_outcomes WHERE is_winner GROUP BY ALL
   UNION ALL
