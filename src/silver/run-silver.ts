@@ -132,52 +132,29 @@ export async function runSilver(options: RunSilverOptions): Promise<SilverResult
       process.stderr.write(`silver: memory ${JSON.stringify(memory)}\n`);
     }
 
-    const touched = await rows<{ event_date: string; merchant_category: string; winners: bigint }>(
+    const touched = await rows<{ event_date: string; merchant_category: string }>(
       db,
-      "SELECT strftime(event_date, '%Y-%m-%d') AS event_date, merchant_category, winners FROM touched_partitions ORDER BY 1, 2",
+      "SELECT strftime(event_date, '%Y-%m-%d') AS event_date, merchant_category FROM touched_partitions ORDER BY 1, 2",
     );
     const touchedPartitions = touched.map((row) => ({
       eventDate: row.event_date as IsoDate,
       merchantCategory: row.merchant_category,
     }));
-    const existingFile = (partition: SilverPartitionRef): string | undefined => {
-      const path = join(lake.silverPartition(partition.eventDate, partition.merchantCategory), DATA_FILE);
-      return existsSync(path) ? path : undefined;
-    };
-    const ownCopy = touched
-      .filter((row) => row.winners >= OWN_COPY_MIN_WINNERS)
-      .map((row) => ({ eventDate: row.event_date as IsoDate, merchantCategory: row.merchant_category }));
-    const ownCopyKeys = new Set(ownCopy.map(partitionKey));
-    const smallPartitions = touchedPartitions.filter(
-      (partition) => !ownCopyKeys.has(partitionKey(partition)),
-    );
+    const existingFiles = touchedPartitions
+      .map((partition) =>
+        join(lake.silverPartition(partition.eventDate, partition.merchantCategory), DATA_FILE),
+      )
+      .filter((path) => existsSync(path));
 
     const silverStage = join(stageDir, 'silver');
     const indexStage = join(stageDir, 'index.parquet');
     const quarantineStage = join(stageDir, 'quarantine.parquet');
     await run(db, 'write-outputs', {
-      existing_source: { kind: 'sql', text: existingSource(smallPartitions.map(existingFile)) },
-      small_partitions: {
-        kind: 'sql',
-        text:
-          ownCopy.length === 0
-            ? 'TRUE'
-            : `NOT list_contains(${sql([...ownCopyKeys])}, strftime(event_date, '%Y-%m-%d') || '/' || merchant_category)`,
-      },
+      existing_source: { kind: 'sql', text: existingSource(existingFiles) },
       silver_stage: silverStage,
       index_stage: indexStage,
       quarantine_stage: quarantineStage,
     });
-    for (const partition of ownCopy) {
-      const dir = stagedPartitionDir(silverStage, partition);
-      await mkdir(dir, { recursive: true });
-      await run(db, 'write-partition', {
-        existing_source: { kind: 'sql', text: existingSource([existingFile(partition)]) },
-        event_date: partition.eventDate,
-        merchant_category: partition.merchantCategory,
-        target: join(dir, 'data_0.parquet'),
-      });
-    }
 
     const ledger = await buildLedgerEntry(db, {
       runId,
@@ -228,29 +205,6 @@ export async function runSilver(options: RunSilverOptions): Promise<SilverResult
 /** Each silver partition holds exactly one file, replaced by rename. */
 export const DATA_FILE = 'data.parquet';
 
-/**
- * A touched partition receiving at least this many winners is written by a plain COPY of its own
- * (sql/write-partition.sql); the others go through one partitioned COPY (sql/write-outputs.sql). The
- * partitioned COPY costs CPU for every row it routes to a partition writer, while a plain COPY pays a fixed
- * cost (a filtered scan of all the winners, one writer) that only a big partition repays. A generated 1M-row
- * day has 462 partitions, 14 of them over 10k rows holding ~90% of the rows; its write (all three COPYs) took
- * 22.6 and 21.3 CPU-s this way against 27.2 and 22.8 with one partitioned COPY (back to back, load 6–7 on 2
- * cores). A lower threshold adds a full scan of the winners per partition for few rows.
- */
-const OWN_COPY_MIN_WINNERS = 10_000n;
-
-function partitionKey(partition: SilverPartitionRef): string {
-  return `${partition.eventDate}/${partition.merchantCategory}`;
-}
-
-function stagedPartitionDir(silverStage: string, partition: SilverPartitionRef): string {
-  return join(
-    silverStage,
-    `event_date=${partition.eventDate}`,
-    `merchant_category=${partition.merchantCategory}`,
-  );
-}
-
 async function partitionSteps(
   db: DuckDBConnection,
   lake: LakeLayout,
@@ -259,7 +213,11 @@ async function partitionSteps(
 ): Promise<JournalStep[]> {
   const steps: JournalStep[] = [];
   for (const partition of touchedPartitions) {
-    const staged = stagedPartitionDir(silverStage, partition);
+    const staged = join(
+      silverStage,
+      `event_date=${partition.eventDate}`,
+      `merchant_category=${partition.merchantCategory}`,
+    );
     const target = join(lake.silverPartition(partition.eventDate, partition.merchantCategory), DATA_FILE);
     if (!existsSync(staged)) {
       // Every row of this partition moved elsewhere: it disappears.
@@ -289,11 +247,9 @@ async function mergeFiles(db: DuckDBConnection, dir: string, files: string[]): P
   return merged;
 }
 
-/** The existing files of some touched partitions (undefined: the partition is new). */
-function existingSource(files: (string | undefined)[]): string {
-  const present = files.filter((file) => file !== undefined);
-  if (present.length === 0) return '(SELECT * FROM winners WHERE FALSE)';
-  return `read_parquet(${sql(present)})`;
+function existingSource(files: string[]): string {
+  if (files.length === 0) return '(SELECT * FROM winners WHERE FALSE)';
+  return `read_parquet(${sql(files)})`;
 }
 
 async function buildLedgerEntry(

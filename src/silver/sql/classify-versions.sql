@@ -72,14 +72,9 @@ USING row_outcomes o
 WHERE o.source_file = b.source_file AND o.source_line = b.source_line AND NOT o.is_winner;
 ALTER TABLE batch_rows RENAME TO winners;
 
--- Partitions to rewrite: where the winners go, and where the versions they replace leave from, with the number
--- of winners each receives (the write gives the big ones a COPY of their own, run-silver.ts).
+-- Partitions to rewrite: where the winners go, and where the versions they replace leave from.
 CREATE OR REPLACE TEMP TABLE touched_partitions AS
-SELECT event_date, merchant_category, sum(winners)::BIGINT AS winners
-FROM (
-  SELECT event_date, merchant_category, count(*) AS winners FROM row_outcomes WHERE is_winner GROUP BY ALL
-  UNION ALL
-  SELECT DISTINCT replaced_event_date, replaced_merchant_category, 0 FROM row_outcomes
-  WHERE is_winner AND replaced_event_date IS NOT NULL
-)
-GROUP BY ALL;
+SELECT DISTINCT event_date, merchant_category FROM row_outcomes WHERE is_winner
+UNION
+SELECT replaced_event_date, replaced_merchant_category FROM row_outcomes
+WHERE is_winner AND replaced_event_date IS NOT NULL;

@@ -2,10 +2,7 @@
 -- run's staging folder and is moved in by the commit journal.
 
 -- Touched partitions, merged: what they held minus every id this batch writes, plus the winners. One file per
--- partition (the caller merges if DuckDB had to split one). The big partitions are left out here
--- ({{small_partitions}} keeps the winners of the others, {{existing_source}} reads only their files): each gets
--- a plain COPY of its own (write-partition.sql), cheaper than routing its rows through this partitioned one.
--- Rows are not sorted: a sort of the whole day
+-- partition (the caller merges if DuckDB had to split one). Rows are not sorted: a sort of the whole day
 -- costs more than the rest of the write, and readers never rely on row order. Nothing large is joined here
 -- (winners is batch_rows minus the losers, classify-versions.sql): joining the batch to pick the winners inside
 -- this COPY ran out of memory at 1M rows with a 1GB memory_limit. Insertion order is kept for this write alone:
@@ -15,7 +12,7 @@ COPY (
   SELECT existing.* FROM {{existing_source}} existing
   ANTI JOIN (SELECT transaction_id FROM winners) w USING (transaction_id)
   UNION ALL
-  SELECT * FROM winners WHERE {{small_partitions}}
+  SELECT * FROM winners
 ) TO {{silver_stage}} (
   FORMAT parquet, PARTITION_BY (event_date, merchant_category), WRITE_PARTITION_COLUMNS true,
   FILENAME_PATTERN 'data_{i}'
