@@ -6,7 +6,7 @@ import type { Relation, Warehouse } from '../../warehouse/warehouse.ts';
 import { ModelProjectError } from '../model-error.ts';
 import type { ModelConfig, ModelNode, ModelProject, ModelSource } from '../project/model-project.ts';
 import { sourceKey } from '../project/model-project.ts';
-import { TemplateRenderer } from './template-renderer.ts';
+import { type RenderContext, TemplateRenderer } from './template-renderer.ts';
 
 export interface CompiledModel {
   name: string;
@@ -73,14 +73,31 @@ export class ModelCompiler {
   ): string {
     const ctes = new Map<string, string>();
     const rendered = this.renderer.render(path, sql, {
-      ref: (name) => this.refSql(name, ctes),
-      source: (source, table) => this.dialect.quoteRelation(this.sourceRelation(source, table)),
+      ...this.projectContext(ctes),
       config: onConfig,
       isIncremental: () => false,
-      variable: (name, fallback) => this.variable(name, fallback),
       variables,
     });
     return withCtes(rendered, ctes);
+  }
+
+  /** What every template of the project resolves: ref (ephemeral models gathered into `ctes`), source, var. */
+  private projectContext(ctes: Map<string, string>): Pick<RenderContext, 'ref' | 'source' | 'variable'> {
+    return {
+      ref: (name) => this.refSql(name, ctes),
+      source: (source, table) => this.dialect.quoteRelation(this.sourceRelation(source, table)),
+      variable: (name, fallback) => this.variable(name, fallback),
+    };
+  }
+
+  /** A model's own SQL and its rebuild_if: the project context plus `this` and is_incremental(). */
+  private modelContext(model: ModelNode, incremental: boolean, ctes: Map<string, string>): RenderContext {
+    return {
+      ...this.projectContext(ctes),
+      config: () => undefined,
+      isIncremental: () => incremental,
+      self: this.dialect.quoteRelation(this.relationOf(model.name)),
+    };
   }
 
   private refSql(name: string, ctes: Map<string, string>): string {
@@ -99,14 +116,7 @@ export class ModelCompiler {
   private renderBody(model: ModelNode, incremental: boolean, ctes: Map<string, string>): string {
     const file = this.fileFor(model);
     return this.renderer
-      .render(file.path, file.sql, {
-        ref: (name) => this.refSql(name, ctes),
-        source: (source, table) => this.dialect.quoteRelation(this.sourceRelation(source, table)),
-        config: () => undefined,
-        isIncremental: () => incremental,
-        variable: (name, fallback) => this.variable(name, fallback),
-        self: this.dialect.quoteRelation(this.relationOf(model.name)),
-      })
+      .render(file.path, file.sql, this.modelContext(model, incremental, ctes))
       .trim()
       .replace(/;\s*$/, '');
   }
@@ -116,14 +126,11 @@ export class ModelCompiler {
     const model = this.project.models.get(name);
     if (!model?.config.rebuild_if) return undefined;
     const ctes = new Map<string, string>();
-    const sql = this.renderer.render(`${this.fileFor(model).path} (rebuild_if)`, model.config.rebuild_if, {
-      ref: (ref) => this.refSql(ref, ctes),
-      source: (source, table) => this.dialect.quoteRelation(this.sourceRelation(source, table)),
-      config: () => undefined,
-      isIncremental: () => true,
-      variable: (variable, fallback) => this.variable(variable, fallback),
-      self: this.dialect.quoteRelation(this.relationOf(model.name)),
-    });
+    const sql = this.renderer.render(
+      `${this.fileFor(model).path} (rebuild_if)`,
+      model.config.rebuild_if,
+      this.modelContext(model, true, ctes),
+    );
     return withCtes(sql.trim(), ctes);
   }
 
