@@ -1,8 +1,8 @@
 /**
  * Makes a silver run's writes all-or-nothing with a redo journal. A run stages every new file under
  * `_staging/silver/<run>/`, then writes `_journal.json` (one atomic rename: the commit point), then applies
- * the journal's moves. Each move is a `rename()` of a file over the partition's single `data.parquet`, which is
- * atomic on POSIX, so a reader sees every partition old or new, never half. A crash before the commit point
+ * the journal's steps: `rename()`s of new files into their partitions (a rewritten partition's base file over
+ * `data.parquet`, atomic on POSIX) and deletes of the files a rewrite merged. A crash before the commit point
  * leaves only staging litter (removed by the next run); a crash after it is finished by the next run
  * (`recoverSilverCommits`), because every step of the journal can be applied again.
  */

@@ -10,8 +10,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
-import { join, relative } from 'node:path';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { basename, join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { ResolvedConfig } from '../config/load-config.ts';
 import type { IsoDate } from '../core/dates.ts';
@@ -32,10 +32,19 @@ import {
 import { type EntitySnapshotResult, runEntitySnapshots } from './entity-snapshots.ts';
 import { hmacKeyPads } from './hmac-key-pads.ts';
 import { assertLedgerBalanced, type LedgerEntry, lateByDays, ledgerPath } from './ledger-entry.ts';
+import {
+  DATA_FILE,
+  deltaFileName,
+  filesToMerge,
+  partitionSteps,
+  planPartitionWrites,
+  type SilverPartitionRef,
+} from './partition-writes.ts';
 import { csvFieldColumns, jsonRecordSchema } from './record-fields.ts';
 import { openSilverDatabase } from './silver-database.ts';
 import { silverIndexDir, silverIndexSource } from './silver-index.ts';
 import { renderSql, type SqlParam, sqlLiteral as sql } from './sql-template.ts';
+
 import { resolveTokenizationKey } from './tokenization-key.ts';
 
 export interface RunSilverOptions {
@@ -49,11 +58,6 @@ export interface RunSilverOptions {
   crashAt?: CrashPoint;
   /** Overrides the tokenization key (tests); otherwise resolved from config `tokenization.key`. */
   tokenizationKey?: Buffer;
-}
-
-export interface SilverPartitionRef {
-  eventDate: IsoDate;
-  merchantCategory: string;
 }
 
 export interface SilverResult {
@@ -132,19 +136,19 @@ export async function runSilver(options: RunSilverOptions): Promise<SilverResult
       process.stderr.write(`silver: memory ${JSON.stringify(memory)}\n`);
     }
 
-    const touched = await rows<{ event_date: string; merchant_category: string }>(
+    const touched = await rows<{ event_date: string; merchant_category: string; loses_rows: boolean }>(
       db,
-      "SELECT strftime(event_date, '%Y-%m-%d') AS event_date, merchant_category FROM touched_partitions ORDER BY 1, 2",
+      "SELECT strftime(event_date, '%Y-%m-%d') AS event_date, merchant_category, loses_rows FROM touched_partitions ORDER BY 1, 2",
     );
     const touchedPartitions = touched.map((row) => ({
       eventDate: row.event_date as IsoDate,
       merchantCategory: row.merchant_category,
     }));
-    const existingFiles = touchedPartitions
-      .map((partition) =>
-        join(lake.silverPartition(partition.eventDate, partition.merchantCategory), DATA_FILE),
-      )
-      .filter((path) => existsSync(path));
+    const writes = await planPartitionWrites(
+      lake,
+      touched.map((row, i) => ({ ...touchedPartitions[i]!, losesRows: row.loses_rows })),
+    );
+    const existingFiles = filesToMerge(writes);
 
     const silverStage = join(stageDir, 'silver');
     const indexStage = join(stageDir, 'index.parquet');
@@ -167,7 +171,12 @@ export async function runSilver(options: RunSilverOptions): Promise<SilverResult
     await writeFile(ledgerStage, `${JSON.stringify(ledger, null, 2)}\n`);
 
     const stepsStarted = stepStart();
-    const silverSteps = await partitionSteps(db, lake, silverStage, touchedPartitions);
+    const silverSteps = await partitionSteps(
+      db,
+      silverStage,
+      writes,
+      deltaFileName(ingestDate, basename(stageDir)),
+    );
     profile('partition steps', stepsStarted);
     const steps: JournalStep[] = [
       ...silverSteps,
@@ -200,51 +209,6 @@ export async function runSilver(options: RunSilverOptions): Promise<SilverResult
   } finally {
     database.close();
   }
-}
-
-/** Each silver partition holds exactly one file, replaced by rename. */
-export const DATA_FILE = 'data.parquet';
-
-async function partitionSteps(
-  db: DuckDBConnection,
-  lake: LakeLayout,
-  silverStage: string,
-  touchedPartitions: SilverPartitionRef[],
-): Promise<JournalStep[]> {
-  const steps: JournalStep[] = [];
-  for (const partition of touchedPartitions) {
-    const staged = join(
-      silverStage,
-      `event_date=${partition.eventDate}`,
-      `merchant_category=${partition.merchantCategory}`,
-    );
-    const target = join(lake.silverPartition(partition.eventDate, partition.merchantCategory), DATA_FILE);
-    if (!existsSync(staged)) {
-      // Every row of this partition moved elsewhere: it disappears.
-      steps.push({ kind: 'delete', path: target });
-      continue;
-    }
-    const files = (await readdir(staged))
-      .filter((name) => name.endsWith('.parquet'))
-      .map((name) => join(staged, name));
-    if (files.length === 0)
-      throw new PipelineError(`silver staged no file for ${relative(silverStage, staged)}`);
-    const from = files.length === 1 ? files[0]! : await mergeFiles(db, staged, files);
-    steps.push({ kind: 'move', from, to: target });
-  }
-  return steps;
-}
-
-/**
- * DuckDB may split a partition over several files when it has to close writers (many partitions at once);
- * the contract is one file per partition, so they are merged.
- */
-async function mergeFiles(db: DuckDBConnection, dir: string, files: string[]): Promise<string> {
-  const merged = join(dir, 'merged.parquet.tmp');
-  await db.run(
-    `COPY (SELECT * FROM read_parquet(${sql(files)}) ORDER BY transaction_id) TO ${sql(merged)} (FORMAT parquet, COMPRESSION zstd)`,
-  );
-  return merged;
 }
 
 function existingSource(files: string[]): string {

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { IsoDate } from '../../src/core/dates.ts';
 import { InjectedCrash } from '../../src/silver/commit-journal.ts';
+import { MAX_PARTITION_FILES } from '../../src/silver/partition-writes.ts';
 import { runSilver } from '../../src/silver/run-silver.ts';
 import {
   createSilverFixture,
@@ -155,6 +156,57 @@ describe('silver deduplication, supersede and late data', () => {
       ['L2', '2025-03-09'],
       ['X1', '2025-03-01'],
       ['X2', '2025-02-25'],
+    ]);
+    // L10 only adds a row to 2025-03-01/grocery: it arrives as one more file, the base file stays as it was.
+    expect((await silverFiles(f)).filter((file) => file.startsWith('event_date=2025-03-01/'))).toEqual([
+      'event_date=2025-03-01/merchant_category=grocery/data.parquet',
+      expect.stringMatching(
+        /^event_date=2025-03-01\/merchant_category=grocery\/delta-2025-03-11-.+\.parquet$/,
+      ),
+    ]);
+  });
+
+  it('adds rows for an old day as one file per run, compacts after MAX_PARTITION_FILES, rewrites on supersede', async () => {
+    const f = createSilverFixture();
+    const partition = f.lake.silverPartition('2025-03-01' as IsoDate, 'grocery');
+    const late = (id: string) => txn(id, { txn_ts: '2025-03-01T09:00:00+09:00' });
+    await writeBronze(f.lake, '2025-03-01', [{ name: 'part-00000.jsonl', lines: [late('X0')] }]);
+    await f.run('2025-03-01');
+    const base = statSync(join(partition, 'data.parquet'));
+    const files = async () => (await readdir(partition)).sort();
+    for (let day = 2; day <= MAX_PARTITION_FILES; day++) {
+      const date = `2025-03-0${day}`;
+      await writeBronze(f.lake, date, [{ name: 'part-00000.jsonl', lines: [late(`X${day}`)] }]);
+      await f.run(date);
+      expect(await files()).toHaveLength(day);
+    }
+    expect(statSync(join(partition, 'data.parquet')).ino).toBe(base.ino);
+    expect((await files()).filter((name) => name.startsWith('delta-'))).toHaveLength(MAX_PARTITION_FILES - 1);
+
+    // The partition is full: the next run that adds to it merges every file into one.
+    await writeBronze(f.lake, '2025-03-09', [{ name: 'part-00000.jsonl', lines: [late('X9')] }]);
+    await f.run('2025-03-09');
+    expect(await files()).toEqual(['data.parquet']);
+    const ids = ['X0', 'X2', 'X3', 'X4', 'X5', 'X6', 'X7', 'X8', 'X9'];
+    expect((await readSilver(f.lake)).map((row) => row['transaction_id'])).toEqual(ids);
+
+    // A row added, then superseded: the partition loses a version, so its files are rewritten into one.
+    await writeBronze(f.lake, '2025-03-10', [{ name: 'part-00000.jsonl', lines: [late('Y')] }]);
+    await f.run('2025-03-10');
+    expect(await files()).toHaveLength(2);
+    await writeBronze(f.lake, '2025-03-11', [
+      {
+        name: 'part-00000.jsonl',
+        lines: [txn('Y', { txn_ts: '2025-03-01T09:00:00+09:00', amount: '1.00' })],
+      },
+    ]);
+    const { ledger } = await f.run('2025-03-11');
+    expect(ledger).toMatchObject({ inserted: 0, superseded: 1 });
+    expect(await files()).toEqual(['data.parquet']);
+    const rows = await readSilver(f.lake);
+    expect(rows.map((row) => [row['transaction_id'], row['amount']])).toEqual([
+      ...ids.map((id) => [id, '12500.00']),
+      ['Y', '1.00'],
     ]);
   });
 

@@ -72,9 +72,15 @@ USING row_outcomes o
 WHERE o.source_file = b.source_file AND o.source_line = b.source_line AND NOT o.is_winner;
 ALTER TABLE batch_rows RENAME TO winners;
 
--- Partitions to rewrite: where the winners go, and where the versions they replace leave from.
+-- Partitions the batch changes: where the winners go, and where the versions they replace leave from.
+-- loses_rows: a version leaves the partition (replaced in place or moved away), so its files are rewritten; a
+-- partition that only gains rows (late arrivals, new ids) can take them as one more file instead.
 CREATE OR REPLACE TEMP TABLE touched_partitions AS
-SELECT DISTINCT event_date, merchant_category FROM row_outcomes WHERE is_winner
-UNION
-SELECT replaced_event_date, replaced_merchant_category FROM row_outcomes
-WHERE is_winner AND replaced_event_date IS NOT NULL;
+SELECT event_date, merchant_category, bool_or(loses_rows) AS loses_rows
+FROM (
+  SELECT event_date, merchant_category, FALSE AS loses_rows FROM row_outcomes WHERE is_winner
+  UNION ALL
+  SELECT replaced_event_date, replaced_merchant_category, TRUE FROM row_outcomes
+  WHERE is_winner AND replaced_event_date IS NOT NULL
+)
+GROUP BY ALL;
