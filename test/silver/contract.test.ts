@@ -5,6 +5,20 @@ import { createSilverFixture, query, readSilver, TEST_KEY, txn, writeBronze } fr
 const PAN = '4111111111111111';
 
 describe('silver contract enforcement', () => {
+  it('skips blank lines (empty or only space characters) but quarantines a line of a tab', async () => {
+    const f = createSilverFixture();
+    await writeBronze(f.lake, '2025-03-01', [
+      { name: 'part-00000.jsonl', lines: [txn('A'), '', '   ', '\u00a0 \u3000', '\t', txn('B')] },
+    ]);
+    const { ledger } = await f.run('2025-03-01');
+    expect(ledger).toMatchObject({ bronze_rows: 3, inserted: 2, quarantined: 1 });
+    expect(ledger.quarantined_by_reason).toEqual({ malformed_record: 1 });
+    const quarantine = await query(
+      `SELECT line FROM read_parquet('${f.lake.quarantinePartition('2025-03-01' as never)}/*.parquet')`,
+    );
+    expect(quarantine.map((row) => row['line'])).toEqual(['5']);
+  });
+
   it('quarantines bad records with every reason code that applies, and keeps good ones', async () => {
     const f = createSilverFixture();
     await writeBronze(f.lake, '2025-03-01', [

@@ -10,6 +10,6 @@ FROM (
   FROM (
     SELECT *, regexp_extract_all(raw, '(?:^|,)("(?:[^"]|"")*"|[^,"]*)', 1) AS fields
     FROM ({{lines}})
-    WHERE line_no > 1 AND raw IS NOT NULL AND trim(raw) <> ''
+    WHERE line_no > 1 AND raw IS NOT NULL AND regexp_matches(raw, '[^\p{Zs}]')  -- not blank (see parse-jsonl.sql)
   )
 );
