@@ -149,6 +149,12 @@ export async function runSilver(options: RunSilverOptions): Promise<SilverResult
       touched.map((row, i) => ({ ...touchedPartitions[i]!, losesRows: row.loses_rows })),
     );
     const existingFiles = filesToMerge(writes);
+    if (process.env['FINTECH_ETL_SILVER_PROFILE']) {
+      const rewrites = writes.filter((write) => write.mode === 'rewrite').length;
+      process.stderr.write(
+        `silver: ${rewrites} partitions rewritten (${existingFiles.length} files merged), ${writes.length - rewrites} added to\n`,
+      );
+    }
 
     const silverStage = join(stageDir, 'silver');
     const indexStage = join(stageDir, 'index.parquet');
