@@ -173,6 +173,36 @@ export function silverPartitionColumn(table: SilverTable): string {
   return table === 'transactions' ? 'event_date' : 'snapshot_date';
 }
 
+/**
+ * The columns of a silver table that the pipeline's models and tests filter, join, group or partition on
+ * (pipeline/models/**, pipeline/tests, staging.yml). Engines that load silver into tables give these the
+ * full statistics sample, and the other columns, which the models only carry through, a small one (their
+ * widths still size sorts and hashes): on 1M transactions ANALYZE then takes about half the time.
+ * A model that starts filtering silver on another column should add it here.
+ */
+export function silverStatisticsColumns(table: SilverTable): string[] {
+  switch (table) {
+    case 'transactions':
+      return [
+        'transaction_id',
+        'customer_id',
+        'card_id',
+        'merchant_id',
+        'event_date',
+        'ingest_date',
+        // filtered by the staging tests (accepted_values, accepted_range, not_null)
+        'status',
+        'channel',
+        'amount',
+      ];
+    case 'customers':
+    case 'cards':
+    case 'merchants':
+      // the SCD dimensions partition and filter snapshots by their key (<entity>_id, snapshot_date) alone
+      return silverKey(table);
+  }
+}
+
 /** The unique key of a silver table, created after a bulk load on engines that load tables. */
 export function silverKey(table: SilverTable): string[] {
   switch (table) {

@@ -5,6 +5,7 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { describe, expect, it } from 'vitest';
 import { createTestDatabase, postgresSkipReason } from '../../../test/helpers/postgres-test-database.ts';
 import { warehouseContract, writeTinySilverLake } from '../warehouse.contract.ts';
+import type { LoadSilverOptions } from '../warehouse.ts';
 import { PostgresWarehouse } from './postgres-warehouse.ts';
 
 warehouseContract('postgres', async () => {
@@ -76,6 +77,42 @@ describe('PostgresWarehouse.loadSilver', async () => {
       await database.drop();
     }
   });
+
+  it.skipIf(skip)(
+    'keeps planner statistics on every column, from the full sample on those the models filter on',
+    async () => {
+      const database = await createTestDatabase();
+      const warehouse = await PostgresWarehouse.open(database.url);
+      // Histogram sizes tell the samples apart: up to 101 bounds at the default statistics target, 11 at 10.
+      const histograms = async () => {
+        const { rows } = await warehouse.query(
+          `select attname, coalesce(array_length(histogram_bounds, 1), 0) as bounds from pg_stats
+           where schemaname = 'staging' and tablename = 'silver_transactions' order by attname`,
+        );
+        return Object.fromEntries(rows.map((row) => [row['attname'], row['bounds']]));
+      };
+      try {
+        const lake = mkdtempSync(join(tmpdir(), 'pg-stats-lake-'));
+        await writeTinySilverLake(lake, { '2024-01-01': 300, '2024-01-02': 300 });
+        // A full load (built beside and swapped in), then a partial one (delete + insert).
+        for (const partitions of ['all', ['2024-01-02']] satisfies LoadSilverOptions['partitions'][]) {
+          await warehouse.loadSilver({ lakeRoot: lake, table: 'transactions', partitions });
+          expect(await histograms()).toEqual({
+            amount: 101,
+            event_date: 0,
+            is_refund: 0,
+            merchant_category: 0,
+            note: 0,
+            transaction_id: 101,
+            txn_ts: 11,
+          });
+        }
+      } finally {
+        await warehouse.close();
+        await database.drop();
+      }
+    },
+  );
 
   it.skipIf(skip)('keeps the loaded rows when PostgreSQL refuses a batch', async () => {
     const database = await createTestDatabase();
