@@ -44,7 +44,6 @@ import { csvFieldColumns, jsonRecordSchema } from './record-fields.ts';
 import { openSilverDatabase } from './silver-database.ts';
 import { silverIndexDir, silverIndexSource } from './silver-index.ts';
 import { renderSql, type SqlParam, sqlLiteral as sql } from './sql-template.ts';
-
 import { resolveTokenizationKey } from './tokenization-key.ts';
 
 export interface RunSilverOptions {
@@ -140,14 +139,15 @@ export async function runSilver(options: RunSilverOptions): Promise<SilverResult
       db,
       "SELECT strftime(event_date, '%Y-%m-%d') AS event_date, merchant_category, loses_rows FROM touched_partitions ORDER BY 1, 2",
     );
-    const touchedPartitions = touched.map((row) => ({
-      eventDate: row.event_date as IsoDate,
-      merchantCategory: row.merchant_category,
-    }));
     const writes = await planPartitionWrites(
       lake,
-      touched.map((row, i) => ({ ...touchedPartitions[i]!, losesRows: row.loses_rows })),
+      touched.map((row) => ({
+        eventDate: row.event_date as IsoDate,
+        merchantCategory: row.merchant_category,
+        losesRows: row.loses_rows,
+      })),
     );
+    const touchedPartitions = writes.map((write) => write.partition);
     const existingFiles = filesToMerge(writes);
     if (process.env['FINTECH_ETL_SILVER_PROFILE']) {
       const rewrites = writes.filter((write) => write.mode === 'rewrite').length;
