@@ -57,13 +57,25 @@ describe('PostgresWarehouse.loadSilver', async () => {
         'select event_date, count(*) as n from staging.silver_transactions group by event_date order by event_date',
       )
       .then((result) => result.rows);
-
-  it.skipIf(skip)('refills all partitions when a crash has emptied the unlogged table', async () => {
+  /** A fresh database and a tiny silver lake (rows per event date), torn down after `test`. */
+  const withLoadedLake = async (
+    days: Record<string, number>,
+    test: (warehouse: PostgresWarehouse, lake: string) => Promise<void>,
+  ) => {
     const database = await createTestDatabase();
     const warehouse = await PostgresWarehouse.open(database.url);
     try {
-      const lake = mkdtempSync(join(tmpdir(), 'pg-crash-lake-'));
-      await writeTinySilverLake(lake, { '2024-01-01': 3, '2024-01-02': 2 });
+      const lake = mkdtempSync(join(tmpdir(), 'pg-load-lake-'));
+      await writeTinySilverLake(lake, days);
+      await test(warehouse, lake);
+    } finally {
+      await warehouse.close();
+      await database.drop();
+    }
+  };
+
+  it.skipIf(skip)('refills all partitions when a crash has emptied the unlogged table', async () => {
+    await withLoadedLake({ '2024-01-01': 3, '2024-01-02': 2 }, async (warehouse, lake) => {
       await warehouse.loadSilver({ lakeRoot: lake, table: 'transactions', partitions: 'all' });
       // Crash recovery leaves an unlogged table exactly like this: present, empty.
       await warehouse.execute('truncate staging.silver_transactions');
@@ -72,28 +84,21 @@ describe('PostgresWarehouse.loadSilver', async () => {
         { event_date: '2024-01-01', n: 3 },
         { event_date: '2024-01-02', n: 2 },
       ]);
-    } finally {
-      await warehouse.close();
-      await database.drop();
-    }
+    });
   });
 
   it.skipIf(skip)(
     'keeps planner statistics on every column, from the full sample on those the models filter on',
     async () => {
-      const database = await createTestDatabase();
-      const warehouse = await PostgresWarehouse.open(database.url);
-      // Histogram sizes tell the samples apart: up to 101 bounds at the default statistics target, 11 at 10.
-      const histograms = async () => {
-        const { rows } = await warehouse.query(
-          `select attname, coalesce(array_length(histogram_bounds, 1), 0) as bounds from pg_stats
-           where schemaname = 'staging' and tablename = 'silver_transactions' order by attname`,
-        );
-        return Object.fromEntries(rows.map((row) => [row['attname'], row['bounds']]));
-      };
-      try {
-        const lake = mkdtempSync(join(tmpdir(), 'pg-stats-lake-'));
-        await writeTinySilverLake(lake, { '2024-01-01': 300, '2024-01-02': 300 });
+      await withLoadedLake({ '2024-01-01': 300, '2024-01-02': 300 }, async (warehouse, lake) => {
+        // Histogram sizes tell the samples apart: up to 101 bounds at the default statistics target, 11 at 10.
+        const histograms = async () => {
+          const { rows } = await warehouse.query(
+            `select attname, coalesce(array_length(histogram_bounds, 1), 0) as bounds from pg_stats
+             where schemaname = 'staging' and tablename = 'silver_transactions' order by attname`,
+          );
+          return Object.fromEntries(rows.map((row) => [row['attname'], row['bounds']]));
+        };
         // A full load (built beside and swapped in), then a partial one (delete + insert).
         for (const partitions of ['all', ['2024-01-02']] satisfies LoadSilverOptions['partitions'][]) {
           await warehouse.loadSilver({ lakeRoot: lake, table: 'transactions', partitions });
@@ -107,19 +112,12 @@ describe('PostgresWarehouse.loadSilver', async () => {
             txn_ts: 11,
           });
         }
-      } finally {
-        await warehouse.close();
-        await database.drop();
-      }
+      });
     },
   );
 
   it.skipIf(skip)('keeps the loaded rows when PostgreSQL refuses a batch', async () => {
-    const database = await createTestDatabase();
-    const warehouse = await PostgresWarehouse.open(database.url);
-    try {
-      const lake = mkdtempSync(join(tmpdir(), 'pg-refused-lake-'));
-      await writeTinySilverLake(lake, { '2024-01-01': 3, '2024-01-02': 2 });
+    await withLoadedLake({ '2024-01-01': 3, '2024-01-02': 2 }, async (warehouse, lake) => {
       await warehouse.loadSilver({ lakeRoot: lake, table: 'transactions', partitions: 'all' });
       // A rewritten partition whose rows repeat a transaction_id: the primary key refuses the COPY.
       const dir = join(lake, 'silver', 'transactions', 'event_date=2024-01-02', 'merchant_category=food');
@@ -143,9 +141,6 @@ describe('PostgresWarehouse.loadSilver', async () => {
         { event_date: '2024-01-01', n: 3 },
         { event_date: '2024-01-02', n: 2 },
       ]);
-    } finally {
-      await warehouse.close();
-      await database.drop();
-    }
+    });
   });
 });
