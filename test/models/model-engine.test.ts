@@ -2,7 +2,7 @@
  * The model engine end to end on every engine that can run here: materializations and incremental strategies
  * with exact resulting rows, seeds, macros dispatch, engine-specific files, tests stored per run.
  */
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,7 +11,7 @@ import { runModels } from '../../src/models/run/run-models.ts';
 import { testModels } from '../../src/models/testing/test-models.ts';
 import { DuckDBWarehouse } from '../../src/warehouse/duckdb/duckdb-warehouse.ts';
 import { PostgresWarehouse } from '../../src/warehouse/postgres/postgres-warehouse.ts';
-import type { Warehouse } from '../../src/warehouse/warehouse.ts';
+import type { SqlSession, Warehouse } from '../../src/warehouse/warehouse.ts';
 import { createTestDatabase, postgresSkipReason } from '../helpers/postgres-test-database.ts';
 
 const FIXTURE = join(import.meta.dirname, '..', 'fixtures', 'model-project');
@@ -44,6 +44,26 @@ async function setPayments(warehouse: Warehouse, payments: Payment[]) {
     ],
     payments.map((p) => p.map(String)),
   );
+}
+
+/** The warehouse, recording every statement sent through it (in a transaction too). */
+function spyOn(warehouse: Warehouse): { warehouse: Warehouse; statements: string[] } {
+  const statements: string[] = [];
+  const record = (session: SqlSession): SqlSession => ({
+    execute: (sql) => (statements.push(sql), session.execute(sql)),
+    query: (sql) => (statements.push(sql), session.query(sql)),
+  });
+  const spy = new Proxy(warehouse, {
+    get(target, property) {
+      if (property === 'query' || property === 'execute') return record(target)[property];
+      if (property === 'transaction')
+        return <T>(fn: (session: SqlSession) => Promise<T>) =>
+          target.transaction((session) => fn(record(session)));
+      const value = Reflect.get(target, property, target);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+  return { warehouse: spy, statements };
 }
 
 const rowsOf = async (warehouse: Warehouse, sql: string) => (await warehouse.query(sql)).rows;
@@ -214,6 +234,8 @@ for (const [engine, target] of engines) {
       const byName = Object.fromEntries(first.tests.map((t) => [t.name, [t.status, t.failures]]));
       expect(byName).toEqual({
         expression_is_true_fct_payments__status_label_is_not_null: ['pass', 0],
+        expression_is_true_fct_payments__amount_5: ['pass', 0],
+        expression_is_true_fct_payments__amount_15: ['fail', 1],
         unique_fct_payments_payment_id: ['pass', 0],
         not_null_fct_payments_payment_id: ['pass', 0],
         relationships_fct_payments_payment_id: ['pass', 0],
@@ -234,11 +256,59 @@ for (const [engine, target] of engines) {
         stored.map((r) => [r['run_id'], r['test_name'], r['severity'], r['status'], r['failures']]),
       ).toEqual([
         ['run-a', 'accepted_values_fct_payments_status__approved__declined', 'warn', 'warn', 1],
+        ['run-a', 'expression_is_true_fct_payments__amount_15', 'error', 'fail', 1],
         ['run-a', 'not_null_fct_payments_status_label', 'error', 'fail', 1],
         ['run-b', 'accepted_values_fct_payments_status__approved__declined', 'warn', 'warn', 1],
+        ['run-b', 'expression_is_true_fct_payments__amount_15', 'error', 'fail', 1],
         ['run-b', 'not_null_fct_payments_status_label', 'error', 'fail', 1],
       ]);
       expect(JSON.parse(String(stored[0]!['sample']))).toEqual([{ value_field: 'reversed', n_records: 1 }]);
+      expect(stored[1]!['sample']).toContain('"amount":"20.00"');
+    });
+
+    it('scans the rows of tests that share a where once, and still reports a broken one among them', async (test) => {
+      if (!context) test.skip();
+      await setPayments(warehouse, DAY2);
+      await runModels({ warehouse, project, fullRefresh: true });
+      const scans = (statements: string[]) =>
+        statements.filter((sql) => sql.includes("status <> 'reversed'"));
+      const shared = spyOn(warehouse);
+      const { tests } = await testModels({ warehouse: shared.warehouse, project, select: 'fct_payments' });
+      expect(scans(shared.statements)).toEqual([
+        expect.stringMatching(/^create temporary table fintech_test_scope/),
+      ]);
+      const scoped = tests.filter((t) => t.name.startsWith('expression_is_true_fct_payments'));
+      expect(scoped.map((t) => [t.name, t.status, t.failures])).toEqual([
+        ['expression_is_true_fct_payments__status_label_is_not_null', 'pass', 0],
+        ['expression_is_true_fct_payments__amount_5', 'pass', 0],
+        ['expression_is_true_fct_payments__amount_15', 'fail', 1],
+      ]);
+
+      // A test that cannot run aborts the shared transaction: every test of the scope then runs on its own.
+      const broken = join(mkdtempSync(join(tmpdir(), 'models-broken-')), 'project');
+      cpSync(FIXTURE, broken, { recursive: true });
+      const schema = join(broken, 'models', 'schema.yml');
+      const withBroken = readFileSync(schema, 'utf8').replace(
+        '      - expression_is_true:\n          expression: amount < 15',
+        `      - expression_is_true:\n          expression: no_such_column > 0\n          config:\n            where: "status <> 'reversed'"\n$&`,
+      );
+      writeFileSync(schema, withBroken);
+      const fallback = spyOn(warehouse);
+      const again = await testModels({
+        warehouse: fallback.warehouse,
+        project: loadProject(broken),
+        select: 'fct_payments',
+      });
+      // The shared attempt's one scan, then each test's own: 4 counts and the sample of the failing one.
+      expect(scans(fallback.statements)).toHaveLength(1 + 4 + 1);
+      const byName = Object.fromEntries(again.tests.map((t) => [t.name, t.status]));
+      expect(byName).toMatchObject({
+        expression_is_true_fct_payments__status_label_is_not_null: 'pass',
+        expression_is_true_fct_payments__amount_5: 'pass',
+        expression_is_true_fct_payments__amount_15: 'fail',
+        expression_is_true_fct_payments__no_such_column_0: 'error',
+      });
+      expect(again.tests.find((t) => t.status === 'error')!.message).toMatch(/no_such_column/);
     });
   });
 }

@@ -14,11 +14,18 @@ export interface CompiledTest {
   /** The model (or `source:<s>.<t>`) the test checks. */
   model: string;
   severity: Severity;
+  /** The whole test: a SELECT of offending rows. */
   sql: string;
+  /**
+   * For a test with a `where` config, the same test in two parts: `rows`, the SELECT of the rows it checks, and
+   * `check`, the test reading them from the relation named SCOPED_ROWS. Tests that share `rows` can read one
+   * table of them instead of each scanning the model again (test-models.ts).
+   */
+  scope?: { rows: string; check: string };
 }
 
-/** The CTE a test with a `where` config reads instead of the model. */
-const SCOPED_ROWS = 'fintech_test_scope';
+/** The relation (a CTE, or a temporary table of tests that share it) a test with a `where` config reads. */
+export const SCOPED_ROWS = 'fintech_test_scope';
 const GENERIC_DIR = fileURLToPath(new URL('./generic-tests/', import.meta.url));
 const genericSql = new Map<string, string>();
 
@@ -94,14 +101,24 @@ function compileGeneric(
   }
   if (spec.test === 'accepted_range') variables['inclusive'] = spec.args['inclusive'] !== false;
   const name = testName(spec, target.slug, column);
+  const source = `generic test ${spec.test} (${target.yamlPath})`;
+  if (!spec.where) {
+    const sql = compiler.renderTemplate(source, genericTemplate(spec.test), variables);
+    return { name, model: target.label, severity: spec.severity, sql };
+  }
   // dbt's `where` config: the test reads only the rows the predicate keeps (rendered with the template, so
   // it may call var() and macros).
-  const template = spec.where
-    ? `with ${SCOPED_ROWS} as (\nselect * from ${target.relationSql} where ${spec.where}\n)\n${genericTemplate(spec.test)}`
-    : genericTemplate(spec.test);
-  if (spec.where) variables['model'] = SCOPED_ROWS;
-  const sql = compiler.renderTemplate(`generic test ${spec.test} (${target.yamlPath})`, template, variables);
-  return { name, model: target.label, severity: spec.severity, sql };
+  const rows = compiler.renderTemplate(
+    source,
+    `select * from ${target.relationSql} where ${spec.where}`,
+    variables,
+  );
+  const check = compiler.renderTemplate(source, genericTemplate(spec.test), {
+    ...variables,
+    model: SCOPED_ROWS,
+  });
+  const sql = `with ${SCOPED_ROWS} as (\n${rows}\n)\n${check}`;
+  return { name, model: target.label, severity: spec.severity, sql, scope: { rows, check } };
 }
 
 /**

@@ -4,12 +4,12 @@
  * and run, never overwritten, so past runs' failures stay inspectable.
  */
 import { newRunId } from '../../core/run-id.ts';
-import type { Relation, Warehouse } from '../../warehouse/warehouse.ts';
+import type { QueryResult, Relation, Warehouse } from '../../warehouse/warehouse.ts';
 import { ModelCompiler } from '../compile/model-compiler.ts';
 import { ModelGraph } from '../graph/model-graph.ts';
 import { selectModels } from '../graph/select-models.ts';
 import type { ModelProject, Severity } from '../project/model-project.ts';
-import { compileTests } from './compile-tests.ts';
+import { type CompiledTest, compileTests, SCOPED_ROWS } from './compile-tests.ts';
 
 export const TEST_FAILURES: Relation = { schema: 'audit', name: 'test_failures' };
 const SAMPLE_ROWS = 5;
@@ -50,37 +50,96 @@ export async function testModels(options: TestModelsOptions): Promise<TestModels
   const graph = ModelGraph.build(project);
   const selected = options.select ? selectModels(project, graph, options.select) : undefined;
   const tests = compileTests(project, compiler, warehouse, selected);
+  // Tests that read the same scoped rows (the same model and `where`, e.g. the 8 column tests of one staging
+  // model in a pipeline run) read them from one temporary table: one scan of the model instead of one per test.
+  const byScope = new Map<string, CompiledTest[]>();
+  for (const test of tests) {
+    if (test.scope) byScope.set(test.scope.rows, [...(byScope.get(test.scope.rows) ?? []), test]);
+  }
+  const shared = new Map<CompiledTest, TestResult>();
+  for (const group of byScope.values()) {
+    if (group.length < 2) continue;
+    for (const [test, result] of (await runSharingScope(warehouse, group)) ?? []) shared.set(test, result);
+  }
   const results: TestResult[] = [];
   for (const test of tests) {
-    const started = performance.now();
-    let result: TestResult;
-    try {
-      const { rows } = await warehouse.query(
-        `select count(*) as failures from (\n${test.sql}\n) as fintech_test`,
-      );
-      const failures = Number(rows[0]?.['failures'] ?? 0);
-      const sample = failures
-        ? (await warehouse.query(`select * from (\n${test.sql}\n) as fintech_test limit ${SAMPLE_ROWS}`)).rows
-        : [];
-      const status = failures === 0 ? 'pass' : test.severity === 'warn' ? 'warn' : 'fail';
-      result = { ...test, status, failures, sample, seconds: 0 };
-    } catch (error) {
-      result = {
-        ...test,
-        status: 'error',
-        failures: 0,
-        sample: [],
-        message: (error as Error).message,
-        seconds: 0,
-      };
-    }
-    result.seconds = (performance.now() - started) / 1000;
-    delete (result as Partial<typeof result> & { sql?: string }).sql;
+    const result = shared.get(test) ?? (await runAlone(warehouse, test));
     results.push(result);
     options.onResult?.(result);
   }
   await recordFailures(warehouse, runId, results);
   return { runId, tests: results, ok: results.every((r) => r.status === 'pass' || r.status === 'warn') };
+}
+
+type RunQuery = (sql: string) => Promise<QueryResult>;
+
+/** Runs one test's `sql` (offending rows; none = pass): its count, and a sample when it found any. */
+async function runTest(test: CompiledTest, query: RunQuery, sql: string): Promise<TestResult> {
+  const started = performance.now();
+  const { rows } = await query(`select count(*) as failures from (\n${sql}\n) as fintech_test`);
+  const failures = Number(rows[0]?.['failures'] ?? 0);
+  const sample = failures
+    ? (await query(`select * from (\n${sql}\n) as fintech_test limit ${SAMPLE_ROWS}`)).rows
+    : [];
+  const status = failures === 0 ? 'pass' : test.severity === 'warn' ? 'warn' : 'fail';
+  return resultOf(test, { status, failures, sample, seconds: (performance.now() - started) / 1000 });
+}
+
+/** Runs a test by itself; a query that fails makes the test's status `error`, with the database's message. */
+async function runAlone(warehouse: Warehouse, test: CompiledTest): Promise<TestResult> {
+  const started = performance.now();
+  try {
+    return await runTest(test, (sql) => warehouse.query(sql), test.sql);
+  } catch (error) {
+    const seconds = (performance.now() - started) / 1000;
+    return resultOf(test, {
+      status: 'error',
+      failures: 0,
+      sample: [],
+      message: (error as Error).message,
+      seconds,
+    });
+  }
+}
+
+function resultOf(
+  test: CompiledTest,
+  outcome: Pick<TestResult, 'status' | 'failures' | 'sample' | 'message' | 'seconds'>,
+): TestResult {
+  const { name, model, severity } = test;
+  return { name, model, severity, ...outcome };
+}
+
+/**
+ * Runs tests that share their scoped rows in one transaction: the rows into a temporary table named like the
+ * CTE each test reads, then every test against it. A test that fails to run aborts the transaction (on
+ * PostgreSQL and DuckDB alike): then undefined, and the caller runs each test on its own, so the broken one is
+ * reported and the others still run.
+ */
+async function runSharingScope(
+  warehouse: Warehouse,
+  tests: CompiledTest[],
+): Promise<[CompiledTest, TestResult][] | undefined> {
+  const started = performance.now();
+  try {
+    return await warehouse.transaction(async (session) => {
+      await session.execute(`create temporary table ${SCOPED_ROWS} as ${tests[0]!.scope!.rows}`);
+      const results: [CompiledTest, TestResult][] = [];
+      for (const test of tests) {
+        results.push([test, await runTest(test, (sql) => session.query(sql), test.scope!.check)]);
+      }
+      await session.execute(`drop table ${SCOPED_ROWS}`);
+      // The shared scan counts once, in the first test's time.
+      results[0]![1].seconds += (performance.now() - started) / 1000 - sumSeconds(results);
+      return results;
+    });
+  } catch {
+    return undefined;
+  }
+}
+
+function sumSeconds(results: [CompiledTest, TestResult][]): number {
+  return results.reduce((total, [, result]) => total + result.seconds, 0);
 }
 
 async function recordFailures(warehouse: Warehouse, runId: string, results: TestResult[]): Promise<void> {
