@@ -41,6 +41,12 @@ export interface WarehouseCapabilities {
   readonly supportsDistribution: boolean;
   /** DDL (create, drop, rename) inside a transaction is atomic. */
   readonly transactionalDdl: boolean;
+  /**
+   * Tables are stored by column: a query reads only the columns it names, so several narrow scans of a table
+   * cost less than one copy of all its columns (DuckDB, Redshift). On a row store every scan reads whole rows,
+   * so tests that check the same rows share one temporary table of them (models test).
+   */
+  readonly columnar: boolean;
 }
 
 /** Physical options a model's config may carry; engines ignore what they do not support. */

@@ -50,10 +50,12 @@ export async function testModels(options: TestModelsOptions): Promise<TestModels
   const graph = ModelGraph.build(project);
   const selected = options.select ? selectModels(project, graph, options.select) : undefined;
   const tests = compileTests(project, compiler, warehouse, selected);
-  // Tests that read the same scoped rows (the same model and `where`, e.g. the 8 column tests of one staging
-  // model in a pipeline run) read them from one temporary table: one scan of the model instead of one per test.
+  // On a row store, tests that read the same scoped rows (the same model and `where`, e.g. the 8 column tests
+  // of the staging transactions in a pipeline run) read them from one temporary table: one scan of the model
+  // instead of one per test, each of which reads whole rows. A columnar engine reads only each test's columns,
+  // which costs less than copying all of them once (DuckDB: 6 CPU-s for a day-32 run's tests, 7.6 shared).
   const byScope = new Map<string, CompiledTest[]>();
-  for (const test of tests) {
+  for (const test of warehouse.capabilities.columnar ? [] : tests) {
     if (test.scope) byScope.set(test.scope.rows, [...(byScope.get(test.scope.rows) ?? []), test]);
   }
   const shared = new Map<CompiledTest, TestResult>();

@@ -42,6 +42,7 @@ export class DuckDBWarehouse extends SqlWarehouse {
     readsParquetDirectly: true,
     supportsDistribution: false,
     transactionalDdl: true,
+    columnar: true,
   };
   readonly description: string;
   readonly dispatchOrder = ['duckdb'];

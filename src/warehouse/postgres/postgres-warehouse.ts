@@ -101,6 +101,7 @@ export class PostgresWarehouse extends SqlWarehouse {
       readsParquetDirectly: false,
       supportsDistribution: false,
       transactionalDdl: true,
+      columnar: false,
     };
   }
 

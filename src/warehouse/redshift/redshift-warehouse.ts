@@ -54,6 +54,7 @@ export class RedshiftWarehouse extends PostgresWarehouse {
       readsParquetDirectly: false,
       supportsDistribution: true,
       transactionalDdl: true,
+      columnar: true,
     };
   }
 
