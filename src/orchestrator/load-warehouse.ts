@@ -35,6 +35,7 @@ export async function loadWarehouse(input: LoadWarehouseInput): Promise<LoadWare
     lake,
     'transactions',
     input.touchedEventDates,
+    input.logicalDate,
   );
   for (const entity of ENTITY_DATASETS) {
     const snapshot = existsSync(lake.silverEntity(entity, input.logicalDate)) ? [input.logicalDate] : [];
@@ -104,6 +105,7 @@ async function loadSilverTable(
   lake: LakeLayout,
   table: SilverTable,
   partitions: IsoDate[],
+  ingestDate?: IsoDate,
 ): Promise<number> {
   const relation = { schema: 'staging', name: `silver_${table}` };
   const folder = join(lake.root, 'silver', table);
@@ -123,7 +125,7 @@ async function loadSilverTable(
     return (await warehouse.loadSilver({ lakeRoot: lake.root, table, partitions: 'all' })).rows;
   }
   if (partitions.length === 0) return 0;
-  return (await warehouse.loadSilver({ lakeRoot: lake.root, table, partitions })).rows;
+  return (await warehouse.loadSilver({ lakeRoot: lake.root, table, partitions, ingestDate })).rows;
 }
 
 function hasParquet(folder: string): boolean {

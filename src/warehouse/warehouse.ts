@@ -73,6 +73,13 @@ export interface LoadSilverOptions {
   partitionColumn?: string;
   /** The partitions a run touched (their rows are replaced atomically), or 'all' to reload everything. */
   partitions: string[] | 'all';
+  /**
+   * The ingest date of the silver run that touched `partitions` (transactions). Every row that run changed
+   * carries it (the newest version wins; a version that moved away is replaced by a row of that date), so an
+   * engine may replace by key just the rows of that date instead of every row of the partitions, which late
+   * data makes most of silver (PostgreSQL does; Redshift replaces the partitions).
+   */
+  ingestDate?: string;
 }
 
 export interface LoadSilverResult {

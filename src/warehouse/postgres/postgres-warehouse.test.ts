@@ -116,6 +116,64 @@ describe('PostgresWarehouse.loadSilver', async () => {
     },
   );
 
+  it.skipIf(skip)(
+    "replaces by key only the rows of the run's ingest date, also a version that moved to another date",
+    async () => {
+      await withLoadedLake({}, async (warehouse, lake) => {
+        const db = await DuckDBInstance.create(':memory:');
+        const connection = await db.connect();
+        /** A partition's file: rows of (transaction_id, event_date, amount, ingest_date). */
+        const partition = async (date: string, rows: string) => {
+          const dir = join(lake, 'silver', 'transactions', `event_date=${date}`, 'merchant_category=food');
+          mkdirSync(dir, { recursive: true });
+          await connection.run(
+            `copy (select t as transaction_id, cast(e as date) as event_date, cast(a as decimal(18,2)) as amount,
+               cast(i as date) as ingest_date from (values ${rows}) v(t, e, a, i)
+             ) to '${dir}/data.parquet' (format parquet)`,
+          );
+        };
+        try {
+          await partition(
+            '2024-01-01',
+            "('a', '2024-01-01', 1, '2024-01-01'), ('b', '2024-01-01', 2, '2024-01-01')",
+          );
+          await partition('2024-01-02', "('c', '2024-01-02', 3, '2024-01-01')");
+          await warehouse.loadSilver({ lakeRoot: lake, table: 'transactions', partitions: 'all' });
+          const xminOfC =
+            "select xmin::text as x from staging.silver_transactions where transaction_id = 'c'";
+          const before = (await warehouse.query(xminOfC)).rows;
+          // Ingest date 2024-01-03: a new version of a moves to 2024-01-02, d arrives; silver rewrote both days.
+          await partition('2024-01-01', "('b', '2024-01-01', 2, '2024-01-01')");
+          await partition(
+            '2024-01-02',
+            "('c', '2024-01-02', 3, '2024-01-01'), ('a', '2024-01-02', 9, '2024-01-03'), ('d', '2024-01-02', 4, '2024-01-03')",
+          );
+          const result = await warehouse.loadSilver({
+            lakeRoot: lake,
+            table: 'transactions',
+            partitions: ['2024-01-01', '2024-01-02'],
+            ingestDate: '2024-01-03',
+          });
+          expect(result.rows).toBe(2);
+          const { rows } = await warehouse.query(
+            'select transaction_id, event_date, amount, ingest_date from staging.silver_transactions order by 1',
+          );
+          expect(rows).toEqual([
+            { transaction_id: 'a', event_date: '2024-01-02', amount: '9.00', ingest_date: '2024-01-03' },
+            { transaction_id: 'b', event_date: '2024-01-01', amount: '2.00', ingest_date: '2024-01-01' },
+            { transaction_id: 'c', event_date: '2024-01-02', amount: '3.00', ingest_date: '2024-01-01' },
+            { transaction_id: 'd', event_date: '2024-01-02', amount: '4.00', ingest_date: '2024-01-03' },
+          ]);
+          // c was not copied again: the same row version, not one deleted and reinserted.
+          expect((await warehouse.query(xminOfC)).rows).toEqual(before);
+        } finally {
+          connection.closeSync();
+          db.closeSync();
+        }
+      });
+    },
+  );
+
   it.skipIf(skip)('keeps the loaded rows when PostgreSQL refuses a batch', async () => {
     await withLoadedLake({ '2024-01-01': 3, '2024-01-02': 2 }, async (warehouse, lake) => {
       await warehouse.loadSilver({ lakeRoot: lake, table: 'transactions', partitions: 'all' });

@@ -237,8 +237,12 @@ export class PostgresWarehouse extends SqlWarehouse {
         ? 'true'
         : `${this.quoteIdentifier(partitionColumn)} in (${partitions.map((p) => this.quoteLiteral(p)).join(', ') || 'null'})`;
     const timings: Record<string, number> = {};
-    const rows = await this.loadWithDuckdb(relation, globs, parquetReader, {
-      deleteWhere: replace,
+    const byKey =
+      partitions !== 'all' && options.ingestDate !== undefined && options.table === 'transactions';
+    const ofIngestDate: ReaderFor = (files) =>
+      `(select * from ${parquetReader(files)} where ingest_date = cast(${this.quoteLiteral(options.ingestDate ?? '')} as date))`;
+    const rows = await this.loadWithDuckdb(relation, globs, byKey ? ofIngestDate : parquetReader, {
+      ...(byKey ? { replaceByKey: true } : { deleteWhere: replace }),
       key: silverKey(options.table),
       statisticsColumns: silverStatisticsColumns(options.table),
       unlogged: true,
@@ -309,6 +313,8 @@ export class PostgresWarehouse extends SqlWarehouse {
     readerFor: ReaderFor,
     plan: {
       deleteWhere?: string;
+      /** Replace the rows whose key the files hold (through a temporary table), not those of deleteWhere. */
+      replaceByKey?: boolean;
       key?: string[];
       /** Columns that get the full ANALYZE sample; all when absent (see analyze()). */
       statisticsColumns?: string[];
@@ -339,6 +345,11 @@ export class PostgresWarehouse extends SqlWarehouse {
       }
       const rows = await this.transactionOnClient(async (client, session) => {
         await this.addMissingColumns(session, target, columns);
+        if (plan.replaceByKey && plan.key) {
+          return this.replaceByKey(session, target, plan.key, (into) =>
+            copyFromDuckdb(client, duck.connection, files, readerFor, into, columns),
+          );
+        }
         if (plan.deleteWhere) {
           await session.execute(`delete from ${this.quoteRelation(target)} where ${plan.deleteWhere}`);
         }
@@ -351,6 +362,28 @@ export class PostgresWarehouse extends SqlWarehouse {
     } finally {
       duck.close();
     }
+  }
+
+  /**
+   * Copies rows into a temporary table shaped like `target`, then replaces the target's rows with the same key
+   * by them: a few thousand superseded versions deleted, the rest inserted. Inside the caller's transaction.
+   */
+  private async replaceByKey(
+    session: SqlSession,
+    target: Relation,
+    key: string[],
+    copyInto: (relationSql: string) => Promise<number>,
+  ): Promise<number> {
+    const changed = this.quoteIdentifier('fintech_changed_rows');
+    const targetSql = this.quoteRelation(target);
+    await session.execute(`create temporary table ${changed} (like ${targetSql}) on commit drop`);
+    const rows = await copyInto(changed);
+    const match = key
+      .map((column) => `t.${this.quoteIdentifier(column)} = c.${this.quoteIdentifier(column)}`)
+      .join(' and ');
+    await session.execute(`delete from ${targetSql} as t using ${changed} as c where ${match}`);
+    await session.execute(`insert into ${targetSql} select * from ${changed}`);
+    return rows;
   }
 
   private rebuildFromFiles(
