@@ -50,8 +50,14 @@ async function setPayments(warehouse: Warehouse, payments: Payment[]) {
 function spyOn(warehouse: Warehouse): { warehouse: Warehouse; statements: string[] } {
   const statements: string[] = [];
   const record = (session: SqlSession): SqlSession => ({
-    execute: (sql) => (statements.push(sql), session.execute(sql)),
-    query: (sql) => (statements.push(sql), session.query(sql)),
+    execute: (sql) => {
+      statements.push(sql);
+      return session.execute(sql);
+    },
+    query: (sql) => {
+      statements.push(sql);
+      return session.query(sql);
+    },
   });
   const spy = new Proxy(warehouse, {
     get(target, property) {
