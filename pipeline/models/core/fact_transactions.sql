@@ -13,6 +13,7 @@
 -- when a version moved to another event date — and never rewrites whole days for a few late rows. Merged by
 -- the key: the batch is read once, without the temporary copy delete+insert makes (on DuckDB 6 CPU-s instead of
 -- 8 for a 1M-row day on top of 31 days; about even on PostgreSQL; engines without MERGE get delete+insert).
+-- The price on DuckDB: that step's peak RSS is ~1.66 GB instead of ~1.1 GB (4.0 s instead of 5.8-6.5 s).
 -- Dimension keys point to the version valid on the event date.
 select
   t.transaction_id,
