@@ -237,12 +237,16 @@ export class PostgresWarehouse extends SqlWarehouse {
         ? 'true'
         : `${this.quoteIdentifier(partitionColumn)} in (${partitions.map((p) => this.quoteLiteral(p)).join(', ') || 'null'})`;
     const timings: Record<string, number> = {};
-    const byKey =
-      partitions !== 'all' && options.ingestDate !== undefined && options.table === 'transactions';
-    const ofIngestDate: ReaderFor = (files) =>
-      `(select * from ${parquetReader(files)} where ingest_date = cast(${this.quoteLiteral(options.ingestDate ?? '')} as date))`;
-    const rows = await this.loadWithDuckdb(relation, globs, byKey ? ofIngestDate : parquetReader, {
-      ...(byKey ? { replaceByKey: true } : { deleteWhere: replace }),
+    // A run's transactions: only the rows of its ingest date, replaced by key (LoadSilverOptions.ingestDate).
+    const ingestDate =
+      partitions !== 'all' && options.table === 'transactions' ? options.ingestDate : undefined;
+    const reader: ReaderFor =
+      ingestDate === undefined
+        ? parquetReader
+        : (files) =>
+            `(select * from ${parquetReader(files)} where ingest_date = cast(${this.quoteLiteral(ingestDate)} as date))`;
+    const rows = await this.loadWithDuckdb(relation, globs, reader, {
+      ...(ingestDate === undefined ? { deleteWhere: replace } : { replaceByKey: true }),
       key: silverKey(options.table),
       statisticsColumns: silverStatisticsColumns(options.table),
       unlogged: true,
