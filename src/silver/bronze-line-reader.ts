@@ -22,13 +22,16 @@ export interface BronzeFile {
 }
 
 /**
- * Runs `consume(lines)` where `lines` is a SQL relation (file_no, line_no, raw, undecodable) over the file's
- * lines: first DuckDB's reader, and if DuckDB refuses the file, a temp table filled by the Node reader.
+ * Runs `consume(lines, release)` where `lines` is a SQL relation (file_no, line_no, raw, undecodable) over the
+ * file's lines: first DuckDB's reader, and if DuckDB refuses the file, a temp table filled by the Node reader.
+ * The lines are dropped when `consume` returns, or earlier when it calls `release()` (the raw text of a large
+ * file is the biggest thing a silver run holds; once consume has what it needs from it, the memory is better
+ * spent on the rest).
  */
 export async function withBronzeLines(
   connection: DuckDBConnection,
   file: BronzeFile,
-  consume: (lines: string) => Promise<void>,
+  consume: (lines: string, release: () => Promise<void>) => Promise<void>,
 ): Promise<void> {
   let fastPathRead = false;
   try {
@@ -43,10 +46,12 @@ export async function withBronzeLines(
     await connection.run('SET preserve_insertion_order = false');
   }
   if (fastPathRead) {
+    const release = () => connection.run('DROP TABLE IF EXISTS file_lines').then(() => undefined);
     await consume(
       `SELECT ${file.fileNo} AS file_no, rowid + 1 AS line_no, raw, FALSE AS undecodable FROM file_lines`,
+      release,
     );
-    await connection.run('DROP TABLE file_lines');
+    await release();
     return;
   }
   try {
@@ -57,8 +62,9 @@ export async function withBronzeLines(
   } catch (error) {
     throw new PipelineError(`bronze file ${file.sourceFile} cannot be read: ${(error as Error).message}`);
   }
-  await consume('SELECT * FROM node_lines');
-  await connection.run('DROP TABLE node_lines');
+  const release = () => connection.run('DROP TABLE IF EXISTS node_lines').then(() => undefined);
+  await consume('SELECT * FROM node_lines', release);
+  await release();
 }
 
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });

@@ -101,10 +101,11 @@ export async function runSilver(options: RunSilverOptions): Promise<SilverResult
       hmac_inner: { kind: 'blob', bytes: pads.inner },
       hmac_outer: { kind: 'blob', bytes: pads.outer },
     } as const;
-    // One file at a time, parse → check → split, so only one file's lines and typed records are held at once.
+    // One file at a time, parse → check → quarantine → drop the lines → keep the valid rows, so only one file's
+    // lines and typed records are held at once, and its lines no longer while the valid rows are built.
     for (const file of bronze.files) {
       const started = stepStart();
-      await withBronzeLines(db, file, async (lines) => {
+      await withBronzeLines(db, file, async (lines, releaseLines) => {
         const linesSql = { kind: 'sql', text: lines } as const;
         if (file.format === 'jsonl') {
           await run(db, 'parse-jsonl', { lines: linesSql, schema: jsonRecordSchema() });
@@ -117,12 +118,14 @@ export async function runSilver(options: RunSilverOptions): Promise<SilverResult
           });
         }
         await run(db, 'check-records', checkParams);
-        await run(db, 'split-valid', {
+        await run(db, 'quarantine-rejected', {
           lines: linesSql,
           ingest_date: ingestDate,
           run_id: runId,
           source_file: file.sourceFile,
         });
+        await releaseLines();
+        await run(db, 'keep-valid', { ingest_date: ingestDate, source_file: file.sourceFile });
       });
       profile(`read ${file.sourceFile}`, started);
     }

@@ -77,8 +77,8 @@ SELECT rate.event_date, rate.currency,
 FROM krw_rates rate
 JOIN krw_rates reporting ON reporting.event_date = rate.event_date AND reporting.currency = {{reporting_currency}};
 
--- Step 4: enrich and list every reason code that applies. A view: split-valid.sql reads it once into the valid
--- rows and once into quarantine, so the wide enriched record is never stored a second time.
+-- Step 4: enrich and list every reason code that applies. A view: quarantine-rejected.sql and keep-valid.sql
+-- read it once each, so the wide enriched record is never stored a second time.
 CREATE OR REPLACE TEMP VIEW checked AS
 WITH enriched AS (
   SELECT

@@ -1,7 +1,7 @@
 -- JSON Lines: each line parsed on its own. A line that is not a JSON object (or not UTF-8) is malformed;
 -- unknown fields are ignored; numbers and booleans arrive as their JSON text. A view, not a table: the parse
 -- runs once, inside the one statement that types the records (check-records.sql), and the raw text is not
--- copied (only quarantined rows need it; split-valid.sql takes it from the lines).
+-- copied (only quarantined rows need it; quarantine-rejected.sql takes it from the lines).
 CREATE OR REPLACE TEMP VIEW text_records AS
 SELECT file_no, line_no, record IS NULL AS malformed, record.*
 FROM (

@@ -1,5 +1,6 @@
--- One bronze file's checked records (check-records.sql) split into the valid rows, in the silver contract's
--- shape (batch_rows, setup-session.sql), and the quarantined ones with their raw line (PAN masked).
+-- One bronze file's valid records (check-records.sql) into batch_rows, in the silver contract's shape
+-- (setup-session.sql). Runs after quarantine-rejected.sql, once the file's lines are dropped: the lines, the
+-- typed records and the valid rows of a 1M-line file together outgrew a 1GB memory limit and spilled.
 INSERT INTO batch_rows
 SELECT
   transaction_id, customer_id, card_id, merchant_id,
@@ -28,18 +29,6 @@ SELECT
     coalesce(CAST(is_fraud AS VARCHAR), '-'), coalesce(original_transaction_id, '-'))) AS record_hash
 FROM checked
 WHERE len(reason_codes) = 0;
-
--- The raw text comes from the lines themselves, joined for the few rejected rows only.
-INSERT INTO quarantine_rows
-SELECT
-  {{run_id}} AS run_id,
-  CAST({{ingest_date}} AS DATE) AS ingest_date,
-  {{source_file}} AS source_file,
-  c.line_no AS line,
-  c.reason_codes,
-  mask_pan_like(CASE WHEN c.pan IS NOT NULL THEN replace(r.raw, c.pan, mask_pan(c.pan)) ELSE r.raw END) AS raw_record
-FROM (SELECT line_no, reason_codes, pan FROM checked WHERE len(reason_codes) > 0) c
-JOIN ({{lines}}) r USING (line_no);
 
 DROP VIEW checked;
 DROP TABLE parsed;
