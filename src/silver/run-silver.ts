@@ -162,13 +162,7 @@ export async function runSilver(options: RunSilverOptions): Promise<SilverResult
     const silverStage = join(stageDir, 'silver');
     const indexStage = join(stageDir, 'index.parquet');
     const quarantineStage = join(stageDir, 'quarantine.parquet');
-    await run(db, 'write-outputs', {
-      existing_source: { kind: 'sql', text: existingSource(existingFiles) },
-      silver_stage: silverStage,
-      index_stage: indexStage,
-      quarantine_stage: quarantineStage,
-    });
-
+    await run(db, 'write-index', { index_stage: indexStage, quarantine_stage: quarantineStage });
     const ledger = await buildLedgerEntry(db, {
       runId,
       ingestDate,
@@ -178,6 +172,11 @@ export async function runSilver(options: RunSilverOptions): Promise<SilverResult
     assertLedgerBalanced(ledger);
     const ledgerStage = join(stageDir, 'ledger.json');
     await writeFile(ledgerStage, `${JSON.stringify(ledger, null, 2)}\n`);
+    // Last, as it drops every table but the winners first (write-silver.sql): the largest write gets the memory.
+    await run(db, 'write-silver', {
+      existing_source: { kind: 'sql', text: existingSource(existingFiles) },
+      silver_stage: silverStage,
+    });
 
     const stepsStarted = stepStart();
     const silverSteps = await partitionSteps(

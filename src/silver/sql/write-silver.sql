@@ -1,5 +1,13 @@
--- The staged outputs of one silver run. Nothing here touches the live lake: every file lands under the
--- run's staging folder and is moved in by the commit journal.
+-- The staged silver partitions of one silver run (the index and quarantine are staged before, by
+-- write-index.sql). Nothing here touches the live lake: every file lands under the run's staging folder and is
+-- moved in by the commit journal.
+
+-- By now the ledger is counted and the index written: only the winners are still needed. Dropping the rest
+-- leaves the write more of the memory limit (it spilled at 1GB with them).
+DROP TABLE row_outcomes;
+DROP TABLE current_versions;
+DROP TABLE touched_partitions;
+DROP TABLE quarantine_rows;
 
 -- Touched partitions: for a partition being rewritten (partition-writes.ts), what it held minus every id this
 -- batch writes, plus the winners; for one that only gains rows, just the winners ({{existing_source}} lists
@@ -22,16 +30,5 @@ COPY (
   FORMAT parquet, PARTITION_BY (event_date, merchant_category), WRITE_PARTITION_COLUMNS true,
   FILENAME_PATTERN 'data_{i}', ROW_GROUP_SIZE 16384
 );
-
--- This ingest date's entry of the version index: the newest version of each id in this bronze partition.
--- It depends only on the bronze partition, so it is the same whatever order dates are processed in.
-COPY (
-  SELECT transaction_id, event_date, merchant_category, record_hash, ingest_date, source_file, source_line
-  FROM row_outcomes
-  WHERE is_batch_latest
-) TO {{index_stage}} (FORMAT parquet);
-
-COPY (SELECT * FROM quarantine_rows ORDER BY source_file, line)
-TO {{quarantine_stage}} (FORMAT parquet, COMPRESSION zstd);
 
 SET preserve_insertion_order = false;
