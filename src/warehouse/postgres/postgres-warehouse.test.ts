@@ -202,3 +202,54 @@ describe('PostgresWarehouse.loadSilver', async () => {
     });
   });
 });
+
+describe('PostgresWarehouse dead rows', async () => {
+  const skip = await postgresSkipReason();
+
+  it.skipIf(skip)(
+    'vacuums a table after delete+insert and merge when autovacuum is off for it, and not when it is on',
+    async () => {
+      const database = await createTestDatabase();
+      const warehouse = await PostgresWarehouse.open(database.url);
+      try {
+        const serverAutovacuum = (await warehouse.query('show autovacuum')).rows[0]!['autovacuum'];
+        await warehouse.execute('create schema marts');
+        for (const [name, enabled] of [
+          ['off_table', false],
+          ['on_table', true],
+        ] as const) {
+          await warehouse.execute(
+            `create table marts.${name} with (autovacuum_enabled = ${enabled}) as select g as id, 'v1' as version from generate_series(1, 1000) g`,
+          );
+          const T = { schema: 'marts', name };
+          await warehouse.deleteInsert(T, `select g as id, 'v2' as version from generate_series(1, 500) g`, [
+            'id',
+          ]);
+          await warehouse.merge(T, `select g as id, 'v3' as version from generate_series(400, 600) g`, [
+            'id',
+          ]);
+        }
+        const stats = async (name: string) =>
+          (
+            await warehouse.query(
+              `select vacuum_count from pg_stat_user_tables where schemaname = 'marts' and relname = '${name}'`,
+            )
+          ).rows[0];
+        // the dead rows of the delete+insert (500) and of the merge (201) were each vacuumed away at once
+        expect(await stats('off_table')).toEqual({ vacuum_count: 2 });
+        expect(await stats('on_table')).toEqual({ vacuum_count: serverAutovacuum === 'on' ? 0 : 2 });
+        expect(
+          (await warehouse.query('select version, count(*) as n from marts.off_table group by 1 order by 1'))
+            .rows,
+        ).toEqual([
+          { version: 'v1', n: 400 },
+          { version: 'v2', n: 399 },
+          { version: 'v3', n: 201 },
+        ]);
+      } finally {
+        await warehouse.close();
+        await database.drop();
+      }
+    },
+  );
+});

@@ -437,6 +437,36 @@ export class PostgresWarehouse extends SqlWarehouse {
     });
   }
 
+  override async deleteInsert(
+    target: Relation,
+    selectSql: string,
+    keyColumns: string[],
+    alsoDeleteWhere?: string,
+  ): Promise<void> {
+    await super.deleteInsert(target, selectSql, keyColumns, alsoDeleteWhere);
+    await this.reclaimDeadRows(target);
+  }
+
+  override async merge(target: Relation, selectSql: string, uniqueKey: string[]): Promise<void> {
+    await super.merge(target, selectSql, uniqueKey);
+    await this.reclaimDeadRows(target);
+  }
+
+  /**
+   * After a delete+insert or merge, `VACUUM (ANALYZE)` the table when autovacuum will not (switched off on the
+   * server, or for the table): nothing else reclaims the rows a daily run deletes, and every later scan reads
+   * them. Measured with autovacuum off: by day 23 of a daily run, agg_customer_daily held 7.1M dead rows, and
+   * the old loader had left 73.6M (30 GB) in staging, where each scan then took ~20 s. With autovacuum on, it
+   * does this itself, in the background.
+   */
+  protected async reclaimDeadRows(target: Relation): Promise<void> {
+    const table = this.quoteRelation(target);
+    const { rows } = await this.query(
+      `select current_setting('autovacuum')::boolean and coalesce((select option_value::boolean from pg_options_to_table(reloptions) where option_name = 'autovacuum_enabled'), true) as autovacuum from pg_class where oid = to_regclass(${this.quoteLiteral(table)})`,
+    );
+    if (rows[0]?.['autovacuum'] === false) await this.execute(`vacuum (analyze) ${table}`);
+  }
+
   /** {@link transaction}, also handing over the raw client (COPY streams need it). */
   private transactionOnClient<T>(fn: (client: pg.PoolClient, session: SqlSession) => Promise<T>): Promise<T> {
     return this.withClient(async (client) => {

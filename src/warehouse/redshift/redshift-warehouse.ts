@@ -84,6 +84,9 @@ export class RedshiftWarehouse extends PostgresWarehouse {
     return `create table ${this.quoteRelation(target)}${physical} as ${selectSql}`;
   }
 
+  /** Redshift reclaims deleted rows itself (automatic VACUUM DELETE) and has no autovacuum setting to read. */
+  protected override async reclaimDeadRows(): Promise<void> {}
+
   override async merge(target: Relation, selectSql: string, uniqueKey: string[]): Promise<void> {
     const source = this.quoteIdentifier(`fintech_batch_${randomBytes(4).toString('hex')}`);
     const targetSql = this.quoteRelation(target);
