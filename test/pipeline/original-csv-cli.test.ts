@@ -1,6 +1,6 @@
 /**
  * The original project's daily CSV (no entity files) through the real CLI: ingest → run → query. Covers the
- * inferred dimension members, the empty staging tables for missing entities, and the JSON outputs users script.
+ * inferred dimension members (also across two days), the empty staging tables for missing entities, and the JSON outputs users script.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -94,6 +94,71 @@ describe('the original project CSV through ingest, run and query', () => {
 
     const refused = cli(home, ['query', 'delete from core.fact_transactions']);
     expect(refused.status).toBe(2);
+
+    // The next day: m-1 sells dining now (newer than what it was inferred from), and a late transaction of m-3
+    // names another MCC, but is older than the one m-3 was inferred from.
+    const merchants = () =>
+      query(
+        'select merchant_id, merchant_category, is_inferred, inferred_from_transaction_id from core.dim_merchant order by 1',
+      );
+    expect(merchants()).toEqual([
+      {
+        merchant_id: 'm-1',
+        merchant_category: 'grocery',
+        is_inferred: true,
+        inferred_from_transaction_id: 'tx-3',
+      },
+      {
+        merchant_id: 'm-2',
+        merchant_category: 'dining',
+        is_inferred: true,
+        inferred_from_transaction_id: 'tx-2',
+      },
+      {
+        merchant_id: 'm-3',
+        merchant_category: 'lodging',
+        is_inferred: true,
+        inferred_from_transaction_id: 'tx-4',
+      },
+    ]);
+    const nextDay = join(home, 'transactions_2024-06-02.csv');
+    writeFileSync(
+      nextDay,
+      `${CSV.split('\n')[0]}
+tx-6,cust-1,card-1,m-1,2024-06-02 08:00:00,9000,KRW,5812,approved,False,pos
+tx-7,cust-2,card-2,m-3,2024-05-30 09:00:00,5000,KRW,5411,approved,False,pos
+tx-8,cust-2,card-2,m-4,2024-06-02 09:00:00,7000,KRW,5411,approved,False,pos
+`,
+    );
+    expect(cli(home, ['ingest', nextDay]).status).toBe(0);
+    const second = cli(home, ['run', '--date', '2024-06-02']);
+    expect(second.status, second.stderr).toBe(0);
+    expect(merchants()).toEqual([
+      {
+        merchant_id: 'm-1',
+        merchant_category: 'dining',
+        is_inferred: true,
+        inferred_from_transaction_id: 'tx-6',
+      },
+      {
+        merchant_id: 'm-2',
+        merchant_category: 'dining',
+        is_inferred: true,
+        inferred_from_transaction_id: 'tx-2',
+      },
+      {
+        merchant_id: 'm-3',
+        merchant_category: 'lodging',
+        is_inferred: true,
+        inferred_from_transaction_id: 'tx-4',
+      },
+      {
+        merchant_id: 'm-4',
+        merchant_category: 'grocery',
+        is_inferred: true,
+        inferred_from_transaction_id: 'tx-8',
+      },
+    ]);
   });
 
   it('exits 1 and names the task when the day has no bronze', () => {

@@ -1,6 +1,22 @@
-{{ config(materialized='table', tags=['core'], dist='all', sort='merchant_id') }}
+{{
+  config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='merchant_id',
+    rebuild_if="select count(inferred_from_transaction_id) < 0 from {{ this }}",
+    tags=['core'],
+    dist='all',
+    sort='merchant_id'
+  )
+}}
 -- Merchants as of their latest snapshot (type 1: a merchant's name or place is corrected, not versioned).
--- Merchants seen only in transactions get their attributes from their newest transaction.
+-- Merchants seen only in transactions get their attributes from their newest transaction, which the row keeps
+-- (inferred_from_txn_ts, inferred_from_transaction_id). An incremental run reads the snapshots (small) and the
+-- transactions of its ingest date only: the newest transaction of a merchant is then the newest of the run's and
+-- the one its row was inferred from. Before, every run scanned all transactions twice for merchants no snapshot
+-- knows (with daily snapshots there are none), which grew with the history. A correction that moves a
+-- merchant's newest transaction to another merchant is picked up by the next full refresh. rebuild_if cannot run
+-- on a table built before inferred_from_* existed, which rebuilds that table in full.
 with latest_snapshot as (
   select merchant_id, merchant_name, mcc, merchant_category, city, country
   from (
@@ -12,26 +28,45 @@ with latest_snapshot as (
   where recency = 1
 ),
 
--- merchants no snapshot knows, found from the merchant_id column alone: with daily snapshots there are none,
--- and the full transaction rows below are never read
+-- the transactions of merchants no snapshot knows, and what earlier runs inferred for them
 unsnapshotted as (
-  select distinct t.merchant_id
+  select
+    t.merchant_id, t.merchant_name, t.mcc, t.merchant_category, t.city, t.country,
+    t.txn_ts, t.transaction_id
   from {{ ref('stg_transactions') }} as t
   where not exists (select 1 from latest_snapshot as s where s.merchant_id = t.merchant_id)
+  {% if is_incremental() %}
+    and {{ ingest_batch('t.ingest_date') }}
+  union all
+  select
+    d.merchant_id, d.merchant_name, d.mcc, d.merchant_category, d.city, d.country,
+    d.inferred_from_txn_ts, d.inferred_from_transaction_id
+  from {{ this }} as d
+  where d.is_inferred and not exists (select 1 from latest_snapshot as s where s.merchant_id = d.merchant_id)
+  {% endif %}
 ),
 
 from_transactions as (
-  select merchant_id, merchant_name, mcc, merchant_category, city, country
+  select merchant_id, merchant_name, mcc, merchant_category, city, country, txn_ts, transaction_id
   from (
     select
-      t.merchant_id, t.merchant_name, t.mcc, t.merchant_category, t.city, t.country,
-      row_number() over (partition by t.merchant_id order by t.txn_ts desc, t.transaction_id desc) as recency
-    from {{ ref('stg_transactions') }} as t
-    where t.merchant_id in (select merchant_id from unsnapshotted)
+      *,
+      row_number() over (partition by merchant_id order by txn_ts desc, transaction_id desc) as recency
+    from unsnapshotted
   ) as ranked
   where recency = 1
 )
 
-select *, false as is_inferred from latest_snapshot
+select
+  merchant_id, merchant_name, mcc, merchant_category, city, country,
+  false as is_inferred,
+  cast(null as timestamp) as inferred_from_txn_ts,
+  cast(null as varchar) as inferred_from_transaction_id
+from latest_snapshot
 union all
-select *, true as is_inferred from from_transactions
+select
+  merchant_id, merchant_name, mcc, merchant_category, city, country,
+  true as is_inferred,
+  txn_ts as inferred_from_txn_ts,
+  transaction_id as inferred_from_transaction_id
+from from_transactions
