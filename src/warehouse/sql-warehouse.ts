@@ -178,20 +178,27 @@ export abstract class SqlWarehouse implements Warehouse {
     await this.transaction(async (session) => {
       const columns = await this.columnsIn(session, target);
       await session.execute(`create temporary table ${batch} as ${selectSql}`);
-      const keys = keyColumns.map((key) => this.quoteIdentifier(key));
-      const match = keys.map((key) => `fintech_batch.${key} = fintech_target.${key}`).join(' and ');
       // Two deletes, not one `exists (…) or (…)`: PostgreSQL runs an EXISTS under OR as a subplan, hashed only
       // while the batch's keys fit in work_mem and else one scan of the batch per target row (122 s for
       // agg_customer_daily on a 30-day history); a join of the distinct keys spills instead.
       if (alsoDeleteWhere) {
         await session.execute(`delete from ${this.quoteRelation(target)} where ${alsoDeleteWhere}`);
       }
-      await session.execute(
-        `delete from ${this.quoteRelation(target)} as fintech_target using (select distinct ${keys.join(', ')} from ${batch}) as fintech_batch where ${match}`,
-      );
+      for (const statement of this.deleteKeysSql(target, batch, keyColumns)) {
+        await session.execute(statement);
+      }
       await session.execute(this.insertSelectSql(target, columns, `select * from ${batch}`));
       await session.execute(`drop table ${batch}`);
     });
+  }
+
+  /** Deletes the rows of `target` whose keys are in the temporary table `batch`: a join of its distinct keys. */
+  protected deleteKeysSql(target: Relation, batch: string, keyColumns: string[]): string[] {
+    const keys = keyColumns.map((key) => this.quoteIdentifier(key));
+    const match = keys.map((key) => `fintech_batch.${key} = fintech_target.${key}`).join(' and ');
+    return [
+      `delete from ${this.quoteRelation(target)} as fintech_target using (select distinct ${keys.join(', ')} from ${batch}) as fintech_batch where ${match}`,
+    ];
   }
 
   async merge(target: Relation, selectSql: string, uniqueKey: string[]): Promise<void> {

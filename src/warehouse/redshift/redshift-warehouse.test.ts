@@ -125,6 +125,41 @@ describe('RedshiftWarehouse emitted SQL', () => {
     ]);
   });
 
+  it('replaces partitions through a temporary table of their distinct keys (no alias or subquery in DELETE)', async () => {
+    const { warehouse, writes } = recordingRedshift({ 'marts.m': 'BASE TABLE' });
+    await incrementalMaterialization.materialize({
+      warehouse,
+      model: {
+        name: 'm',
+        relation: { schema: 'marts', name: 'm' },
+        config: config({
+          materialized: 'incremental',
+          incremental_strategy: 'delete+insert',
+          partition_by: ['event_date'],
+          partitions: ['2024-01-02'],
+        }),
+        path: 'models/marts/m.sql',
+        sql: "select date '2024-01-01' as event_date, 1 as id",
+      },
+      existing: 'table',
+      incremental: true,
+    });
+    const sql = writes();
+    const batch = /create temporary table ("fintech_batch_[0-9a-f]+")/.exec(sql[1]!)![1]!;
+    const keys = batch.replace(/"$/, '_keys"');
+    expect(sql).toEqual([
+      'begin',
+      `create temporary table ${batch} as select date '2024-01-01' as event_date, 1 as id`,
+      `delete from "marts"."m" where "event_date" in ('2024-01-02')`,
+      `create temporary table ${keys} as select distinct "event_date" from ${batch}`,
+      `delete from "marts"."m" using ${keys} where "marts"."m"."event_date" = ${keys}."event_date"`,
+      `drop table ${keys}`,
+      `insert into "marts"."m" ("id", "amount") select "id", "amount" from (select * from ${batch}) as fintech_source`,
+      `drop table ${batch}`,
+      'commit',
+    ]);
+  });
+
   it('loads touched silver partitions with COPY FROM S3 … FORMAT AS PARQUET IAM_ROLE, in one transaction', async () => {
     const { warehouse, writes } = recordingRedshift();
     const result = await warehouse.loadSilver({

@@ -84,6 +84,23 @@ export class RedshiftWarehouse extends PostgresWarehouse {
     return `create table ${this.quoteRelation(target)}${physical} as ${selectSql}`;
   }
 
+  /**
+   * Redshift's DELETE takes no alias for its target and names tables, not subqueries, in USING: the batch's
+   * distinct keys go to a temporary table of their own (distinct, so a partition key such as an event date does
+   * not join each target row to every batch row of its date).
+   */
+  protected override deleteKeysSql(target: Relation, batch: string, keyColumns: string[]): string[] {
+    const keys = keyColumns.map((key) => this.quoteIdentifier(key));
+    const distinct = this.quoteIdentifier(`${batch.replaceAll('"', '')}_keys`);
+    const targetSql = this.quoteRelation(target);
+    const match = keys.map((key) => `${targetSql}.${key} = ${distinct}.${key}`).join(' and ');
+    return [
+      `create temporary table ${distinct} as select distinct ${keys.join(', ')} from ${batch}`,
+      `delete from ${targetSql} using ${distinct} where ${match}`,
+      `drop table ${distinct}`,
+    ];
+  }
+
   /** Redshift reclaims deleted rows itself (automatic VACUUM DELETE) and has no autovacuum setting to read. */
   protected override async reclaimDeadRows(): Promise<void> {}
 
