@@ -46,7 +46,7 @@ export async function withBronzeLines(
     await connection.run('SET preserve_insertion_order = false');
   }
   if (fastPathRead) {
-    const release = () => connection.run('DROP TABLE IF EXISTS file_lines').then(() => undefined);
+    const release = dropper(connection, 'file_lines');
     await consume(
       `SELECT ${file.fileNo} AS file_no, rowid + 1 AS line_no, raw, FALSE AS undecodable FROM file_lines`,
       release,
@@ -62,9 +62,16 @@ export async function withBronzeLines(
   } catch (error) {
     throw new PipelineError(`bronze file ${file.sourceFile} cannot be read: ${(error as Error).message}`);
   }
-  const release = () => connection.run('DROP TABLE IF EXISTS node_lines').then(() => undefined);
+  const release = dropper(connection, 'node_lines');
   await consume('SELECT * FROM node_lines', release);
   await release();
+}
+
+/** Drops the table when called, and does nothing the second time (consume may have released it already). */
+function dropper(connection: DuckDBConnection, table: string): () => Promise<void> {
+  return async () => {
+    await connection.run(`DROP TABLE IF EXISTS ${table}`);
+  };
 }
 
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
