@@ -72,6 +72,11 @@ USING row_outcomes o
 WHERE o.source_file = b.source_file AND o.source_line = b.source_line AND NOT o.is_winner;
 ALTER TABLE batch_rows RENAME TO winners;
 
+-- The ids whose silver row a winner replaces: what the rewritten partitions must leave out of what they held
+-- (usually a few thousand, against a day of winners).
+CREATE OR REPLACE TEMP TABLE replaced_ids AS
+SELECT transaction_id FROM row_outcomes WHERE is_winner AND replaced_event_date IS NOT NULL;
+
 -- Partitions the batch changes: where the winners go, and where the versions they replace leave from.
 -- loses_rows: a version leaves the partition (replaced in place or moved away), so its files are rewritten; a
 -- partition that only gains rows (late arrivals, new ids) can take them as one more file instead.

@@ -2,15 +2,16 @@
 -- write-index.sql). Nothing here touches the live lake: every file lands under the run's staging folder and is
 -- moved in by the commit journal.
 
--- By now the ledger is counted and the index written: only the winners are still needed. Dropping the rest
+-- By now the ledger is counted and the index written: only the winners and replaced_ids are still needed. Dropping the rest
 -- leaves the write more of the memory limit (it spilled at 1GB with them).
 DROP TABLE row_outcomes;
 DROP TABLE current_versions;
 DROP TABLE touched_partitions;
 DROP TABLE quarantine_rows;
 
--- Touched partitions: for a partition being rewritten (partition-writes.ts), what it held minus every id this
--- batch writes, plus the winners; for one that only gains rows, just the winners ({{existing_source}} lists
+-- Touched partitions: for a partition being rewritten (partition-writes.ts), what it held minus the ids whose
+-- row a winner replaces (replaced_ids, classify-versions.sql: a few thousand ids to hash instead of the day's
+-- winners), plus the winners; for one that only gains rows, just the winners ({{existing_source}} lists
 -- the files of the rewritten partitions only). One file per partition (the caller merges if DuckDB had to
 -- split one). Rows are not sorted: a sort of the whole day
 -- costs more than the rest of the write, and readers never rely on row order. Nothing large is joined here
@@ -23,7 +24,7 @@ DROP TABLE quarantine_rows;
 SET preserve_insertion_order = true;
 COPY (
   SELECT existing.* FROM {{existing_source}} existing
-  ANTI JOIN (SELECT transaction_id FROM winners) w USING (transaction_id)
+  ANTI JOIN replaced_ids USING (transaction_id)
   UNION ALL
   SELECT * FROM winners
 ) TO {{silver_stage}} (
