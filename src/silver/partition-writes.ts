@@ -3,7 +3,7 @@
  * base file (`data.parquet`) and, after runs that only added rows to it, one more file per such run
  * (`delta-<ingest date>-<run>.parquet`), at most MAX_PARTITION_FILES in all:
  *  - a partition that loses a row (a version replaced in place, or moved to another partition) is rewritten:
- *    all its files merged, minus the ids being written, plus the winners, into a new `data.parquet`;
+ *    all its files merged, minus the ids whose row a winner replaces, plus its winners, into a new `data.parquet`;
  *  - a partition that only gains rows (late arrivals, new ids) gets them as one new file, so a few late rows
  *    for an old day never rewrite that day (the cost of a day does not grow with the history behind it);
  *  - a partition that already holds MAX_PARTITION_FILES files is rewritten (compacted) instead.
@@ -11,17 +11,17 @@
  *
  * @example
  *   const writes = await planPartitionWrites(lake, touched);
- *   const steps = await partitionSteps(db, stagedSilverDir, writes, deltaFileName(ingestDate, runTag));
+ *   const steps = await partitionSteps(connections, { silver, rewrite }, writes, deltaFileName(ingestDate, runTag));
  */
 import { existsSync } from 'node:fs';
-import { readdir } from 'node:fs/promises';
-import { basename, join, relative } from 'node:path';
+import { mkdir, readdir, rm } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { IsoDate } from '../core/dates.ts';
 import { PipelineError } from '../core/errors.ts';
 import type { LakeLayout } from '../lake/lake-layout.ts';
 import type { JournalStep } from './commit-journal.ts';
-import { sqlLiteral as sql } from './sql-template.ts';
+import { renderSql, sqlLiteral as sql } from './sql-template.ts';
 
 /** The base file of a silver partition, replaced by rename when the partition is rewritten. */
 export const DATA_FILE = 'data.parquet';
@@ -68,47 +68,50 @@ export async function planPartitionWrites(
   );
 }
 
-/** The existing files the write must merge: those of the partitions being rewritten. */
-export function filesToMerge(writes: PartitionWrite[]): string[] {
-  return writes.filter((write) => write.mode === 'rewrite').flatMap((write) => write.files);
-}
-
 /** The name of the file a run adds to a partition it only adds rows to. */
 export function deltaFileName(ingestDate: IsoDate, runTag: string): string {
   return `delta-${ingestDate}-${runTag}.parquet`;
 }
 
 /**
- * The journal steps that put the staged partitions (`<stage>/event_date=…/merchant_category=…/`) in place. A
- * rewrite moves its new base file in first and then deletes the other files, so a crash between the two is
- * finished by replaying the journal; a partition whose every row moved away loses all its files.
+ * The journal steps that put the staged partitions (`<stage>/event_date=…/merchant_category=…/`) in place.
+ * A partition being rewritten is first merged into one file under `rewriteStage` (rewrite-partition.sql: what
+ * it held minus the replaced ids, plus its staged winners), one partition per connection at a time, on all the
+ * `connections` given. A rewrite moves its new base file in first and then deletes the other files, so a crash
+ * between the two is finished by replaying the journal; a partition whose every row moved away loses all its
+ * files.
  */
 export async function partitionSteps(
-  db: DuckDBConnection,
-  silverStage: string,
+  connections: DuckDBConnection[],
+  stages: { silver: string; rewrite: string },
   writes: PartitionWrite[],
   deltaName: string,
 ): Promise<JournalStep[]> {
+  const planned = await Promise.all(
+    writes.map(async (write) => ({ write, staged: await stagedFiles(stages.silver, write.partition) })),
+  );
+  const rewritten = await inParallel(
+    connections,
+    planned.filter(({ write }) => write.mode === 'rewrite' && write.files.length > 0),
+    (db, { write, staged }) => rewritePartition(db, write, staged, stages.rewrite),
+  );
   const steps: JournalStep[] = [];
-  for (const write of writes) {
-    const { eventDate, merchantCategory } = write.partition;
-    const staged = join(silverStage, `event_date=${eventDate}`, `merchant_category=${merchantCategory}`);
-    const stagedFiles = existsSync(staged)
-      ? (await readdir(staged)).filter((name) => name.endsWith('.parquet')).map((name) => join(staged, name))
-      : [];
-    if (stagedFiles.length === 0) {
+  for (const item of planned) {
+    const { write, staged } = item;
+    const from = rewritten.get(item);
+    if (from === null || (from === undefined && staged.length === 0)) {
       if (write.mode === 'add')
-        throw new PipelineError(`silver staged no file for ${relative(silverStage, staged)}`);
+        throw new PipelineError(`silver staged no file for ${partitionPath(write.partition)}`);
       for (const file of write.files) steps.push({ kind: 'delete', path: file });
       continue;
     }
-    const from = stagedFiles.length === 1 ? stagedFiles[0]! : await mergeFiles(db, staged, stagedFiles);
+    const source = from ?? (staged.length === 1 ? staged[0]! : await mergeFiles(connections[0]!, staged));
     if (write.mode === 'add') {
       const name = write.files.length === 0 ? DATA_FILE : deltaName;
-      steps.push({ kind: 'move', from, to: join(write.dir, name) });
+      steps.push({ kind: 'move', from: source, to: join(write.dir, name) });
       continue;
     }
-    steps.push({ kind: 'move', from, to: join(write.dir, DATA_FILE) });
+    steps.push({ kind: 'move', from: source, to: join(write.dir, DATA_FILE) });
     for (const file of write.files) {
       if (basename(file) !== DATA_FILE) steps.push({ kind: 'delete', path: file });
     }
@@ -116,12 +119,76 @@ export async function partitionSteps(
   return steps;
 }
 
+function partitionPath(partition: SilverPartitionRef): string {
+  return join(`event_date=${partition.eventDate}`, `merchant_category=${partition.merchantCategory}`);
+}
+
+/** The files write-silver.sql staged for a partition (none when the run has no winner for it). */
+async function stagedFiles(silverStage: string, partition: SilverPartitionRef): Promise<string[]> {
+  const staged = join(silverStage, partitionPath(partition));
+  return existsSync(staged)
+    ? (await readdir(staged)).filter((name) => name.endsWith('.parquet')).map((name) => join(staged, name))
+    : [];
+}
+
+/**
+ * Merges a partition's files minus the replaced ids with its staged winners into one file under `rewriteStage`;
+ * null when no row is left (the partition is then deleted).
+ */
+async function rewritePartition(
+  db: DuckDBConnection,
+  write: PartitionWrite,
+  staged: string[],
+  rewriteStage: string,
+): Promise<string | null> {
+  const dir = join(rewriteStage, partitionPath(write.partition));
+  await mkdir(dir, { recursive: true });
+  const target = join(dir, DATA_FILE);
+  const stagedSource = staged.length
+    ? `read_parquet(${sql(staged)}, hive_partitioning = false)`
+    : `(SELECT * FROM read_parquet(${sql(write.files)}, hive_partitioning = false) WHERE FALSE)`;
+  const result = await db.runAndReadAll(
+    renderSql('rewrite-partition', {
+      existing_files: write.files,
+      staged_source: { kind: 'sql', text: stagedSource },
+      target,
+    }),
+  );
+  // COPY answers with the number of rows it wrote.
+  if (Number(result.getRows()[0]?.[0] ?? 0) > 0) return target;
+  await rm(target, { force: true });
+  return null;
+}
+
+/**
+ * Runs `work` for every item, each connection taking the next item when it is done with one: DuckDB writes a
+ * single Parquet file on about one thread, so two small rewrites at once keep both cores busy. Written by hand
+ * (a dozen lines) rather than adding a pool library for it.
+ */
+async function inParallel<T, R>(
+  connections: DuckDBConnection[],
+  items: T[],
+  work: (db: DuckDBConnection, item: T) => Promise<R>,
+): Promise<Map<T, R>> {
+  const results = new Map<T, R>();
+  let next = 0;
+  await Promise.all(
+    connections.map(async (db) => {
+      while (next < items.length) {
+        const item = items[next++]!;
+        results.set(item, await work(db, item));
+      }
+    }),
+  );
+  return results;
+}
+
 /**
  * DuckDB may split a partition over several files when it has to close writers (many partitions at once);
  * a run writes one file per partition, so they are merged.
  */
-async function mergeFiles(db: DuckDBConnection, dir: string, files: string[]): Promise<string> {
-  const merged = join(dir, 'merged.parquet.tmp');
+async function mergeFiles(db: DuckDBConnection, files: string[]): Promise<string> {
+  const merged = join(dirname(files[0]!), 'merged.parquet.tmp');
   await db.run(
     `COPY (SELECT * FROM read_parquet(${sql(files)}) ORDER BY transaction_id) TO ${sql(merged)} (FORMAT parquet, COMPRESSION zstd)`,
   );

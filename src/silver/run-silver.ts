@@ -35,7 +35,6 @@ import { assertLedgerBalanced, type LedgerEntry, lateByDays, ledgerPath } from '
 import {
   DATA_FILE,
   deltaFileName,
-  filesToMerge,
   partitionSteps,
   planPartitionWrites,
   type SilverPartitionRef,
@@ -43,7 +42,7 @@ import {
 import { csvFieldColumns, jsonRecordSchema } from './record-fields.ts';
 import { openSilverDatabase } from './silver-database.ts';
 import { silverIndexDir, silverIndexSource } from './silver-index.ts';
-import { renderSql, type SqlParam, sqlLiteral as sql } from './sql-template.ts';
+import { renderSql, type SqlParam } from './sql-template.ts';
 import { resolveTokenizationKey } from './tokenization-key.ts';
 
 export interface RunSilverOptions {
@@ -151,11 +150,10 @@ export async function runSilver(options: RunSilverOptions): Promise<SilverResult
       })),
     );
     const touchedPartitions = writes.map((write) => write.partition);
-    const existingFiles = filesToMerge(writes);
     if (process.env['FINTECH_ETL_SILVER_PROFILE']) {
-      const rewrites = writes.filter((write) => write.mode === 'rewrite').length;
+      const rewrites = writes.filter((write) => write.mode === 'rewrite');
       process.stderr.write(
-        `silver: ${rewrites} partitions rewritten (${existingFiles.length} files merged), ${writes.length - rewrites} added to\n`,
+        `silver: ${rewrites.length} partitions rewritten (${rewrites.flatMap((write) => write.files).length} files merged), ${writes.length - rewrites.length} added to\n`,
       );
     }
 
@@ -173,18 +171,16 @@ export async function runSilver(options: RunSilverOptions): Promise<SilverResult
     const ledgerStage = join(stageDir, 'ledger.json');
     await writeFile(ledgerStage, `${JSON.stringify(ledger, null, 2)}\n`);
     // Last, as it drops every table but the winners first (write-silver.sql): the largest write gets the memory.
-    await run(db, 'write-silver', {
-      existing_source: { kind: 'sql', text: existingSource(existingFiles) },
-      silver_stage: silverStage,
-    });
+    await run(db, 'write-silver', { silver_stage: silverStage });
 
     const stepsStarted = stepStart();
+    const rewriters = [db, await database.connect()];
     const silverSteps = await partitionSteps(
-      db,
-      silverStage,
+      rewriters,
+      { silver: silverStage, rewrite: join(stageDir, 'rewrite') },
       writes,
       deltaFileName(ingestDate, basename(stageDir)),
-    );
+    ).finally(() => rewriters[1]!.closeSync());
     profile('partition steps', stepsStarted);
     const steps: JournalStep[] = [
       ...silverSteps,
@@ -217,11 +213,6 @@ export async function runSilver(options: RunSilverOptions): Promise<SilverResult
   } finally {
     database.close();
   }
-}
-
-function existingSource(files: string[]): string {
-  if (files.length === 0) return '(SELECT * FROM winners WHERE FALSE)';
-  return `read_parquet(${sql(files)})`;
 }
 
 async function buildLedgerEntry(

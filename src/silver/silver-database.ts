@@ -11,6 +11,8 @@ import { sqlLiteral } from './sql-template.ts';
 
 export interface SilverDatabase {
   connection: DuckDBConnection;
+  /** Another connection to the same database (tables, not temporary ones, and settings are shared). */
+  connect(): Promise<DuckDBConnection>;
   close(): void;
 }
 
@@ -38,6 +40,7 @@ export async function openSilverDatabase(config: ResolvedConfig, spillDir: strin
   await connection.run('SET partitioned_write_max_open_files = 10000');
   return {
     connection,
+    connect: () => instance.connect(),
     close: () => {
       connection.closeSync();
       instance.closeSync();

@@ -73,8 +73,9 @@ WHERE o.source_file = b.source_file AND o.source_line = b.source_line AND NOT o.
 ALTER TABLE batch_rows RENAME TO winners;
 
 -- The ids whose silver row a winner replaces: what the rewritten partitions must leave out of what they held
--- (usually a few thousand, against a day of winners).
-CREATE OR REPLACE TEMP TABLE replaced_ids AS
+-- (usually a few thousand, against a day of winners). Not TEMP: the partitions are rewritten on several
+-- connections at once (rewrite-partition.sql), and a temporary table is seen by its own connection only.
+CREATE OR REPLACE TABLE replaced_ids AS
 SELECT transaction_id FROM row_outcomes WHERE is_winner AND replaced_event_date IS NOT NULL;
 
 -- Partitions the batch changes: where the winners go, and where the versions they replace leave from.
