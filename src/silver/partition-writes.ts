@@ -172,14 +172,24 @@ async function inParallel<T, R>(
 ): Promise<Map<T, R>> {
   const results = new Map<T, R>();
   let next = 0;
-  await Promise.all(
+  let failed = false;
+  // Settled, not Promise.all: after a failure the other connections finish the statement they are in and take
+  // no more, so nothing is still writing when the caller cleans up and closes them.
+  const workers = await Promise.allSettled(
     connections.map(async (db) => {
-      while (next < items.length) {
+      while (!failed && next < items.length) {
         const item = items[next++]!;
-        results.set(item, await work(db, item));
+        try {
+          results.set(item, await work(db, item));
+        } catch (error) {
+          failed = true;
+          throw error;
+        }
       }
     }),
   );
+  const failure = workers.find((worker) => worker.status === 'rejected');
+  if (failure) throw failure.reason;
   return results;
 }
 

@@ -1,9 +1,9 @@
 import { existsSync, statSync } from 'node:fs';
-import { readdir } from 'node:fs/promises';
+import { readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { IsoDate } from '../../src/core/dates.ts';
-import { InjectedCrash } from '../../src/silver/commit-journal.ts';
+import { InjectedCrash, silverStagingRoot } from '../../src/silver/commit-journal.ts';
 import { MAX_PARTITION_FILES } from '../../src/silver/partition-writes.ts';
 import { runSilver } from '../../src/silver/run-silver.ts';
 import {
@@ -124,6 +124,29 @@ describe('silver deduplication, supersede and late data', () => {
       'event_date=2025-03-01/merchant_category=grocery/data.parquet',
       'event_date=2025-03-02/merchant_category=grocery/data.parquet',
     ]);
+  });
+
+  it('fails a run naming a silver file it cannot rewrite, and leaves every partition as it was', async () => {
+    const f = createSilverFixture();
+    await writeHistory(f);
+    await f.run('2025-03-01');
+    // Day 2 moves C out of 2025-03-01/dining, so that partition is rewritten; its file is now unreadable.
+    const broken = join(f.lake.silverPartition('2025-03-01' as IsoDate, 'dining'), 'data.parquet');
+    await writeFile(broken, 'not parquet');
+    const filesBefore = await silverFiles(f);
+    const grocery = statSync(
+      join(f.lake.silverPartition('2025-03-01' as IsoDate, 'grocery'), 'data.parquet'),
+    );
+
+    await expect(f.run('2025-03-02')).rejects.toThrow(broken);
+    expect(await silverFiles(f)).toEqual(filesBefore);
+    const groceryAfter = statSync(
+      join(f.lake.silverPartition('2025-03-01' as IsoDate, 'grocery'), 'data.parquet'),
+    );
+    expect([groceryAfter.ino, groceryAfter.mtimeMs]).toEqual([grocery.ino, grocery.mtimeMs]);
+    // No ledger entry and no staging litter: the failed run committed nothing.
+    expect(existsSync(join(f.lake.ledger(), 'transactions', 'ingest_date=2025-03-02'))).toBe(false);
+    expect(await readdir(silverStagingRoot(f.lake))).toEqual([]);
   });
 
   it('writes late rows of 1, 2 and 10 days into their event_date partitions without touching others', async () => {
