@@ -12,6 +12,11 @@ export const ENTITY_DATASETS: readonly EntityDataset[] = ['customers', 'cards', 
 
 export const MANIFEST_FILE = '_manifest.json';
 
+/** A silver transactions partition's folder relative to the zone (also how a run stages it). */
+export function silverPartitionPath(eventDate: IsoDate, merchantCategory: string): string {
+  return join(`event_date=${eventDate}`, `merchant_category=${merchantCategory}`);
+}
+
 export class LakeLayout {
   constructor(readonly root: string) {}
 
@@ -28,11 +33,7 @@ export class LakeLayout {
   }
 
   silverPartition(eventDate: IsoDate, merchantCategory: string): string {
-    return join(
-      this.silverTransactions(),
-      `event_date=${eventDate}`,
-      `merchant_category=${merchantCategory}`,
-    );
+    return join(this.silverTransactions(), silverPartitionPath(eventDate, merchantCategory));
   }
 
   /** Entity snapshots after tokenization (cards lose their PAN here), one folder per snapshot date. */

@@ -19,7 +19,7 @@ import { basename, dirname, join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { IsoDate } from '../core/dates.ts';
 import { PipelineError } from '../core/errors.ts';
-import type { LakeLayout } from '../lake/lake-layout.ts';
+import { type LakeLayout, silverPartitionPath } from '../lake/lake-layout.ts';
 import type { JournalStep } from './commit-journal.ts';
 import { renderSql, sqlLiteral as sql } from './sql-template.ts';
 
@@ -120,7 +120,7 @@ export async function partitionSteps(
 }
 
 function partitionPath(partition: SilverPartitionRef): string {
-  return join(`event_date=${partition.eventDate}`, `merchant_category=${partition.merchantCategory}`);
+  return silverPartitionPath(partition.eventDate, partition.merchantCategory);
 }
 
 /** The files write-silver.sql staged for a partition (none when the run has no winner for it). */

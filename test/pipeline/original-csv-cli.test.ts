@@ -95,32 +95,24 @@ describe('the original project CSV through ingest, run and query', () => {
     const refused = cli(home, ['query', 'delete from core.fact_transactions']);
     expect(refused.status).toBe(2);
 
-    // The next day: m-1 sells dining now (newer than what it was inferred from), and a late transaction of m-3
-    // names another MCC, but is older than the one m-3 was inferred from.
+    // A merchant no snapshot knows: inferred from a transaction of the run (the newest one it has).
+    const inferred = (merchant_id: string, merchant_category: string, transaction_id: string) => ({
+      merchant_id,
+      merchant_category,
+      is_inferred: true,
+      inferred_from_transaction_id: transaction_id,
+    });
     const merchants = () =>
       query(
         'select merchant_id, merchant_category, is_inferred, inferred_from_transaction_id from core.dim_merchant order by 1',
       );
     expect(merchants()).toEqual([
-      {
-        merchant_id: 'm-1',
-        merchant_category: 'grocery',
-        is_inferred: true,
-        inferred_from_transaction_id: 'tx-3',
-      },
-      {
-        merchant_id: 'm-2',
-        merchant_category: 'dining',
-        is_inferred: true,
-        inferred_from_transaction_id: 'tx-2',
-      },
-      {
-        merchant_id: 'm-3',
-        merchant_category: 'lodging',
-        is_inferred: true,
-        inferred_from_transaction_id: 'tx-4',
-      },
+      inferred('m-1', 'grocery', 'tx-3'),
+      inferred('m-2', 'dining', 'tx-2'),
+      inferred('m-3', 'lodging', 'tx-4'),
     ]);
+    // The next day: m-1 sells dining now (newer than what it was inferred from), and a late transaction of m-3
+    // names another MCC, but is older than the one m-3 was inferred from.
     const nextDay = join(home, 'transactions_2024-06-02.csv');
     writeFileSync(
       nextDay,
@@ -134,30 +126,10 @@ tx-8,cust-2,card-2,m-4,2024-06-02 09:00:00,7000,KRW,5411,approved,False,pos
     const second = cli(home, ['run', '--date', '2024-06-02']);
     expect(second.status, second.stderr).toBe(0);
     expect(merchants()).toEqual([
-      {
-        merchant_id: 'm-1',
-        merchant_category: 'dining',
-        is_inferred: true,
-        inferred_from_transaction_id: 'tx-6',
-      },
-      {
-        merchant_id: 'm-2',
-        merchant_category: 'dining',
-        is_inferred: true,
-        inferred_from_transaction_id: 'tx-2',
-      },
-      {
-        merchant_id: 'm-3',
-        merchant_category: 'lodging',
-        is_inferred: true,
-        inferred_from_transaction_id: 'tx-4',
-      },
-      {
-        merchant_id: 'm-4',
-        merchant_category: 'grocery',
-        is_inferred: true,
-        inferred_from_transaction_id: 'tx-8',
-      },
+      inferred('m-1', 'dining', 'tx-6'),
+      inferred('m-2', 'dining', 'tx-2'),
+      inferred('m-3', 'lodging', 'tx-4'),
+      inferred('m-4', 'grocery', 'tx-8'),
     ]);
   });
 
