@@ -47,6 +47,12 @@ export interface WarehouseCapabilities {
    * so tests that check the same rows share one temporary table of them (models test).
    */
   readonly columnar: boolean;
+  /**
+   * `WITH x AS MATERIALIZED (…)` computes x once and keeps only the columns its readers name (DuckDB), so tests
+   * that check the same rows count their failures in one statement over one narrow copy of them. PostgreSQL
+   * keeps whole rows there (its tests share a temporary table instead); Redshift has no such CTE.
+   */
+  readonly prunesMaterializedCte: boolean;
 }
 
 /** Physical options a model's config may carry; engines ignore what they do not support. */

@@ -43,6 +43,7 @@ export class DuckDBWarehouse extends SqlWarehouse {
     supportsDistribution: false,
     transactionalDdl: true,
     columnar: true,
+    prunesMaterializedCte: true,
   };
   readonly description: string;
   readonly dispatchOrder = ['duckdb'];

@@ -102,6 +102,7 @@ export class PostgresWarehouse extends SqlWarehouse {
       supportsDistribution: false,
       transactionalDdl: true,
       columnar: false,
+      prunesMaterializedCte: false,
     };
   }
 

@@ -55,6 +55,7 @@ export class RedshiftWarehouse extends PostgresWarehouse {
       supportsDistribution: true,
       transactionalDdl: true,
       columnar: true,
+      prunesMaterializedCte: false,
     };
   }
 
