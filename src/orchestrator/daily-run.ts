@@ -130,6 +130,7 @@ export async function runDaily(options: DailyRunOptions): Promise<DailyRunResult
       lake,
       logicalDate,
       touchedEventDates: result.silver!.touchedEventDates,
+      writtenFiles: result.silver!.writtenFiles,
     });
     const loaded = Object.entries(result.load.rows).filter(([, rows]) => rows > 0);
     return {
@@ -143,6 +144,9 @@ export async function runDaily(options: DailyRunOptions): Promise<DailyRunResult
     logical_date: logicalDate,
     as_of_date: asOfDate,
     event_dates: result.silver?.touchedEventDates ?? [],
+    // The load task exposed the rows the silver commit wrote (staging.silver_transactions_batch): incremental
+    // models read them from there (pipeline/macros/event_dates.sql: run_transactions).
+    silver_batch: true,
   };
   // Parsed with the run's vars, as dbt does: config such as `partitions=var('event_dates')` needs them.
   const project = loadProject(config.projectDir, { vars });

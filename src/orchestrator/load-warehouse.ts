@@ -17,6 +17,8 @@ export interface LoadWarehouseInput {
   logicalDate: IsoDate;
   /** Event dates whose silver partitions the run rewrote. */
   touchedEventDates: IsoDate[];
+  /** The transaction files the run's silver commit wrote, relative to the lake root (SilverResult). */
+  writtenFiles: string[];
 }
 
 export interface LoadWarehouseResult {
@@ -37,6 +39,11 @@ export async function loadWarehouse(input: LoadWarehouseInput): Promise<LoadWare
     input.touchedEventDates,
     input.logicalDate,
   );
+  await warehouse.exposeSilverBatch({
+    lakeRoot: lake.root,
+    ingestDate: input.logicalDate,
+    files: input.writtenFiles,
+  });
   for (const entity of ENTITY_DATASETS) {
     const snapshot = existsSync(lake.silverEntity(entity, input.logicalDate)) ? [input.logicalDate] : [];
     rows[`silver_${entity}`] = await loadSilverTable(warehouse, lake, entity, snapshot);

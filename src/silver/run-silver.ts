@@ -11,7 +11,7 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
-import { basename, join } from 'node:path';
+import { basename, join, relative } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { ResolvedConfig } from '../config/load-config.ts';
 import type { IsoDate } from '../core/dates.ts';
@@ -63,6 +63,11 @@ export interface SilverResult {
   /** Event dates whose partitions changed: what the warehouse must reload. */
   touchedEventDates: IsoDate[];
   touchedPartitions: SilverPartitionRef[];
+  /**
+   * The transaction files this run's commit put into silver (new base files and added files), relative to the
+   * lake root: every row the run changed is in one of them (what the load task exposes as the run's batch).
+   */
+  writtenFiles: string[];
   entities: EntitySnapshotResult[];
   /** Runs that had crashed after their commit point and were finished first. */
   recoveredRuns: string[];
@@ -202,6 +207,9 @@ export async function runSilver(options: RunSilverOptions): Promise<SilverResult
       ledger,
       touchedEventDates: [...new Set(touchedPartitions.map((partition) => partition.eventDate))],
       touchedPartitions,
+      writtenFiles: silverSteps.flatMap((step) =>
+        step.kind === 'move' ? [relative(lake.root, step.to)] : [],
+      ),
       entities,
       recoveredRuns,
     };

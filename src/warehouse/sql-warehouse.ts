@@ -4,18 +4,20 @@
  * SQL differs (Redshift's CREATE TABLE … DISTKEY, PostgreSQL's DROP … CASCADE), like Kysely's adapters.
  */
 import { randomBytes } from 'node:crypto';
-import type {
-  ColumnInfo,
-  LoadFilesOptions,
-  LoadSilverOptions,
-  LoadSilverResult,
-  QueryResult,
-  Relation,
-  SqlSession,
-  TableOptions,
-  Warehouse,
-  WarehouseCapabilities,
-  WarehouseEngine,
+import {
+  type ColumnInfo,
+  type LoadFilesOptions,
+  type LoadSilverOptions,
+  type LoadSilverResult,
+  type QueryResult,
+  type Relation,
+  SILVER_BATCH,
+  type SilverBatch,
+  type SqlSession,
+  type TableOptions,
+  type Warehouse,
+  type WarehouseCapabilities,
+  type WarehouseEngine,
 } from './warehouse.ts';
 
 const INSERT_BATCH_ROWS = 500;
@@ -154,6 +156,14 @@ export abstract class SqlWarehouse implements Warehouse {
       await session.execute(`create view ${this.quoteRelation(target)} as ${selectSql}`);
       await restore();
     });
+  }
+
+  /** The rows of the loaded silver table with the batch's ingest date (engines that copy silver in). */
+  async exposeSilverBatch(batch: SilverBatch): Promise<void> {
+    await this.createView(
+      SILVER_BATCH,
+      `select * from ${this.quoteRelation({ schema: 'staging', name: 'silver_transactions' })} where ingest_date = cast(${this.quoteLiteral(batch.ingestDate)} as date)`,
+    );
   }
 
   async insertInto(target: Relation, selectSql: string): Promise<void> {

@@ -88,6 +88,16 @@ export interface LoadSilverOptions {
   ingestDate?: string;
 }
 
+/** What one silver run wrote: its ingest date, and its transaction files relative to the lake root. */
+export interface SilverBatch {
+  lakeRoot: string;
+  ingestDate: string;
+  files: string[];
+}
+
+/** The rows of silver transactions that the last silver run loaded wrote (Warehouse.exposeSilverBatch). */
+export const SILVER_BATCH: Relation = { schema: 'staging', name: 'silver_transactions_batch' };
+
 export interface LoadSilverResult {
   relation: Relation;
   /** Rows written (0 for a DuckDB view, which reads the files at query time). */
@@ -174,6 +184,13 @@ export interface Warehouse extends SqlSession {
 
   /** Makes silver reachable as `staging.silver_<table>` (a view on DuckDB, a loaded table elsewhere). */
   loadSilver(options: LoadSilverOptions): Promise<LoadSilverResult>;
+  /**
+   * Makes the rows one silver run wrote reachable as the view {@link SILVER_BATCH}: the rows of
+   * `staging.silver_transactions` whose ingest_date is that run's (each row a run changes carries it). An
+   * engine that reads Parquet in place reads only the files that run wrote, not the thousands of a touched
+   * history. Call it after loadSilver of the transactions.
+   */
+  exposeSilverBatch(batch: SilverBatch): Promise<void>;
   /** Loads flat files (ledger JSON, quarantine Parquet) into a table. */
   loadFiles(options: LoadFilesOptions): Promise<{ rows: number }>;
   /** Writes every row of `relation` to one Parquet file at the local path `file` (the gold export). */

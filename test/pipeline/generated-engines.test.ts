@@ -89,6 +89,37 @@ describe('generated data through the daily pipeline', () => {
     expect(fact.rows[0]).toEqual({ n, ids: n });
   });
 
+  it("exposes the rows the last run wrote as staging.silver_transactions_batch, on DuckDB from that run's files alone", async () => {
+    const last = DAYS.at(-1)!;
+    const idsOf = async (harness: PipelineHarness, where: string) =>
+      (
+        await harness.warehouse.query(
+          `select transaction_id from staging.silver_transactions where ${where} order by transaction_id`,
+        )
+      ).rows;
+    const batch = (harness: PipelineHarness) =>
+      harness.warehouse.query(
+        'select transaction_id from staging.silver_transactions_batch order by transaction_id',
+      );
+    const written = await idsOf(inOrder, `ingest_date = cast('${last}' as date)`);
+    expect(written.length).toBeGreaterThan(1000);
+    expect((await batch(inOrder)).rows).toEqual(written);
+    const [view] = (
+      await inOrder.warehouse.query(
+        "select sql from duckdb_views() where schema_name = 'staging' and view_name = 'silver_transactions_batch'",
+      )
+    ).rows;
+    const files = [
+      ...String(view!['sql']).matchAll(/'[^']*\/(event_date=[^/']+\/merchant_category=[^/']+\/[^/']+)'/g),
+    ];
+    expect(String(view!['sql'])).not.toContain('*.parquet');
+    // New base files of partitions the run rewrote, and the files it added to the others.
+    expect(files.length).toBeGreaterThan(10);
+    for (const [, file] of files) expect(file).toMatch(new RegExp(`/(data|delta-${last}-[^/]+)\\.parquet$`));
+    if (postgres)
+      expect((await batch(postgres)).rows).toEqual(await idsOf(postgres, `ingest_date = '${last}'`));
+  });
+
   it('gives identical marts and facts on DuckDB and PostgreSQL', async (context) => {
     if (!postgres) return context.skip(postgresSkip);
     expect(await martsOf(postgres)).toEqual(await martsOf(inOrder));

@@ -25,7 +25,7 @@ with versions as (
 -- transactions' other columns are never read
 unsnapshotted as (
   select t.card_id
-  from {{ ref('stg_transactions') }} as t
+  from {{ run_transactions(is_incremental()) }} as t
   {% if is_incremental() %}
   where {{ ingest_batch('t.ingest_date', 't.event_date') }}
   {% endif %}
@@ -42,7 +42,7 @@ unsnapshotted as (
 
 seen_in_transactions as (
   select t.card_id, t.customer_id, t.card_token
-  from {{ ref('stg_transactions') }} as t
+  from {{ run_transactions(is_incremental()) }} as t
   where t.card_id in (select card_id from unsnapshotted)
   {% if is_incremental() %}
     and {{ ingest_batch('t.ingest_date', 't.event_date') }}

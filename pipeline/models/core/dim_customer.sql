@@ -22,7 +22,7 @@ with versions as (
 -- customers no snapshot knows
 unsnapshotted as (
   select t.customer_id
-  from {{ ref('stg_transactions') }} as t
+  from {{ run_transactions(is_incremental()) }} as t
   {% if is_incremental() %}
   where {{ ingest_batch('t.ingest_date', 't.event_date') }}
   {% endif %}

@@ -33,7 +33,7 @@ unsnapshotted as (
   select
     t.merchant_id, t.merchant_name, t.mcc, t.merchant_category, t.city, t.country,
     t.txn_ts, t.transaction_id
-  from {{ ref('stg_transactions') }} as t
+  from {{ run_transactions(is_incremental()) }} as t
   where not exists (select 1 from latest_snapshot as s where s.merchant_id = t.merchant_id)
   {% if is_incremental() %}
     and {{ ingest_batch('t.ingest_date') }}

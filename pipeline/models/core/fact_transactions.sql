@@ -44,7 +44,7 @@ select
   t.ingest_date,
   t.status = 'approved' and not t.is_refund as is_purchase,
   t.status = 'approved' and t.is_refund as is_approved_refund
-from {{ ref('stg_transactions') }} as t
+from {{ run_transactions(is_incremental()) }} as t
 left join {{ ref('dim_customer') }} as c
   on c.customer_id = t.customer_id and t.event_date >= c.valid_from and t.event_date < c.valid_to
 left join {{ ref('dim_card') }} as k

@@ -15,6 +15,8 @@ import {
   type QueryResult,
   ReadOnlyViolation,
   type Relation,
+  SILVER_BATCH,
+  type SilverBatch,
   type SqlSession,
   type WarehouseCapabilities,
 } from '../warehouse.ts';
@@ -143,6 +145,24 @@ export class DuckDBWarehouse extends SqlWarehouse {
       );
     }
     return { relation, rows: 0 };
+  }
+
+  /**
+   * A view over only the files the run wrote: the silver view opens every file of silver at each read (about
+   * 50 µs a file, some 3,700 files after 30 days with late data), where the models and tests of a run need the
+   * few hundred it wrote. Rewritten partitions also hold older rows, hence the ingest date filter.
+   */
+  override async exposeSilverBatch(batch: SilverBatch): Promise<void> {
+    if (batch.files.length === 0) {
+      await super.exposeSilverBatch(batch);
+      return;
+    }
+    const root = batch.lakeRoot.replace(/\/$/, '');
+    const files = batch.files.map((file) => this.quoteLiteral(`${root}/${file}`)).join(', ');
+    await this.createView(
+      SILVER_BATCH,
+      `select * from read_parquet([${files}], union_by_name = true) where ingest_date = cast(${this.quoteLiteral(batch.ingestDate)} as date)`,
+    );
   }
 
   async loadFiles(options: LoadFilesOptions): Promise<{ rows: number }> {
