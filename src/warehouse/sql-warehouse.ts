@@ -158,12 +158,14 @@ export abstract class SqlWarehouse implements Warehouse {
     });
   }
 
-  /** The rows of the loaded silver table with the batch's ingest date (engines that copy silver in). */
+  /** A view of the loaded silver table's rows with the batch's ingest date (engines that copy silver in). */
   async exposeSilverBatch(batch: SilverBatch): Promise<void> {
-    await this.createView(
-      SILVER_BATCH,
-      `select * from ${this.quoteRelation({ schema: 'staging', name: 'silver_transactions' })} where ingest_date = cast(${this.quoteLiteral(batch.ingestDate)} as date)`,
-    );
+    await this.createView(SILVER_BATCH, this.silverBatchSelect(batch));
+  }
+
+  /** The rows of the loaded `staging.silver_transactions` that the batch's run wrote: those of its ingest date. */
+  protected silverBatchSelect(batch: SilverBatch): string {
+    return `select * from ${this.quoteRelation({ schema: 'staging', name: 'silver_transactions' })} where ingest_date = cast(${this.quoteLiteral(batch.ingestDate)} as date)`;
   }
 
   async insertInto(target: Relation, selectSql: string): Promise<void> {

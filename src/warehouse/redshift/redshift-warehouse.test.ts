@@ -184,6 +184,23 @@ describe('RedshiftWarehouse emitted SQL', () => {
     ]);
   });
 
+  it("exposes a run's silver rows as a view filtering the loaded table by ingest date", async () => {
+    const { warehouse, writes } = recordingRedshift({ 'staging.silver_transactions_batch': 'VIEW' });
+    await warehouse.exposeSilverBatch({
+      lakeRoot: 's3://lake-bucket/prod',
+      ingestDate: '2024-01-02',
+      files: ['silver/transactions/event_date=2024-01-02/merchant_category=grocery/data.parquet'],
+    });
+    expect(writes()).toEqual([
+      'create schema if not exists "staging"',
+      'begin',
+      expect.stringContaining('cast(\'"staging"."silver_transactions_batch"\' as regclass)'),
+      'drop view if exists "staging"."silver_transactions_batch" cascade',
+      `create view "staging"."silver_transactions_batch" as select * from "staging"."silver_transactions" where ingest_date = cast('2024-01-02' as date)`,
+      'commit',
+    ]);
+  });
+
   it('loads ledger JSON from an S3 prefix', async () => {
     const { warehouse, writes } = recordingRedshift();
     await warehouse.loadFiles({

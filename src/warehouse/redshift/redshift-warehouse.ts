@@ -20,6 +20,8 @@ import {
   type LoadSilverOptions,
   type LoadSilverResult,
   type Relation,
+  SILVER_BATCH,
+  type SilverBatch,
   silverPartitionColumn,
   type TableOptions,
   type WarehouseCapabilities,
@@ -181,6 +183,11 @@ export class RedshiftWarehouse extends PostgresWarehouse {
   }
 
   /** Redshift cannot COPY to a client; its export is UNLOAD to S3, which the gold task does not issue yet. */
+  /** A view, as on engines without PostgreSQL's UNLOGGED tables (Redshift has none). */
+  override async exposeSilverBatch(batch: SilverBatch): Promise<void> {
+    await this.createView(SILVER_BATCH, this.silverBatchSelect(batch));
+  }
+
   override async exportParquet(relation: Relation): Promise<void> {
     throw new PipelineError(
       `exporting ${relation.schema}.${relation.name} to gold needs UNLOAD to S3, which this version does not run on Redshift yet`,
