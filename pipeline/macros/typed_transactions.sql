@@ -1,7 +1,7 @@
 {#
   The staging transactions' columns with the types every engine agrees on (silver already enforces the record
   contract, so staging only fixes types), over `relation`: all of silver (stg_transactions) or the rows a run
-  wrote (stg_transactions_batch).
+  wrote (run_transactions() in macros/event_dates.sql).
 #}
 {% macro typed_transactions(relation) -%}
 select

@@ -2,7 +2,7 @@
 -- are in one and not the other. In a pipeline run it reconciles the rows the run wrote (every row a run changes
 -- carries its ingest_date on both sides; macros/event_dates.sql); by hand, every row.
 with silver as (
-  select transaction_id from {{ run_transactions(true) }} where {{ written_by_run('ingest_date', 'event_date') }}
+  select transaction_id from {{ run_transactions(true) }} as run_rows where {{ written_by_run('ingest_date', 'event_date') }}
 ),
 fact as (
   select transaction_id from {{ ref('fact_transactions') }} where {{ written_by_run('ingest_date') }}
