@@ -50,7 +50,7 @@ export async function testModels(options: TestModelsOptions): Promise<TestModels
   const graph = ModelGraph.build(project);
   const selected = options.select ? selectModels(project, graph, options.select) : undefined;
   const tests = compileTests(project, compiler, warehouse, selected);
-  // Tests that read the same scoped rows (the same model and `where`, e.g. the 8 column tests of the staging
+  // Tests that read the same scoped rows (the same model and `where`, e.g. the 7 column tests of the staging
   // transactions in a pipeline run) read them once instead of once per test. On a row store every scan reads
   // whole rows, so they share a temporary table of them. A columnar engine reads only each test's columns: a
   // copy of every column cost more than the scans it saved (DuckDB: 7.6 CPU-s for a day-32 run's tests, 6
