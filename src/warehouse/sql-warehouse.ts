@@ -163,9 +163,15 @@ export abstract class SqlWarehouse implements Warehouse {
     await this.createView(SILVER_BATCH, this.silverBatchSelect(batch));
   }
 
-  /** The rows of the loaded `staging.silver_transactions` that the batch's run wrote: those of its ingest date. */
-  protected silverBatchSelect(batch: SilverBatch): string {
-    return `select * from ${this.quoteRelation({ schema: 'staging', name: 'silver_transactions' })} where ingest_date = cast(${this.quoteLiteral(batch.ingestDate)} as date)`;
+  /**
+   * The rows the batch's run wrote: those of its ingest date, read from `from` (by default the loaded
+   * `staging.silver_transactions`).
+   */
+  protected silverBatchSelect(
+    batch: SilverBatch,
+    from = this.quoteRelation({ schema: 'staging', name: 'silver_transactions' }),
+  ): string {
+    return `select * from ${from} where ingest_date = cast(${this.quoteLiteral(batch.ingestDate)} as date)`;
   }
 
   async insertInto(target: Relation, selectSql: string): Promise<void> {

@@ -57,9 +57,10 @@ export async function testModels(options: TestModelsOptions): Promise<TestModels
   // unshared), but one statement over a materialized CTE keeps only the columns the tests name (DuckDB, day 31
   // on top of 30 days: the 7 staging tests took 0.6-0.8 s instead of 3.0 s, each scan paying for the
   // ~3,700 silver files).
-  const byScope = new Map<string, CompiledTest[]>();
   const { columnar, prunesMaterializedCte } = warehouse.capabilities;
-  for (const test of !columnar || prunesMaterializedCte ? tests : []) {
+  const runShared = !columnar ? runSharingScope : prunesMaterializedCte ? runInOneStatement : undefined;
+  const byScope = new Map<string, CompiledTest[]>();
+  for (const test of runShared ? tests : []) {
     if (!test.scope) continue;
     const group = byScope.get(test.scope.rows) ?? [];
     group.push(test);
@@ -68,10 +69,7 @@ export async function testModels(options: TestModelsOptions): Promise<TestModels
   const shared = new Map<CompiledTest, TestResult>();
   for (const group of byScope.values()) {
     if (group.length < 2) continue;
-    const results = columnar
-      ? await runInOneStatement(warehouse, group)
-      : await runSharingScope(warehouse, group);
-    for (const [test, result] of results ?? []) shared.set(test, result);
+    for (const [test, result] of (await runShared!(warehouse, group)) ?? []) shared.set(test, result);
   }
   const results: TestResult[] = [];
   for (const test of tests) {

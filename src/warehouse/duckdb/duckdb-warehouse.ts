@@ -4,7 +4,7 @@
  * (DuckDB parallelises each statement over its own threads), which also keeps transactions from interleaving.
  */
 import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import { type DuckDBConnection, DuckDBInstance, StatementType } from '@duckdb/node-api';
 import { PipelineError } from '../../core/errors.ts';
 import { SqlWarehouse } from '../sql-warehouse.ts';
@@ -157,11 +157,10 @@ export class DuckDBWarehouse extends SqlWarehouse {
       await super.exposeSilverBatch(batch);
       return;
     }
-    const root = batch.lakeRoot.replace(/\/$/, '');
-    const files = batch.files.map((file) => this.quoteLiteral(`${root}/${file}`)).join(', ');
+    const files = batch.files.map((file) => this.quoteLiteral(join(batch.lakeRoot, file))).join(', ');
     await this.createView(
       SILVER_BATCH,
-      `select * from read_parquet([${files}], union_by_name = true) where ingest_date = cast(${this.quoteLiteral(batch.ingestDate)} as date)`,
+      this.silverBatchSelect(batch, `read_parquet([${files}], union_by_name = true)`),
     );
   }
 
