@@ -19,6 +19,43 @@ describe('silver contract enforcement', () => {
     expect(quarantine.map((row) => row['line'])).toEqual(['5']);
   });
 
+  it('trims space characters (also Unicode ones) off every field, but not tabs, and reads a blank field as missing', async () => {
+    const f = createSilverFixture();
+    await writeBronze(f.lake, '2025-03-01', [
+      {
+        name: 'part-00000.jsonl',
+        lines: [
+          txn(' T1 ', {
+            customer_id: '\u00a0C002\u3000',
+            status: '\u2003Approved',
+            merchant_name: ' Café  Seoul ',
+            city: 'Seoul\u202f',
+            country: 'KR',
+            entry_mode: 'chip',
+            decline_reason: '\u00a0 ',
+          }),
+          txn('T2', { channel: 'pos\t' }),
+          txn('T3', { card_id: '\u3000' }),
+        ],
+      },
+    ]);
+    const { ledger } = await f.run('2025-03-01');
+    expect(ledger).toMatchObject({ bronze_rows: 3, inserted: 1, quarantined: 2 });
+    expect(ledger.quarantined_by_reason).toEqual({ invalid_channel: 1, missing_required: 1 });
+    const silver = await readSilver(f.lake);
+    expect(silver).toHaveLength(1);
+    expect(silver[0]).toMatchObject({
+      transaction_id: 'T1',
+      customer_id: 'C002',
+      status: 'approved',
+      merchant_name: 'Café  Seoul',
+      city: 'Seoul',
+      country: 'KR',
+      entry_mode: 'chip',
+      decline_reason: null,
+    });
+  });
+
   it('quarantines bad records with every reason code that applies, and keeps good ones', async () => {
     const f = createSilverFixture();
     await writeBronze(f.lake, '2025-03-01', [

@@ -21,6 +21,18 @@ CREATE OR REPLACE TEMP MACRO mask_pan_like(text) AS (
   regexp_replace(text, '\b([0-9]{6})[0-9]{2,9}([0-9]{4})\b', '\1******\2', 'g')
 );
 
+-- A field as the contract reads it: Unicode space separators trimmed off both ends (what trim() removes: not
+-- tabs or newlines), and empty → NULL. trim() copies every value it is given; a value of ASCII characters only
+-- that neither starts nor ends with ' ' (the one ASCII space separator) is returned as it is instead. On 1M
+-- generated records the 19 fields took 1.9 CPU-s with trim() on every value and 1.2 with this guard (0.7 with
+-- no trimming at all).
+CREATE OR REPLACE TEMP MACRO field_text(text) AS (
+  nullif(
+    CASE WHEN starts_with(text, ' ') OR ends_with(text, ' ') OR strlen(text) <> length(text) THEN trim(text)
+         ELSE text END,
+    '')
+);
+
 -- A CSV field as read by regexp: surrounding quotes removed, doubled quotes undone.
 CREATE OR REPLACE TEMP MACRO csv_unquote(field) AS (
   CASE WHEN length(field) >= 2 AND starts_with(field, '"') AND ends_with(field, '"')
