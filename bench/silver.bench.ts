@@ -19,7 +19,7 @@ import { loadConfig } from '../src/config/load-config.ts';
 import { addDays, type IsoDate } from '../src/core/dates.ts';
 import { LakeLayout } from '../src/lake/lake-layout.ts';
 import { runSilver } from '../src/silver/run-silver.ts';
-import { bareStatementSeconds } from './lib/bare-statement.ts';
+import { measureBareStatement } from './lib/bare-statement.ts';
 import { writeBenchBronze } from './lib/bench-bronze.ts';
 import { measureCommand } from './lib/measure-command.ts';
 import type { Benchmark } from './run.ts';
@@ -38,10 +38,13 @@ function createHome(memoryLimit = '1GB') {
   return { home, config, lake: new LakeLayout(join(home, 'lake')) };
 }
 
-async function timed<T>(work: () => Promise<T>): Promise<[number, T]> {
+/** Wall seconds, and CPU seconds of this process (DuckDB's threads included), of `work`. */
+async function timed<T>(work: () => Promise<T>): Promise<[number, T, number]> {
   const started = performance.now();
+  const cpu = process.cpuUsage();
   const result = await work();
-  return [(performance.now() - started) / 1000, result];
+  const used = process.cpuUsage(cpu);
+  return [(performance.now() - started) / 1000, result, (used.user + used.system) / 1e6];
 }
 
 const fmt = (seconds: number) => `${seconds.toFixed(2)} s`;
@@ -67,17 +70,18 @@ async function writeOneDay(home: string, lake: LakeLayout, source: BronzeSource)
 async function oneDayBench(source: BronzeSource): Promise<void> {
   const one = createHome();
   await writeOneDay(one.home, one.lake, source);
-  const bare = await bareStatementSeconds(one.lake.bronzePartition('transactions', DAY1));
-  const [silverSeconds, result] = await timed(() =>
+  const bare = await measureBareStatement(one.lake.bronzePartition('transactions', DAY1));
+  const [silverSeconds, result, silverCpu] = await timed(() =>
     runSilver({ config: one.config, lake: one.lake, ingestDate: DAY1, runId: 'bench-1' }),
   );
   const { files: _files, processed_at: _at, touched_partitions, ...counts } = result.ledger;
   console.log(
     `${source} bronze, ${ROWS.toLocaleString()} rows: ${JSON.stringify({ ...counts, partitions: touched_partitions.length })}`,
   );
-  console.log(`bare DuckDB statement     ${fmt(bare)}`);
+  console.log(`bare DuckDB statement     ${fmt(bare.seconds)}   cpu ${fmt(bare.cpuSeconds)}`);
   console.log(
-    `runSilver (in process)    ${fmt(silverSeconds)}   ratio ${(silverSeconds / bare).toFixed(2)}× (target ≤ 1.5×)`,
+    `runSilver (in process)    ${fmt(silverSeconds)}   cpu ${fmt(silverCpu)}   ratio ${(silverSeconds / bare.seconds).toFixed(2)}× ` +
+      `(target ≤ 1.5×; cpu ${(silverCpu / bare.cpuSeconds).toFixed(2)}×)`,
   );
   await rm(one.home, { recursive: true, force: true });
   if (process.env['BENCH_SILVER_SKIP_CLI']) return;
@@ -98,15 +102,18 @@ async function historyBench(): Promise<void> {
     await writeBenchBronze(history.lake, day, HISTORY_ROWS, { lateRate: 0.03, maxLateDays: 30 });
   }
   const perDay: number[] = [];
+  const cpuPerDay: number[] = [];
   for (const day of days) {
-    const [seconds] = await timed(() =>
+    const [seconds, , cpu] = await timed(() =>
       runSilver({ config: history.config, lake: history.lake, ingestDate: day, runId: `bench-${day}` }),
     );
     perDay.push(seconds);
+    cpuPerDay.push(cpu);
   }
   console.log(
     `history (${HISTORY_ROWS.toLocaleString()} rows/day, 3% late up to 30 days): day 1 ${fmt(perDay[0]!)}, ` +
-      `day 2 ${fmt(perDay[1]!)}, day 31 ${fmt(perDay[30]!)} (day31/day1 ${(perDay[30]! / perDay[0]!).toFixed(2)})`,
+      `day 2 ${fmt(perDay[1]!)}, day 31 ${fmt(perDay[30]!)} (day31/day1 ${(perDay[30]! / perDay[0]!).toFixed(2)}; ` +
+      `cpu ${fmt(cpuPerDay[0]!)} → ${fmt(cpuPerDay[30]!)}, ${(cpuPerDay[30]! / cpuPerDay[0]!).toFixed(2)}×)`,
   );
   await rm(history.home, { recursive: true, force: true });
 }
