@@ -12,6 +12,7 @@ import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { PostgresWarehouse } from '../src/warehouse/postgres/postgres-warehouse.ts';
 import { createTestDatabase } from '../test/helpers/postgres-test-database.ts';
+import { measureInProcess } from './lib/measure-in-process.ts';
 import type { Benchmark } from './run.ts';
 
 const ROWS = Number(process.env['BENCH_ROWS'] ?? 1_000_000);
@@ -74,15 +75,11 @@ async function measureCpu(
   fn: () => Promise<unknown>,
 ): Promise<{ seconds: number; serverCpu: number; clientCpu: number }> {
   const before = await backendCpu(admin, database);
-  const ownBefore = process.cpuUsage();
-  const started = performance.now();
-  await fn();
-  const seconds = (performance.now() - started) / 1000;
-  const own = process.cpuUsage(ownBefore);
+  const { seconds, cpuSeconds } = await measureInProcess(fn);
   const after = await backendCpu(admin, database);
   let serverCpu = 0;
   for (const [pid, total] of after) serverCpu += total - (before.get(pid) ?? 0);
-  return { seconds, serverCpu, clientCpu: (own.user + own.system) / 1e6 };
+  return { seconds, serverCpu, clientCpu: cpuSeconds };
 }
 
 export const benchmark: Benchmark = {

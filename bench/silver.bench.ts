@@ -22,6 +22,7 @@ import { runSilver } from '../src/silver/run-silver.ts';
 import { measureBareStatement } from './lib/bare-statement.ts';
 import { writeBenchBronze } from './lib/bench-bronze.ts';
 import { measureCommand } from './lib/measure-command.ts';
+import { measureInProcess } from './lib/measure-in-process.ts';
 import type { Benchmark } from './run.ts';
 
 const ROWS = Number(process.env['BENCH_SILVER_ROWS'] ?? 1_000_000);
@@ -36,15 +37,6 @@ function createHome(memoryLimit = '1GB') {
   writeFileSync(join(home, 'fintech-etl.yaml'), `lake: lake\nsilver:\n  memory_limit: ${memoryLimit}\n`);
   const config = loadConfig({ home, cwd: home, env: {} });
   return { home, config, lake: new LakeLayout(join(home, 'lake')) };
-}
-
-/** Wall seconds, and CPU seconds of this process (DuckDB's threads included), of `work`. */
-async function timed<T>(work: () => Promise<T>): Promise<[number, T, number]> {
-  const started = performance.now();
-  const cpu = process.cpuUsage();
-  const result = await work();
-  const used = process.cpuUsage(cpu);
-  return [(performance.now() - started) / 1000, result, (used.user + used.system) / 1e6];
 }
 
 const fmt = (seconds: number) => `${seconds.toFixed(2)} s`;
@@ -71,7 +63,11 @@ async function oneDayBench(source: BronzeSource): Promise<void> {
   const one = createHome();
   await writeOneDay(one.home, one.lake, source);
   const bare = await measureBareStatement(one.lake.bronzePartition('transactions', DAY1));
-  const [silverSeconds, result, silverCpu] = await timed(() =>
+  const {
+    seconds: silverSeconds,
+    cpuSeconds: silverCpu,
+    result,
+  } = await measureInProcess(() =>
     runSilver({ config: one.config, lake: one.lake, ingestDate: DAY1, runId: 'bench-1' }),
   );
   const { files: _files, processed_at: _at, touched_partitions, ...counts } = result.ledger;
@@ -104,11 +100,11 @@ async function historyBench(): Promise<void> {
   const perDay: number[] = [];
   const cpuPerDay: number[] = [];
   for (const day of days) {
-    const [seconds, , cpu] = await timed(() =>
+    const figures = await measureInProcess(() =>
       runSilver({ config: history.config, lake: history.lake, ingestDate: day, runId: `bench-${day}` }),
     );
-    perDay.push(seconds);
-    cpuPerDay.push(cpu);
+    perDay.push(figures.seconds);
+    cpuPerDay.push(figures.cpuSeconds);
   }
   console.log(
     `history (${HISTORY_ROWS.toLocaleString()} rows/day, 3% late up to 30 days): day 1 ${fmt(perDay[0]!)}, ` +

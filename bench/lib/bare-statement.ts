@@ -10,6 +10,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
+import { measureInProcess } from './measure-in-process.ts';
 
 export interface BareStatementFigures {
   seconds: number;
@@ -29,16 +30,15 @@ export async function measureBareStatement(
   });
   const connection = await instance.connect();
   try {
-    const started = performance.now();
-    const cpu = process.cpuUsage();
-    await connection.run(`
+    const { seconds, cpuSeconds } = await measureInProcess(() =>
+      connection.run(`
       COPY (
         SELECT *, CAST(TRY_CAST(txn_ts AS TIMESTAMPTZ) AS DATE) AS event_date, left(mcc, 1) AS mcc_group
         FROM read_json('${bronzePartitionDir}/*.jsonl', format = 'newline_delimited', ignore_errors = true)
         QUALIFY row_number() OVER (PARTITION BY transaction_id) = 1
-      ) TO '${out}/silver' (FORMAT parquet, PARTITION_BY (event_date, mcc_group), OVERWRITE true)`);
-    const used = process.cpuUsage(cpu);
-    return { seconds: (performance.now() - started) / 1000, cpuSeconds: (used.user + used.system) / 1e6 };
+      ) TO '${out}/silver' (FORMAT parquet, PARTITION_BY (event_date, mcc_group), OVERWRITE true)`),
+    );
+    return { seconds, cpuSeconds };
   } finally {
     connection.closeSync();
     instance.closeSync();
