@@ -52,16 +52,32 @@ const generatorSchema = z
   })
   .strict();
 
+/** A DuckDB memory limit: above it DuckDB spills to its temp directory instead of growing. */
+const memoryLimit = z
+  .string()
+  .regex(/^\d+(\.\d+)?\s*(KB|MB|GB|KiB|MiB|GiB)$/i, 'must look like 1GB or 512MB');
+const duckdbThreads = z.number().int().min(1).max(256);
+
 const silverSchema = z
   .object({
     /** A txn_ts later than the end of the ingest date plus this many hours is quarantined as future_timestamp. */
     future_tolerance_hours: z.number().min(0).default(24),
     /** DuckDB memory limit for silver; above it DuckDB spills to temp_directory instead of growing. */
-    memory_limit: z
-      .string()
-      .regex(/^\d+(\.\d+)?\s*(KB|MB|GB|KiB|MiB|GiB)$/i, 'must look like 1GB or 512MB')
-      .default('1GB'),
-    threads: z.number().int().min(1).max(256).optional(),
+    memory_limit: memoryLimit.default('1GB'),
+    threads: duckdbThreads.optional(),
+    temp_directory: z.string().optional(),
+  })
+  .strict();
+
+/**
+ * The embedded DuckDB warehouse (`warehouse: duckdb://…`): bounded like silver, so a whole run stays in fixed
+ * memory. Without a limit DuckDB takes up to 80% of the machine's memory: a 5M-row day peaked at 2.25 GB RSS in
+ * the models, 1.56 GB with 1GB, at the same speed. temp_directory defaults to `<warehouse file>.tmp`.
+ */
+const duckdbWarehouseSchema = z
+  .object({
+    memory_limit: memoryLimit.default('1GB'),
+    threads: duckdbThreads.optional(),
     temp_directory: z.string().optional(),
   })
   .strict();
@@ -99,6 +115,7 @@ export const configSchema = z
       .default({ key: { file: 'secrets/tokenization.key' } }),
     generator: generatorSchema.default(generatorSchema.parse({})),
     silver: silverSchema.default(silverSchema.parse({})),
+    duckdb_warehouse: duckdbWarehouseSchema.default(duckdbWarehouseSchema.parse({})),
     models: modelsSchema.default(modelsSchema.parse({})),
   })
   .strict()

@@ -22,6 +22,7 @@ describe('loadConfig', () => {
     expect(config.warehouseTarget).toEqual({
       kind: 'duckdb',
       path: join(dir, '.fintech-etl', 'warehouse.duckdb'),
+      settings: { memoryLimit: '1GB' },
     });
     expect(config.generator.late_rate).toBe(0.05);
   });
@@ -55,5 +56,19 @@ describe('loadConfig', () => {
       url: 'postgres://etl@127.0.0.1:5432/test',
     });
     expect(withConfig('warehouse: mysql://x\n')).toThrow(/'warehouse' has value "mysql:\/\/x"/);
+  });
+
+  it('bounds the embedded DuckDB warehouse as configured, its spill folder relative to home', () => {
+    const config = withConfig(
+      'duckdb_warehouse:\n  memory_limit: 2GB\n  threads: 1\n  temp_directory: spill/warehouse\n',
+    )();
+    expect(config.warehouseTarget).toEqual({
+      kind: 'duckdb',
+      path: join(config.home, 'warehouse.duckdb'),
+      settings: { memoryLimit: '2GB', threads: 1, tempDirectory: join(config.home, 'spill', 'warehouse') },
+    });
+    expect(withConfig('duckdb_warehouse:\n  memory_limit: lots\n')).toThrow(
+      /config key 'duckdb_warehouse\.memory_limit' has value "lots": must look like 1GB or 512MB/,
+    );
   });
 });

@@ -11,9 +11,16 @@ import { ConfigError } from '../core/errors.ts';
 import { type ConfigFile, configSchema } from './config-schema.ts';
 
 export type WarehouseTarget =
-  | { kind: 'duckdb'; path: string }
+  | { kind: 'duckdb'; path: string; settings: DuckDBWarehouseSettings }
   | { kind: 'postgres'; url: string }
   | { kind: 'redshift'; url: string };
+
+/** How the embedded DuckDB warehouse is opened (config `duckdb_warehouse`, paths resolved from home). */
+export interface DuckDBWarehouseSettings {
+  memoryLimit: string;
+  threads?: number;
+  tempDirectory?: string;
+}
 
 export type LakeLocation = { kind: 'local'; root: string } | { kind: 's3'; bucket: string; prefix: string };
 
@@ -87,12 +94,18 @@ function describeIssue(issue: z.core.$ZodIssue): string {
 
 function resolveConfig(config: ConfigFile, home: string, source: string | undefined): ResolvedConfig {
   const fromHome = (path: string) => (isAbsolute(path) ? path : join(home, path));
+  const duckdb = config.duckdb_warehouse;
+  const duckdbSettings: DuckDBWarehouseSettings = {
+    memoryLimit: duckdb.memory_limit,
+    ...(duckdb.threads ? { threads: duckdb.threads } : {}),
+    ...(duckdb.temp_directory ? { tempDirectory: fromHome(duckdb.temp_directory) } : {}),
+  };
   return {
     ...config,
     home,
     source,
     lakeLocation: parseLake(config.lake, fromHome),
-    warehouseTarget: parseWarehouse(config.warehouse, fromHome),
+    warehouseTarget: parseWarehouse(config.warehouse, fromHome, duckdbSettings),
     projectDir: config.models.project ? fromHome(config.models.project) : SHIPPED_PROJECT,
   };
 }
@@ -103,13 +116,17 @@ function parseLake(lake: string, fromHome: (path: string) => string): LakeLocati
   return { kind: 'local', root: fromHome(lake) };
 }
 
-function parseWarehouse(url: string, fromHome: (path: string) => string): WarehouseTarget {
+function parseWarehouse(
+  url: string,
+  fromHome: (path: string) => string,
+  duckdbSettings: DuckDBWarehouseSettings,
+): WarehouseTarget {
   const [scheme, rest = ''] = url.split('://', 2) as [string, string];
   switch (scheme) {
     case 'duckdb':
       if (!rest)
         throw new ConfigError(`config key 'warehouse' has value "${url}": duckdb:// needs a file path`);
-      return { kind: 'duckdb', path: rest === ':memory:' ? rest : fromHome(rest) };
+      return { kind: 'duckdb', path: rest === ':memory:' ? rest : fromHome(rest), settings: duckdbSettings };
     case 'postgres':
     case 'postgresql':
       return { kind: 'postgres', url };

@@ -20,7 +20,7 @@ export async function openWarehouse(
   // Engines are imported when chosen: a DuckDB run never loads pg, and every CLI start stays short.
   if (target.kind === 'duckdb') {
     const { DuckDBWarehouse } = await import('./duckdb/duckdb-warehouse.ts');
-    return DuckDBWarehouse.open(target.path);
+    return DuckDBWarehouse.open(target.path, target.settings);
   }
   const env = options.env ?? process.env;
   const password = config.warehouse_password

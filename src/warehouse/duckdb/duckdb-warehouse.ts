@@ -6,6 +6,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { type DuckDBConnection, DuckDBInstance, StatementType } from '@duckdb/node-api';
+import type { DuckDBWarehouseSettings } from '../../config/load-config.ts';
 import { PipelineError } from '../../core/errors.ts';
 import { SqlWarehouse } from '../sql-warehouse.ts';
 import {
@@ -67,11 +68,18 @@ export class DuckDBWarehouse extends SqlWarehouse {
     };
   }
 
-  /** Opens (creating if needed) the DuckDB file at `path`, or `:memory:`. */
-  static async open(path: string): Promise<DuckDBWarehouse> {
+  /**
+   * Opens (creating if needed) the DuckDB file at `path`, or `:memory:`, with the memory limit, threads and spill
+   * folder of `settings` (DuckDB's defaults for what is not given: 80% of the machine's memory, every core).
+   */
+  static async open(path: string, settings: Partial<DuckDBWarehouseSettings> = {}): Promise<DuckDBWarehouse> {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    const options: Record<string, string> = {};
+    if (settings.memoryLimit) options['memory_limit'] = settings.memoryLimit;
+    if (settings.threads) options['threads'] = String(settings.threads);
+    if (settings.tempDirectory) options['temp_directory'] = settings.tempDirectory;
     try {
-      const instance = await DuckDBInstance.create(path);
+      const instance = await DuckDBInstance.create(path, options);
       const connection = await instance.connect();
       // Silver is read through views over its Parquet files, several times a run (models, tests): keep the
       // files' footers instead of parsing a few thousand of them for every statement. DuckDB checks each
