@@ -5,8 +5,8 @@
  *     `fintech-etl run` CLI as a child process (wall time, peak RSS);
  *  2. history: day 1 vs day 31 after 30 days of history (BENCH_SILVER_HISTORY_ROWS per day, default 200,000;
  *     0 skips);
- *  3. BENCH_SILVER_BIG_ROWS (default 5,000,000; 0 skips) rows in one day through the CLI with memory_limit 1GB for silver
- *     and the DuckDB warehouse (its default).
+ *  3. BENCH_SILVER_BIG_ROWS (default 5,000,000; 0 skips) rows in one day through the CLI with memory_limit 1GB
+ *     for silver and the DuckDB warehouse (its default).
  * BENCH_SILVER_ROWS=0 skips 1; BENCH_SILVER_SKIP_CLI=1 skips the child-process run of 1; BENCH_SILVER_SOURCES
  * (default "synthetic,generated") picks the bronze of 1: DuckDB-made rows and/or `fintech-etl generate`'s.
  */
