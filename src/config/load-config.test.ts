@@ -58,10 +58,13 @@ describe('loadConfig', () => {
     expect(withConfig('warehouse: mysql://x\n')).toThrow(/'warehouse' has value "mysql:\/\/x"/);
   });
 
-  it('bounds the embedded DuckDB warehouse as configured, its spill folder relative to home', () => {
+  it('bounds the embedded DuckDB warehouse as configured; spill folders are relative to home', () => {
     const config = withConfig(
-      'duckdb_warehouse:\n  memory_limit: 2GB\n  threads: 1\n  temp_directory: spill/warehouse\n',
+      'duckdb_warehouse:\n  memory_limit: 2GB\n  threads: 1\n  temp_directory: spill/warehouse\n' +
+        'silver:\n  temp_directory: spill/silver\n',
     )();
+    expect(config.silver.temp_directory).toBe(join(config.home, 'spill', 'silver'));
+    expect(withConfig('silver:\n  temp_directory: /var/spill\n')().silver.temp_directory).toBe('/var/spill');
     expect(config.warehouseTarget).toEqual({
       kind: 'duckdb',
       path: join(config.home, 'warehouse.duckdb'),

@@ -100,8 +100,11 @@ function resolveConfig(config: ConfigFile, home: string, source: string | undefi
     ...(duckdb.threads ? { threads: duckdb.threads } : {}),
     ...(duckdb.temp_directory ? { tempDirectory: fromHome(duckdb.temp_directory) } : {}),
   };
+  const silverTemp = config.silver.temp_directory;
   return {
     ...config,
+    // Spill folders, like every path of the config, are relative to home.
+    silver: { ...config.silver, ...(silverTemp ? { temp_directory: fromHome(silverTemp) } : {}) },
     home,
     source,
     lakeLocation: parseLake(config.lake, fromHome),

@@ -4,7 +4,6 @@
  * zone, which is how timestamps without an offset are read and how event_date is cut.
  */
 import { mkdir } from 'node:fs/promises';
-import { isAbsolute, join } from 'node:path';
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import type { ResolvedConfig } from '../config/load-config.ts';
 import { sqlLiteral } from './sql-template.ts';
@@ -17,12 +16,8 @@ export interface SilverDatabase {
 }
 
 export async function openSilverDatabase(config: ResolvedConfig, spillDir: string): Promise<SilverDatabase> {
-  const configured = config.silver.temp_directory;
-  const tempDirectory = configured
-    ? isAbsolute(configured)
-      ? configured
-      : join(config.home, configured)
-    : spillDir;
+  // Resolved from home by load-config.ts.
+  const tempDirectory = config.silver.temp_directory ?? spillDir;
   await mkdir(tempDirectory, { recursive: true });
   const options: Record<string, string> = {
     memory_limit: config.silver.memory_limit,
