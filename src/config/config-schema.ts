@@ -56,16 +56,20 @@ const generatorSchema = z
 const memoryLimit = z
   .string()
   .regex(/^\d+(\.\d+)?\s*(KB|MB|GB|KiB|MiB|GiB)$/i, 'must look like 1GB or 512MB');
-const duckdbThreads = z.number().int().min(1).max(256);
+
+/** What every DuckDB session of fintech-etl is bounded by (silver's, the embedded warehouse's). */
+const duckdbSessionShape = {
+  /** Above it DuckDB spills to temp_directory instead of growing. */
+  memory_limit: memoryLimit.default('1GB'),
+  threads: z.number().int().min(1).max(256).optional(),
+  temp_directory: z.string().optional(),
+};
 
 const silverSchema = z
   .object({
     /** A txn_ts later than the end of the ingest date plus this many hours is quarantined as future_timestamp. */
     future_tolerance_hours: z.number().min(0).default(24),
-    /** DuckDB memory limit for silver; above it DuckDB spills to temp_directory instead of growing. */
-    memory_limit: memoryLimit.default('1GB'),
-    threads: duckdbThreads.optional(),
-    temp_directory: z.string().optional(),
+    ...duckdbSessionShape,
   })
   .strict();
 
@@ -78,13 +82,7 @@ const silverSchema = z
  *   3.2 s; 1.89 GB with 1536MB (tests 2.9 s). Raise it for such days if memory allows.
  * temp_directory defaults to `<warehouse file>.tmp`.
  */
-const duckdbWarehouseSchema = z
-  .object({
-    memory_limit: memoryLimit.default('1GB'),
-    threads: duckdbThreads.optional(),
-    temp_directory: z.string().optional(),
-  })
-  .strict();
+const duckdbWarehouseSchema = z.object(duckdbSessionShape).strict();
 
 const modelsSchema = z
   .object({
