@@ -192,22 +192,41 @@ export abstract class SqlWarehouse implements Warehouse {
     keyColumns: string[],
     alsoDeleteWhere?: string,
   ): Promise<void> {
-    const batch = this.quoteIdentifier(`fintech_batch_${randomBytes(4).toString('hex')}`);
+    const batch = this.batchTableName();
     await this.transaction(async (session) => {
-      const columns = await this.columnsIn(session, target);
       await session.execute(`create temporary table ${batch} as ${selectSql}`);
-      // Two deletes, not one `exists (…) or (…)`: PostgreSQL runs an EXISTS under OR as a subplan, hashed only
-      // while the batch's keys fit in work_mem and else one scan of the batch per target row (122 s for
-      // agg_customer_daily on a 30-day history); a join of the distinct keys spills instead.
-      if (alsoDeleteWhere) {
-        await session.execute(`delete from ${this.quoteRelation(target)} where ${alsoDeleteWhere}`);
-      }
-      for (const statement of this.deleteKeysSql(target, batch, keyColumns)) {
-        await session.execute(statement);
-      }
-      await session.execute(this.insertSelectSql(target, columns, `select * from ${batch}`));
+      await this.replaceFromBatch(session, target, batch, keyColumns, alsoDeleteWhere);
       await session.execute(`drop table ${batch}`);
     });
+  }
+
+  /** A fresh name for the temporary table holding what a delete+insert puts in. */
+  protected batchTableName(): string {
+    return this.quoteIdentifier(`fintech_batch_${randomBytes(4).toString('hex')}`);
+  }
+
+  /**
+   * The body of a delete+insert, inside the caller's transaction: empties what `alsoDeleteWhere` selects and
+   * every key of the temporary table `batch` in `target`, then inserts the batch.
+   */
+  protected async replaceFromBatch(
+    session: SqlSession,
+    target: Relation,
+    batch: string,
+    keyColumns: string[],
+    alsoDeleteWhere?: string,
+  ): Promise<void> {
+    const columns = await this.columnsIn(session, target);
+    // Two deletes, not one `exists (…) or (…)`: PostgreSQL runs an EXISTS under OR as a subplan, hashed only
+    // while the batch's keys fit in work_mem and else one scan of the batch per target row (122 s for
+    // agg_customer_daily on a 30-day history); a join of the distinct keys spills instead.
+    if (alsoDeleteWhere) {
+      await session.execute(`delete from ${this.quoteRelation(target)} where ${alsoDeleteWhere}`);
+    }
+    for (const statement of this.deleteKeysSql(target, batch, keyColumns)) {
+      await session.execute(statement);
+    }
+    await session.execute(this.insertSelectSql(target, columns, `select * from ${batch}`));
   }
 
   /** Deletes the rows of `target` whose keys are in the temporary table `batch`: a join of its distinct keys. */

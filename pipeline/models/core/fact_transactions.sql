@@ -11,9 +11,9 @@
 -- One row per transaction_id (silver guarantees it). Every row a run changes in silver carries that run's
 -- ingest_date (the newest version wins), so an incremental run replaces exactly those transaction_ids — also
 -- when a version moved to another event date — and never rewrites whole days for a few late rows. Merged by
--- the key: the batch is read once, without the temporary copy delete+insert makes (on DuckDB 6 CPU-s instead of
--- 8 for a 1M-row day on top of 31 days; about even on PostgreSQL; engines without MERGE get delete+insert).
--- The price on DuckDB: that step's peak RSS is ~1.66 GB instead of ~1.1 GB (4.0 s instead of 5.8-6.5 s).
+-- the key: on PostgreSQL a MERGE reads the batch once, without the temporary copy delete+insert makes (about
+-- even in time); DuckDB applies a merge as delete+insert, which is its faster way (duckdb-warehouse.ts); engines
+-- without MERGE get delete+insert.
 -- Dimension keys point to the version valid on the event date.
 select
   t.transaction_id,

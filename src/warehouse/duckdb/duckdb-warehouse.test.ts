@@ -46,3 +46,35 @@ describe('DuckDB warehouse settings', () => {
     expect(await settingsOf(warehouse as DuckDBWarehouse)).toMatchObject({ memory_limit: '953.6 MiB' });
   });
 });
+
+describe('DuckDB delete+insert and merge', () => {
+  it('a merge that fails half-way changes nothing and leaves no batch table behind', async () => {
+    const warehouse = await DuckDBWarehouse.open(':memory:');
+    try {
+      await warehouse.execute('create schema s');
+      await warehouse.execute('create table s.t (id integer, name varchar not null)');
+      await warehouse.execute("insert into s.t values (1, 'a'), (2, 'b')");
+      const target = { schema: 's', name: 't' };
+      // The delete of id 1 succeeds; the insert of its null name fails the transaction.
+      const failing = `select 1 as id, cast(null as varchar) as name union all select 3, 'c'`;
+      await expect(warehouse.merge(target, failing, ['id'])).rejects.toThrow(/NOT NULL/i);
+      const { rows } = await warehouse.query('select id, name from s.t order by id');
+      expect(rows).toEqual([
+        { id: 1, name: 'a' },
+        { id: 2, name: 'b' },
+      ]);
+      const leftovers = await warehouse.query(
+        "select count(*) as n from duckdb_tables() where temporary and table_name like 'fintech_batch_%'",
+      );
+      expect(leftovers.rows).toEqual([{ n: 0 }]);
+      await warehouse.merge(target, `select 1 as id, 'A' as name union all select 3, 'c'`, ['id']);
+      expect((await warehouse.query('select id, name from s.t order by id')).rows).toEqual([
+        { id: 1, name: 'A' },
+        { id: 2, name: 'b' },
+        { id: 3, name: 'c' },
+      ]);
+    } finally {
+      await warehouse.close();
+    }
+  });
+});

@@ -139,6 +139,40 @@ export class DuckDBWarehouse extends SqlWarehouse {
     });
   }
 
+  /**
+   * The batch is built before the transaction, not in it: DuckDB scans a table created inside the open
+   * transaction (its transaction-local storage) on one thread. Measured on the fact of a 1M-row day on top of
+   * 30 days: the insert from the batch took 2.3 s (2.3 CPU-s) that way and 1.3 s (2.5 CPU-s) this way. The
+   * temporary table is this connection's alone, so nothing else sees it between the two; it is dropped however
+   * the transaction ends.
+   */
+  override async deleteInsert(
+    target: Relation,
+    selectSql: string,
+    keyColumns: string[],
+    alsoDeleteWhere?: string,
+  ): Promise<void> {
+    const batch = this.batchTableName();
+    await this.execute(`create temporary table ${batch} as ${selectSql}`);
+    try {
+      await this.transaction((session) =>
+        this.replaceFromBatch(session, target, batch, keyColumns, alsoDeleteWhere),
+      );
+    } finally {
+      await this.execute(`drop table if exists ${batch}`);
+    }
+  }
+
+  /**
+   * MERGE's result, applied as a delete of the batch's keys and an insert of the batch: DuckDB's own MERGE was
+   * the slower. Measured on the fact of a 1M-row day on top of 30 days (6.8M rows, 4,067 of them replaced):
+   * MERGE 2.0 s and its commit 1.7 s (3.7-3.9 s in all, 11.7 CPU-s for the day's models); this way 2.4-2.6 s
+   * (9.0 CPU-s for the models).
+   */
+  override async merge(target: Relation, selectSql: string, uniqueKey: string[]): Promise<void> {
+    await this.deleteInsert(target, selectSql, uniqueKey);
+  }
+
   async loadSilver(options: LoadSilverOptions): Promise<LoadSilverResult> {
     const relation: Relation = { schema: 'staging', name: `silver_${options.table}` };
     const files = `${options.lakeRoot.replace(/\/$/, '')}/silver/${options.table}/**/*.parquet`;
