@@ -7,6 +7,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -75,6 +76,8 @@ async function benchEngine(engine: string): Promise<void> {
     printTasks(last.stdout);
   } finally {
     await database?.drop();
+    // A 31-day DuckDB home holds several GB: never left behind in /tmp.
+    await rm(home, { recursive: true, force: true });
   }
 }
 
