@@ -176,7 +176,7 @@ export async function runSilver(options: RunSilverOptions): Promise<SilverResult
     const ledgerStage = join(stageDir, 'ledger.json');
     await writeFile(ledgerStage, `${JSON.stringify(ledger, null, 2)}\n`);
     // Last, as it drops every table but the winners first (write-silver.sql): the largest write gets the memory.
-    await run(db, 'write-silver', { silver_stage: silverStage });
+    await run(db, 'write-silver', { silver_stage: silverStage, ingest_date: ingestDate });
 
     const stepsStarted = stepStart();
     const rewriters = [db, await database.connect()];

@@ -21,10 +21,21 @@ DROP TABLE quarantine_rows;
 -- Row groups of 16,384 rows: every open partition buffers a row group before writing it, and with the default
 -- 122,880 the buffers of a day's ~460 partitions held the whole day, spilled, and the write took 9 s instead
 -- of 5 (1M rows, memory_limit 1GB).
+-- Two writes, by event date: first the days a daily feed puts nearly all its rows in (the ingest date and the
+-- two before it: 36 large partitions), then the late rows (a few thousand spread over ~420 small partitions).
+-- Every partition gets its file(s) from one of them. Kept apart, the large partitions' buffers do not compete
+-- with hundreds of small ones for the memory limit: on a generated 1M-row day the write took 1.57-1.72 s
+-- (2.9-3.2 CPU-s) instead of 1.85-2.01 s (3.4-3.9 CPU-s) at 1GB.
 SET preserve_insertion_order = true;
-COPY winners TO {{silver_stage}} (
+COPY (SELECT * FROM winners WHERE event_date >= CAST({{ingest_date}} AS DATE) - 2) TO {{silver_stage}} (
   FORMAT parquet, PARTITION_BY (event_date, merchant_category), WRITE_PARTITION_COLUMNS true,
   FILENAME_PATTERN 'data_{i}', ROW_GROUP_SIZE 16384
+);
+-- The rest (the exact complement of the first). OVERWRITE_OR_IGNORE: the folder is no longer empty; no
+-- partition of this write has a file from the first.
+COPY (SELECT * FROM winners WHERE NOT coalesce(event_date >= CAST({{ingest_date}} AS DATE) - 2, false)) TO {{silver_stage}} (
+  FORMAT parquet, PARTITION_BY (event_date, merchant_category), WRITE_PARTITION_COLUMNS true,
+  FILENAME_PATTERN 'late_{i}', ROW_GROUP_SIZE 16384, OVERWRITE_OR_IGNORE true
 );
 SET preserve_insertion_order = false;
 
