@@ -96,6 +96,7 @@ export async function runSilver(options: RunSilverOptions): Promise<SilverResult
     await run(db, 'setup-session', {
       mcc_seed: join(config.projectDir, 'seeds', 'mcc_codes.csv'),
       fx_seed: join(config.projectDir, 'seeds', 'fx_rates.csv'),
+      source_files: bronze.files.map((file) => file.sourceFile),
     });
     const checkParams = {
       currencies: config.currencies,
@@ -129,7 +130,7 @@ export async function runSilver(options: RunSilverOptions): Promise<SilverResult
           source_file: file.sourceFile,
         });
         await releaseLines();
-        await run(db, 'keep-valid', { ingest_date: ingestDate, source_file: file.sourceFile });
+        await run(db, 'keep-valid', { ingest_date: ingestDate, file_no: file.fileNo });
       });
       profile(`read ${file.sourceFile}`, started);
     }

@@ -25,8 +25,8 @@ export async function silverIndexSource(lake: LakeLayout): Promise<{ kind: 'sql'
     return {
       kind: 'sql',
       text:
-        '(SELECT transaction_id, event_date, merchant_category, record_hash, ingest_date, source_file, source_line ' +
-        'FROM batch_rows WHERE FALSE)',
+        '(SELECT transaction_id, event_date, merchant_category, record_hash, ingest_date, ' +
+        'source_file_of(file_no) AS source_file, source_line FROM batch_rows WHERE FALSE)',
     };
   }
   return { kind: 'sql', text: `read_parquet(${sqlLiteral(files.sort())})` };

@@ -21,12 +21,12 @@ QUALIFY row_number() OVER (
 -- version index) and whether that row becomes the silver row (the winner).
 CREATE OR REPLACE TEMP TABLE row_outcomes AS
 WITH versions AS (
-  SELECT transaction_id, event_date, merchant_category, ingest_date, source_file, source_line, record_hash,
-    TRUE AS is_current
+  SELECT transaction_id, event_date, merchant_category, ingest_date, source_file, NULL::INTEGER AS file_no,
+    source_line, record_hash, TRUE AS is_current
   FROM current_versions
   UNION ALL
-  SELECT transaction_id, event_date, merchant_category, ingest_date, source_file, source_line, record_hash,
-    FALSE AS is_current
+  SELECT transaction_id, event_date, merchant_category, ingest_date, source_file_of(file_no) AS source_file,
+    file_no, source_line, record_hash, FALSE AS is_current
   FROM batch_rows
 ),
 ordered AS (
@@ -40,7 +40,7 @@ ordered AS (
     PARTITION BY transaction_id ORDER BY ingest_date, source_file, source_line, is_current DESC)
 )
 SELECT
-  o.transaction_id, o.event_date, o.merchant_category, o.record_hash, o.ingest_date, o.source_file,
+  o.transaction_id, o.event_date, o.merchant_category, o.record_hash, o.ingest_date, o.file_no,
   o.source_line,
   CASE
     WHEN c.transaction_id IS NOT NULL
@@ -69,7 +69,7 @@ WHERE NOT o.is_current;
 -- here on the ledger counts from row_outcomes.
 DELETE FROM batch_rows b
 USING row_outcomes o
-WHERE o.source_file = b.source_file AND o.source_line = b.source_line AND NOT o.is_winner;
+WHERE o.file_no = b.file_no AND o.source_line = b.source_line AND NOT o.is_winner;
 ALTER TABLE batch_rows RENAME TO winners;
 
 -- The ids whose silver row a winner replaces: what the rewritten partitions must leave out of what they held

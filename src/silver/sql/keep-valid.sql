@@ -18,7 +18,7 @@ SELECT
   entry_mode, country, mask_pan_like(city) AS city, mask_pan_like(merchant_name) AS merchant_name,
   mask_pan_like(decline_reason) AS decline_reason, original_transaction_id, is_fraud,
   CAST({{ingest_date}} AS DATE) AS ingest_date,
-  {{source_file}} AS source_file,
+  {{file_no}} AS file_no,
   line_no AS source_line,
   -- The normalised content (not the raw text): the same transaction sent again with another spelling of
   -- a status or another offset of the same instant is an exact duplicate.

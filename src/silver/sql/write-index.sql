@@ -5,7 +5,8 @@
 -- This ingest date's entry of the version index: the newest version of each id in this bronze partition.
 -- It depends only on the bronze partition, so it is the same whatever order dates are processed in.
 COPY (
-  SELECT transaction_id, event_date, merchant_category, record_hash, ingest_date, source_file, source_line
+  SELECT transaction_id, event_date, merchant_category, record_hash, ingest_date,
+    source_file_of(file_no) AS source_file, source_line
   FROM row_outcomes
   WHERE is_batch_latest
 ) TO {{index_stage}} (FORMAT parquet);
