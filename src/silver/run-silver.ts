@@ -196,14 +196,18 @@ export async function runSilver(options: RunSilverOptions): Promise<SilverResult
     ];
     if (options.crashAt === 'before-commit')
       throw new InjectedCrash('injected crash before the silver commit');
+    const commitStarted = stepStart();
     await writeJournal(stageDir, { runId, steps });
     if (options.crashAt === 'after-commit')
       throw new InjectedCrash('injected crash after the silver commit point');
     await applyJournal({ runId, steps }, options.crashAt);
     await rm(stageDir, { recursive: true, force: true });
+    profile('commit', commitStarted);
 
+    const entitiesStarted = stepStart();
     const entities = await runEntitySnapshots({ db, lake, ingestDate, pads, stageRoot: stageDir });
     await rm(stageDir, { recursive: true, force: true });
+    profile('entity snapshots', entitiesStarted);
     return {
       ledger,
       touchedEventDates: [...new Set(touchedPartitions.map((partition) => partition.eventDate))],
