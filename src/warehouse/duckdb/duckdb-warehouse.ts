@@ -9,6 +9,7 @@ import { type DuckDBConnection, DuckDBInstance, StatementType } from '@duckdb/no
 import type { DuckDBWarehouseSettings } from '../../config/load-config.ts';
 import { PipelineError } from '../../core/errors.ts';
 import { SqlWarehouse } from '../sql-warehouse.ts';
+import { timedSession } from '../timed-session.ts';
 import {
   type LoadFilesOptions,
   type LoadSilverOptions,
@@ -60,12 +61,12 @@ export class DuckDBWarehouse extends SqlWarehouse {
   ) {
     super();
     this.description = `duckdb ${path}`;
-    this.session = {
+    this.session = timedSession({
       execute: async (sql) => {
         await connection.run(sql);
       },
       query: (sql) => runQuery(connection, sql),
-    };
+    });
   }
 
   /**
@@ -106,10 +107,10 @@ export class DuckDBWarehouse extends SqlWarehouse {
 
   transaction<T>(fn: (session: SqlSession) => Promise<T>): Promise<T> {
     return this.exclusive(async () => {
-      await this.connection.run('begin transaction');
+      await this.session.execute('begin transaction');
       try {
         const result = await fn(this.session);
-        await this.connection.run('commit');
+        await this.session.execute('commit');
         return result;
       } catch (error) {
         await this.connection.run('rollback');

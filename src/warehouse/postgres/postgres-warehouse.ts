@@ -10,6 +10,7 @@ import pg from 'pg';
 import { PipelineError } from '../../core/errors.ts';
 import { redact } from '../../core/redact.ts';
 import { SqlWarehouse } from '../sql-warehouse.ts';
+import { timedSession } from '../timed-session.ts';
 import {
   type LoadFilesOptions,
   type LoadSilverOptions,
@@ -129,7 +130,7 @@ export class PostgresWarehouse extends SqlWarehouse {
   }
 
   protected sessionOn(client: PgClientLike): SqlSession {
-    return {
+    return timedSession({
       execute: async (sql) => {
         try {
           await client.query(sql);
@@ -144,7 +145,7 @@ export class PostgresWarehouse extends SqlWarehouse {
           throw this.wrapError(error, sql);
         }
       },
-    };
+    });
   }
 
   protected async withClient<T>(fn: (client: PgClientLike) => Promise<T>): Promise<T> {
