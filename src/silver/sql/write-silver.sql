@@ -37,14 +37,22 @@ COPY (SELECT * FROM silver_rows WHERE event_date >= CAST({{ingest_date}} AS DATE
   FORMAT parquet, PARTITION_BY (event_date, merchant_category), WRITE_PARTITION_COLUMNS true,
   FILENAME_PATTERN 'data_{i}', ROW_GROUP_SIZE 16384
 );
--- The rest (the exact complement of the first). OVERWRITE_OR_IGNORE: the folder is no longer empty; no
--- partition of this write has a file from the first.
-COPY (SELECT * FROM silver_rows WHERE NOT coalesce(event_date >= CAST({{ingest_date}} AS DATE) - 2, false)) TO {{silver_stage}} (
+-- The rest (the exact complement of the first), taken out into a small table in partition order first. Written
+-- straight from winners, whose rows are in bronze order, each scanned chunk added a few rows to dozens of the
+-- ~420 partitions, and this write of ~7,000 rows took 1.1-1.5 s (2-2.5 CPU-s); from the sorted copy it takes
+-- about 0.5 s, mostly creating the files (the whole write-silver: 3.1-3.4 → 2.5-2.7 s, 5.9-6.5 → 4.2-4.5
+-- CPU-s, on a generated 1M-row day). OVERWRITE_OR_IGNORE: the folder is no longer empty; no partition of this
+-- write has a file from the first.
+CREATE OR REPLACE TEMP TABLE late_rows AS
+SELECT * FROM silver_rows WHERE NOT coalesce(event_date >= CAST({{ingest_date}} AS DATE) - 2, false)
+ORDER BY event_date, merchant_category;
+COPY late_rows TO {{silver_stage}} (
   FORMAT parquet, PARTITION_BY (event_date, merchant_category), WRITE_PARTITION_COLUMNS true,
   FILENAME_PATTERN 'late_{i}', ROW_GROUP_SIZE 16384, OVERWRITE_OR_IGNORE true
 );
 SET preserve_insertion_order = false;
 
 -- The rewrites read the staged files, not this table.
+DROP TABLE late_rows;
 DROP VIEW silver_rows;
 DROP TABLE winners;
