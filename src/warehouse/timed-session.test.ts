@@ -22,7 +22,9 @@ describe('timedSession', () => {
     expect(await session.query('select 1 as n')).toEqual({ columns: ['n'], rows: [{ n: 1 }] });
     await expect(session.query('select boom')).rejects.toThrow('boom');
     expect(lines).toHaveLength(3);
-    expect(lines[0]).toMatch(/^sql +\d+\.\d{3} s {2}create table t as select 1 from postgres:\/\/etl:\*\*\*@db\/x\n$/);
+    expect(lines[0]).toMatch(
+      /^sql +\d+\.\d{3} s {2}create table t as select 1 from postgres:\/\/etl:\*\*\*@db\/x\n$/,
+    );
     expect(lines[1]).toMatch(/ s {2}select 1 as n\n$/);
     expect(lines[2]).toMatch(/ s {2}select boom\n$/);
     expect(lines.join('')).not.toContain('hunter2');
