@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import {
   type ColumnInfo,
+  type DeleteInsertOptions,
   type LoadFilesOptions,
   type LoadSilverOptions,
   type LoadSilverResult,
@@ -190,12 +191,12 @@ export abstract class SqlWarehouse implements Warehouse {
     target: Relation,
     selectSql: string,
     keyColumns: string[],
-    alsoDeleteWhere?: string,
+    options: DeleteInsertOptions = {},
   ): Promise<void> {
     const batch = this.batchTableName();
     await this.transaction(async (session) => {
       await session.execute(`create temporary table ${batch} as ${selectSql}`);
-      await this.replaceFromBatch(session, target, batch, keyColumns, alsoDeleteWhere);
+      await this.replaceFromBatch(session, target, batch, keyColumns, options);
       await session.execute(`drop table ${batch}`);
     });
   }
@@ -205,28 +206,79 @@ export abstract class SqlWarehouse implements Warehouse {
     return this.quoteIdentifier(`fintech_batch_${randomBytes(4).toString('hex')}`);
   }
 
-  /**
-   * The body of a delete+insert, inside the caller's transaction: empties what `alsoDeleteWhere` selects and
-   * every key of the temporary table `batch` in `target`, then inserts the batch.
-   */
+  /** The body of a delete+insert, inside the caller's transaction: deletes what the batch replaces, inserts it. */
   protected async replaceFromBatch(
     session: SqlSession,
     target: Relation,
     batch: string,
     keyColumns: string[],
-    alsoDeleteWhere?: string,
+    options: DeleteInsertOptions = {},
   ): Promise<void> {
     const columns = await this.columnsIn(session, target);
-    // Two deletes, not one `exists (…) or (…)`: PostgreSQL runs an EXISTS under OR as a subplan, hashed only
-    // while the batch's keys fit in work_mem and else one scan of the batch per target row (122 s for
+    await this.deleteReplacedRows(session, target, batch, keyColumns, options);
+    await session.execute(this.insertSelectSql(target, columns, `select * from ${batch}`));
+  }
+
+  /**
+   * Records what it is about to delete when asked (options.recordDeleted), then empties what `alsoDeleteWhere`
+   * selects and every key of the temporary table `batch` in `target`.
+   */
+  protected async deleteReplacedRows(
+    session: SqlSession,
+    target: Relation,
+    batch: string,
+    keyColumns: string[],
+    options: DeleteInsertOptions,
+  ): Promise<void> {
+    const alsoDeleteWhere = options.alsoDeleteWhere ?? [];
+    if (options.recordDeleted) {
+      await this.recordDeletedRows(
+        session,
+        target,
+        batch,
+        keyColumns,
+        alsoDeleteWhere,
+        options.recordDeleted,
+      );
+    }
+    // Separate deletes, not one `exists (…) or (…)`: PostgreSQL runs an EXISTS under OR as a subplan, hashed
+    // only while the batch's keys fit in work_mem and else one scan of the batch per target row (122 s for
     // agg_customer_daily on a 30-day history); a join of the distinct keys spills instead.
-    if (alsoDeleteWhere) {
-      await session.execute(`delete from ${this.quoteRelation(target)} where ${alsoDeleteWhere}`);
+    for (const where of alsoDeleteWhere) {
+      await session.execute(`delete from ${this.quoteRelation(target)} where ${where}`);
     }
     for (const statement of this.deleteKeysSql(target, batch, keyColumns)) {
       await session.execute(statement);
     }
-    await session.execute(this.insertSelectSql(target, columns, `select * from ${batch}`));
+  }
+
+  /**
+   * Replaces the table `record.relation` by `record.columns` of the target rows a delete+insert is about to
+   * remove: those whose keys are in `batch` (the same join as the delete) and those `alsoDeleteWhere` selects.
+   */
+  protected async recordDeletedRows(
+    session: SqlSession,
+    target: Relation,
+    batch: string,
+    keyColumns: string[],
+    alsoDeleteWhere: string[],
+    record: { relation: Relation; columns: string[] },
+  ): Promise<void> {
+    const recorded = this.quoteRelation(record.relation);
+    const list = (alias?: string) =>
+      record.columns.map((column) => (alias ? `${alias}.` : '') + this.quoteIdentifier(column)).join(', ');
+    const keys = keyColumns.map((key) => this.quoteIdentifier(key));
+    const match = keys.map((key) => `fintech_batch.${key} = fintech_target.${key}`).join(' and ');
+    const restore = await this.dropForReplace(session, record.relation);
+    await session.execute(
+      `create table ${recorded} as select ${list('fintech_target')} from ${this.quoteRelation(target)} as fintech_target join (select distinct ${keys.join(', ')} from ${batch}) as fintech_batch on ${match}`,
+    );
+    for (const where of alsoDeleteWhere) {
+      await session.execute(
+        `insert into ${recorded} select ${list()} from ${this.quoteRelation(target)} where ${where}`,
+      );
+    }
+    await restore();
   }
 
   /** Deletes the rows of `target` whose keys are in the temporary table `batch`: a join of its distinct keys. */

@@ -125,6 +125,38 @@ export function warehouseContract(name: string, target: () => Promise<ContractTa
       }
     });
 
+    run(
+      'keeps what a delete+insert deleted, by key and by predicate, replacing the previous record',
+      async () => {
+        const deleted: Relation = { schema: 'contract', name: 'accounts__deleted' };
+        await warehouse.createView(deleted, 'select 0 as id');
+        await warehouse.createTableAs(
+          T,
+          `select 1 as id, 'a' as name union all select 2, 'b' union all select 3, 'c' union all select 4, 'd'`,
+        );
+        const record = { recordDeleted: { relation: deleted, columns: ['name', 'id'] } };
+        await warehouse.deleteInsert(T, `select 2 as id, 'B' as name union all select 5, 'E'`, ['id'], {
+          ...record,
+          alsoDeleteWhere: ["name = 'd'", 'id >= 2 and id <= 2'],
+        });
+        const rows = async (sql: string) => (await warehouse.query(sql)).rows;
+        expect(await rows('select id, name from contract.accounts order by id')).toEqual([
+          { id: 1, name: 'a' },
+          { id: 2, name: 'B' },
+          { id: 3, name: 'c' },
+          { id: 5, name: 'E' },
+        ]);
+        const recorded = await rows('select distinct name, id from contract.accounts__deleted order by id');
+        expect(recorded).toEqual([
+          { name: 'b', id: 2 },
+          { name: 'd', id: 4 },
+        ]);
+        await warehouse.deleteInsert(T, `select 3 as id, 'C' as name`, ['id'], record);
+        expect(await rows('select name, id from contract.accounts__deleted')).toEqual([{ name: 'c', id: 3 }]);
+        await warehouse.drop(deleted);
+      },
+    );
+
     run('inserts literal rows cast to the column types', async () => {
       await warehouse.createTableAs(
         T,

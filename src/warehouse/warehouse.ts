@@ -115,6 +115,20 @@ export interface LoadFilesOptions {
   mode?: 'replace' | 'append';
 }
 
+export interface DeleteInsertOptions {
+  /**
+   * Predicates on the target: the rows each selects are removed too, in the same transaction (partitions or
+   * groups that must end up empty because their rows moved or vanished).
+   */
+  alsoDeleteWhere?: string[];
+  /**
+   * Keeps `columns` of every row this delete+insert removes (by key or by `alsoDeleteWhere`) in the table
+   * `relation`, replaced in the same transaction: what readers downstream need to recompute only the groups
+   * the change touched, the groups those rows left included.
+   */
+  recordDeleted?: { relation: Relation; columns: string[] };
+}
+
 export type WarehouseEngine = 'duckdb' | 'postgres' | 'redshift';
 
 /**
@@ -156,14 +170,12 @@ export interface Warehouse extends SqlSession {
   /**
    * Replaces, in one transaction, every row of `target` whose `keyColumns` values appear in `selectSql` by the
    * rows of `selectSql` (delete+insert by partition values, or by unique key where MERGE is missing).
-   * `alsoDeleteWhere`, a predicate on the target, removes further rows in the same transaction (partitions
-   * that must end up empty).
    */
   deleteInsert(
     target: Relation,
     selectSql: string,
     keyColumns: string[],
-    alsoDeleteWhere?: string,
+    options?: DeleteInsertOptions,
   ): Promise<void>;
   /** MERGE by unique key: update matched rows, insert the others. Needs `capabilities.supportsMerge`. */
   merge(target: Relation, selectSql: string, uniqueKey: string[]): Promise<void>;

@@ -16,6 +16,10 @@ export interface CompiledModel {
   path: string;
   /** A SELECT statement, ephemeral dependencies inlined as leading CTEs. */
   sql: string;
+  /** config record_deleted: where the rows an incremental run deletes are kept. */
+  deletedRelation?: Relation;
+  /** config delete_where, rendered like the model (incremental builds only). */
+  deleteWhere?: string;
 }
 
 type Dialect = Pick<Warehouse, 'quoteRelation' | 'dispatchOrder' | 'engine'>;
@@ -39,6 +43,16 @@ export class ModelCompiler {
     if (model) return { schema: model.config.schema ?? model.folder, name: model.config.alias ?? model.name };
     if (this.project.seeds.has(name)) return { schema: 'staging', name };
     throw new ModelProjectError(`ref('${name}') names no model or seed`);
+  }
+
+  /** Where model `name` keeps the rows its last incremental run deleted (config `record_deleted`). */
+  deletedRelationOf(name: string): Relation {
+    const model = this.project.models.get(name);
+    if (!model?.config.record_deleted) {
+      throw new ModelProjectError(`deleted_rows('${name}'): model ${name} has no record_deleted config`);
+    }
+    const relation = this.relationOf(name);
+    return { schema: relation.schema, name: `${relation.name}__deleted` };
   }
 
   /** A declared source's relation, else the convention `staging.<source>_<table>` (silver → staging.silver_x). */
@@ -82,9 +96,12 @@ export class ModelCompiler {
   }
 
   /** What every template of the project resolves: ref (ephemeral models gathered into `ctes`), source, var. */
-  private projectContext(ctes: Map<string, string>): Pick<RenderContext, 'ref' | 'source' | 'variable'> {
+  private projectContext(
+    ctes: Map<string, string>,
+  ): Pick<RenderContext, 'ref' | 'deletedRows' | 'source' | 'variable'> {
     return {
       ref: (name) => this.refSql(name, ctes),
+      deletedRows: (name) => this.dialect.quoteRelation(this.deletedRelationOf(name)),
       source: (source, table) => this.dialect.quoteRelation(this.sourceRelation(source, table)),
       variable: (name, fallback) => this.variable(name, fallback),
     };
@@ -139,13 +156,27 @@ export class ModelCompiler {
     if (!model) throw new ModelProjectError(`no model named '${name}'`);
     const ctes = new Map<string, string>();
     const body = this.renderBody(model, options.incremental, ctes);
-    return {
+    const compiled: CompiledModel = {
       name,
       relation: this.relationOf(name),
       config: model.config,
       path: this.fileFor(model).path,
       sql: withCtes(body, ctes),
     };
+    if (model.config.record_deleted) compiled.deletedRelation = this.deletedRelationOf(name);
+    if (model.config.delete_where && options.incremental) {
+      const whereCtes = new Map<string, string>();
+      const where = this.renderer.render(
+        `${compiled.path} (delete_where)`,
+        model.config.delete_where,
+        this.modelContext(model, true, whereCtes),
+      );
+      if (whereCtes.size) {
+        throw new ModelProjectError(`${compiled.path}: delete_where cannot ref an ephemeral model`);
+      }
+      compiled.deleteWhere = where.trim();
+    }
+    return compiled;
   }
 }
 

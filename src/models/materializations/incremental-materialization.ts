@@ -3,37 +3,69 @@
  * the rows the model selects under `is_incremental()` with its strategy:
  * - `append`: insert them;
  * - `delete+insert`: replace every partition (`partition_by`, e.g. event_date) — or key — they contain, and
- *   empty the `partitions` listed in config even where no new row falls (the rows there moved or vanished);
+ *   empty the `partitions` listed in config and the rows `delete_where` selects, even where no new row falls
+ *   (the rows there moved or vanished);
  * - `merge`: upsert by `unique_key`; engines without MERGE get delete+insert by the key, same result.
+ * With `record_deleted`, the rows a run deletes are kept in `<relation>__deleted` (a merge then runs as
+ * delete+insert, which knows them); after a full build that relation is a view of every row: all may have changed.
  */
+import type { DeleteInsertOptions, Warehouse } from '../../warehouse/warehouse.ts';
+import type { CompiledModel } from '../compile/model-compiler.ts';
 import { type Materialization, tableOptions } from './materialization.ts';
 
 export const incrementalMaterialization: Materialization = {
   async materialize({ warehouse, model, incremental }) {
+    const { config, deletedRelation } = model;
     if (!incremental) {
-      await warehouse.createTableAs(model.relation, model.sql, tableOptions(model.config));
+      await warehouse.createTableAs(model.relation, model.sql, tableOptions(config));
+      if (deletedRelation) {
+        const columns = config.record_deleted!.map((column) => warehouse.quoteIdentifier(column));
+        await warehouse.createView(
+          deletedRelation,
+          `select ${columns.join(', ')} from ${warehouse.quoteRelation(model.relation)}`,
+        );
+      }
       return 'created table';
     }
-    const { config } = model;
+    const recordDeleted: DeleteInsertOptions = deletedRelation
+      ? { recordDeleted: { relation: deletedRelation, columns: config.record_deleted! } }
+      : {};
     switch (config.incremental_strategy ?? 'append') {
       case 'append':
         await warehouse.insertInto(model.relation, model.sql);
         return 'appended';
       case 'delete+insert': {
         const keys = config.partition_by ?? config.unique_key!;
-        const listed = config.partitions?.length
-          ? `${warehouse.quoteIdentifier(keys[0]!)} in (${config.partitions.map((value) => warehouse.quoteLiteral(value)).join(', ')})`
-          : undefined;
-        await warehouse.deleteInsert(model.relation, model.sql, keys, listed);
+        await warehouse.deleteInsert(model.relation, model.sql, keys, {
+          ...recordDeleted,
+          alsoDeleteWhere: alsoDeleteWhere(model, warehouse),
+        });
         return `replaced by ${keys.join(', ')}`;
       }
       case 'merge':
-        if (warehouse.capabilities.supportsMerge) {
+        if (warehouse.capabilities.supportsMerge && !deletedRelation) {
           await warehouse.merge(model.relation, model.sql, config.unique_key!);
           return 'merged';
         }
-        await warehouse.deleteInsert(model.relation, model.sql, config.unique_key!);
-        return `replaced by ${config.unique_key!.join(', ')} (no MERGE)`;
+        await warehouse.deleteInsert(model.relation, model.sql, config.unique_key!, recordDeleted);
+        return `replaced by ${config.unique_key!.join(', ')}${deletedRelation ? '' : ' (no MERGE)'}`;
     }
   },
 };
+
+/** The predicates of config `partitions` (those values of the partition column) and `delete_where`. */
+function alsoDeleteWhere(
+  model: CompiledModel,
+  warehouse: Pick<Warehouse, 'quoteIdentifier' | 'quoteLiteral'>,
+): string[] {
+  const { config } = model;
+  const predicates: string[] = [];
+  if (config.partitions?.length) {
+    const column = warehouse.quoteIdentifier(config.partition_by![0]!);
+    predicates.push(
+      `${column} in (${config.partitions.map((value) => warehouse.quoteLiteral(value)).join(', ')})`,
+    );
+  }
+  if (model.deleteWhere) predicates.push(model.deleteWhere);
+  return predicates;
+}

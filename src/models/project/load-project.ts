@@ -185,6 +185,10 @@ export function loadProject(dir: string, options: LoadProjectOptions = {}): Mode
           refs.add(String(target));
           return `"__ref__"."${target}"`;
         },
+        deletedRows: (target) => {
+          refs.add(String(target));
+          return `"__ref__"."${target}__deleted"`;
+        },
         source: (source, table) => {
           sourceRefs.set(sourceKey(source, table), [String(source), String(table)]);
           return `"__source__"."${source}_${table}"`;

@@ -27,6 +27,18 @@ export interface ModelConfig {
    * would — for a change an incremental run cannot patch (an older snapshot arriving after a newer one).
    */
   rebuild_if?: string;
+  /**
+   * incremental delete+insert or merge: these columns of every row an incremental run deletes are kept in the
+   * table `<relation>__deleted` (replaced by each run; after a full build, a view of every row), which models
+   * downstream read with `{{ deleted_rows('name') }}` to recompute only the groups the run changed.
+   */
+  record_deleted?: string[];
+  /**
+   * incremental delete+insert: a predicate on the existing table (a template rendered like the model, `{{ this }}`
+   * names the table), whose rows are deleted with the replaced ones: groups that must end up empty because
+   * their rows moved or vanished, where `partitions` would empty whole partitions.
+   */
+  delete_where?: string;
   tags: string[];
   /** Redshift distribution: a column name (DISTKEY) or even/all/auto. */
   dist?: string;

@@ -11,6 +11,7 @@ import { PipelineError } from '../../core/errors.ts';
 import { SqlWarehouse } from '../sql-warehouse.ts';
 import { timedSession } from '../timed-session.ts';
 import {
+  type DeleteInsertOptions,
   type LoadFilesOptions,
   type LoadSilverOptions,
   type LoadSilverResult,
@@ -151,17 +152,53 @@ export class DuckDBWarehouse extends SqlWarehouse {
     target: Relation,
     selectSql: string,
     keyColumns: string[],
-    alsoDeleteWhere?: string,
+    options: DeleteInsertOptions = {},
   ): Promise<void> {
     const batch = this.batchTableName();
     await this.execute(`create temporary table ${batch} as ${selectSql}`);
     try {
-      await this.transaction((session) =>
-        this.replaceFromBatch(session, target, batch, keyColumns, alsoDeleteWhere),
-      );
+      await this.transaction((session) => this.replaceFromBatch(session, target, batch, keyColumns, options));
     } finally {
       await this.execute(`drop table if exists ${batch}`);
     }
+  }
+
+  /**
+   * With recordDeleted, the rows to delete are found once, with their rowid, then recorded and deleted by it:
+   * the same join twice cost more. Measured on the fact of a 1M-row day on top of 30 days (6.8M rows, 2,993 of
+   * them replaced): the join that finds them 0.38 s, the delete by rowid 0.02 s against 0.21-0.24 s for a
+   * delete by a second join.
+   */
+  protected override async deleteReplacedRows(
+    session: SqlSession,
+    target: Relation,
+    batch: string,
+    keyColumns: string[],
+    options: DeleteInsertOptions,
+  ): Promise<void> {
+    const record = options.recordDeleted;
+    if (!record) return super.deleteReplacedRows(session, target, batch, keyColumns, options);
+    const found = this.quoteIdentifier(`${batch.replaceAll('"', '')}_deleted`);
+    const table = this.quoteRelation(target);
+    const names = record.columns.map((column) => this.quoteIdentifier(column));
+    const columns = names.join(', ');
+    const keys = keyColumns.map((key) => this.quoteIdentifier(key));
+    const match = keys.map((key) => `fintech_batch.${key} = ${table}.${key}`).join(' and ');
+    await session.execute(
+      `create temporary table ${found} as select ${table}.rowid as fintech_row_id, ${names.map((name) => `${table}.${name}`).join(', ')} from ${table} join (select distinct ${keys.join(', ')} from ${batch}) as fintech_batch on ${match}`,
+    );
+    for (const where of options.alsoDeleteWhere ?? []) {
+      await session.execute(
+        `insert into ${found} select rowid, ${columns} from ${table} where (${where}) and rowid not in (select fintech_row_id from ${found})`,
+      );
+    }
+    await session.execute(`delete from ${table} where rowid in (select fintech_row_id from ${found})`);
+    const restore = await this.dropForReplace(session, record.relation);
+    await session.execute(
+      `create table ${this.quoteRelation(record.relation)} as select ${columns} from ${found}`,
+    );
+    await restore();
+    await session.execute(`drop table ${found}`);
   }
 
   /**

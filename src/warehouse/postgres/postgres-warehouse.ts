@@ -12,6 +12,7 @@ import { redact } from '../../core/redact.ts';
 import { SqlWarehouse } from '../sql-warehouse.ts';
 import { timedSession } from '../timed-session.ts';
 import {
+  type DeleteInsertOptions,
   type LoadFilesOptions,
   type LoadSilverOptions,
   type LoadSilverResult,
@@ -461,9 +462,9 @@ export class PostgresWarehouse extends SqlWarehouse {
     target: Relation,
     selectSql: string,
     keyColumns: string[],
-    alsoDeleteWhere?: string,
+    options: DeleteInsertOptions = {},
   ): Promise<void> {
-    await super.deleteInsert(target, selectSql, keyColumns, alsoDeleteWhere);
+    await super.deleteInsert(target, selectSql, keyColumns, options);
     await this.reclaimDeadRows(target);
   }
 
