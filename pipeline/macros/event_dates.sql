@@ -67,17 +67,14 @@
 
 {#
   The groups (values of `columns`, event_date among them) whose fact rows a pipeline run changed: those of the
-  rows it inserted (the fact rows of its ingest date) and those of the rows it deleted
-  (deleted_rows('fact_transactions'): the replaced versions, also where a version left its group), within the
-  event dates the run touched. After a full build of the fact deleted_rows is every fact row, so these are
-  every group of those dates. A model keyed by such a group recomputes only these (late rows touch a few
-  merchants of an old day, not the whole day).
+  rows it inserted and of the rows it deleted (the replaced versions, also where a version left its group),
+  which the fact keeps in changed_rows('fact_transactions') (config record_changes), within the event dates
+  the run touched. After a full build of the fact changed_rows is every fact row, so these are every group of
+  those dates. A model keyed by such a group recomputes only these (late rows touch a few merchants of an old
+  day, not the whole day).
 #}
 {% macro changed_fact_groups(columns) -%}
-  select {{ columns | join(', ') }} from {{ ref('fact_transactions') }}
-  where {{ ingest_batch('ingest_date', 'event_date') }}
-  union
-  select {{ columns | join(', ') }} from {{ deleted_rows('fact_transactions') }}
+  select distinct {{ columns | join(', ') }} from {{ changed_rows('fact_transactions') }}
   where {{ in_event_dates('event_date') }}
 {%- endmacro %}
 

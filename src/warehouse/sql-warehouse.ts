@@ -220,8 +220,9 @@ export abstract class SqlWarehouse implements Warehouse {
   }
 
   /**
-   * Records what it is about to delete when asked (options.recordDeleted), then empties what `alsoDeleteWhere`
-   * selects and every key of the temporary table `batch` in `target`.
+   * Empties what `alsoDeleteWhere` selects and every key of the temporary table `batch` in `target`; with
+   * options.recordChanges, first replaces that table by the given columns of the rows the batch inserts and of
+   * those about to be deleted (found by the same predicates and join as the deletes).
    */
   protected async deleteReplacedRows(
     session: SqlSession,
@@ -231,21 +232,28 @@ export abstract class SqlWarehouse implements Warehouse {
     options: DeleteInsertOptions,
   ): Promise<void> {
     const alsoDeleteWhere = options.alsoDeleteWhere ?? [];
-    if (options.recordDeleted) {
-      await this.recordDeletedRows(
-        session,
-        target,
-        batch,
-        keyColumns,
-        alsoDeleteWhere,
-        options.recordDeleted,
+    const table = this.quoteRelation(target);
+    const record = options.recordChanges;
+    if (record) {
+      const restore = await this.createChangesTable(session, batch, record);
+      const columns = this.columnList(record.columns);
+      for (const where of alsoDeleteWhere) {
+        await session.execute(
+          `insert into ${this.quoteRelation(record.relation)} select ${columns} from ${table} where ${where}`,
+        );
+      }
+      const keys = keyColumns.map((key) => this.quoteIdentifier(key));
+      const match = keys.map((key) => `fintech_batch.${key} = fintech_target.${key}`).join(' and ');
+      await session.execute(
+        `insert into ${this.quoteRelation(record.relation)} select ${this.columnList(record.columns, 'fintech_target')} from ${table} as fintech_target join (select distinct ${keys.join(', ')} from ${batch}) as fintech_batch on ${match}`,
       );
+      await restore();
     }
     // Separate deletes, not one `exists (…) or (…)`: PostgreSQL runs an EXISTS under OR as a subplan, hashed
     // only while the batch's keys fit in work_mem and else one scan of the batch per target row (122 s for
     // agg_customer_daily on a 30-day history); a join of the distinct keys spills instead.
     for (const where of alsoDeleteWhere) {
-      await session.execute(`delete from ${this.quoteRelation(target)} where ${where}`);
+      await session.execute(`delete from ${table} where ${where}`);
     }
     for (const statement of this.deleteKeysSql(target, batch, keyColumns)) {
       await session.execute(statement);
@@ -253,32 +261,24 @@ export abstract class SqlWarehouse implements Warehouse {
   }
 
   /**
-   * Replaces the table `record.relation` by `record.columns` of the target rows a delete+insert is about to
-   * remove: those whose keys are in `batch` (the same join as the delete) and those `alsoDeleteWhere` selects.
+   * Replaces the table `record.relation` by `record.columns` of the rows of `batch` (what a delete+insert
+   * inserts; the table takes their types). Returns what to run once the caller has added the deleted rows.
    */
-  protected async recordDeletedRows(
+  protected async createChangesTable(
     session: SqlSession,
-    target: Relation,
     batch: string,
-    keyColumns: string[],
-    alsoDeleteWhere: string[],
     record: { relation: Relation; columns: string[] },
-  ): Promise<void> {
-    const recorded = this.quoteRelation(record.relation);
-    const list = (alias?: string) =>
-      record.columns.map((column) => (alias ? `${alias}.` : '') + this.quoteIdentifier(column)).join(', ');
-    const keys = keyColumns.map((key) => this.quoteIdentifier(key));
-    const match = keys.map((key) => `fintech_batch.${key} = fintech_target.${key}`).join(' and ');
+  ): Promise<() => Promise<void>> {
     const restore = await this.dropForReplace(session, record.relation);
     await session.execute(
-      `create table ${recorded} as select ${list('fintech_target')} from ${this.quoteRelation(target)} as fintech_target join (select distinct ${keys.join(', ')} from ${batch}) as fintech_batch on ${match}`,
+      `create table ${this.quoteRelation(record.relation)} as select ${this.columnList(record.columns)} from ${batch}`,
     );
-    for (const where of alsoDeleteWhere) {
-      await session.execute(
-        `insert into ${recorded} select ${list()} from ${this.quoteRelation(target)} where ${where}`,
-      );
-    }
-    await restore();
+    return restore;
+  }
+
+  /** Quoted column names, each qualified by `alias` when given. */
+  protected columnList(columns: string[], alias?: string): string {
+    return columns.map((column) => (alias ? `${alias}.` : '') + this.quoteIdentifier(column)).join(', ');
   }
 
   /** Deletes the rows of `target` whose keys are in the temporary table `batch`: a join of its distinct keys. */

@@ -122,11 +122,11 @@ export interface DeleteInsertOptions {
    */
   alsoDeleteWhere?: string[];
   /**
-   * Keeps `columns` of every row this delete+insert removes (by key or by `alsoDeleteWhere`) in the table
-   * `relation`, replaced in the same transaction: what readers downstream need to recompute only the groups
-   * the change touched, the groups those rows left included.
+   * Keeps `columns` of every row this delete+insert inserts or removes (by key or by `alsoDeleteWhere`) in the
+   * table `relation`, replaced in the same transaction: what readers downstream need to recompute only the
+   * groups the change touched, the groups rows left included.
    */
-  recordDeleted?: { relation: Relation; columns: string[] };
+  recordChanges?: { relation: Relation; columns: string[] };
 }
 
 export type WarehouseEngine = 'duckdb' | 'postgres' | 'redshift';

@@ -232,14 +232,14 @@ for (const [engine, target] of engines) {
       ]);
     });
 
-    it('recomputes only the groups whose rows changed, emptying a group its rows left (record_deleted, delete_where)', async (test) => {
+    it('recomputes only the groups whose rows changed, emptying a group its rows left (record_changes, delete_where)', async (test) => {
       if (!context) test.skip();
       const dir = mkdtempSync(join(tmpdir(), 'record-deleted-'));
       mkdirSync(join(dir, 'models', 'core'), { recursive: true });
       mkdirSync(join(dir, 'macros'));
       writeFileSync(
         join(dir, 'models', 'core', 'payments.sql'),
-        `{{ config(materialized='incremental', unique_key='payment_id', record_deleted=['customer_id', 'event_date']) }}
+        `{{ config(materialized='incremental', unique_key='payment_id', record_changes=['customer_id', 'event_date']) }}
          select payment_id, customer_id, event_date, cast(amount as decimal(18, 2)) as amount, updated_at
          from {{ source('raw', 'payments') }}
          {% if is_incremental() %} where updated_at > (select max(updated_at) from {{ this }}) {% endif %}`,
@@ -247,8 +247,7 @@ for (const [engine, target] of engines) {
       writeFileSync(
         join(dir, 'macros', 'changed_groups.sql'),
         `{% macro changed_groups() -%}
-           select customer_id, event_date from {{ deleted_rows('payments') }}
-           union select customer_id, event_date from {{ ref('payments') }} where updated_at > cast('{{ var('since') }}' as timestamp)
+           select distinct customer_id, event_date from {{ changed_rows('payments') }}
          {%- endmacro %}`,
       );
       writeFileSync(
@@ -268,7 +267,6 @@ for (const [engine, target] of engines) {
           await runModels({
             warehouse,
             project: small,
-            vars: { since: '2024-01-01 23:59:59' },
             seeds: false,
             fullRefresh,
           })
@@ -283,10 +281,12 @@ for (const [engine, target] of engines) {
       ]);
       expect(await run()).toEqual(['replaced by payment_id', 'replaced by customer_id, event_date']);
       expect(
-        await rowsOf(warehouse, 'select customer_id, event_date from core.payments__deleted order by 1'),
+        await rowsOf(warehouse, 'select customer_id, event_date from core.payments__changes order by 1'),
       ).toEqual([
         { customer_id: 'c1', event_date: '2024-01-01' },
         { customer_id: 'c2', event_date: '2024-01-01' },
+        { customer_id: 'c3', event_date: '2024-01-02' },
+        { customer_id: 'c4', event_date: '2024-01-01' },
       ]);
       const days = 'select customer_id, event_date, payments, total from core.customer_days order by 1, 2';
       const incremental = await rowsOf(warehouse, days);
@@ -297,8 +297,8 @@ for (const [engine, target] of engines) {
       ]);
       expect(await run(true)).toEqual(['created table', 'created table']);
       expect(await rowsOf(warehouse, days)).toEqual(incremental);
-      // after a full build every row may have changed: the deleted rows are all of them
-      expect(await rowsOf(warehouse, 'select count(*) as n from core.payments__deleted')).toEqual([{ n: 3 }]);
+      // after a full build every row may have changed: the changed rows are all of them
+      expect(await rowsOf(warehouse, 'select count(*) as n from core.payments__changes')).toEqual([{ n: 3 }]);
     });
 
     it('runs tests, stores failing samples per run and keeps earlier runs', async (test) => {

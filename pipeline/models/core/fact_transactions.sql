@@ -3,7 +3,7 @@
     materialized='incremental',
     incremental_strategy='merge',
     unique_key='transaction_id',
-    record_deleted=['merchant_id', 'customer_id', 'event_date'],
+    record_changes=['merchant_id', 'customer_id', 'event_date'],
     dist='customer_id',
     sort='event_date',
     tags=['core']

@@ -16,8 +16,8 @@ export interface CompiledModel {
   path: string;
   /** A SELECT statement, ephemeral dependencies inlined as leading CTEs. */
   sql: string;
-  /** config record_deleted: where the rows an incremental run deletes are kept. */
-  deletedRelation?: Relation;
+  /** config record_changes: where the rows an incremental run inserts and deletes are kept. */
+  changesRelation?: Relation;
   /** config delete_where, rendered like the model (incremental builds only). */
   deleteWhere?: string;
 }
@@ -45,14 +45,14 @@ export class ModelCompiler {
     throw new ModelProjectError(`ref('${name}') names no model or seed`);
   }
 
-  /** Where model `name` keeps the rows its last incremental run deleted (config `record_deleted`). */
-  deletedRelationOf(name: string): Relation {
+  /** Where model `name` keeps the rows its last incremental run inserted and deleted (config `record_changes`). */
+  changesRelationOf(name: string): Relation {
     const model = this.project.models.get(name);
-    if (!model?.config.record_deleted) {
-      throw new ModelProjectError(`deleted_rows('${name}'): model ${name} has no record_deleted config`);
+    if (!model?.config.record_changes) {
+      throw new ModelProjectError(`changed_rows('${name}'): model ${name} has no record_changes config`);
     }
     const relation = this.relationOf(name);
-    return { schema: relation.schema, name: `${relation.name}__deleted` };
+    return { schema: relation.schema, name: `${relation.name}__changes` };
   }
 
   /** A declared source's relation, else the convention `staging.<source>_<table>` (silver → staging.silver_x). */
@@ -98,10 +98,10 @@ export class ModelCompiler {
   /** What every template of the project resolves: ref (ephemeral models gathered into `ctes`), source, var. */
   private projectContext(
     ctes: Map<string, string>,
-  ): Pick<RenderContext, 'ref' | 'deletedRows' | 'source' | 'variable'> {
+  ): Pick<RenderContext, 'ref' | 'changedRows' | 'source' | 'variable'> {
     return {
       ref: (name) => this.refSql(name, ctes),
-      deletedRows: (name) => this.dialect.quoteRelation(this.deletedRelationOf(name)),
+      changedRows: (name) => this.dialect.quoteRelation(this.changesRelationOf(name)),
       source: (source, table) => this.dialect.quoteRelation(this.sourceRelation(source, table)),
       variable: (name, fallback) => this.variable(name, fallback),
     };
@@ -163,7 +163,7 @@ export class ModelCompiler {
       path: this.fileFor(model).path,
       sql: withCtes(body, ctes),
     };
-    if (model.config.record_deleted) compiled.deletedRelation = this.deletedRelationOf(name);
+    if (model.config.record_changes) compiled.changesRelation = this.changesRelationOf(name);
     if (model.config.delete_where && options.incremental) {
       const whereCtes = new Map<string, string>();
       const where = this.renderer.render(

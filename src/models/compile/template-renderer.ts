@@ -12,8 +12,8 @@ import type { MacroFile } from '../project/model-project.ts';
 /** What a template can ask for while it renders; parse and compile supply different answers. */
 export interface RenderContext {
   ref(name: string): string;
-  /** `{{ deleted_rows('x') }}`: the table of what model x's last incremental run deleted (config record_deleted). */
-  deletedRows(name: string): string;
+  /** `{{ changed_rows('x') }}`: the rows model x's last run inserted and deleted (config record_changes). */
+  changedRows(name: string): string;
   source(source: string, table: string): string;
   config(values: Record<string, unknown>): void;
   isIncremental(): boolean;
@@ -53,7 +53,7 @@ export class TemplateRenderer {
       return this.current;
     };
     this.env.addGlobal('ref', (name: string) => active().ref(name));
-    this.env.addGlobal('deleted_rows', (name: string) => active().deletedRows(name));
+    this.env.addGlobal('changed_rows', (name: string) => active().changedRows(name));
     this.env.addGlobal('source', (source: string, table: string) => active().source(source, table));
     this.env.addGlobal('config', (...args: unknown[]) => {
       active().config(keywords(args));

@@ -6,8 +6,8 @@
  *   empty the `partitions` listed in config and the rows `delete_where` selects, even where no new row falls
  *   (the rows there moved or vanished);
  * - `merge`: upsert by `unique_key`; engines without MERGE get delete+insert by the key, same result.
- * With `record_deleted`, the rows a run deletes are kept in `<relation>__deleted` (a merge then runs as
- * delete+insert, which knows them); after a full build that relation is a view of every row: all may have changed.
+ * With `record_changes`, the rows a run inserts and deletes are kept in `<relation>__changes` (a merge then runs
+ * as delete+insert, which knows them); after a full build that relation is a view of every row: all changed.
  */
 import type { DeleteInsertOptions, Warehouse } from '../../warehouse/warehouse.ts';
 import type { CompiledModel } from '../compile/model-compiler.ts';
@@ -15,20 +15,20 @@ import { type Materialization, tableOptions } from './materialization.ts';
 
 export const incrementalMaterialization: Materialization = {
   async materialize({ warehouse, model, incremental }) {
-    const { config, deletedRelation } = model;
+    const { config, changesRelation } = model;
     if (!incremental) {
       await warehouse.createTableAs(model.relation, model.sql, tableOptions(config));
-      if (deletedRelation) {
-        const columns = config.record_deleted!.map((column) => warehouse.quoteIdentifier(column));
+      if (changesRelation) {
+        const columns = config.record_changes!.map((column) => warehouse.quoteIdentifier(column));
         await warehouse.createView(
-          deletedRelation,
+          changesRelation,
           `select ${columns.join(', ')} from ${warehouse.quoteRelation(model.relation)}`,
         );
       }
       return 'created table';
     }
-    const recordDeleted: DeleteInsertOptions = deletedRelation
-      ? { recordDeleted: { relation: deletedRelation, columns: config.record_deleted! } }
+    const recordChanges: DeleteInsertOptions = changesRelation
+      ? { recordChanges: { relation: changesRelation, columns: config.record_changes! } }
       : {};
     switch (config.incremental_strategy ?? 'append') {
       case 'append':
@@ -37,18 +37,18 @@ export const incrementalMaterialization: Materialization = {
       case 'delete+insert': {
         const keys = config.partition_by ?? config.unique_key!;
         await warehouse.deleteInsert(model.relation, model.sql, keys, {
-          ...recordDeleted,
+          ...recordChanges,
           alsoDeleteWhere: alsoDeleteWhere(model, warehouse),
         });
         return `replaced by ${keys.join(', ')}`;
       }
       case 'merge':
-        if (warehouse.capabilities.supportsMerge && !deletedRelation) {
+        if (warehouse.capabilities.supportsMerge && !changesRelation) {
           await warehouse.merge(model.relation, model.sql, config.unique_key!);
           return 'merged';
         }
-        await warehouse.deleteInsert(model.relation, model.sql, config.unique_key!, recordDeleted);
-        return `replaced by ${config.unique_key!.join(', ')}${deletedRelation ? '' : ' (no MERGE)'}`;
+        await warehouse.deleteInsert(model.relation, model.sql, config.unique_key!, recordChanges);
+        return `replaced by ${config.unique_key!.join(', ')}${changesRelation ? '' : ' (no MERGE)'}`;
     }
   },
 };

@@ -185,9 +185,9 @@ export function loadProject(dir: string, options: LoadProjectOptions = {}): Mode
           refs.add(String(target));
           return `"__ref__"."${target}"`;
         },
-        deletedRows: (target) => {
+        changedRows: (target) => {
           refs.add(String(target));
-          return `"__ref__"."${target}__deleted"`;
+          return `"__ref__"."${target}__changes"`;
         },
         source: (source, table) => {
           sourceRefs.set(sourceKey(source, table), [String(source), String(table)]);

@@ -58,8 +58,8 @@ export function resolveModelConfig(layers: Record<string, unknown>[], where: str
     }
     config.rebuild_if = String(raw['rebuild_if']);
   }
-  const recordDeleted = list(raw['record_deleted']);
-  if (recordDeleted) config.record_deleted = recordDeleted;
+  const recordChanges = list(raw['record_changes']);
+  if (recordChanges) config.record_changes = recordChanges;
   if (raw['delete_where'] !== undefined) config.delete_where = String(raw['delete_where']);
   if (raw['dist'] !== undefined) config.dist = String(raw['dist']);
   const sort = list(raw['sort']);
@@ -77,17 +77,17 @@ export function resolveModelConfig(layers: Record<string, unknown>[], where: str
         `${where}: incremental_strategy='delete+insert' needs partition_by or unique_key`,
       );
     }
-    if (config.record_deleted && chosen === 'append') {
+    if (config.record_changes && chosen === 'append') {
       throw new ModelProjectError(
-        `${where}: record_deleted needs incremental_strategy delete+insert or merge`,
+        `${where}: record_changes needs incremental_strategy delete+insert or merge`,
       );
     }
     if (config.delete_where && chosen !== 'delete+insert') {
       throw new ModelProjectError(`${where}: delete_where needs incremental_strategy='delete+insert'`);
     }
-  } else if (config.record_deleted || config.delete_where) {
+  } else if (config.record_changes || config.delete_where) {
     throw new ModelProjectError(
-      `${where}: ${config.record_deleted ? 'record_deleted' : 'delete_where'} applies to materialized='incremental' only`,
+      `${where}: ${config.record_changes ? 'record_changes' : 'delete_where'} applies to materialized='incremental' only`,
     );
   }
   return config;

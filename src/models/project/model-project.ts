@@ -28,11 +28,11 @@ export interface ModelConfig {
    */
   rebuild_if?: string;
   /**
-   * incremental delete+insert or merge: these columns of every row an incremental run deletes are kept in the
-   * table `<relation>__deleted` (replaced by each run; after a full build, a view of every row), which models
-   * downstream read with `{{ deleted_rows('name') }}` to recompute only the groups the run changed.
+   * incremental delete+insert or merge: these columns of every row an incremental run inserts or deletes are
+   * kept in the table `<relation>__changes` (replaced by each run; after a full build, a view of every row), which models
+   * downstream read with `{{ changed_rows('name') }}` to recompute only the groups the run changed.
    */
-  record_deleted?: string[];
+  record_changes?: string[];
   /**
    * incremental delete+insert: a predicate on the existing table (a template rendered like the model, `{{ this }}`
    * names the table), whose rows are deleted with the replaced ones: groups that must end up empty because

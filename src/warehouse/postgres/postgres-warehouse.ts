@@ -473,6 +473,44 @@ export class PostgresWarehouse extends SqlWarehouse {
     await this.reclaimDeadRows(target);
   }
 
+  /** DELETE … RETURNING inside a WITH (Redshift has neither). */
+  protected readonly deleteReturning: boolean = true;
+
+  /**
+   * With recordChanges, each delete records the rows it removes itself (`with deleted as (delete … returning …)
+   * insert …`) instead of a join that finds them first: on the fact of a 200k-row day on top of 15 days (3.5M
+   * rows) that join took 1.8 s and the delete after it 1.1 s.
+   */
+  protected override async deleteReplacedRows(
+    session: SqlSession,
+    target: Relation,
+    batch: string,
+    keyColumns: string[],
+    options: DeleteInsertOptions,
+  ): Promise<void> {
+    const record = options.recordChanges;
+    if (!record || !this.deleteReturning) {
+      return super.deleteReplacedRows(session, target, batch, keyColumns, options);
+    }
+    const table = this.quoteRelation(target);
+    const recorded = this.quoteRelation(record.relation);
+    const restore = await this.createChangesTable(session, batch, record);
+    const deletes = (options.alsoDeleteWhere ?? []).map(
+      (where) => `delete from ${table} where ${where} returning ${this.columnList(record.columns)}`,
+    );
+    const keys = keyColumns.map((key) => this.quoteIdentifier(key));
+    const match = keys.map((key) => `fintech_batch.${key} = fintech_target.${key}`).join(' and ');
+    deletes.push(
+      `delete from ${table} as fintech_target using (select distinct ${keys.join(', ')} from ${batch}) as fintech_batch where ${match} returning ${this.columnList(record.columns, 'fintech_target')}`,
+    );
+    for (const statement of deletes) {
+      await session.execute(
+        `with fintech_deleted as (${statement}) insert into ${recorded} select * from fintech_deleted`,
+      );
+    }
+    await restore();
+  }
+
   /**
    * After a delete+insert or merge, `VACUUM (ANALYZE)` the table when autovacuum will not (switched off on the
    * server, or for the table): nothing else reclaims the rows a daily run deletes, and every later scan reads

@@ -107,7 +107,12 @@ describe('RedshiftWarehouse emitted SQL', () => {
       model: {
         name: 'f',
         relation: { schema: 'core', name: 'f' },
-        config: config({ materialized: 'incremental', incremental_strategy: 'merge', unique_key: ['id'] }),
+        config: config({
+          materialized: 'incremental',
+          incremental_strategy: 'merge',
+          unique_key: ['id'],
+          record_changes: ['amount'],
+        }),
         path: 'models/core/f.sql',
         sql: 'select 1 as id, 2.5 as amount',
       },
@@ -160,6 +165,42 @@ describe('RedshiftWarehouse emitted SQL', () => {
     ]);
   });
 
+  it('records the changes of a delete+insert with a join before the delete (no DELETE … RETURNING)', async () => {
+    const { warehouse, writes } = recordingRedshift({ 'core.f': 'BASE TABLE' });
+    await incrementalMaterialization.materialize({
+      warehouse,
+      model: {
+        name: 'f',
+        relation: { schema: 'core', name: 'f' },
+        config: config({
+          materialized: 'incremental',
+          incremental_strategy: 'merge',
+          unique_key: ['id'],
+          record_changes: ['amount'],
+        }),
+        path: 'models/core/f.sql',
+        sql: 'select 1 as id, 2.5 as amount',
+        changesRelation: { schema: 'core', name: 'f__changes' },
+      },
+      existing: 'table',
+      incremental: true,
+    });
+    const sql = writes();
+    const batch = /create temporary table ("fintech_batch_[0-9a-f]+")/.exec(sql[1]!)![1]!;
+    const keys = batch.replace(/"$/, '_keys"');
+    expect(sql).toEqual([
+      'begin',
+      `create temporary table ${batch} as select 1 as id, 2.5 as amount`,
+      `create table "core"."f__changes" as select "amount" from ${batch}`,
+      `insert into "core"."f__changes" select fintech_target."amount" from "core"."f" as fintech_target join (select distinct "id" from ${batch}) as fintech_batch on fintech_batch."id" = fintech_target."id"`,
+      `create temporary table ${keys} as select distinct "id" from ${batch}`,
+      `delete from "core"."f" using ${keys} where "core"."f"."id" = ${keys}."id"`,
+      `drop table ${keys}`,
+      `insert into "core"."f" ("id", "amount") select "id", "amount" from (select * from ${batch}) as fintech_source`,
+      `drop table ${batch}`,
+      'commit',
+    ]);
+  });
   it('loads touched silver partitions with COPY FROM S3 … FORMAT AS PARQUET IAM_ROLE, in one transaction', async () => {
     const { warehouse, writes } = recordingRedshift();
     const result = await warehouse.loadSilver({

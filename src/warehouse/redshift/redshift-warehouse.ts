@@ -45,6 +45,8 @@ export class RedshiftWarehouse extends PostgresWarehouse {
     super(pool, connection);
   }
 
+  protected override readonly deleteReturning = false;
+
   protected override engineName(): string {
     return 'redshift';
   }
