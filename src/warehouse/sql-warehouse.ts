@@ -242,10 +242,9 @@ export abstract class SqlWarehouse implements Warehouse {
           `insert into ${this.quoteRelation(record.relation)} select ${columns} from ${table} where ${where}`,
         );
       }
-      const keys = keyColumns.map((key) => this.quoteIdentifier(key));
-      const match = keys.map((key) => `fintech_batch.${key} = fintech_target.${key}`).join(' and ');
+      const { keys, match } = this.batchKeys(batch, keyColumns);
       await session.execute(
-        `insert into ${this.quoteRelation(record.relation)} select ${this.columnList(record.columns, 'fintech_target')} from ${table} as fintech_target join (select distinct ${keys.join(', ')} from ${batch}) as fintech_batch on ${match}`,
+        `insert into ${this.quoteRelation(record.relation)} select ${this.columnList(record.columns, 'fintech_target')} from ${table} as fintech_target join ${keys} on ${match}`,
       );
       await restore();
     }
@@ -283,11 +282,17 @@ export abstract class SqlWarehouse implements Warehouse {
 
   /** Deletes the rows of `target` whose keys are in the temporary table `batch`: a join of its distinct keys. */
   protected deleteKeysSql(target: Relation, batch: string, keyColumns: string[]): string[] {
-    const keys = keyColumns.map((key) => this.quoteIdentifier(key));
-    const match = keys.map((key) => `fintech_batch.${key} = fintech_target.${key}`).join(' and ');
-    return [
-      `delete from ${this.quoteRelation(target)} as fintech_target using (select distinct ${keys.join(', ')} from ${batch}) as fintech_batch where ${match}`,
-    ];
+    const { keys, match } = this.batchKeys(batch, keyColumns);
+    return [`delete from ${this.quoteRelation(target)} as fintech_target using ${keys} where ${match}`];
+  }
+
+  /** The distinct keys of `batch` as `fintech_batch`, and their match with the target aliased `fintech_target`. */
+  protected batchKeys(batch: string, keyColumns: string[]): { keys: string; match: string } {
+    const quoted = keyColumns.map((key) => this.quoteIdentifier(key));
+    return {
+      keys: `(select distinct ${quoted.join(', ')} from ${batch}) as fintech_batch`,
+      match: quoted.map((key) => `fintech_batch.${key} = fintech_target.${key}`).join(' and '),
+    };
   }
 
   async merge(target: Relation, selectSql: string, uniqueKey: string[]): Promise<void> {

@@ -181,10 +181,9 @@ export class DuckDBWarehouse extends SqlWarehouse {
     const found = this.quoteIdentifier(`${batch.replaceAll('"', '')}_deleted`);
     const table = this.quoteRelation(target);
     const columns = this.columnList(record.columns);
-    const keys = keyColumns.map((key) => this.quoteIdentifier(key));
-    const match = keys.map((key) => `fintech_batch.${key} = ${table}.${key}`).join(' and ');
+    const { keys, match } = this.batchKeys(batch, keyColumns);
     await session.execute(
-      `create temporary table ${found} as select ${table}.rowid as fintech_row_id, ${this.columnList(record.columns, table)} from ${table} join (select distinct ${keys.join(', ')} from ${batch}) as fintech_batch on ${match}`,
+      `create temporary table ${found} as select fintech_target.rowid as fintech_row_id, ${this.columnList(record.columns, 'fintech_target')} from ${table} as fintech_target join ${keys} on ${match}`,
     );
     for (const where of options.alsoDeleteWhere ?? []) {
       await session.execute(

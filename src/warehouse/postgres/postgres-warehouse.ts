@@ -498,10 +498,9 @@ export class PostgresWarehouse extends SqlWarehouse {
     const deletes = (options.alsoDeleteWhere ?? []).map(
       (where) => `delete from ${table} where ${where} returning ${this.columnList(record.columns)}`,
     );
-    const keys = keyColumns.map((key) => this.quoteIdentifier(key));
-    const match = keys.map((key) => `fintech_batch.${key} = fintech_target.${key}`).join(' and ');
+    const { keys, match } = this.batchKeys(batch, keyColumns);
     deletes.push(
-      `delete from ${table} as fintech_target using (select distinct ${keys.join(', ')} from ${batch}) as fintech_batch where ${match} returning ${this.columnList(record.columns, 'fintech_target')}`,
+      `delete from ${table} as fintech_target using ${keys} where ${match} returning ${this.columnList(record.columns, 'fintech_target')}`,
     );
     for (const statement of deletes) {
       await session.execute(
