@@ -77,4 +77,50 @@ describe('DuckDB delete+insert and merge', () => {
       await warehouse.close();
     }
   });
+
+  it('direct: stores only the keys and inserts the select itself, every column of it', async () => {
+    const warehouse = await DuckDBWarehouse.open(':memory:');
+    try {
+      await warehouse.execute('create schema s');
+      await warehouse.execute('create table s.t (id integer, day date, name varchar, amount decimal(18, 2))');
+      await warehouse.execute(
+        "insert into s.t values (1, '2024-01-01', 'a', 1.10), (2, '2024-01-01', 'b', 2.20)",
+      );
+      await warehouse.execute(
+        'create table s.src (id integer, day date, name varchar, amount decimal(18, 2))',
+      );
+      await warehouse.execute(
+        "insert into s.src values (2, '2024-01-02', 'B', 20.20), (3, '2024-01-02', 'C', 30.30)",
+      );
+      const target = { schema: 's', name: 't' };
+      const changes = { schema: 's', name: 't__changes' };
+      await warehouse.createView(changes, 'select id, day from s.t');
+      const statements: string[] = [];
+      const execute = warehouse.execute.bind(warehouse);
+      warehouse.execute = (sql: string) => {
+        statements.push(sql);
+        return execute(sql);
+      };
+      await warehouse.deleteInsert(target, 'select * from s.src', ['id'], {
+        recordChanges: { relation: changes, columns: ['day', 'id'] },
+        direct: true,
+      });
+      expect((await warehouse.query('select id, day, name, amount from s.t order by id')).rows).toEqual([
+        { id: 1, day: '2024-01-01', name: 'a', amount: '1.10' },
+        { id: 2, day: '2024-01-02', name: 'B', amount: '20.20' },
+        { id: 3, day: '2024-01-02', name: 'C', amount: '30.30' },
+      ]);
+      expect((await warehouse.query('select id, day from s.t__changes order by id, day')).rows).toEqual([
+        { id: 2, day: '2024-01-01' },
+        { id: 2, day: '2024-01-02' },
+        { id: 3, day: '2024-01-02' },
+      ]);
+      // the batch holds the key and the recorded columns, not the wide rows
+      expect(statements[0]).toMatch(
+        /^create temporary table "fintech_batch_[0-9a-f]+" as select "id", "day" from \(select \* from s\.src\)/,
+      );
+    } finally {
+      await warehouse.close();
+    }
+  });
 });
