@@ -206,21 +206,17 @@ export abstract class SqlWarehouse implements Warehouse {
     return this.quoteIdentifier(`fintech_batch_${randomBytes(4).toString('hex')}`);
   }
 
-  /**
-   * The body of a delete+insert, inside the caller's transaction: deletes what the batch replaces, inserts the
-   * batch, or `rows` where the batch holds only the keys (DeleteInsertOptions.direct).
-   */
+  /** The body of a delete+insert, inside the caller's transaction: deletes what the batch replaces, inserts it. */
   protected async replaceFromBatch(
     session: SqlSession,
     target: Relation,
     batch: string,
     keyColumns: string[],
     options: DeleteInsertOptions = {},
-    rows = `select * from ${batch}`,
   ): Promise<void> {
     const columns = await this.columnsIn(session, target);
     await this.deleteReplacedRows(session, target, batch, keyColumns, options);
-    await session.execute(this.insertSelectSql(target, columns, rows));
+    await session.execute(this.insertSelectSql(target, columns, `select * from ${batch}`));
   }
 
   /**

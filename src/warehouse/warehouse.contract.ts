@@ -125,46 +125,43 @@ export function warehouseContract(name: string, target: () => Promise<ContractTa
       }
     });
 
-    for (const direct of [false, true]) {
-      run(
-        `keeps what a delete+insert inserted and deleted, by key and by predicate, replacing the previous record${direct ? ' (direct)' : ''}`,
-        async () => {
-          const changes: Relation = { schema: 'contract', name: 'accounts__changes' };
-          await warehouse.createView(changes, 'select 0 as id');
-          await warehouse.createTableAs(
-            T,
-            `select 1 as id, 'a' as name union all select 2, 'b' union all select 3, 'c' union all select 4, 'd'`,
-          );
-          // direct: the select may run twice, keys first, instead of through a stored batch (DuckDB); the same result
-          const record = { recordChanges: { relation: changes, columns: ['name', 'id'] }, direct };
-          await warehouse.deleteInsert(T, `select 2 as id, 'B' as name union all select 5, 'E'`, ['id'], {
-            ...record,
-            alsoDeleteWhere: ["name = 'd'", 'id >= 2 and id <= 2'],
-          });
-          const rows = async (sql: string) => (await warehouse.query(sql)).rows;
-          expect(await rows('select id, name from contract.accounts order by id')).toEqual([
-            { id: 1, name: 'a' },
-            { id: 2, name: 'B' },
-            { id: 3, name: 'c' },
-            { id: 5, name: 'E' },
-          ]);
-          const recorded = await rows('select name, id from contract.accounts__changes order by id, name');
-          // inserted 2 B and 5 E; deleted 2 b (by key and by predicate: recorded at least once) and 4 d
-          expect([...new Map(recorded.map((row) => [`${row['id']}${row['name']}`, row])).values()]).toEqual([
-            { name: 'B', id: 2 },
-            { name: 'b', id: 2 },
-            { name: 'd', id: 4 },
-            { name: 'E', id: 5 },
-          ]);
-          await warehouse.deleteInsert(T, `select 3 as id, 'C' as name`, ['id'], record);
-          expect(await rows('select name, id from contract.accounts__changes order by name')).toEqual([
-            { name: 'C', id: 3 },
-            { name: 'c', id: 3 },
-          ]);
-          await warehouse.drop(changes);
-        },
-      );
-    }
+    run(
+      'keeps what a delete+insert inserted and deleted, by key and by predicate, replacing the previous record',
+      async () => {
+        const changes: Relation = { schema: 'contract', name: 'accounts__changes' };
+        await warehouse.createView(changes, 'select 0 as id');
+        await warehouse.createTableAs(
+          T,
+          `select 1 as id, 'a' as name union all select 2, 'b' union all select 3, 'c' union all select 4, 'd'`,
+        );
+        const record = { recordChanges: { relation: changes, columns: ['name', 'id'] } };
+        await warehouse.deleteInsert(T, `select 2 as id, 'B' as name union all select 5, 'E'`, ['id'], {
+          ...record,
+          alsoDeleteWhere: ["name = 'd'", 'id >= 2 and id <= 2'],
+        });
+        const rows = async (sql: string) => (await warehouse.query(sql)).rows;
+        expect(await rows('select id, name from contract.accounts order by id')).toEqual([
+          { id: 1, name: 'a' },
+          { id: 2, name: 'B' },
+          { id: 3, name: 'c' },
+          { id: 5, name: 'E' },
+        ]);
+        const recorded = await rows('select name, id from contract.accounts__changes order by id, name');
+        // inserted 2 B and 5 E; deleted 2 b (by key and by predicate: recorded at least once) and 4 d
+        expect([...new Map(recorded.map((row) => [`${row['id']}${row['name']}`, row])).values()]).toEqual([
+          { name: 'B', id: 2 },
+          { name: 'b', id: 2 },
+          { name: 'd', id: 4 },
+          { name: 'E', id: 5 },
+        ]);
+        await warehouse.deleteInsert(T, `select 3 as id, 'C' as name`, ['id'], record);
+        expect(await rows('select name, id from contract.accounts__changes order by name')).toEqual([
+          { name: 'C', id: 3 },
+          { name: 'c', id: 3 },
+        ]);
+        await warehouse.drop(changes);
+      },
+    );
 
     run('inserts literal rows cast to the column types', async () => {
       await warehouse.createTableAs(

@@ -127,13 +127,6 @@ export interface DeleteInsertOptions {
    * groups the change touched, the groups rows left included.
    */
   recordChanges?: { relation: Relation; columns: string[] };
-  /**
-   * The select may be evaluated twice, for its keys (and recordChanges columns) first and then straight into the
-   * target after the delete, in the same transaction, instead of being stored whole in a temporary table: the
-   * caller vouches that it reads neither the target nor the recordChanges relation, and that it is
-   * deterministic. An engine that gains nothing from it may ignore it (only DuckDB uses it).
-   */
-  direct?: boolean;
 }
 
 export type WarehouseEngine = 'duckdb' | 'postgres' | 'redshift';

@@ -232,28 +232,27 @@ for (const [engine, target] of engines) {
       ]);
     });
 
-    for (const direct of [false, true]) {
-      it(`recomputes only the groups whose rows changed, emptying a group its rows left (record_changes, delete_where${direct ? ', direct_insert' : ''})`, async (test) => {
-        if (!context) test.skip();
-        const dir = mkdtempSync(join(tmpdir(), 'record-deleted-'));
-        mkdirSync(join(dir, 'models', 'core'), { recursive: true });
-        mkdirSync(join(dir, 'macros'));
-        writeFileSync(
-          join(dir, 'models', 'core', 'payments.sql'),
-          `{{ config(materialized='incremental', unique_key='payment_id', record_changes=['customer_id', 'event_date']) }}
+    it('recomputes only the groups whose rows changed, emptying a group its rows left (record_changes, delete_where)', async (test) => {
+      if (!context) test.skip();
+      const dir = mkdtempSync(join(tmpdir(), 'record-deleted-'));
+      mkdirSync(join(dir, 'models', 'core'), { recursive: true });
+      mkdirSync(join(dir, 'macros'));
+      writeFileSync(
+        join(dir, 'models', 'core', 'payments.sql'),
+        `{{ config(materialized='incremental', unique_key='payment_id', record_changes=['customer_id', 'event_date']) }}
          select payment_id, customer_id, event_date, cast(amount as decimal(18, 2)) as amount, updated_at
          from {{ source('raw', 'payments') }}
          {% if is_incremental() %} where updated_at > (select max(updated_at) from {{ this }}) {% endif %}`,
-        );
-        writeFileSync(
-          join(dir, 'macros', 'changed_groups.sql'),
-          `{% macro changed_groups() -%}
+      );
+      writeFileSync(
+        join(dir, 'macros', 'changed_groups.sql'),
+        `{% macro changed_groups() -%}
            select distinct customer_id, event_date from {{ changed_rows('payments') }}
          {%- endmacro %}`,
-        );
-        writeFileSync(
-          join(dir, 'models', 'core', 'customer_days.sql'),
-          `{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key=['customer_id', 'event_date'],${direct ? ' direct_insert=true,' : ''}
+      );
+      writeFileSync(
+        join(dir, 'models', 'core', 'customer_days.sql'),
+        `{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key=['customer_id', 'event_date'],
              delete_where="exists (select 1 from ({{ changed_groups() }}) as c where c.customer_id = {{ this }}.customer_id and c.event_date = {{ this }}.event_date)") }}
          select p.customer_id, p.event_date, count(*) as payments, sum(p.amount) as total
          from {{ ref('payments') }} as p
@@ -261,66 +260,46 @@ for (const [engine, target] of engines) {
          join ({{ changed_groups() }}) as c on c.customer_id = p.customer_id and c.event_date = p.event_date
          {% endif %}
          group by p.customer_id, p.event_date`,
-        );
-        const small = loadProject(dir);
-        const run = async (fullRefresh = false) =>
-          (
-            await runModels({
-              warehouse,
-              project: small,
-              seeds: false,
-              fullRefresh,
-            })
-          ).models.map((m) => m.error ?? m.action);
-        await setPayments(warehouse, DAY1);
-        // a full build first: the tables may be left from the other variant of this test
-        expect(await run(true)).toEqual(['created table', 'created table']);
-        // payment 2 moves to c3 on 2 January; payment 3, the only one of (c2, 1 January), moves to c4
-        await setPayments(warehouse, [
-          DAY1[0]!,
-          [2, 'c3', '2024-01-02', '5.50', 'approved', '2024-01-02 09:00:00'],
-          [3, 'c4', '2024-01-01', '7.25', 'declined', '2024-01-02 10:00:00'],
-        ]);
-        expect(await run()).toEqual(['replaced by payment_id', 'replaced by customer_id, event_date']);
-        expect(
-          await rowsOf(warehouse, 'select customer_id, event_date from core.payments__changes order by 1'),
-        ).toEqual([
-          { customer_id: 'c1', event_date: '2024-01-01' },
-          { customer_id: 'c2', event_date: '2024-01-01' },
-          { customer_id: 'c3', event_date: '2024-01-02' },
-          { customer_id: 'c4', event_date: '2024-01-01' },
-        ]);
-        const days = 'select customer_id, event_date, payments, total from core.customer_days order by 1, 2';
-        const incremental = await rowsOf(warehouse, days);
-        expect(incremental).toEqual([
-          { customer_id: 'c1', event_date: '2024-01-01', payments: 1, total: '10.00' },
-          { customer_id: 'c3', event_date: '2024-01-02', payments: 1, total: '5.50' },
-          { customer_id: 'c4', event_date: '2024-01-01', payments: 1, total: '7.25' },
-        ]);
-        expect(await run(true)).toEqual(['created table', 'created table']);
-        expect(await rowsOf(warehouse, days)).toEqual(incremental);
-        // after a full build every row may have changed: the changed rows are all of them
-        expect(await rowsOf(warehouse, 'select count(*) as n from core.payments__changes')).toEqual([
-          { n: 3 },
-        ]);
-        if (!direct) return;
-        // payments reads its own table ({{ this }}) when incremental: evaluated after the delete it would see it
-        // half replaced, so direct_insert is refused there, naming the model and the table
-        const payments = join(dir, 'models', 'core', 'payments.sql');
-        writeFileSync(
-          payments,
-          readFileSync(payments, 'utf8').replace(
-            "unique_key='payment_id',",
-            "unique_key='payment_id', direct_insert=true,",
-          ),
-        );
-        const refusing = await runModels({ warehouse, project: loadProject(dir), seeds: false });
-        const refused = refusing.models[0]!.error;
-        expect(refused).toMatch(
-          /payments\.sql: direct_insert needs a select that does not read "core"\."payments"/,
-        );
-      });
-    }
+      );
+      const small = loadProject(dir);
+      const run = async (fullRefresh = false) =>
+        (
+          await runModels({
+            warehouse,
+            project: small,
+            seeds: false,
+            fullRefresh,
+          })
+        ).models.map((m) => m.error ?? m.action);
+      await setPayments(warehouse, DAY1);
+      expect(await run()).toEqual(['created table', 'created table']);
+      // payment 2 moves to c3 on 2 January; payment 3, the only one of (c2, 1 January), moves to c4
+      await setPayments(warehouse, [
+        DAY1[0]!,
+        [2, 'c3', '2024-01-02', '5.50', 'approved', '2024-01-02 09:00:00'],
+        [3, 'c4', '2024-01-01', '7.25', 'declined', '2024-01-02 10:00:00'],
+      ]);
+      expect(await run()).toEqual(['replaced by payment_id', 'replaced by customer_id, event_date']);
+      expect(
+        await rowsOf(warehouse, 'select customer_id, event_date from core.payments__changes order by 1'),
+      ).toEqual([
+        { customer_id: 'c1', event_date: '2024-01-01' },
+        { customer_id: 'c2', event_date: '2024-01-01' },
+        { customer_id: 'c3', event_date: '2024-01-02' },
+        { customer_id: 'c4', event_date: '2024-01-01' },
+      ]);
+      const days = 'select customer_id, event_date, payments, total from core.customer_days order by 1, 2';
+      const incremental = await rowsOf(warehouse, days);
+      expect(incremental).toEqual([
+        { customer_id: 'c1', event_date: '2024-01-01', payments: 1, total: '10.00' },
+        { customer_id: 'c3', event_date: '2024-01-02', payments: 1, total: '5.50' },
+        { customer_id: 'c4', event_date: '2024-01-01', payments: 1, total: '7.25' },
+      ]);
+      expect(await run(true)).toEqual(['created table', 'created table']);
+      expect(await rowsOf(warehouse, days)).toEqual(incremental);
+      // after a full build every row may have changed: the changed rows are all of them
+      expect(await rowsOf(warehouse, 'select count(*) as n from core.payments__changes')).toEqual([{ n: 3 }]);
+    });
 
     it('runs tests, stores failing samples per run and keeps earlier runs', async (test) => {
       if (!context) test.skip();

@@ -4,7 +4,6 @@
     incremental_strategy='merge',
     unique_key='transaction_id',
     record_changes=['merchant_id', 'customer_id', 'event_date'],
-    direct_insert=true,
     dist='customer_id',
     sort='event_date',
     tags=['core']
@@ -15,8 +14,7 @@
 -- when a version moved to another event date — and never rewrites whole days for a few late rows. Merged by
 -- the key: on PostgreSQL a MERGE reads the batch once, without the temporary copy delete+insert makes (about
 -- even in time); DuckDB applies a merge as delete+insert, which is its faster way (duckdb-warehouse.ts); engines
--- without MERGE get delete+insert. direct_insert: DuckDB stores only the keys of the batch, not its wide rows,
--- and inserts the select itself (this select never reads the fact).
+-- without MERGE get delete+insert.
 -- Dimension keys point to the version valid on the event date.
 select
   t.transaction_id,

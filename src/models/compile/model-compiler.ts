@@ -164,7 +164,6 @@ export class ModelCompiler {
       sql: withCtes(body, ctes),
     };
     if (model.config.record_changes) compiled.changesRelation = this.changesRelationOf(name);
-    if (model.config.direct_insert && options.incremental) this.assertNotSelfReading(compiled);
     if (model.config.delete_where && options.incremental) {
       const whereCtes = new Map<string, string>();
       const where = this.renderer.render(
@@ -178,27 +177,6 @@ export class ModelCompiler {
       compiled.deleteWhere = where.trim();
     }
     return compiled;
-  }
-
-  /**
-   * direct_insert evaluates the select inside the transaction, after the delete: a select that reads the model's
-   * own table (or its change record) would see it half replaced. Looks for the relation quoted (`{{ this }}`)
-   * or written out as schema.name.
-   */
-  private assertNotSelfReading(compiled: CompiledModel): void {
-    const own = [compiled.relation, ...(compiled.changesRelation ? [compiled.changesRelation] : [])];
-    const sql = compiled.sql.toLowerCase();
-    const read = own.find(
-      (relation) =>
-        sql.includes(this.dialect.quoteRelation(relation).toLowerCase()) ||
-        new RegExp(`\\b${relation.schema}\\.${relation.name}\\b`, 'i').test(sql),
-    );
-    if (read) {
-      throw new ModelProjectError(
-        `${compiled.path}: direct_insert needs a select that does not read ${this.dialect.quoteRelation(read)} ` +
-          '(it runs after the delete, in the same transaction); remove direct_insert or that read',
-      );
-    }
   }
 }
 

@@ -8,8 +8,6 @@
  * - `merge`: upsert by `unique_key`; engines without MERGE get delete+insert by the key, same result.
  * With `record_changes`, the rows a run inserts and deletes are kept in `<relation>__changes` (a merge then runs
  * as delete+insert, which knows them); after a full build that relation is a view of every row: all changed.
- * With `direct_insert`, a merge runs as delete+insert too, and the engine may insert the select without storing
- * it first (DeleteInsertOptions.direct).
  */
 import type { DeleteInsertOptions, Warehouse } from '../../warehouse/warehouse.ts';
 import type { CompiledModel } from '../compile/model-compiler.ts';
@@ -29,12 +27,9 @@ export const incrementalMaterialization: Materialization = {
       }
       return 'created table';
     }
-    const recordChanges: DeleteInsertOptions = {
-      ...(changesRelation && {
-        recordChanges: { relation: changesRelation, columns: config.record_changes! },
-      }),
-      ...(config.direct_insert && { direct: true }),
-    };
+    const recordChanges: DeleteInsertOptions = changesRelation
+      ? { recordChanges: { relation: changesRelation, columns: config.record_changes! } }
+      : {};
     switch (config.incremental_strategy ?? 'append') {
       case 'append':
         await warehouse.insertInto(model.relation, model.sql);
@@ -48,7 +43,7 @@ export const incrementalMaterialization: Materialization = {
         return `replaced by ${keys.join(', ')}`;
       }
       case 'merge':
-        if (warehouse.capabilities.supportsMerge && !changesRelation && !config.direct_insert) {
+        if (warehouse.capabilities.supportsMerge && !changesRelation) {
           await warehouse.merge(model.relation, model.sql, config.unique_key!);
           return 'merged';
         }

@@ -61,12 +61,6 @@ export function resolveModelConfig(layers: Record<string, unknown>[], where: str
   const recordChanges = list(raw['record_changes']);
   if (recordChanges) config.record_changes = recordChanges;
   if (raw['delete_where'] !== undefined) config.delete_where = String(raw['delete_where']);
-  if (raw['direct_insert'] !== undefined) {
-    if (typeof raw['direct_insert'] !== 'boolean') {
-      throw new ModelProjectError(`${where}: direct_insert must be true or false`);
-    }
-    config.direct_insert = raw['direct_insert'];
-  }
   if (raw['dist'] !== undefined) config.dist = String(raw['dist']);
   const sort = list(raw['sort']);
   if (sort) config.sort = sort;
@@ -91,18 +85,10 @@ export function resolveModelConfig(layers: Record<string, unknown>[], where: str
     if (config.delete_where && chosen !== 'delete+insert') {
       throw new ModelProjectError(`${where}: delete_where needs incremental_strategy='delete+insert'`);
     }
-    if (config.direct_insert && chosen === 'append') {
-      throw new ModelProjectError(
-        `${where}: direct_insert needs incremental_strategy delete+insert or merge`,
-      );
-    }
-  } else {
-    const incrementalOnly = (['record_changes', 'delete_where', 'direct_insert'] as const).find(
-      (key) => config[key] !== undefined && config[key] !== false,
+  } else if (config.record_changes || config.delete_where) {
+    throw new ModelProjectError(
+      `${where}: ${config.record_changes ? 'record_changes' : 'delete_where'} applies to materialized='incremental' only`,
     );
-    if (incrementalOnly) {
-      throw new ModelProjectError(`${where}: ${incrementalOnly} applies to materialized='incremental' only`);
-    }
   }
   return config;
 }

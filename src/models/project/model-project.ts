@@ -39,13 +39,6 @@ export interface ModelConfig {
    * their rows moved or vanished, where `partitions` would empty whole partitions.
    */
   delete_where?: string;
-  /**
-   * incremental delete+insert or merge: the select is evaluated twice, first for its key (and record_changes)
-   * columns only, then straight into the table inside the transaction, instead of being stored whole in a
-   * temporary table first. Pays off for a wide select whose keys are cheap alone (the fact); the select must
-   * not read the model's own table (checked when compiled). Engines without a gain from it ignore it.
-   */
-  direct_insert?: boolean;
   tags: string[];
   /** Redshift distribution: a column name (DISTKEY) or even/all/auto. */
   dist?: string;

@@ -147,10 +147,6 @@ export class DuckDBWarehouse extends SqlWarehouse {
    * 30 days: the insert from the batch took 2.3 s (2.3 CPU-s) that way and 1.3 s (2.5 CPU-s) this way. The
    * temporary table is this connection's alone, so nothing else sees it between the two; it is dropped however
    * the transaction ends.
-   * With options.direct the batch holds only the key and recordChanges columns (DuckDB reads no other column and
-   * writes a narrow table), and the select runs again straight into the target. On the fact of a 1M-row day on
-   * top of 30 days, in two interleaved pairs: batch 2.1-2.2 s + insert 2.7-2.9 s before, keys 0.36 s + insert
-   * 2.9-3.3 s this way; the day's models 10.4-10.6 → 8.2-8.6 s.
    */
   override async deleteInsert(
     target: Relation,
@@ -159,23 +155,9 @@ export class DuckDBWarehouse extends SqlWarehouse {
     options: DeleteInsertOptions = {},
   ): Promise<void> {
     const batch = this.batchTableName();
-    const keysOnly = [...new Set([...keyColumns, ...(options.recordChanges?.columns ?? [])])];
-    await this.execute(
-      options.direct
-        ? `create temporary table ${batch} as select ${this.columnList(keysOnly)} from (${selectSql}) as fintech_select`
-        : `create temporary table ${batch} as ${selectSql}`,
-    );
+    await this.execute(`create temporary table ${batch} as ${selectSql}`);
     try {
-      await this.transaction((session) =>
-        this.replaceFromBatch(
-          session,
-          target,
-          batch,
-          keyColumns,
-          options,
-          options.direct ? selectSql : undefined,
-        ),
-      );
+      await this.transaction((session) => this.replaceFromBatch(session, target, batch, keyColumns, options));
     } finally {
       await this.execute(`drop table if exists ${batch}`);
     }
