@@ -21,13 +21,101 @@ const timezone = z.string().refine((zone) => {
 
 const rate = z.number().min(0).max(1);
 
-/** Where a secret comes from: an environment variable, a file (read at use, never logged), or AWS Secrets Manager. */
-export const secretRefSchema = z.union([
-  z.object({ env: z.string().min(1) }).strict(),
-  z.object({ file: z.string().min(1) }).strict(),
-  z.object({ aws_secret: z.string().min(1), region: z.string().optional() }).strict(),
-]);
+/**
+ * Where a secret comes from: an environment variable, a file (read at use, never logged), or AWS Secrets Manager
+ * (`key` picks one field of a JSON secret).
+ */
+export const secretRefSchema = z.union(
+  [
+    z.object({ env: z.string().min(1) }).strict(),
+    z.object({ file: z.string().min(1) }).strict(),
+    z
+      .object({
+        aws_secret: z.string().min(1),
+        region: z.string().min(1).optional(),
+        key: z.string().min(1).optional(),
+      })
+      .strict(),
+  ],
+  {
+    error: 'must be a secret reference: {env: NAME}, {file: PATH} or {aws_secret: ID, region: R, key: FIELD}',
+  },
+);
 export type SecretRef = z.infer<typeof secretRefSchema>;
+
+/** A byte count: a number, or text like 512MB or 10GiB. */
+export const byteSizeSchema = z.union(
+  [
+    z.number().int().min(0),
+    z
+      .string()
+      .regex(
+        /^\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i,
+        'must be a number of bytes or a size like 512MB or 10GB',
+      ),
+  ],
+  {
+    error: 'must be a number of bytes or a size like 512MB or 10GB',
+  },
+);
+
+/**
+ * The lake: `lake: <folder or s3://bucket/prefix>` as before, or an object with the location and its settings
+ * (`lake: {location: s3://bucket/prefix, retention_hours: 168}`). Both forms give the same parsed shape.
+ */
+const lakeObjectSchema = z
+  .object({
+    /** A folder (relative to home) or `s3://bucket/prefix`. */
+    location: z.string().min(1).default('lake'),
+    /** Superseded objects are deleted by `vacuum` only after this long, so running readers still find them. */
+    retention_hours: z.number().min(0).default(168),
+    /** Local mirror of remote objects for DuckDB (relative to home); bounded, least recently used out. */
+    cache_dir: z.string().min(1).default('cache'),
+    cache_max_bytes: byteSizeSchema.default('10GB'),
+  })
+  .strict();
+const lakeSchema = z.preprocess(
+  (value) => (typeof value === 'string' ? { location: value } : value),
+  lakeObjectSchema,
+);
+
+/** How an `s3://` lake is reached and encrypted. Ignored for a local lake. */
+const s3Schema = z
+  .object({
+    /** Default: the SDK's chain (AWS_REGION, the profile, instance metadata). */
+    region: z.string().min(1).optional(),
+    /** An S3-compatible endpoint (MinIO, a test server); default: AWS. */
+    endpoint: z.url().optional(),
+    force_path_style: z.boolean().default(false),
+    /** Server-side encryption every object written gets. */
+    sse: z.enum(['AES256', 'aws:kms']).default('AES256'),
+    /** With `sse: aws:kms`: the key (ARN, id or alias); without it S3 uses the account's aws/s3 key. */
+    kms_key_id: z.string().min(1).optional(),
+    /** `default` = the SDK's credential chain (env, profile, instance/task role); else secret references. */
+    credentials: z
+      .union(
+        [
+          z.literal('default'),
+          z
+            .object({
+              access_key_id: secretRefSchema,
+              secret_access_key: secretRefSchema,
+              session_token: secretRefSchema.optional(),
+            })
+            .strict(),
+        ],
+        {
+          error:
+            "must be 'default' or {access_key_id: <secret>, secret_access_key: <secret>, session_token?: <secret>}",
+        },
+      )
+      .default('default'),
+  })
+  .strict()
+  .superRefine((s3, ctx) => {
+    if (s3.kms_key_id && s3.sse !== 'aws:kms')
+      ctx.addIssue({ code: 'custom', path: ['kms_key_id'], message: 'is only used with sse: aws:kms' });
+  });
 
 const generatorSchema = z
   .object({
@@ -97,8 +185,8 @@ export const configSchema = z
     timezone: timezone.default('Asia/Seoul'),
     reporting_currency: isoCurrency.default('KRW'),
     currencies: z.array(isoCurrency).min(1).default(['KRW', 'USD', 'EUR', 'JPY', 'CNY', 'GBP']),
-    /** A folder (relative to home) or `s3://bucket/prefix`. */
-    lake: z.string().min(1).default('lake'),
+    lake: lakeSchema.default(lakeObjectSchema.parse({})),
+    s3: s3Schema.default(s3Schema.parse({})),
     /** `duckdb://FILE` (relative to home), `postgres://user@host:port/db` or `redshift://user@host:port/db`. */
     warehouse: z
       .string()
