@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import type { CliContext } from '../cli-context.ts';
 import { registerDemoCommand } from './demo-command.ts';
 import { registerGenerateCommand } from './generate-command.ts';
+import { registerIamCommand } from './iam-command.ts';
 import { registerIngestCommand } from './ingest-command.ts';
 import { registerModelsCommand } from './models-command.ts';
 import { registerQueryCommand } from './query-command.ts';
@@ -17,4 +18,5 @@ export const COMMANDS: RegisterCommand[] = [
   registerRunCommand,
   registerModelsCommand,
   registerQueryCommand,
+  registerIamCommand,
 ];
