@@ -313,6 +313,41 @@ describe.each(stores)('table commit log on %s', (_name, openStore) => {
     expect(await store.head(logEntryKey(SILVER.table, 0))).toBeDefined();
   });
 
+  it('gives concurrent readers a whole committed state while a writer keeps replacing a partition', async () => {
+    const first = await dataFile(SILVER, food, 0);
+    await commitTables(store, [{ definition: SILVER, add: [first], remove: [] }], {
+      lease,
+      operation: 'WRITE',
+      runId: 'w0',
+    });
+    let current = first.key;
+    let writing = true;
+    const writer = (async () => {
+      for (let round = 1; round <= 12; round++) {
+        const next = await dataFile(SILVER, food, round);
+        await commitTables(store, [{ definition: SILVER, add: [next], remove: [current] }], {
+          lease,
+          operation: 'MERGE',
+          runId: `w${round}`,
+        });
+        current = next.key;
+      }
+      writing = false;
+    })();
+    const seen = new Set<number>();
+    while (writing) {
+      const snapshot = await readTableSnapshot(store, SILVER.table, { noCache: true });
+      const files = snapshot.files(food);
+      // Never zero or two files: each snapshot is one committed version.
+      expect(files).toHaveLength(1);
+      expect((await store.get(files[0]!.key)).toString()).toBe(`rows:${files[0]!.numRecords}`);
+      seen.add(snapshot.version);
+    }
+    await writer;
+    expect((await readTableSnapshot(store, SILVER.table)).version).toBe(12);
+    expect(seen.size).toBeGreaterThan(1);
+  });
+
   it('checkpoints every 10 versions, so a cold read after many commits replays at most 9 entries', async () => {
     let previous = await dataFile(SILVER, food, 1);
     await commitTables(store, [{ definition: SILVER, add: [previous], remove: [] }], {

@@ -235,6 +235,10 @@ function actionsOf(
     if (!key.startsWith(root)) throw new Error(`file ${key} is not under table ${definition.table}`);
     return encodeTablePath(key.slice(root.length));
   };
+  const added = new Set(change.add.map((file) => file.key));
+  const both = change.remove.filter((key) => added.has(key));
+  if (both.length > 0)
+    throw new Error(`one commit both adds and removes ${both[0]}: data objects get new names`);
   const live = new Map(snapshot.files().map((file) => [file.key, file]));
   for (const key of change.remove) {
     const file = live.get(key);

@@ -7,7 +7,7 @@
 
 import { randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -145,10 +145,7 @@ export class S3ObjectStore implements ObjectStore {
 
   async putFile(key: string, path: string, options: PutOptions = {}): Promise<ObjectInfo> {
     const { size } = await stat(path);
-    if (size < this.partSize) {
-      const { readFile } = await import('node:fs/promises');
-      return this.put(key, await readFile(path), options);
-    }
+    if (size < this.partSize) return this.put(key, await readFile(path), options);
     return this.upload(key, createReadStream(path), options, size);
   }
 
