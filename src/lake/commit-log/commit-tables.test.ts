@@ -414,6 +414,21 @@ describe.each(stores)('table commit log on %s', (_name, openStore) => {
   });
 });
 
+describe('the commit log on S3', () => {
+  it('sent server-side encryption with every object it wrote (log entries, checkpoints, leases, data)', () => {
+    const writes = server.requests.filter(
+      (request) =>
+        (request.method === 'PUT' && !('partNumber' in request.query)) ||
+        (request.method === 'POST' && 'uploads' in request.query),
+    );
+    expect(writes.some((request) => request.path.includes('/_delta_log/'))).toBe(true);
+    expect(writes.some((request) => request.path.endsWith('.checkpoint.parquet'))).toBe(true);
+    expect(writes.some((request) => request.path.includes('/_transactions/'))).toBe(true);
+    for (const request of writes)
+      expect(request.headers['x-amz-server-side-encryption'], request.path).toBe('AES256');
+  });
+});
+
 describe('Delta checkpoint file', () => {
   it('has the checkpoint schema of the protocol: structs of string, long, boolean, map<string,string>, array<string>', async () => {
     const root = mkdtempSync(join(tmpdir(), 'checkpoint-schema-'));
