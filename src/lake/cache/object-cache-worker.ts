@@ -22,7 +22,7 @@ class CountingStore extends LocalObjectStore {
 const cache = new ObjectCache(new CountingStore(lakeRoot), {
   dir: cacheDir,
   maxBytes: Number(maxBytes),
-  pinMs: 150,
+  pinMs: 400,
 });
 const start = Number(seed);
 const keys = JSON.parse(readFileSync(`${lakeRoot}/keys.json`, 'utf8')) as Record<string, string>;
@@ -35,7 +35,7 @@ for (let round = 0; round < Number(rounds); round++) {
   const sha = createHash('sha256').update(readFileSync(path)).digest('hex');
   if (sha !== keys[key]) throw new Error(`corrupt cached copy of ${key}`);
   checked++;
-  await new Promise((resolve) => setTimeout(resolve, 30));
+  await new Promise((resolve) => setTimeout(resolve, 100));
 }
 cache.close();
 process.stdout.write(`${checked} ${downloads}\n`);
