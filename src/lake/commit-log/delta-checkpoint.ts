@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { ObjectStore } from '../object-store.ts';
+import { ObjectNotFoundError, type ObjectStore } from '../object-store.ts';
 import { checkpointKey, type DeltaAction, lastCheckpointKey, serializeLogEntry } from './delta-log.ts';
 import { TableSnapshot } from './table-snapshot.ts';
 
@@ -76,11 +76,17 @@ export async function readLastCheckpoint(
   store: ObjectStore,
   table: string,
 ): Promise<LastCheckpoint | undefined> {
-  const info = await store.head(lastCheckpointKey(table));
-  if (!info) return undefined;
+  let text: string;
   try {
-    return JSON.parse((await store.get(lastCheckpointKey(table))).toString('utf8')) as LastCheckpoint;
+    text = (await store.get(lastCheckpointKey(table))).toString('utf8');
+  } catch (error) {
+    if (error instanceof ObjectNotFoundError) return undefined;
+    throw error;
+  }
+  try {
+    return JSON.parse(text) as LastCheckpoint;
   } catch {
+    // A torn or foreign pointer only costs a longer replay from version 0.
     return undefined;
   }
 }

@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { PipelineError } from '../../core/errors.ts';
-import { ObjectExistsError, type ObjectStore } from '../object-store.ts';
+import { ObjectExistsError, ObjectNotFoundError, type ObjectStore } from '../object-store.ts';
 
 /** Proof that this process is the lake's one writer; checked before every commit point. */
 export interface WriterLease {
@@ -65,11 +65,11 @@ export async function acquireObjectLease(
   };
   const deadline = now() + waitMs;
   const read = async (): Promise<LeaseRecord | undefined> => {
-    if (!(await store.head(key))) return undefined;
     try {
       return JSON.parse((await store.get(key)).toString('utf8')) as LeaseRecord;
-    } catch {
-      return undefined;
+    } catch (error) {
+      if (error instanceof ObjectNotFoundError) return undefined;
+      throw error;
     }
   };
   const write = (ifAbsent: boolean) =>
