@@ -123,4 +123,24 @@ describe('AWS Secrets Manager references', () => {
     await expect(resolveSecret(ref, context())).rejects.toThrow(ConfigError);
     expect(received).toHaveLength(2);
   });
+  it('uses the SDK with its default chain when no fetcher is injected (tokenization key, warehouse password)', async () => {
+    const saved = { ...process.env };
+    Object.assign(process.env, {
+      AWS_ENDPOINT_URL_SECRETS_MANAGER: endpoint,
+      AWS_ACCESS_KEY_ID: 'AKIDFROMCHAIN',
+      AWS_SECRET_ACCESS_KEY: 'chain-secret',
+    });
+    try {
+      const value = await resolveSecret(
+        { aws_secret: 'prod/tokenization', region: 'ap-northeast-2' },
+        { home: '/x', env: {} },
+      );
+      expect(value).toBe('tok-Key-Plain-Text-77');
+      expect(received[0]!.headers['authorization']).toMatch(
+        /Credential=AKIDFROMCHAIN\/\d{8}\/ap-northeast-2\/secretsmanager/,
+      );
+    } finally {
+      process.env = saved;
+    }
+  });
 });
