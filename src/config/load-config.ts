@@ -22,6 +22,9 @@ export interface DuckDBWarehouseSettings {
   tempDirectory?: string;
 }
 
+/** Where the control plane keeps runs, tries and leases (config `state`). */
+export type StateTarget = { kind: 'sqlite'; path: string } | { kind: 'postgres'; url: string };
+
 export type LakeLocation = { kind: 'local'; root: string } | { kind: 's3'; bucket: string; prefix: string };
 
 export interface ResolvedConfig extends ConfigFile {
@@ -31,6 +34,7 @@ export interface ResolvedConfig extends ConfigFile {
   source: string | undefined;
   lakeLocation: LakeLocation;
   warehouseTarget: WarehouseTarget;
+  stateTarget: StateTarget;
   /** Absolute folder of the dbt-style model project. */
   projectDir: string;
 }
@@ -109,6 +113,7 @@ function resolveConfig(config: ConfigFile, home: string, source: string | undefi
     source,
     lakeLocation: parseLake(config.lake, fromHome),
     warehouseTarget: parseWarehouse(config.warehouse, fromHome, duckdbSettings),
+    stateTarget: parseState(config.state, fromHome),
     projectDir: config.models.project ? fromHome(config.models.project) : SHIPPED_PROJECT,
   };
 }
@@ -117,6 +122,16 @@ function parseLake(lake: string, fromHome: (path: string) => string): LakeLocati
   const s3 = /^s3:\/\/([^/]+)\/?(.*)$/.exec(lake);
   if (s3) return { kind: 's3', bucket: s3[1]!, prefix: s3[2]!.replace(/\/$/, '') };
   return { kind: 'local', root: fromHome(lake) };
+}
+
+function parseState(state: string, fromHome: (path: string) => string): StateTarget {
+  if (/^postgres(ql)?:\/\//.test(state)) return { kind: 'postgres', url: state };
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(state)) {
+    throw new ConfigError(
+      `config key 'state' has value "${state}": must be a SQLite file path or a postgres:// URL`,
+    );
+  }
+  return { kind: 'sqlite', path: fromHome(state) };
 }
 
 function parseWarehouse(
