@@ -90,7 +90,7 @@ export async function acquireLease(options: LeaseOptions): Promise<HeldLease> {
     }
     if (attempt.acquired) return holdLease(store, attempt.lease, { ...options, ttlMs, clock, events });
     if (now.getTime() >= deadline) {
-      const waited = Math.round((now.getTime() - started) / 1000);
+      const waited = Number(((now.getTime() - started) / 1000).toFixed(1));
       throw new LeaseHeldError(
         `another fintech-etl process holds the ${name} lease of this home: ${describeHolder(attempt.current)}` +
           (waited > 0 ? `; waited ${waited} s` : '; use --wait SECONDS to wait for it'),
