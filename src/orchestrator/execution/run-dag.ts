@@ -232,7 +232,6 @@ export async function runDag(options: RunDagOptions): Promise<DagRunResult> {
   const runHeartbeat = setInterval(() => {
     store.updateRun(current.runId, { heartbeatAt: clock.now() }).catch(() => undefined);
   }, heartbeatIntervalMs);
-  runHeartbeat.unref();
 
   const alerts = options.alerts ?? NO_ALERTS;
   const warnRun = (message: string) => emitRun({ kind: 'warning', message });

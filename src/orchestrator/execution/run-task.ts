@@ -155,7 +155,6 @@ async function runTry(
       sink.emit({ kind: 'warning', message: `could not record a heartbeat: ${errorSentence(error)}` });
     });
   }, settings.heartbeatIntervalMs);
-  heartbeat.unref();
   if (task.timeoutSeconds !== undefined) {
     timers.push(
       setTimeout(
@@ -250,10 +249,12 @@ async function runTry(
   if (outcome.settled === 'aborted') {
     // The try is already recorded as failed; before another try touches the same data, this one must stop.
     // Real time, not the injected clock: this waits for real work to end.
+    const graceOver = new AbortController();
     const stopped = await Promise.race([
       work.then(() => true),
-      systemClock.sleep(settings.timeoutGraceMs).then(() => false),
+      systemClock.sleep(settings.timeoutGraceMs, graceOver.signal).then(() => false),
     ]);
+    graceOver.abort();
     if (!stopped && !result.ok) {
       const message =
         `the try did not stop within ${Number((settings.timeoutGraceMs / 1000).toFixed(1))} s of being aborted; ` +
