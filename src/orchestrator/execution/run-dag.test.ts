@@ -249,6 +249,24 @@ describe('runDag', () => {
     );
   });
 
+  it('tries a task once in single-try mode, leaving retries to the caller (Airflow)', async () => {
+    fixture = controlPlaneFixture();
+    const flaky = defineTask({
+      name: 'flaky',
+      retry: { retries: 3, retryDelay: 1 },
+      run: async () => {
+        throw new Error('not yet');
+      },
+    });
+    const dag = defineDag({ name: 'etl', tasks: [flaky] });
+    const first = await runDag(options(dag, { onlyTask: 'flaky', singleTry: true }));
+    expect(first).toMatchObject({ outcome: 'failed', error: 'task flaky failed: not yet (try 1)' });
+    const second = await runDag(options(dag, { onlyTask: 'flaky', singleTry: true }));
+    expect(second.runId).toBe(first.runId);
+    expect((await fixture.store.tries(first.runId)).map((t) => t.tryNumber)).toEqual([1, 2]);
+    expect(fixture.clock.sleeps).toEqual([]);
+  });
+
   it('runs independent tasks at once up to maxActiveTasks', async () => {
     const spans: Record<string, [number, number]> = {};
     const timed = (name: string, dependsOn: string[] = []) =>

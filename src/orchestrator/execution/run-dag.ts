@@ -64,6 +64,8 @@ export interface RunDagOptions extends RunMode {
   /** Aborted on SIGTERM or a lost lease: no new task starts, running tries get stopGraceMs, then are abandoned. */
   stopSignal?: AbortSignal;
   isAlive?: (pid: number) => boolean;
+  /** One try per task, ignoring retry policies: for `fintech-etl task` under Airflow, which does the retrying. */
+  singleTry?: boolean;
 }
 
 export type DagRunOutcome = 'success' | 'failed' | 'stopped' | 'queued' | 'already-succeeded';
@@ -249,6 +251,7 @@ export async function runDag(options: RunDagOptions): Promise<DagRunResult> {
     timeoutGraceMs: options.timeoutGraceMs ?? 30_000,
     stopGraceMs: options.stopGraceMs ?? 30_000,
     stopSignal,
+    singleTry: options.singleTry ?? false,
   };
 
   const states = new Map<string, LocalState>();

@@ -33,6 +33,8 @@ export interface TaskRunnerSettings {
   /** After a stop request, how long a running try may go on before it is abandoned. */
   stopGraceMs: number;
   stopSignal: AbortSignal;
+  /** One try per task, whatever its retry policy: the caller (Airflow calling `fintech-etl task`) retries. */
+  singleTry: boolean;
 }
 
 export type TaskRunOutcome =
@@ -59,7 +61,7 @@ export async function runTask(
   previousTry: number,
 ): Promise<TaskRunOutcome> {
   const tryNumbers: number[] = [];
-  const attempts = task.retry.retries + 1;
+  const attempts = settings.singleTry ? 1 : task.retry.retries + 1;
   for (let attempt = 1; ; attempt++) {
     const tryNumber = previousTry + attempt;
     tryNumbers.push(tryNumber);
