@@ -55,6 +55,11 @@ export class EventLog implements TaskEventSink {
   }
 }
 
+/** A copy of an event safe to show anywhere: every string redacted, errors as `{ name, message, stack }`. */
+export function redactEvent<E extends TaskEvent>(event: E): E {
+  return loggable(event) as E;
+}
+
 /** Redacted copy of a value, with errors as `{ name, message, stack }` and bigints as strings. */
 function loggable(value: unknown, depth = 0): unknown {
   if (typeof value === 'string') return redact(value);

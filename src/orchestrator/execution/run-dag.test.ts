@@ -379,7 +379,18 @@ describe('runDag', () => {
         throw new Error('login failed for postgres://etl:hunter2-very-secret@db/x');
       },
     });
-    const result = await runDag(options(defineDag({ name: 'etl', tasks: [leaky] })));
+    const shown: unknown[] = [];
+    const result = await runDag(
+      options(defineDag({ name: 'etl', tasks: [leaky] }), { events: { emit: (event) => shown.push(event) } }),
+    );
+    expect(JSON.stringify(shown)).not.toContain('hunter2');
+    expect(shown.map((event) => (event as { kind: string }).kind)).toEqual([
+      'run-started',
+      'task-started',
+      'notice',
+      'task-finished',
+      'run-finished',
+    ]);
     const [attempt] = await fixture.store.tries(result.runId);
     expect(attempt!.error).toBe('login failed for postgres://etl:***@db/x');
     const log = readFileSync(attempt!.logPath, 'utf8');

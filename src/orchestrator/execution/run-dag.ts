@@ -17,22 +17,23 @@ import { newRunId } from '../../core/run-id.ts';
 import type { Dag } from '../definitions/dag.ts';
 import type { JsonObject, JsonValue } from '../definitions/json-value.ts';
 import { NO_TASK_EVENTS, type TaskEvent, type TaskEventSink } from '../definitions/task-event.ts';
-import type {
-  ProcessIdentity,
-  RunFacts,
-  RunRecord,
-  RunState,
-  RunTrigger,
-  StateStore,
-  TaskInstanceRecord,
-  TaskState,
-  TryRecord,
+import {
+  type ProcessIdentity,
+  type RunFacts,
+  type RunRecord,
+  type RunState,
+  type RunTrigger,
+  StateConflictError,
+  type StateStore,
+  type TaskInstanceRecord,
+  type TaskState,
+  type TryRecord,
 } from '../state/state-store.ts';
 import { type AlertSender, NO_ALERTS } from './alerts.ts';
 import { type Clock, systemClock } from './clock.ts';
 import { markDeadTries, RunInProgressError, takeOverUnfinishedRun } from './dead-tries.ts';
 import { errorSentence } from './error-sentence.ts';
-import { EventLog, runLogPath } from './event-log.ts';
+import { EventLog, redactEvent, runLogPath } from './event-log.ts';
 import { currentProcess, isProcessAlive, type LivenessCheck } from './process-identity.ts';
 import { runTask, type TaskRunnerSettings, type TaskRunOutcome } from './run-task.ts';
 import { type RunMode, selectTasks } from './select-tasks.ts';
@@ -207,8 +208,9 @@ export async function runDag(options: RunDagOptions): Promise<DagRunResult> {
 
   const runLog = EventLog.open(runLogPath(options.logsDir, current.runId), clock.now);
   const emitRun = <E extends TaskEvent>(event: E) => {
-    runLog.emit(event);
-    events.emit(event);
+    const safe = redactEvent(event);
+    runLog.emit(safe);
+    events.emit(safe);
   };
   emitRun({
     kind: 'run-started',
@@ -327,6 +329,9 @@ export async function runDag(options: RunDagOptions): Promise<DagRunResult> {
     }
   } catch (error) {
     clearInterval(runHeartbeat);
+    runLog.close();
+    // Another process started the same try: the run is theirs now, leave its record alone.
+    if (error instanceof StateConflictError) throw error;
     // The state store failed under us: record what we can; a run left `running` is recognised as dead later.
     await store
       .updateRun(current.runId, {
@@ -336,7 +341,6 @@ export async function runDag(options: RunDagOptions): Promise<DagRunResult> {
         finishedAt: clock.now(),
       })
       .catch(() => undefined);
-    runLog.close();
     throw error;
   }
   clearInterval(runHeartbeat);

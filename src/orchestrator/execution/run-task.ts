@@ -14,7 +14,7 @@ import { TaskStoppedError, TaskTimeoutError } from './abort-reasons.ts';
 import type { AlertSender } from './alerts.ts';
 import { type Clock, systemClock } from './clock.ts';
 import { errorSentence } from './error-sentence.ts';
-import { EventLog, tryLogPath } from './event-log.ts';
+import { EventLog, redactEvent, tryLogPath } from './event-log.ts';
 
 export interface TaskRunnerSettings {
   store: StateStore;
@@ -130,8 +130,9 @@ async function runTry(
   const log = EventLog.open(logPath, clock.now);
   const sink: TaskEventSink = {
     emit: <E extends TaskEvent>(event: E) => {
-      log.emit(event);
-      settings.events.emit(event);
+      const safe = redactEvent(event);
+      log.emit(safe);
+      settings.events.emit(safe);
     },
   };
   sink.emit({
