@@ -236,6 +236,7 @@ describe('runDag', () => {
     expect(refused.message).toBe(
       'task transform cannot run for 2025-03-01: its dependencies have not succeeded: extract (not run)',
     );
+    expect(await fixture.store.listRuns({ dag: 'etl' })).toEqual([]);
     const extract = await runDag(options(dag, { onlyTask: 'extract' }));
     expect(extract.outcome).toBe('queued');
     expect(await fixture.store.getRun(extract.runId)).toMatchObject({ state: 'queued', trigger: 'task' });

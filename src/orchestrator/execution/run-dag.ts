@@ -158,9 +158,15 @@ export async function runDag(options: RunDagOptions): Promise<DagRunResult> {
     };
   }
 
-  let reuseFrom: RunRecord | undefined;
-  if (!run || (run.state === 'success' && !taskMode)) {
-    reuseFrom = run;
+  // A succeeded date starts a new run (reusing what --from-task keeps); anything else continues its run.
+  const startNew = !run || (run.state === 'success' && !taskMode);
+  const reuseFrom = startNew ? run : undefined;
+  const instances = new Map(
+    run ? (await store.taskInstances(run.runId)).map((instance) => [instance.task, instance]) : [],
+  );
+  // Decided before anything is written, so a refused `task` leaves no run behind.
+  const selection = selectTasks(dag, instances, options, logicalDate);
+  if (startNew) {
     run = await store.createRun({
       runId: options.runId ?? newRunId(`run-${logicalDate}`),
       dag: dag.name,
@@ -173,7 +179,7 @@ export async function runDag(options: RunDagOptions): Promise<DagRunResult> {
       ...(options.facts ? { facts: options.facts } : {}),
     });
   } else {
-    await store.updateRun(run.runId, {
+    await store.updateRun(run!.runId, {
       state: 'running',
       failureKind: null,
       error: null,
@@ -182,15 +188,11 @@ export async function runDag(options: RunDagOptions): Promise<DagRunResult> {
       process: identity,
       ...(options.facts ? { facts: options.facts } : {}),
     });
-    run = (await store.getRun(run.runId))!;
+    run = (await store.getRun(run!.runId))!;
   }
   const current = run;
-  const resumed = reuseFrom === undefined && (resumedFromFailure || recovered.length > 0);
+  const resumed = !startNew && (resumedFromFailure || recovered.length > 0);
 
-  const instances = new Map(
-    (await store.taskInstances((reuseFrom ?? current).runId)).map((instance) => [instance.task, instance]),
-  );
-  const selection = selectTasks(dag, instances, options, logicalDate);
   const outputs = new Map<string, JsonValue>();
   for (const task of selection.reuse) {
     const instance = instances.get(task);
