@@ -20,7 +20,6 @@ import { NO_TASK_EVENTS, type TaskEvent, type TaskEventSink } from '../definitio
 import {
   type ProcessIdentity,
   type RunFacts,
-  type RunRecord,
   type RunState,
   type RunTrigger,
   StateConflictError,
