@@ -14,6 +14,7 @@ export interface RunWithLeaseOptions extends RunDagOptions {
   events?: TaskEventSink;
 }
 
+/** The lease runs on the system clock even when `clock` is fake: another process must read its times as real. */
 export async function runWithWriterLease(options: RunWithLeaseOptions): Promise<DagRunResult> {
   const lease = await acquireLease({
     store: options.store,
@@ -21,7 +22,6 @@ export async function runWithWriterLease(options: RunWithLeaseOptions): Promise<
     waitSeconds: options.waitSeconds ?? 0,
     ...(options.identity ? { holder: options.identity } : {}),
     ...(options.leaseTtlMs !== undefined ? { ttlMs: options.leaseTtlMs } : {}),
-    ...(options.clock ? { clock: options.clock } : {}),
     ...(options.isAlive ? { isAlive: options.isAlive } : {}),
     ...(options.events ? { events: options.events } : {}),
   });

@@ -44,7 +44,7 @@ export async function runScheduler(options: SchedulerOptions): Promise<Scheduler
     store: options.store,
     name: SCHEDULER_LEASE,
     exitCode: 2,
-    clock,
+    // The system clock, even when "now" is fake: another process must read the lease's times as real.
     events,
     ...(options.identity ? { holder: options.identity } : {}),
     ...(options.isAlive ? { isAlive: options.isAlive } : {}),
