@@ -2,6 +2,7 @@
  * The `fintech-etl.yaml` schema. Every key has a default, so no file at all gives a working embedded setup
  * under `--home`. Unknown keys are refused (a typo must not silently fall back to a default).
  */
+import { Cron } from 'croner';
 import currencyCodes from 'currency-codes';
 import { z } from 'zod';
 
@@ -180,6 +181,102 @@ const modelsSchema = z
   })
   .strict();
 
+const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be YYYY-MM-DD');
+
+const DURATION_UNITS: Record<string, number> = { ms: 0.001, s: 1, m: 60, h: 3600, d: 86_400 };
+
+/** A duration in seconds: a number of seconds, or a string such as `90s`, `5m`, `2h`. */
+const DURATION = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)$/;
+const durationSeconds = z.union(
+  [
+    z.number().min(0),
+    z
+      .string()
+      .regex(DURATION)
+      .transform((text) => {
+        const [, amount, unit] = DURATION.exec(text)!;
+        return Number(amount) * DURATION_UNITS[unit!]!;
+      }),
+  ],
+  { error: 'must be seconds ≥ 0 (a number) or a duration such as 30s, 5m or 2h' },
+);
+
+/** `orchestrator.tasks.<name>`: overrides of a task's declared retry policy and timeout. */
+export const taskOverrideSchema = z
+  .object({
+    retries: z.number().int().min(0).max(100).optional(),
+    retry_delay: durationSeconds.optional(),
+    backoff: z.enum(['exponential', 'linear', 'none']).optional(),
+    max_retry_delay: durationSeconds.optional(),
+    jitter: rate.optional(),
+    timeout: durationSeconds.refine((seconds) => seconds > 0, 'must be more than 0 seconds').optional(),
+  })
+  .strict();
+export type TaskOverride = z.infer<typeof taskOverrideSchema>;
+
+const orchestratorSchema = z
+  .object({
+    /** Per-task overrides, by task name; a name the DAG does not have is refused when the DAG is loaded. */
+    tasks: z.record(z.string(), taskOverrideSchema).default({}),
+    /** How often a running try (and the run, and the writer lease) records that its process is alive. */
+    heartbeat_interval: durationSeconds
+      .refine((seconds) => seconds > 0, 'must be more than 0 seconds')
+      .default(10),
+    /** A running try whose heartbeat is older than this is dead (its process was killed or its machine lost). */
+    heartbeat_timeout: durationSeconds
+      .refine((seconds) => seconds > 0, 'must be more than 0 seconds')
+      .default(120),
+  })
+  .strict()
+  .superRefine((orchestrator, ctx) => {
+    if (orchestrator.heartbeat_timeout <= orchestrator.heartbeat_interval * 2) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['heartbeat_timeout'],
+        message:
+          'must be more than twice heartbeat_interval (a slow heartbeat must not look like a dead process)',
+      });
+    }
+  });
+
+const cronExpression = z.string().refine((pattern) => {
+  try {
+    new Cron(pattern, { paused: true });
+    return true;
+  } catch {
+    return false;
+  }
+}, 'is not a cron expression (for example "0 6 * * *": 06:00 every day)');
+
+const schedulerSchema = z
+  .object({
+    /** When runs start; each tick runs the logical date whose interval the tick closes (src/orchestrator/scheduler). */
+    schedule: cronExpression.default('0 6 * * *'),
+    /** Time zone of the schedule; default: the top-level `timezone`. */
+    timezone: timezone.optional(),
+    /** The first logical date the scheduler runs; without it, catch-up starts after the last success. */
+    start_date: isoDate.optional(),
+    /** Run every missed logical date in order (true), or only the latest due one (false). */
+    catchup: z.boolean().default(true),
+    max_active_runs: z.number().int().min(1).max(64).default(1),
+  })
+  .strict();
+
+const alertSchema = z
+  .object({
+    /** The webhook URL (Slack-compatible), as a secret reference or, where it holds no secret, as a URL. */
+    webhook: z.union([
+      z.string().regex(/^https?:\/\//, 'must be an http(s) URL or a secret reference'),
+      secretRefSchema,
+    ]),
+    on: z
+      .array(z.enum(['failure', 'recovery', 'retry']))
+      .min(1)
+      .default(['failure']),
+  })
+  .strict();
+export type AlertConfig = z.infer<typeof alertSchema>;
+
 export const configSchema = z
   .object({
     timezone: timezone.default('Asia/Seoul'),
@@ -207,6 +304,13 @@ export const configSchema = z
     silver: silverSchema.default(silverSchema.parse({})),
     duckdb_warehouse: duckdbWarehouseSchema.default(duckdbWarehouseSchema.parse({})),
     models: modelsSchema.default(modelsSchema.parse({})),
+    /** The control plane's state: a SQLite file (relative to home) or `postgres://user@host:port/db`. */
+    state: z.string().min(1).default('state.db'),
+    /** Password of the state URL when it holds none. */
+    state_password: secretRefSchema.optional(),
+    orchestrator: orchestratorSchema.default(orchestratorSchema.parse({})),
+    scheduler: schedulerSchema.default(schedulerSchema.parse({})),
+    alerts: z.array(alertSchema).default([]),
   })
   .strict()
   .superRefine((config, ctx) => {

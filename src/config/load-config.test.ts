@@ -136,4 +136,32 @@ describe('loadConfig', () => {
       /config key 'warehouse_password' has value .*must be a secret reference/,
     );
   });
+
+  it('places the control plane state under home by default, or in PostgreSQL', () => {
+    const config = withConfig('')();
+    expect(config.stateTarget).toEqual({ kind: 'sqlite', path: join(config.home, 'state.db') });
+    expect(config.orchestrator).toEqual({ tasks: {}, heartbeat_interval: 10, heartbeat_timeout: 120 });
+    expect(config.scheduler).toEqual({ schedule: '0 6 * * *', catchup: true, max_active_runs: 1 });
+    expect(withConfig('state: postgres://etl@db:5432/control\n')().stateTarget).toEqual({
+      kind: 'postgres',
+      url: 'postgres://etl@db:5432/control',
+    });
+    expect(withConfig('state: mysql://x/y\n')).toThrow(
+      /config key 'state' has value "mysql:\/\/x\/y": must be a SQLite file path or a postgres:\/\/ URL/,
+    );
+  });
+
+  it('checks the scheduler and heartbeat settings, naming the key', () => {
+    expect(withConfig('orchestrator:\n  heartbeat_interval: 60s\n  heartbeat_timeout: 90s\n')).toThrow(
+      /config key 'orchestrator\.heartbeat_timeout'.*more than twice heartbeat_interval/,
+    );
+    expect(withConfig('scheduler:\n  start_date: 2025-3-1\n')).toThrow(
+      /config key 'scheduler\.start_date'.*YYYY-MM-DD/,
+    );
+    expect(withConfig('scheduler:\n  timezone: Moon/Base\n')).toThrow(
+      /'scheduler\.timezone' has value "Moon\/Base"/,
+    );
+    const alerts = withConfig('alerts:\n  - webhook: {env: SLACK_URL}\n')().alerts;
+    expect(alerts).toEqual([{ webhook: { env: 'SLACK_URL' }, on: ['failure'] }]);
+  });
 });

@@ -22,6 +22,9 @@ export interface DuckDBWarehouseSettings {
   tempDirectory?: string;
 }
 
+/** Where the control plane keeps runs, tries and leases (config `state`). */
+export type StateTarget = { kind: 'sqlite'; path: string } | { kind: 'postgres'; url: string };
+
 export type LakeLocation = { kind: 'local'; root: string } | { kind: 's3'; bucket: string; prefix: string };
 
 /** The lake's settings with paths resolved and sizes in bytes. */
@@ -39,6 +42,7 @@ export interface ResolvedConfig extends ConfigFile {
   lakeLocation: LakeLocation;
   lakeSettings: LakeSettings;
   warehouseTarget: WarehouseTarget;
+  stateTarget: StateTarget;
   /** Absolute folder of the dbt-style model project. */
   projectDir: string;
 }
@@ -122,6 +126,7 @@ function resolveConfig(config: ConfigFile, home: string, source: string | undefi
       cacheMaxBytes: parseByteSize(config.lake.cache_max_bytes),
     },
     warehouseTarget: parseWarehouse(config.warehouse, fromHome, duckdbSettings),
+    stateTarget: parseState(config.state, fromHome),
     projectDir: config.models.project ? fromHome(config.models.project) : SHIPPED_PROJECT,
   };
 }
@@ -153,6 +158,16 @@ export function parseByteSize(size: number | string): number {
   if (typeof size === 'number') return size;
   const [, amount, unit] = /^(\d+(?:\.\d+)?)\s*([a-z]+)$/i.exec(size.trim())!;
   return Math.round(Number(amount) * BYTE_UNITS[unit!.toLowerCase()]!);
+}
+
+function parseState(state: string, fromHome: (path: string) => string): StateTarget {
+  if (/^postgres(ql)?:\/\//.test(state)) return { kind: 'postgres', url: state };
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(state)) {
+    throw new ConfigError(
+      `config key 'state' has value "${state}": must be a SQLite file path or a postgres:// URL`,
+    );
+  }
+  return { kind: 'sqlite', path: fromHome(state) };
 }
 
 function parseWarehouse(
