@@ -92,6 +92,18 @@ const modelsSchema = z
   })
   .strict();
 
+/**
+ * `fintech-etl serve`: where the web app listens. Any address but a loopback one needs `token` (the operator's
+ * secret, sent as a bearer header or through the login form): the pages would otherwise be open to the network.
+ */
+const serveSchema = z
+  .object({
+    host: z.string().min(1).default('127.0.0.1'),
+    port: z.number().int().min(0).max(65_535).default(8080),
+    token: secretRefSchema.optional(),
+  })
+  .strict();
+
 export const configSchema = z
   .object({
     timezone: timezone.default('Asia/Seoul'),
@@ -119,6 +131,7 @@ export const configSchema = z
     silver: silverSchema.default(silverSchema.parse({})),
     duckdb_warehouse: duckdbWarehouseSchema.default(duckdbWarehouseSchema.parse({})),
     models: modelsSchema.default(modelsSchema.parse({})),
+    serve: serveSchema.default(serveSchema.parse({})),
   })
   .strict()
   .superRefine((config, ctx) => {

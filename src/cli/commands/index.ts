@@ -7,6 +7,7 @@ import { registerIngestCommand } from './ingest-command.ts';
 import { registerModelsCommand } from './models-command.ts';
 import { registerQueryCommand } from './query-command.ts';
 import { registerRunCommand } from './run-command.ts';
+import { registerServeCommand } from './serve-command.ts';
 
 export type RegisterCommand = (program: Command, context: CliContext) => void;
 
@@ -17,4 +18,5 @@ export const COMMANDS: RegisterCommand[] = [
   registerRunCommand,
   registerModelsCommand,
   registerQueryCommand,
+  registerServeCommand,
 ];
