@@ -29,7 +29,7 @@ export const dataHealthPage: WebPage = {
 </form>
 <section class="card">
   <h2>Ledger: where every bronze row went</h2>
-  <p class="hint">Each bar is one ingest date's bronze partition; its parts add up to the bronze rows read (the run fails if they do not). The zigzag marks where the value axis skips a range, so the small parts stay visible.</p>
+  <p class="hint">Each bar is one ingest date's bronze partition; its parts add up to the bronze rows read (the run fails if they do not). <span id="ledger-break-note"></span></p>
   <div class="chart" id="chart-ledger"></div>
   <div id="table-ledger"></div>
 </section>

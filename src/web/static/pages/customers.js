@@ -29,7 +29,7 @@ function segmentsChart(segments) {
     legend: { top: 0 },
     xAxis: { type: 'category', data: segments.map((s) => s.segment), axisLabel: { interval: 0, rotate: 30 } },
     yAxis: [
-      { type: 'value', name: 'customers', axisLabel: { formatter: format.count } },
+      { type: 'value', name: 'customers', minInterval: 1, axisLabel: { formatter: format.count } },
       {
         type: 'value',
         name: 'net value',
@@ -130,7 +130,7 @@ function ltvChart(ltv, segment) {
             : format.moneyShort(Number(bins[index].from)),
       },
     },
-    yAxis: { type: 'value', name: 'customers', axisLabel: { formatter: format.count } },
+    yAxis: { type: 'value', name: 'customers', minInterval: 1, axisLabel: { formatter: format.count } },
     grid: { left: 12, right: 24, top: 40, bottom: 40, containLabel: true },
     graphic: bins.length ? [] : [noData()],
     series: [

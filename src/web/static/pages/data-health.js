@@ -40,6 +40,11 @@ loadPage((data) => {
 
 function ledgerChart(ledger) {
   const dates = ledger.map((row) => row.ingest_date);
+  const breaks = axisBreak(ledger);
+  fill(
+    'ledger-break-note',
+    breaks.length ? 'The zigzag marks where the value axis skips a range, so the small parts stay visible.' : '',
+  );
   makeChart('chart-ledger', {
     tooltip: axisTooltip(format.day),
     legend: { top: 0, data: ['Inserted', 'Superseded', 'Duplicates', 'Quarantined', 'Bronze rows'] },
@@ -47,8 +52,9 @@ function ledgerChart(ledger) {
     yAxis: {
       type: 'value',
       name: 'rows',
+      minInterval: 1,
       axisLabel: { formatter: format.count },
-      breaks: axisBreak(ledger),
+      breaks,
       breakArea: { expandOnClick: false },
     },
     graphic: ledger.length ? [] : [noData()],
@@ -98,8 +104,8 @@ function niceFloor(value) {
 function reasonsChart(reasons, selected) {
   const chart = makeChart('chart-reasons', {
     tooltip: axisTooltip((name) => name.replaceAll('_', ' ')),
-    grid: { left: 12, right: 32, top: 12, bottom: 12, containLabel: true },
-    xAxis: { type: 'value', axisLabel: { formatter: format.count } },
+    grid: { left: 24, right: 32, top: 12, bottom: 12, containLabel: true },
+    xAxis: { type: 'value', minInterval: 1, axisLabel: { formatter: format.count } },
     yAxis: {
       type: 'category',
       inverse: true,
@@ -112,6 +118,7 @@ function reasonsChart(reasons, selected) {
         name: 'Records',
         type: 'bar',
         color: '#ef4444',
+        barMaxWidth: 28,
         cursor: 'pointer',
         data: reasons.map((r) => ({
           ...point(r.rows, format.count(r.rows)),
@@ -136,7 +143,7 @@ function lateChart(late) {
       nameGap: 28,
       data: late.map((l) => String(l.days)),
     },
-    yAxis: { type: 'value', name: 'rows', axisLabel: { formatter: format.count } },
+    yAxis: { type: 'value', name: 'rows', minInterval: 1, axisLabel: { formatter: format.count } },
     grid: { left: 12, right: 24, top: 40, bottom: 36, containLabel: true },
     graphic: late.length ? [] : [noData('No late rows')],
     series: [
