@@ -26,7 +26,7 @@ export interface WebAppOptions {
 }
 
 /** What every empty page says: no gold marts have been exported yet. */
-export const NO_DATA_MESSAGE = 'no data yet — run `fintech-etl demo` (or `fintech-etl run --date D`) first';
+export const NO_DATA_MESSAGE = 'No data yet — run `fintech-etl demo` (or `fintech-etl run --date D`) first';
 
 const CONTENT_SECURITY_POLICY = [
   "default-src 'none'",

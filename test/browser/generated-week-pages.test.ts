@@ -51,10 +51,6 @@ const cents = (amount: unknown) => {
   const value = BigInt(whole!) * 100n + BigInt(fraction.padEnd(2, '0'));
   return String(amount).startsWith('-') ? -value : value;
 };
-const money = (value: bigint) => {
-  const abs = value < 0n ? -value : value;
-  return `${value < 0n ? '-' : ''}${abs / 100n}.${(abs % 100n).toString().padStart(2, '0')}`;
-};
 
 describe.skipIf(skip)('web app on a generated week', () => {
   let harness: PipelineHarness;
@@ -428,7 +424,7 @@ describe.skipIf(skip)('web app on an empty lake', () => {
         const watched = await watchedPage(browser);
         expect(await openPage(watched.page, new URL(path, server.url).toString()), path).toBe('empty');
         expect(await watched.page.locator('#status').textContent(), path).toBe(
-          'no data yet — run fintech-etl demo (or fintech-etl run --date D) first',
+          'No data yet — run fintech-etl demo (or fintech-etl run --date D) first',
         );
         expect(await watched.page.locator('#status code').first().textContent()).toBe('fintech-etl demo');
         expect(watched.problems, path).toEqual([]);

@@ -11,6 +11,24 @@ import { type Browser, chromium, type Page, type Response } from 'playwright-cor
 
 export const CHROMIUM = '/usr/bin/chromium';
 
+/** The part of an ECharts instance the tests use inside the page (the page loads ECharts as a global). */
+interface PageChart {
+  getOption(): {
+    series: { type: string; data: ChartItem[] }[];
+    xAxis?: { type?: string; data: unknown[] }[];
+    yAxis?: { type?: string; data: unknown[] }[];
+  };
+  convertToPixel(finder: { seriesIndex: number }, value: unknown[]): number[];
+}
+/** A data point as the pages write them: a number, or an object with a value (a graph node has x, y and id). */
+interface ChartItem {
+  value: number | number[];
+  x: number;
+  y: number;
+  id: string;
+}
+type EChartsGlobal = { echarts: { getInstanceByDom(element: Element | null): PageChart } };
+
 /** Undefined when the browser tests may run; else why they are skipped. Throws in CI when Chromium is missing. */
 export function browserSkipReason(): string | undefined {
   if (existsSync(CHROMIUM)) return undefined;
@@ -89,20 +107,20 @@ export async function hoverTooltip(
   const target = await page.evaluate(
     ([id, series, index]) => {
       const element = document.getElementById(id as string)!;
-      const chart = (globalThis as any).echarts.getInstanceByDom(element);
+      const chart = (globalThis as unknown as EChartsGlobal).echarts.getInstanceByDom(element);
       const option = chart.getOption();
-      const seriesOption = option.series[series as number];
-      const item = seriesOption.data[index as number];
-      const value = item && typeof item === 'object' && 'value' in item ? item.value : item;
+      const seriesOption = option.series[series as number]!;
+      const item = seriesOption.data[index as number]!;
+      const value = item.value as number[];
       const rect = element.getBoundingClientRect();
       let pixel: number[];
       if (seriesOption.type === 'graph') {
-        pixel = chart.convertToPixel({ seriesIndex: series }, [item.x, item.y]);
+        pixel = chart.convertToPixel({ seriesIndex: series as number }, [item.x, item.y]);
       } else if (seriesOption.type === 'heatmap') {
-        pixel = chart.convertToPixel({ seriesIndex: series }, [value[0], value[1]]);
+        pixel = chart.convertToPixel({ seriesIndex: series as number }, [value[0], value[1]]);
       } else {
         const horizontal = option.yAxis?.[0]?.type === 'category';
-        pixel = chart.convertToPixel({ seriesIndex: series }, horizontal ? [0, index] : [index, 0]);
+        pixel = chart.convertToPixel({ seriesIndex: series as number }, horizontal ? [0, index] : [index, 0]);
         if (horizontal) pixel[0] = rect.width / 2;
         else pixel[1] = rect.height / 2;
       }
@@ -152,8 +170,11 @@ export function chartCategories(
 ): Promise<string[]> {
   return page.evaluate(
     ([id, which]) => {
-      const chart = (globalThis as any).echarts.getInstanceByDom(document.getElementById(id as string));
-      return (chart.getOption()[which as string][0].data as unknown[]).map(String);
+      const chart = (globalThis as unknown as EChartsGlobal).echarts.getInstanceByDom(
+        document.getElementById(id as string),
+      );
+      const option = chart.getOption();
+      return (which === 'yAxis' ? option.yAxis : option.xAxis)![0]!.data.map(String);
     },
     [chartId, axis] as const,
   );
@@ -163,10 +184,14 @@ export function chartCategories(
 export function chartValues(page: Page, chartId: string, seriesIndex = 0): Promise<unknown[]> {
   return page.evaluate(
     ([id, index]) => {
-      const chart = (globalThis as any).echarts.getInstanceByDom(document.getElementById(id as string));
-      return (chart.getOption().series[index as number].data as any[]).map((item) =>
-        item && typeof item === 'object' && 'value' in item ? item.value : item,
+      const chart = (globalThis as unknown as EChartsGlobal).echarts.getInstanceByDom(
+        document.getElementById(id as string),
       );
+      return chart
+        .getOption()
+        .series[index as number]!.data.map((item: ChartItem | number | null) =>
+          item !== null && typeof item === 'object' ? item.value : item,
+        );
     },
     [chartId, seriesIndex] as const,
   );
@@ -175,8 +200,10 @@ export function chartValues(page: Page, chartId: string, seriesIndex = 0): Promi
 /** The ids of the nodes of the lineage graph, in the order of its data. */
 export function graphNodeIds(page: Page, chartId: string): Promise<string[]> {
   return page.evaluate((id) => {
-    const chart = (globalThis as any).echarts.getInstanceByDom(document.getElementById(id));
-    return (chart.getOption().series[0].data as { id: string }[]).map((node) => node.id);
+    const chart = (globalThis as unknown as EChartsGlobal).echarts.getInstanceByDom(
+      document.getElementById(id),
+    );
+    return chart.getOption().series[0]!.data.map((node) => node.id);
   }, chartId);
 }
 
@@ -185,9 +212,9 @@ export function graphNodeCenter(page: Page, chartId: string, index: number): Pro
   return page.evaluate(
     ([id, i]) => {
       const element = document.getElementById(id as string)!;
-      const chart = (globalThis as any).echarts.getInstanceByDom(element);
-      const node = chart.getOption().series[0].data[i as number];
-      const [x, y] = chart.convertToPixel({ seriesIndex: 0 }, [node.x, node.y]);
+      const chart = (globalThis as unknown as EChartsGlobal).echarts.getInstanceByDom(element);
+      const node = chart.getOption().series[0]!.data[i as number]!;
+      const [x = 0, y = 0] = chart.convertToPixel({ seriesIndex: 0 }, [node.x, node.y]);
       const rect = element.getBoundingClientRect();
       return [rect.left + x, rect.top + y] as [number, number];
     },

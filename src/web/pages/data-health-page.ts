@@ -40,11 +40,12 @@ export const dataHealthPage: WebPage = {
 <section class="card"><h2>Quarantined records</h2><p class="hint" id="samples-hint"></p><div id="table-samples"></div></section>`,
 
   async load(query, data) {
+    const requested = query.requestedRange();
+    const reason = query.oneOf('reason', REASON_CODES);
     const ledger = await data.lake.latestLedgerEntries();
     const latest = ledger.at(-1)?.entry.ingest_date;
     if (!latest) throw new NoDataYet(['ledger']);
-    const range = query.dateRange(latest, DEFAULT_INGEST_DAYS);
-    const reason = query.oneOf('reason', REASON_CODES);
+    const range = requested.resolve(latest, DEFAULT_INGEST_DAYS);
     const inRange = ledger.filter(
       ({ entry }) => entry.ingest_date >= range.from && entry.ingest_date <= range.to,
     );

@@ -41,9 +41,10 @@ export const fraudPage: WebPage = {
 <section class="card"><h2>By country</h2><div class="chart" id="chart-country"></div><div id="table-country"></div></section>`,
 
   async load(query, data) {
+    const requested = query.requestedRange();
     const latest = await latestLogicalDate(data.gold);
     const options = optionsOf(await data.gold.query(sqlFile('fraud-options')));
-    const range = query.dateRange(latest, DEFAULT_RANGE_DAYS);
+    const range = requested.resolve(latest, DEFAULT_RANGE_DAYS);
     const filters = {
       ...range,
       category: query.oneOf('category', options['category'] ?? []),

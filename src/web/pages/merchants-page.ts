@@ -55,16 +55,17 @@ export const merchantsPage: WebPage = {
 </section>`,
 
   async load(query, data) {
-    const latest = await latestLogicalDate(data.gold);
-    const categories = (await data.gold.query(sqlFile('merchant-options'))).map((row) =>
-      String(row['value']),
-    );
-    const range = query.dateRange(latest, DEFAULT_RANGE_DAYS);
-    const category = query.oneOf('category', categories);
+    const requested = query.requestedRange();
     const search = query.text('q', 60);
     const sort = query.oneOf('sort', SORT_COLUMNS) || 'net_amount';
     const dir = query.oneOf('dir', ['asc', 'desc'] as const) || 'desc';
     const page = query.integer('page', 1, 1, MAX_PAGE);
+    const latest = await latestLogicalDate(data.gold);
+    const categories = (await data.gold.query(sqlFile('merchant-options'))).map((row) =>
+      String(row['value']),
+    );
+    const range = requested.resolve(latest, DEFAULT_RANGE_DAYS);
+    const category = query.oneOf('category', categories);
     const sql = sqlFile('merchant-page').replaceAll('{{order_by}}', `${SORTS[sort]} ${dir}`);
     const rows = await data.gold.query(sql, {
       ...range,

@@ -51,8 +51,9 @@ export const overviewPage: WebPage = {
 </section>`,
 
   async load(query, data) {
+    const requested = query.date('date');
     const latest = await latestLogicalDate(data.gold);
-    const day = query.date('date') ?? latest;
+    const day = requested ?? latest;
     const weekBefore = addDays(day, -7);
     const rows = await data.gold.query(sqlFile('overview-kpis'), { day, week_before: weekBefore });
     const current = rows.find((row) => row['event_date'] === day)!;

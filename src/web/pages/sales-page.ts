@@ -36,9 +36,10 @@ export const salesPage: WebPage = {
 <section class="card"><h2>Days</h2><div id="table-days"></div></section>`,
 
   async load(query, data) {
+    const requested = query.requestedRange();
     const latest = await latestLogicalDate(data.gold);
     const options = optionsOf(await data.gold.query(sqlFile('sales-options')));
-    const range = query.dateRange(latest, DEFAULT_RANGE_DAYS);
+    const range = requested.resolve(latest, DEFAULT_RANGE_DAYS);
     const category = query.oneOf('category', options['category'] ?? []);
     const channel = query.oneOf('channel', options['channel'] ?? []);
     const rows = await data.gold.query(sqlFile('sales-breakdown'), { ...range, category, channel });

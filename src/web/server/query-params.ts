@@ -4,6 +4,7 @@
  * allowed; the fixed queries then bind the validated values as parameters.
  */
 import { addDays, daysBetween, type IsoDate, isIsoDate } from '../../core/dates.ts';
+import { redact } from '../../core/redact.ts';
 
 /** A request the server refuses with 400 and this message. */
 export class BadRequest extends Error {
@@ -39,19 +40,11 @@ export class QueryParams {
   }
 
   /**
-   * `from`/`to`, each defaulting to the `defaultDays` days that end on `latest`; refused when reversed or longer
-   * than {@link MAX_RANGE_DAYS}.
+   * `from`/`to` as asked (each checked to be a date); {@link RequestedRange.resolve} fills in the defaults once
+   * the latest date is known, so a malformed date is refused before any data is read.
    */
-  dateRange(latest: IsoDate, defaultDays: number): DateRange {
-    const to = this.date('to') ?? latest;
-    const from = this.date('from') ?? addDays(to, 1 - defaultDays);
-    const days = daysBetween(from, to) + 1;
-    if (days < 1) throw new BadRequest(`parameter 'from' (${from}) is after 'to' (${to})`);
-    if (days > MAX_RANGE_DAYS)
-      throw new BadRequest(
-        `the date range ${from} … ${to} spans ${days} days; at most ${MAX_RANGE_DAYS} are allowed`,
-      );
-    return { from, to };
+  requestedRange(): RequestedRange {
+    return new RequestedRange(this.date('from'), this.date('to'));
   }
 
   /** One of `allowed`, or '' when absent ("all"). */
@@ -86,6 +79,30 @@ export class QueryParams {
   }
 }
 
+/** A request's value as an error message repeats it: shortened, and a card number in it masked. */
 function clip(value: string): string {
-  return value.length > 40 ? `${value.slice(0, 40)}…` : value;
+  return redact(value.length > 40 ? `${value.slice(0, 40)}…` : value);
+}
+
+export class RequestedRange {
+  constructor(
+    readonly from: IsoDate | undefined,
+    readonly to: IsoDate | undefined,
+  ) {}
+
+  /**
+   * The range asked for, each end defaulting to the `defaultDays` days that end on `latest`; refused when
+   * reversed or longer than {@link MAX_RANGE_DAYS}.
+   */
+  resolve(latest: IsoDate, defaultDays: number): DateRange {
+    const to = this.to ?? latest;
+    const from = this.from ?? addDays(to, 1 - defaultDays);
+    const days = daysBetween(from, to) + 1;
+    if (days < 1) throw new BadRequest(`parameter 'from' (${from}) is after 'to' (${to})`);
+    if (days > MAX_RANGE_DAYS)
+      throw new BadRequest(
+        `the date range ${from} … ${to} spans ${days} days; at most ${MAX_RANGE_DAYS} are allowed`,
+      );
+    return { from, to };
+  }
 }

@@ -43,7 +43,9 @@ function ledgerChart(ledger) {
   const breaks = axisBreak(ledger);
   fill(
     'ledger-break-note',
-    breaks.length ? 'The zigzag marks where the value axis skips a range, so the small parts stay visible.' : '',
+    breaks.length
+      ? 'The zigzag marks where the value axis skips a range, so the small parts stay visible.'
+      : '',
   );
   makeChart('chart-ledger', {
     tooltip: axisTooltip(format.day),

@@ -67,12 +67,7 @@ function fraudChart(id, rows, { label = (name) => name, title = (name) => name, 
 }
 
 function total(id, label, value) {
-  return h(
-    'article',
-    { class: 'tile', dataset: { total: id } },
-    h('h3', {}, label),
-    h('p', { class: 'value' }, value),
-  );
+  return h('article', { class: 'tile', dataset: { total: id } }, h('h3', {}, label), valueText(value));
 }
 
 const COUNTRY_COLUMNS = [

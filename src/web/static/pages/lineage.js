@@ -7,7 +7,14 @@ import { table } from '../lib/table.js';
 
 const LAYERS = ['sources & seeds', 'staging', 'core', 'marts', 'other'];
 /** Light fills: sources and seeds by kind, models by layer (staging, core, marts, other). */
-const NODE_FILL = { source: '#e5e7eb', seed: '#ecfccb', 1: '#cffafe', 2: '#dbeafe', 3: '#ede9fe', 4: '#fef3c7' };
+const NODE_FILL = {
+  source: '#e5e7eb',
+  seed: '#ecfccb',
+  1: '#cffafe',
+  2: '#dbeafe',
+  3: '#ede9fe',
+  4: '#fef3c7',
+};
 const NODE_WIDTH = 196;
 const NODE_HEIGHT = 28;
 const COLUMN_WIDTH = 300;

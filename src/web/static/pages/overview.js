@@ -48,7 +48,7 @@ function tile(kpi, weekBefore) {
       'p',
       { class: `change ${tone}` },
       kpi.change
-        ? `${arrow} ${format.change(kpi.change)} vs ${format.day(weekBefore)}`
+        ? `${arrow} ${format.change(kpi.change)} vs ${format.shortDay(weekBefore)}`
         : 'no figure a week before',
     ),
     h(

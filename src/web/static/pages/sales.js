@@ -60,12 +60,7 @@ loadPage((data) => {
 });
 
 function total(id, label, value) {
-  return h(
-    'article',
-    { class: 'tile', dataset: { total: id } },
-    h('h3', {}, label),
-    h('p', { class: 'value' }, value),
-  );
+  return h('article', { class: 'tile', dataset: { total: id } }, h('h3', {}, label), valueText(value));
 }
 
 const DAY_COLUMNS = [
