@@ -139,12 +139,16 @@ export function createWebApp(options: WebAppOptions): Hono {
   for (const page of pages) {
     app.get(page.path, (c) =>
       c.html(
-        renderPage(page, {
-          pages,
-          currency: options.currency,
-          operator: auth.hasToken && isOperator(c),
-          loginAvailable: auth.hasToken,
-        }),
+        renderPage(
+          page,
+          {
+            pages,
+            currency: options.currency,
+            operator: auth.hasToken && isOperator(c),
+            loginAvailable: auth.hasToken,
+          },
+          new URL(c.req.url).search,
+        ),
       ),
     );
     app.get(`/api/${page.id}`, async (c) => {

@@ -21,10 +21,12 @@ export const registerServeCommand: RegisterCommand = (program: Command, context:
       const server = await startWebServer({ config, lake, host: options.host, port: options.port });
       context.say(`fintech-etl web app on ${server.url}  (lake ${lake.root}; Ctrl-C stops it)`);
       if (context.options().json) context.emitJson({ url: server.url, lake: lake.root });
+      // The first Ctrl-C closes the server once open requests end; a second one does not wait.
       await new Promise<void>((resolve) => {
+        let stopping = false;
         const stop = () => {
-          process.off('SIGINT', stop);
-          process.off('SIGTERM', stop);
+          if (stopping) process.exit(130);
+          stopping = true;
           void server.close().then(resolve);
         };
         process.on('SIGINT', stop);
