@@ -3,7 +3,7 @@
 import { h } from './dom.js';
 
 /**
- * columns: [{ id, label, format?(value, row), numeric?, href?(row), sort? }]
+ * columns: [{ id, label, format?(value, row), numeric?, nowrap?, sortable? }]
  * options: { key(row), sort: { column, dir, link(column, dir) } } — a sortable header is a link.
  */
 export function table(name, columns, rows, options = {}) {
@@ -41,7 +41,10 @@ export function table(name, columns, rows, options = {}) {
       columns.map((column) => {
         const value = row[column.id];
         const shown = column.format ? column.format(value, row) : value;
-        return h('td', { class: column.numeric ? 'num' : undefined, dataset: { col: column.id } }, shown);
+        const classes = [column.numeric ? 'num' : '', column.nowrap ? 'nowrap' : '']
+          .filter(Boolean)
+          .join(' ');
+        return h('td', { class: classes || undefined, dataset: { col: column.id } }, shown);
       }),
     ),
   );

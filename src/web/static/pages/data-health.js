@@ -177,10 +177,11 @@ const LEDGER_COLUMNS = [
 ];
 
 const SAMPLE_COLUMNS = [
-  { id: 'ingest_date', label: 'Ingest date' },
+  { id: 'ingest_date', label: 'Ingest date', format: format.day, nowrap: true },
   {
     id: 'source_file',
     label: 'File and line',
+    nowrap: true,
     format: (file, row) => `${file.split('/').at(-1)}:${row.line}`,
   },
   { id: 'reason_codes', label: 'Reasons', format: (codes) => codes.replaceAll('_', ' ') },

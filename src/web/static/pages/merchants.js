@@ -29,16 +29,15 @@ loadPage((data) => {
     { id: 'net_amount', label: 'Net amount', numeric: true, sortable: true, format: format.money },
     {
       id: 'last_day_net_amount',
-      label: `Net on ${format.day(to)}`,
+      label: `Net on ${format.shortDay(to)}`,
       numeric: true,
       sortable: true,
       format: format.money,
     },
-    { id: 'active_days', label: 'Active days', numeric: true, sortable: true, format: format.count },
     {
       id: 'daily_net_amount',
       label: 'Daily net amount',
-      format: (values, row) => sparkline(values, data.dates, row.merchant_id),
+      format: (values, row) => sparkline(values, data.dates, row),
     },
   ];
   const sort = {
@@ -57,6 +56,7 @@ loadPage((data) => {
 
 /** A line of the daily net amounts, with the zero line when the amounts go negative. */
 function sparkline(values, dates, merchant) {
+  const days = `${format.count(merchant.active_days)} of ${format.count(dates.length)} days with purchases or refunds`;
   const width = 120;
   const height = 28;
   const numbers = values.map(Number);
@@ -70,7 +70,7 @@ function sparkline(values, dates, merchant) {
   svg.setAttribute('height', String(height));
   svg.setAttribute('class', 'sparkline');
   svg.setAttribute('role', 'img');
-  const label = `${merchant}: daily net amount from ${dates[0]} to ${dates.at(-1)}, ${format.money(values.at(-1))} on the last day`;
+  const label = `${merchant.merchant_id}: daily net amount from ${dates[0]} to ${dates.at(-1)} (${days})`;
   svg.setAttribute('aria-label', label);
   const title = document.createElementNS(SVG, 'title');
   title.textContent = label;
