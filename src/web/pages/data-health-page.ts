@@ -7,7 +7,7 @@ import { REASON_CODES } from '../../core/reason-codes.ts';
 import { redact } from '../../core/redact.ts';
 import { NoDataYet, sqlFile } from '../data/gold-database.ts';
 import type { WebPage } from '../page-registry.ts';
-import { ledgerSummary } from './overview-page.ts';
+import { ledgerSummary } from './ledger-summary.ts';
 
 const SAMPLES = 20;
 const DEFAULT_INGEST_DAYS = 30;

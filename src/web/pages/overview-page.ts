@@ -11,6 +11,7 @@ import { sqlFile } from '../data/gold-database.ts';
 import type { LedgerRow } from '../data/lake-files.ts';
 import { latestLogicalDate } from '../data/latest-date.ts';
 import type { WebPage } from '../page-registry.ts';
+import { ledgerSummary } from './ledger-summary.ts';
 
 export type KpiUnit = 'count' | 'money' | 'rate';
 
@@ -142,20 +143,4 @@ function kpis(
       quarantineRate,
     ),
   ];
-}
-
-/** A ledger entry as the pages show it: the counts, whether they add up, the late rows. */
-export function ledgerSummary({ entry, runs }: LedgerRow) {
-  return {
-    ingest_date: entry.ingest_date,
-    processed_at: entry.processed_at,
-    runs,
-    bronze_rows: entry.bronze_rows,
-    inserted: entry.inserted,
-    superseded: entry.superseded,
-    duplicates: entry.duplicates,
-    quarantined: entry.quarantined,
-    balanced: entry.inserted + entry.superseded + entry.duplicates + entry.quarantined === entry.bronze_rows,
-    late_rows: entry.late_rows,
-  };
 }
