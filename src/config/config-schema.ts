@@ -277,6 +277,18 @@ const alertSchema = z
   .strict();
 export type AlertConfig = z.infer<typeof alertSchema>;
 
+/**
+ * `fintech-etl serve`: where the web app listens. Any address but a loopback one needs `token` (the operator's
+ * secret, sent as a bearer header or through the login form): the pages would otherwise be open to the network.
+ */
+const serveSchema = z
+  .object({
+    host: z.string().min(1).default('127.0.0.1'),
+    port: z.number().int().min(0).max(65_535).default(8080),
+    token: secretRefSchema.optional(),
+  })
+  .strict();
+
 export const configSchema = z
   .object({
     timezone: timezone.default('Asia/Seoul'),
@@ -311,6 +323,7 @@ export const configSchema = z
     orchestrator: orchestratorSchema.default(orchestratorSchema.parse({})),
     scheduler: schedulerSchema.default(schedulerSchema.parse({})),
     alerts: z.array(alertSchema).default([]),
+    serve: serveSchema.default(serveSchema.parse({})),
   })
   .strict()
   .superRefine((config, ctx) => {

@@ -1,6 +1,7 @@
 /**
  * `fintech-etl demo` (what `npm start` runs): a week of synthetic bronze ending yesterday, then the daily
- * pipeline for each day in order, a line per day, and where the results are and how to query them.
+ * pipeline for each day in order, a line per day, where the results are and how to query them; the last line
+ * points at `fintech-etl serve`.
  */
 import type { Command } from 'commander';
 import { addDays } from '../../core/dates.ts';
@@ -94,5 +95,9 @@ function printWhereResultsAre(context: CliContext, lakeRoot: string): void {
   );
   context.say(
     `  ./bin/fintech-etl${home} query "select * from audit.ledger order by ingest_date" --format csv`,
+  );
+  const serve = config.serve;
+  context.say(
+    `dashboards, data health and lineage: ./bin/fintech-etl${home} serve   (then open http://${serve.host}:${serve.port}/)`,
   );
 }

@@ -8,6 +8,7 @@ import { registerIngestCommand } from './ingest-command.ts';
 import { registerModelsCommand } from './models-command.ts';
 import { registerQueryCommand } from './query-command.ts';
 import { registerRunCommand } from './run-command.ts';
+import { registerServeCommand } from './serve-command.ts';
 
 export type RegisterCommand = (program: Command, context: CliContext) => void;
 
@@ -19,4 +20,5 @@ export const COMMANDS: RegisterCommand[] = [
   registerModelsCommand,
   registerQueryCommand,
   registerIamCommand,
+  registerServeCommand,
 ];
