@@ -102,8 +102,6 @@ export interface LoadSilverResult {
   relation: Relation;
   /** Rows written (0 for a DuckDB view, which reads the files at query time). */
   rows: number;
-  /** Seconds per phase where the engine measures them (`copy`, `key`, `analyze`), for task logs. */
-  timings?: Record<string, number>;
 }
 
 export interface LoadFilesOptions {

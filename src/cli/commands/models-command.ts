@@ -15,6 +15,7 @@ import { testModels } from '../../models/testing/test-models.ts';
 import { openWarehouse } from '../../warehouse/open-warehouse.ts';
 import type { SilverTable, Warehouse } from '../../warehouse/warehouse.ts';
 import type { CliContext } from '../cli-context.ts';
+import { renderEvents } from '../render-events.ts';
 
 /** `--vars k=v` (repeatable) or `--vars '{k: v}'` (YAML, like dbt). */
 export function collectVars(value: string, previous: Record<string, unknown> = {}): Record<string, unknown> {
@@ -30,7 +31,7 @@ export function collectVars(value: string, previous: Record<string, unknown> = {
 }
 
 async function withWarehouse<T>(context: CliContext, fn: (warehouse: Warehouse) => Promise<T>): Promise<T> {
-  const warehouse = await openWarehouse(context.config());
+  const warehouse = await openWarehouse(context.config(), { events: renderEvents() });
   try {
     return await fn(warehouse);
   } finally {

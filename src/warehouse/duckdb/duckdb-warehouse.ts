@@ -8,6 +8,7 @@ import { dirname, join } from 'node:path';
 import { type DuckDBConnection, DuckDBInstance, StatementType } from '@duckdb/node-api';
 import type { DuckDBWarehouseSettings } from '../../config/load-config.ts';
 import { PipelineError } from '../../core/errors.ts';
+import { type EventSink, NO_EVENTS } from '../../core/pipeline-event.ts';
 import { SqlWarehouse } from '../sql-warehouse.ts';
 import { timedSession } from '../timed-session.ts';
 import {
@@ -59,22 +60,32 @@ export class DuckDBWarehouse extends SqlWarehouse {
     private readonly instance: DuckDBInstance,
     private readonly connection: DuckDBConnection,
     path: string,
+    events: EventSink,
   ) {
     super();
     this.description = `duckdb ${path}`;
-    this.session = timedSession({
-      execute: async (sql) => {
-        await connection.run(sql);
+    this.session = timedSession(
+      {
+        execute: async (sql) => {
+          await connection.run(sql);
+        },
+        query: (sql) => runQuery(connection, sql),
       },
-      query: (sql) => runQuery(connection, sql),
-    });
+      events,
+      this.engine,
+    );
   }
 
   /**
    * Opens (creating if needed) the DuckDB file at `path`, or `:memory:`, with the memory limit, threads and spill
    * folder of `settings` (DuckDB's defaults for what is not given: 80% of the machine's memory, every core).
+   * Every statement is reported to `events`.
    */
-  static async open(path: string, settings: Partial<DuckDBWarehouseSettings> = {}): Promise<DuckDBWarehouse> {
+  static async open(
+    path: string,
+    settings: Partial<DuckDBWarehouseSettings> = {},
+    events: EventSink = NO_EVENTS,
+  ): Promise<DuckDBWarehouse> {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
     const options: Record<string, string> = {};
     if (settings.memoryLimit) options['memory_limit'] = settings.memoryLimit;
@@ -87,7 +98,7 @@ export class DuckDBWarehouse extends SqlWarehouse {
       // files' footers instead of parsing a few thousand of them for every statement. DuckDB checks each
       // file's modification time, so a partition silver rewrote is read afresh.
       await connection.run('set parquet_metadata_cache = true');
-      return new DuckDBWarehouse(instance, connection, path);
+      return new DuckDBWarehouse(instance, connection, path, events);
     } catch (error) {
       throw new PipelineError(
         `cannot open DuckDB warehouse ${path}: ${(error as Error).message.split('\n')[0]}`,

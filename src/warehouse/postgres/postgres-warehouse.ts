@@ -8,7 +8,9 @@ import { join } from 'node:path';
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import pg from 'pg';
 import { PipelineError } from '../../core/errors.ts';
+import { type EventSink, NO_EVENTS } from '../../core/pipeline-event.ts';
 import { redact } from '../../core/redact.ts';
+import { startStopwatch } from '../../core/stopwatch.ts';
 import { SqlWarehouse } from '../sql-warehouse.ts';
 import { timedSession } from '../timed-session.ts';
 import {
@@ -64,6 +66,8 @@ export interface OpenPostgresOptions {
   password?: string;
   /** Pool size: how many models may run at once. */
   maxConnections?: number;
+  /** Where statements and load phases are reported (default: nowhere). */
+  events?: EventSink;
 }
 
 /** Parses `postgres://user[:password]@host[:port]/database` (also `redshift://`). */
@@ -88,6 +92,7 @@ export class PostgresWarehouse extends SqlWarehouse {
     protected readonly pool: PgPoolLike,
     protected readonly connection: ConnectionInfo,
     serverVersionNum = 150000,
+    protected readonly events: EventSink = NO_EVENTS,
   ) {
     super();
     this.description = `${this.engineName()} ${connection.host}:${connection.port}/${connection.database}`;
@@ -120,7 +125,7 @@ export class PostgresWarehouse extends SqlWarehouse {
       'postgres',
     );
     const version = await serverVersion(pool, connection, 'postgres');
-    return new PostgresWarehouse(pool, connection, version);
+    return new PostgresWarehouse(pool, connection, version, options.events);
   }
 
   protected wrapError(error: unknown, sql: string): Error {
@@ -131,22 +136,26 @@ export class PostgresWarehouse extends SqlWarehouse {
   }
 
   protected sessionOn(client: PgClientLike): SqlSession {
-    return timedSession({
-      execute: async (sql) => {
-        try {
-          await client.query(sql);
-        } catch (error) {
-          throw this.wrapError(error, sql);
-        }
+    return timedSession(
+      {
+        execute: async (sql) => {
+          try {
+            await client.query(sql);
+          } catch (error) {
+            throw this.wrapError(error, sql);
+          }
+        },
+        query: async (sql) => {
+          try {
+            return toQueryResult(await client.query(sql));
+          } catch (error) {
+            throw this.wrapError(error, sql);
+          }
+        },
       },
-      query: async (sql) => {
-        try {
-          return toQueryResult(await client.query(sql));
-        } catch (error) {
-          throw this.wrapError(error, sql);
-        }
-      },
-    });
+      this.events,
+      this.engine,
+    );
   }
 
   protected async withClient<T>(fn: (client: PgClientLike) => Promise<T>): Promise<T> {
@@ -241,7 +250,6 @@ export class PostgresWarehouse extends SqlWarehouse {
       partitions === 'all'
         ? 'true'
         : `${this.quoteIdentifier(partitionColumn)} in (${partitions.map((p) => this.quoteLiteral(p)).join(', ') || 'null'})`;
-    const timings: Record<string, number> = {};
     // A run's transactions: only the rows of its ingest date, replaced by key (LoadSilverOptions.ingestDate).
     const ingestDate =
       partitions !== 'all' && options.table === 'transactions' ? options.ingestDate : undefined;
@@ -255,9 +263,8 @@ export class PostgresWarehouse extends SqlWarehouse {
       key: silverKey(options.table),
       statisticsColumns: silverStatisticsColumns(options.table),
       unlogged: true,
-      timings,
     });
-    return { relation, rows, timings };
+    return { relation, rows };
   }
 
   /**
@@ -344,13 +351,17 @@ export class PostgresWarehouse extends SqlWarehouse {
       /** Columns that get the full ANALYZE sample; all when absent (see analyze()). */
       statisticsColumns?: string[];
       unlogged?: boolean;
-      timings?: Record<string, number>;
     },
   ): Promise<number> {
-    let started = performance.now();
+    let watch = startStopwatch();
     const lap = (phase: string) => {
-      if (plan.timings) plan.timings[phase] = (performance.now() - started) / 1000;
-      started = performance.now();
+      this.events.emit({
+        kind: 'step-timed',
+        scope: 'load',
+        step: `${target.schema}.${target.name} ${phase}`,
+        ...watch.read(),
+      });
+      watch = startStopwatch();
     };
     await this.ensureSchema(target.schema);
     const exists = (await this.relationKind(target)) !== undefined;

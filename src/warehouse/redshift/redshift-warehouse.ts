@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { ConfigError, PipelineError } from '../../core/errors.ts';
+import type { EventSink } from '../../core/pipeline-event.ts';
 import {
   type ConnectionInfo,
   connectPool,
@@ -31,6 +32,7 @@ import {
 export interface RedshiftOptions {
   /** IAM role Redshift assumes to read the lake (the `iam_role` query parameter of the warehouse URL). */
   iamRole?: string;
+  events?: EventSink;
 }
 
 export class RedshiftWarehouse extends PostgresWarehouse {
@@ -42,7 +44,7 @@ export class RedshiftWarehouse extends PostgresWarehouse {
     connection: ConnectionInfo,
     private readonly options: RedshiftOptions = {},
   ) {
-    super(pool, connection);
+    super(pool, connection, undefined, options.events);
   }
 
   protected override readonly deleteReturning = false;
@@ -74,7 +76,7 @@ export class RedshiftWarehouse extends PostgresWarehouse {
       'redshift',
     );
     await serverVersion(pool, connection, 'redshift');
-    return new RedshiftWarehouse(pool, connection, { iamRole });
+    return new RedshiftWarehouse(pool, connection, { iamRole, events: options.events });
   }
 
   protected override createTableAsSql(target: Relation, selectSql: string, options: TableOptions): string {
