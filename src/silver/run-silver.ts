@@ -40,6 +40,7 @@ import {
   type SilverPartitionRef,
 } from './partition-writes.ts';
 import { readBronzeBatch } from './read-bronze-batch.ts';
+import { batchRowColumns } from './record-fields.ts';
 import { openSilverDatabase } from './silver-database.ts';
 import { silverIndexDir, silverIndexSource } from './silver-index.ts';
 import { SilverSession } from './silver-session.ts';
@@ -98,6 +99,7 @@ export async function runSilver(options: RunSilverOptions): Promise<SilverResult
       mcc_seed: join(config.projectDir, 'seeds', 'mcc_codes.csv'),
       fx_seed: join(config.projectDir, 'seeds', 'fx_rates.csv'),
       source_files: bronze.files.map((file) => file.sourceFile),
+      batch_columns: { kind: 'sql', text: batchRowColumns() },
     });
     await readBronzeBatch(session, bronze.files, { config, ingestDate, runId, pads });
     await session.run('classify-versions', { index_source: await silverIndexSource(lake) });

@@ -45,19 +45,10 @@ CREATE OR REPLACE TEMP MACRO csv_unquote(field) AS (
 CREATE OR REPLACE TEMP MACRO source_file_of(file_no) AS (({{source_files}})[file_no + 1]);
 
 -- What every bronze file of the batch adds to, one file at a time (parse, check and split run per file, so the
--- raw lines of only one file are held at once): valid records in the silver contract's shape (column order =
--- the order in the Parquet files, src/silver/README.md) but for file_no in place of source_file
--- (source_file_of), plus the position that decides which version of a transaction is newest,
--- (ingest_date, source_file, source_line).
-CREATE OR REPLACE TEMP TABLE batch_rows (
-  transaction_id VARCHAR, customer_id VARCHAR, card_id VARCHAR, merchant_id VARCHAR, txn_ts TIMESTAMP,
-  event_date DATE, amount DECIMAL(18, 2), currency VARCHAR, fx_rate DECIMAL(18, 8),
-  amount_reporting DECIMAL(18, 2), mcc VARCHAR, merchant_category VARCHAR, status VARCHAR, is_refund BOOLEAN,
-  channel VARCHAR, card_token VARCHAR, card_bin VARCHAR, card_last4 VARCHAR, entry_mode VARCHAR,
-  country VARCHAR, city VARCHAR, merchant_name VARCHAR, decline_reason VARCHAR,
-  original_transaction_id VARCHAR, is_fraud BOOLEAN, ingest_date DATE, file_no INTEGER,
-  source_line BIGINT, record_hash VARCHAR
-);
+-- raw lines of only one file are held at once): valid records in the silver contract's shape and column order
+-- (silver-contract.ts) but for file_no in place of source_file (record-fields.ts: batchRowColumns), plus the
+-- position that decides which version of a transaction is newest, (ingest_date, source_file, source_line).
+CREATE OR REPLACE TEMP TABLE batch_rows ({{batch_columns}});
 
 -- ... and the rejected ones, in the quarantine file's shape.
 CREATE OR REPLACE TEMP TABLE quarantine_rows (
