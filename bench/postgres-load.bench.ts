@@ -1,5 +1,5 @@
 /**
- * PostgreSQL silver loading vs a plain `COPY FROM STDIN` of a ready CSV file with the same rows, measured in
+ * PostgreSQL silver loading (the load task's silverLoadOptions through loadFiles) vs a plain `COPY FROM STDIN` of a ready CSV file with the same rows, measured in
  * the same run. 1M silver-shaped transactions are generated with DuckDB SQL into Parquet partitions.
  * Needs PostgreSQL on 127.0.0.1:5432 (FINTECH_TEST_POSTGRES to override).
  */
@@ -10,9 +10,13 @@ import { pipeline } from 'node:stream/promises';
 import { DuckDBInstance } from '@duckdb/node-api';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
+import type { IsoDate } from '../src/core/dates.ts';
 import { collectEvents, type PipelineEvent } from '../src/core/pipeline-event.ts';
 import { measure } from '../src/core/stopwatch.ts';
+import { silverLoadOptions } from '../src/orchestrator/load-silver.ts';
+import { SILVER_TRANSACTIONS } from '../src/silver/silver-contract.ts';
 import { PostgresWarehouse } from '../src/warehouse/postgres/postgres-warehouse.ts';
+import type { LoadResult } from '../src/warehouse/warehouse.ts';
 import { createTestDatabase } from '../test/helpers/postgres-test-database.ts';
 import type { Benchmark } from './run.ts';
 
@@ -127,9 +131,18 @@ export const benchmark: Benchmark = {
       const loadEvents = collectEvents();
       const warehouse = await PostgresWarehouse.open(database.url, { events: loadEvents });
       await checkpoint();
-      let first!: Awaited<ReturnType<PostgresWarehouse['loadSilver']>>;
+      const loadSilver = (partitions: IsoDate[] | 'all') =>
+        warehouse.loadFiles(
+          silverLoadOptions(
+            SILVER_TRANSACTIONS,
+            join(lake, 'silver', 'transactions'),
+            { partitions },
+            warehouse.capabilities,
+          ),
+        );
+      let first!: LoadResult;
       const load = await measureCpu(admin, databaseName, async () => {
-        first = await warehouse.loadSilver({ lakeRoot: lake, table: 'transactions', partitions: 'all' });
+        first = await loadSilver('all');
       });
       const phases = phaseSeconds(loadEvents.events);
 
@@ -151,11 +164,11 @@ export const benchmark: Benchmark = {
       const unlogged = await copyReadyCsv('baseline_unlogged', 'unlogged');
       await client.end();
 
-      const dates = ['2024-01-03', '2024-01-04'];
+      const dates = ['2024-01-03', '2024-01-04'] as IsoDate[];
       await checkpoint();
-      let partial!: Awaited<ReturnType<PostgresWarehouse['loadSilver']>>;
+      let partial!: LoadResult;
       const partialLoad = await measureCpu(admin, databaseName, async () => {
-        partial = await warehouse.loadSilver({ lakeRoot: lake, table: 'transactions', partitions: dates });
+        partial = await loadSilver(dates);
       });
       const { rows } = await warehouse.query('select count(*) as n from staging.silver_transactions');
       await warehouse.close();

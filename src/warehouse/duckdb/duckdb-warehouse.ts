@@ -4,24 +4,23 @@
  * (DuckDB parallelises each statement over its own threads), which also keeps transactions from interleaving.
  */
 import { mkdirSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname } from 'node:path';
 import { type DuckDBConnection, DuckDBInstance, StatementType } from '@duckdb/node-api';
 import type { DuckDBWarehouseSettings } from '../../config/load-config.ts';
 import { PipelineError } from '../../core/errors.ts';
 import { type EventSink, NO_EVENTS } from '../../core/pipeline-event.ts';
-import { SqlWarehouse } from '../sql-warehouse.ts';
+import { DEFAULT_CAPABILITIES, SqlWarehouse } from '../sql-warehouse.ts';
 import { timedSession } from '../timed-session.ts';
 import {
   type DeleteInsertOptions,
   type LoadFilesOptions,
-  type LoadSilverOptions,
-  type LoadSilverResult,
+  type LoadResult,
+  type ParquetFiles,
   type QueryResult,
   ReadOnlyViolation,
   type Relation,
-  SILVER_BATCH,
-  type SilverBatch,
   type SqlSession,
+  type Subset,
   type WarehouseCapabilities,
 } from '../warehouse.ts';
 import { duckdbValue } from './duckdb-value.ts';
@@ -43,11 +42,10 @@ const READ_ONLY_STATEMENTS = new Set<number>([StatementType.SELECT, StatementTyp
 export class DuckDBWarehouse extends SqlWarehouse {
   readonly engine = 'duckdb' as const;
   readonly capabilities: WarehouseCapabilities = {
+    ...DEFAULT_CAPABILITIES,
     supportsMerge: true,
-    supportsCopyFromObjectStore: false,
     readsParquetDirectly: true,
-    supportsDistribution: false,
-    transactionalDdl: true,
+    filtersLoadedRows: true,
     columnar: true,
     prunesMaterializedCte: true,
   };
@@ -220,56 +218,94 @@ export class DuckDBWarehouse extends SqlWarehouse {
     await this.deleteInsert(target, selectSql, uniqueKey);
   }
 
-  async loadSilver(options: LoadSilverOptions): Promise<LoadSilverResult> {
-    const relation: Relation = { schema: 'staging', name: `silver_${options.table}` };
-    const files = `${options.lakeRoot.replace(/\/$/, '')}/silver/${options.table}/**/*.parquet`;
-    await this.ensureSchema('staging');
-    try {
-      await this.execute(
-        `create or replace view ${this.quoteRelation(relation)} as select * from ${silverReader(options.table, this.quoteLiteral(files))}`,
-      );
-    } catch (error) {
-      throw new PipelineError(
-        `cannot read silver ${options.table} from ${files}: ${(error as Error).message.split('\n')[0]}`,
-      );
+  /**
+   * One transaction: a missing table, or `replace: all`, is (re)created from the files; otherwise the rows the
+   * replacement selects are deleted and the files' rows inserted by column name. No file: the rows the
+   * replacement selects are deleted, nothing is created.
+   */
+  async loadFiles(options: LoadFilesOptions): Promise<LoadResult> {
+    const target = this.quoteRelation(options.target);
+    const replace = options.replace ?? { kind: 'all' };
+    await this.ensureSchema(options.target.schema);
+    const exists = (await this.relationKind(options.target)) !== undefined;
+    const files = await this.expandFiles(options.files);
+    const reader =
+      options.format === 'parquet'
+        ? `read_parquet(${this.fileList(files)}, union_by_name = true)`
+        : `read_json_auto(${this.fileList(files)}, union_by_name = true)`;
+    const rows = options.only ? `(select * from ${reader} where ${this.equalsSql(options.only)})` : reader;
+    return this.transaction(async (session) => {
+      if (files.length > 0 && (!exists || replace.kind === 'all')) {
+        await session.execute(`create or replace table ${target} as select * from ${rows}`);
+      } else if (exists) {
+        if (replace.kind === 'all') await session.execute(`delete from ${target}`);
+        if (replace.kind === 'in') {
+          const values = replace.values.map((value) => this.quoteLiteral(value)).join(', ') || 'null';
+          await session.execute(
+            `delete from ${target} where ${this.quoteIdentifier(replace.column)} in (${values})`,
+          );
+        }
+        if (files.length === 0) return { relation: options.target, rows: 0 };
+        if (replace.kind === 'key') {
+          const { keys, match } = this.batchKeys(rows, options.key ?? []);
+          await session.execute(`delete from ${target} as fintech_target using ${keys} where ${match}`);
+        }
+        await session.execute(`insert into ${target} by name select * from ${rows}`);
+      } else {
+        return { relation: options.target, rows: 0 };
+      }
+      const { rows: counted } = await session.query(`select count(*) as n from ${rows}`);
+      return { relation: options.target, rows: Number(counted[0]?.['n'] ?? 0) };
+    });
+  }
+
+  /** The files the paths and globs name, sorted; a glob that matches nothing adds none. */
+  private async expandFiles(paths: string[]): Promise<string[]> {
+    const files: string[] = [];
+    for (const path of paths) {
+      const { rows } = await this.query(`select file from glob(${this.quoteLiteral(path)}) order by file`);
+      files.push(...rows.map((row) => String(row['file'])));
     }
-    return { relation, rows: 0 };
+    return files;
+  }
+
+  private fileList(paths: string[]): string {
+    return paths.length === 1
+      ? this.quoteLiteral(paths[0]!)
+      : `[${paths.map((path) => this.quoteLiteral(path)).join(', ')}]`;
   }
 
   /**
-   * A view over only the files the run wrote: the silver view opens every file of silver at each read (about
-   * 50 µs a file, some 3,700 files after 30 days with late data), where the models and tests of a run need the
-   * few hundred it wrote. Rewritten partitions also hold older rows, hence the ingest date filter.
+   * Files that hold the same columns in the same order are read without union_by_name: with it, each read of
+   * the view first opens the footer of every file, which after a month of late data is thousands of files. A
+   * file without a column then fails the read, naming it.
    */
-  override async exposeSilverBatch(batch: SilverBatch): Promise<void> {
-    if (batch.files.length === 0) {
-      await super.exposeSilverBatch(batch);
-      return;
-    }
-    const files = batch.files.map((file) => this.quoteLiteral(join(batch.lakeRoot, file))).join(', ');
-    await this.createView(
-      SILVER_BATCH,
-      this.silverBatchSelect(batch, silverReader('transactions', `[${files}]`)),
-    );
+  private parquetReader(files: ParquetFiles): string {
+    return files.sameColumns
+      ? `read_parquet(${this.fileList(files.paths)})`
+      : `read_parquet(${this.fileList(files.paths)}, union_by_name = true)`;
   }
 
-  async loadFiles(options: LoadFilesOptions): Promise<{ rows: number }> {
-    const reader =
-      options.format === 'parquet'
-        ? `read_parquet(${this.quoteLiteral(options.files)}, union_by_name = true)`
-        : `read_json_auto(${this.quoteLiteral(options.files)}, union_by_name = true)`;
-    const target = this.quoteRelation(options.target);
-    await this.ensureSchema(options.target.schema);
-    const exists = (await this.relationKind(options.target)) !== undefined;
-    return this.transaction(async (session) => {
-      if (options.mode === 'append' && exists) {
-        await session.execute(`insert into ${target} by name select * from ${reader}`);
-      } else {
-        await session.execute(`create or replace table ${target} as select * from ${reader}`);
-      }
-      const { rows } = await session.query(`select count(*) as n from ${reader}`);
-      return { rows: Number(rows[0]?.['n'] ?? 0) };
-    });
+  override async createFileView(target: Relation, files: ParquetFiles): Promise<void> {
+    await this.ensureSchema(target.schema);
+    try {
+      await this.execute(
+        `create or replace view ${this.quoteRelation(target)} as select * from ${this.parquetReader(files)}`,
+      );
+    } catch (error) {
+      throw new PipelineError(
+        `cannot read ${files.paths.join(', ')} as ${target.schema}.${target.name}: ${(error as Error).message.split('\n')[0]}`,
+      );
+    }
+  }
+
+  /**
+   * A view over only the subset's files: a view over all of `from` opens every one of its files at each read,
+   * where the subset (a run's rows) sits in a few hundred. The files may hold other rows, hence the filter.
+   */
+  override async exposeSubset(target: Relation, subset: Subset): Promise<void> {
+    if (!subset.files?.paths.length) return super.exposeSubset(target, subset);
+    await this.createView(target, this.subsetSelect(subset, this.parquetReader(subset.files)));
   }
 
   async exportParquet(relation: Relation, file: string): Promise<void> {
@@ -300,16 +336,4 @@ function readResult(reader: Awaited<ReturnType<DuckDBConnection['runAndReadAll']
     return row;
   });
   return { columns, rows };
-}
-
-/**
- * How the views read silver files. Every silver transaction file holds every column of the contract
- * (src/silver/README.md), which DuckDB matches by name, so those are read without union_by_name: with it each
- * read of the view first opened the footer of every file (some 3,700 after 30 days with late data): 0.7-1.0 s at
- * the view's creation and again at each query; a count of one run's rows took 1.07-1.21 s that way and
- * 0.18-0.25 s this way. A file without a column fails the read, naming it. The entity snapshots (one file a
- * day) keep union_by_name.
- */
-function silverReader(table: LoadSilverOptions['table'], files: string): string {
-  return table === 'transactions' ? `read_parquet(${files})` : `read_parquet(${files}, union_by_name = true)`;
 }

@@ -10,7 +10,7 @@ import { createReadStream, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import type { DuckDBConnection } from '@duckdb/node-api';
+import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import type { PoolClient } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 
@@ -22,6 +22,21 @@ export interface SourceColumn {
 
 const quoteDuck = (name: string) => `"${name.replaceAll('"', '""')}"`;
 const literal = (text: string) => `'${text.replaceAll("'", "''")}'`;
+
+/** An in-memory DuckDB that reads files for PostgreSQL (loads, exports); `threads` caps its threads. */
+export async function openDuckdbReader(
+  threads?: number,
+): Promise<{ connection: DuckDBConnection; close(): void }> {
+  const instance = await DuckDBInstance.create(':memory:', threads ? { threads: String(threads) } : {});
+  const connection = await instance.connect();
+  return {
+    connection,
+    close: () => {
+      connection.closeSync();
+      instance.closeSync();
+    },
+  };
+}
 
 /** How DuckDB reads a list of files of one format. */
 export type ReaderFor = (files: string[]) => string;
