@@ -37,7 +37,7 @@ const WORKER_ENTRY = new URL('./transaction-worker-bootstrap.mjs', import.meta.u
 
 /**
  * A worker's records die young (drafts and fates, a few MB per chunk; the lines go straight into transferred
- * buffers), so a small young generation scavenges just as cheaply and keeps ~30 MB off the peak RSS.
+ * buffers), so a small young generation scavenges just as cheaply and lowers the peak RSS.
  */
 const WORKER_YOUNG_GENERATION_MB = 8;
 

@@ -306,9 +306,9 @@ export abstract class SqlWarehouse implements Warehouse {
       );
       await restore();
     }
-    // Separate deletes, not one `exists (…) or (…)`: PostgreSQL runs an EXISTS under OR as a subplan, hashed
-    // only while the batch's keys fit in work_mem and else one scan of the batch per target row (122 s for
-    // agg_customer_daily on a 30-day history); a join of the distinct keys spills instead.
+    // Trap: separate deletes, not one `exists (…) or (…)`: PostgreSQL runs an EXISTS under OR as a subplan,
+    // hashed only while the batch's keys fit in work_mem and else one scan of the batch per target row; a join
+    // of the distinct keys spills instead.
     for (const where of alsoDeleteWhere) {
       await session.execute(`delete from ${table} where ${where}`);
     }

@@ -152,10 +152,8 @@ export class DuckDBWarehouse extends SqlWarehouse {
 
   /**
    * The batch is built before the transaction, not in it: DuckDB scans a table created inside the open
-   * transaction (its transaction-local storage) on one thread. Measured on the fact of a 1M-row day on top of
-   * 30 days: the insert from the batch took 2.3 s (2.3 CPU-s) that way and 1.3 s (2.5 CPU-s) this way. The
-   * temporary table is this connection's alone, so nothing else sees it between the two; it is dropped however
-   * the transaction ends.
+   * transaction (its transaction-local storage) on one thread. The temporary table is this connection's alone,
+   * so nothing else sees it between the two; it is dropped however the transaction ends.
    */
   override async deleteInsert(
     target: Relation,
@@ -174,9 +172,7 @@ export class DuckDBWarehouse extends SqlWarehouse {
 
   /**
    * With recordChanges, the rows to delete are found once, with their rowid, then recorded and deleted by it:
-   * the same join twice cost more. Measured on the fact of a 1M-row day on top of 30 days (6.8M rows, 2,993 of
-   * them replaced): the join that finds them 0.38 s, the delete by rowid 0.02 s against 0.21-0.24 s for a
-   * delete by a second join.
+   * a delete by rowid costs far less than a second join.
    */
   protected override async deleteReplacedRows(
     session: SqlSession,
@@ -209,10 +205,8 @@ export class DuckDBWarehouse extends SqlWarehouse {
   }
 
   /**
-   * MERGE's result, applied as a delete of the batch's keys and an insert of the batch: DuckDB's own MERGE was
-   * the slower. Measured on the fact of a 1M-row day on top of 30 days (6.8M rows, 4,067 of them replaced):
-   * MERGE 2.0 s and its commit 1.7 s (3.7-3.9 s in all, 11.7 CPU-s for the day's models); this way 2.4-2.6 s
-   * (9.0 CPU-s for the models).
+   * MERGE's result, applied as a delete of the batch's keys and an insert of the batch: DuckDB's own MERGE and
+   * its commit cost more.
    */
   override async merge(target: Relation, selectSql: string, uniqueKey: string[]): Promise<void> {
     await this.deleteInsert(target, selectSql, uniqueKey);

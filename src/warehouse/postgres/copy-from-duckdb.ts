@@ -3,8 +3,8 @@
  * Nothing is converted value by value in JavaScript: DuckDB's CSV writer renders each batch of files
  * (`COPY (SELECT …) TO 'batch.csv'`), and Node streams the finished files into PostgreSQL in 1 MB chunks, one
  * after the other, while DuckDB renders the next ones — so DuckDB's work overlaps PostgreSQL's, and only a
- * few batch files exist on disk at a time. (A named pipe instead of files cost twice the CPU: DuckDB and Node
- * then hand each other small pieces.)
+ * few batch files exist on disk at a time. (Not a named pipe: DuckDB and Node then hand each other small
+ * pieces, which costs far more CPU.)
  */
 import { createReadStream, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -79,7 +79,7 @@ const RENDER_AHEAD = 3;
 /**
  * Splits files into groups of neighbouring files that double in size up to an eighth of all files: the first
  * batch is small, so PostgreSQL starts early, and the later ones are large, since each DuckDB query costs a
- * little on its own (40 one-file batches took 30% more CPU than 4 large ones).
+ * little on its own.
  */
 export function batchFiles(files: string[]): string[][] {
   const largest = Math.max(1, Math.ceil(files.length / 8));
