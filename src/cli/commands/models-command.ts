@@ -2,7 +2,7 @@
  * `fintech-etl models run|test|docs`: build and test the dbt-style project (config `models.project`, default
  * the shipped pipeline/ folder) on the configured warehouse.
  */
-import { existsSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { type Command, InvalidArgumentError } from 'commander';
 import { parse as parseYaml } from 'yaml';
