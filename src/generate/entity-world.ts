@@ -15,6 +15,7 @@ import { CounterRng, hash32, STREAM, unit } from './counter-rng.ts';
 import { type CurrencyPlace, placesFor } from './currency-geography.ts';
 import type { GeneratorSettings } from './generator-settings.ts';
 import { loadMccCatalog, type MccCatalog } from './mcc-catalog.ts';
+import type { Merchant } from './merchant.ts';
 import { pad } from './pad.ts';
 import type { TransactionWorldData } from './transaction-world.ts';
 
@@ -77,24 +78,6 @@ export interface CardSlot {
   /** Per generation: the card id and its PAN. */
   ids: string[];
   pans: string[];
-}
-
-export interface Merchant {
-  id: string;
-  name: string;
-  /** The name as an ASCII JSON string literal, quotes included, so the hot path never escapes. */
-  nameJson: string;
-  mcc: string;
-  category: string;
-  profile: CategoryProfile;
-  place: CurrencyPlace;
-  city: string;
-  cityJson: string;
-  /**
-   * The merchant's constant stretches of a transaction line, precomputed so a line is a few pieces:
-   * merchant_id…txn_ts opening quote, currency…status opening quote, country…decline_reason key.
-   */
-  lineParts: readonly [string, string, string];
 }
 
 export class EntityWorld {

@@ -5,8 +5,8 @@
  * lookups are packed in typed arrays so a record touches a few cache lines, not objects.
  */
 import { AliasTable, type CounterRng } from './counter-rng.ts';
-import type { Merchant } from './entity-world.ts';
 import { asciiBytes, type LineBytes } from './line-bytes.ts';
+import type { Merchant } from './merchant.ts';
 
 const C = 67;
 const K = 75;
