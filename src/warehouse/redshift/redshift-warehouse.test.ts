@@ -39,6 +39,29 @@ const incremental = (
     incremental: true,
   });
 
+/** The fact-like model `core.f` merged by `id`, keeping `amount` of its changes (in `changes` when given). */
+const mergeF = (warehouse: RedshiftWarehouse, changes?: Relation) =>
+  incremental(
+    warehouse,
+    { schema: 'core', name: 'f' },
+    { incremental_strategy: 'merge', unique_key: ['id'], record_changes: ['amount'] },
+    'select 1 as id, 2.5 as amount',
+    changes,
+  );
+
+/** How a delete+insert or merge starts: its transaction, and its batch as a temporary table. */
+const openBatch = (batch: string, select: string) => [
+  'begin',
+  `create temporary table ${batch} as ${select}`,
+];
+
+/** How a delete+insert ends: the batch inserted into `table` (whose columns the fake says are id, amount). */
+const insertBatch = (table: string, batch: string) => [
+  `insert into ${table} ("id", "amount") select "id", "amount" from (select * from ${batch}) as fintech_source`,
+  `drop table ${batch}`,
+  'commit',
+];
+
 const ROLE = `iam_role 'arn:aws:iam::123456789012:role/etl'`;
 
 interface SqlCase {
@@ -92,16 +115,9 @@ const CASES: SqlCase[] = [
   {
     title: 'merges from a temporary table (Redshift refuses a subquery source)',
     existing: { 'core.f': 'BASE TABLE' },
-    act: (warehouse) =>
-      incremental(
-        warehouse,
-        { schema: 'core', name: 'f' },
-        { incremental_strategy: 'merge', unique_key: ['id'], record_changes: ['amount'] },
-        'select 1 as id, 2.5 as amount',
-      ),
+    act: (warehouse) => mergeF(warehouse),
     sent: ({ batch }) => [
-      'begin',
-      `create temporary table ${batch} as select 1 as id, 2.5 as amount`,
+      ...openBatch(batch, 'select 1 as id, 2.5 as amount'),
       `merge into "core"."f" using ${batch} on "core"."f"."id" = ${batch}."id" when matched then update set "amount" = ${batch}."amount" when not matched then insert ("id", "amount") values (${batch}."id", ${batch}."amount")`,
       `drop table ${batch}`,
       'commit',
@@ -119,39 +135,26 @@ const CASES: SqlCase[] = [
         "select date '2024-01-01' as event_date, 1 as id",
       ),
     sent: ({ batch, keys }) => [
-      'begin',
-      `create temporary table ${batch} as select date '2024-01-01' as event_date, 1 as id`,
+      ...openBatch(batch, "select date '2024-01-01' as event_date, 1 as id"),
       `delete from "marts"."m" where "event_date" in ('2024-01-02')`,
       `create temporary table ${keys} as select distinct "event_date" from ${batch}`,
       `delete from "marts"."m" using ${keys} where "marts"."m"."event_date" = ${keys}."event_date"`,
       `drop table ${keys}`,
-      `insert into "marts"."m" ("id", "amount") select "id", "amount" from (select * from ${batch}) as fintech_source`,
-      `drop table ${batch}`,
-      'commit',
+      ...insertBatch('"marts"."m"', batch),
     ],
   },
   {
     title: 'records the changes of a delete+insert with a join before the delete (no DELETE … RETURNING)',
     existing: { 'core.f': 'BASE TABLE' },
-    act: (warehouse) =>
-      incremental(
-        warehouse,
-        { schema: 'core', name: 'f' },
-        { incremental_strategy: 'merge', unique_key: ['id'], record_changes: ['amount'] },
-        'select 1 as id, 2.5 as amount',
-        { schema: 'core', name: 'f__changes' },
-      ),
+    act: (warehouse) => mergeF(warehouse, { schema: 'core', name: 'f__changes' }),
     sent: ({ batch, keys }) => [
-      'begin',
-      `create temporary table ${batch} as select 1 as id, 2.5 as amount`,
+      ...openBatch(batch, 'select 1 as id, 2.5 as amount'),
       `create table "core"."f__changes" as select "amount" from ${batch}`,
       `insert into "core"."f__changes" select fintech_target."amount" from "core"."f" as fintech_target join (select distinct "id" from ${batch}) as fintech_batch on fintech_batch."id" = fintech_target."id"`,
       `create temporary table ${keys} as select distinct "id" from ${batch}`,
       `delete from "core"."f" using ${keys} where "core"."f"."id" = ${keys}."id"`,
       `drop table ${keys}`,
-      `insert into "core"."f" ("id", "amount") select "id", "amount" from (select * from ${batch}) as fintech_source`,
-      `drop table ${batch}`,
-      'commit',
+      ...insertBatch('"core"."f"', batch),
     ],
   },
   {
