@@ -24,6 +24,7 @@ export function wrapPostgresError(owner: SessionOwner, error: unknown, sql: stri
   return wrapped;
 }
 
+/** Statements on `client` as a {@link SqlSession}: timed through the owner's events, errors wrapped. */
 export function postgresSession(owner: SessionOwner, client: PgClientLike): SqlSession {
   return timedSession(
     {
