@@ -10,7 +10,7 @@ import { faker as fakerKo } from '@faker-js/faker/locale/ko';
 import { dateToEpochDay, epochDayToDate, type IsoDate } from '../core/dates.ts';
 import { luhnCheckDigit } from '../core/luhn.ts';
 import { formatCents } from '../core/money.ts';
-import { CATEGORY_PROFILES, type CategoryProfile } from './category-profiles.ts';
+import { CATEGORY_PROFILES } from './category-profiles.ts';
 import { CounterRng, hash32, STREAM, unit } from './counter-rng.ts';
 import { type CurrencyPlace, placesFor } from './currency-geography.ts';
 import type { GeneratorSettings } from './generator-settings.ts';

@@ -41,7 +41,7 @@ import {
 } from './partition-writes.ts';
 import { readBronzeBatch } from './read-bronze-batch.ts';
 import { batchRowColumns } from './record-fields.ts';
-import { openSilverDatabase } from './silver-database.ts';
+import { openSilverDatabase, type SilverDatabase } from './silver-database.ts';
 import { silverIndexDir, silverIndexSource } from './silver-index.ts';
 import { SilverSession } from './silver-session.ts';
 import { resolveTokenizationKey } from './tokenization-key.ts';
@@ -114,48 +114,14 @@ export async function runSilver(options: RunSilverOptions): Promise<SilverResult
     const writes = await planPartitionWrites(lake, await readTouchedPartitions(session));
     const touchedPartitions = writes.map((write) => write.partition);
 
-    const stage = {
-      silver: join(stageDir, 'silver'),
-      rewrite: join(stageDir, 'rewrite'),
-      index: join(stageDir, 'index.parquet'),
-      quarantine: join(stageDir, 'quarantine.parquet'),
-      ledger: join(stageDir, 'ledger.json'),
-    };
-    await session.run('write-index', { index_stage: stage.index, quarantine_stage: stage.quarantine });
-    const ledger = await buildLedgerEntry(session, {
-      runId,
+    const { ledger, silverSteps, steps } = await stageWrites(session, database, {
+      lake,
       ingestDate,
+      runId,
+      stageDir,
+      writes,
       files: bronze.files.map((file) => file.sourceFile),
-      touchedPartitions,
     });
-    assertLedgerBalanced(ledger);
-    await writeFile(stage.ledger, `${JSON.stringify(ledger, null, 2)}\n`);
-    // Last, as it drops every table but the winners first (write-silver.sql): the largest write gets the memory.
-    await session.run('write-silver', { silver_stage: stage.silver, ingest_date: ingestDate });
-
-    const silverSteps = await session.timed(
-      'partition steps',
-      async () => {
-        const rewriters = [session.db, await database.connect()];
-        return partitionSteps(
-          rewriters,
-          stage,
-          writes,
-          deltaFileName(ingestDate, basename(stageDir)),
-        ).finally(() => rewriters[1]!.closeSync());
-      },
-      () => describeWrites(writes),
-    );
-    const steps: JournalStep[] = [
-      ...silverSteps,
-      {
-        kind: 'move',
-        from: stage.index,
-        to: join(silverIndexDir(lake), `ingest_date=${ingestDate}.parquet`),
-      },
-      { kind: 'move', from: stage.quarantine, to: join(lake.quarantinePartition(ingestDate), DATA_FILE) },
-      { kind: 'move', from: stage.ledger, to: ledgerPath(lake, ingestDate, runId) },
-    ];
     await session.timed('commit', () => commitJournal(stageDir, { runId, steps }, options.commitHooks));
 
     const entities = await session.timed('entity snapshots', async () => {
@@ -187,6 +153,67 @@ export async function runSilver(options: RunSilverOptions): Promise<SilverResult
   } finally {
     database.close();
   }
+}
+
+/**
+ * Writes everything a run commits under its staging folder — the version index entry, the quarantine file,
+ * the balanced ledger entry, the new partition files — and returns the journal steps that move them in.
+ */
+async function stageWrites(
+  session: SilverSession,
+  database: SilverDatabase,
+  context: {
+    lake: LakeLayout;
+    ingestDate: IsoDate;
+    runId: string;
+    stageDir: string;
+    writes: PartitionWrite[];
+    /** The bronze files read, relative to the lake root. */
+    files: string[];
+  },
+): Promise<{ ledger: LedgerEntry; silverSteps: JournalStep[]; steps: JournalStep[] }> {
+  const { lake, ingestDate, runId, stageDir, writes } = context;
+  const touchedPartitions = writes.map((write) => write.partition);
+  const stage = {
+    silver: join(stageDir, 'silver'),
+    rewrite: join(stageDir, 'rewrite'),
+    index: join(stageDir, 'index.parquet'),
+    quarantine: join(stageDir, 'quarantine.parquet'),
+    ledger: join(stageDir, 'ledger.json'),
+  };
+  await session.run('write-index', { index_stage: stage.index, quarantine_stage: stage.quarantine });
+  const ledger = await buildLedgerEntry(session, {
+    runId,
+    ingestDate,
+    files: context.files,
+    touchedPartitions,
+  });
+  assertLedgerBalanced(ledger);
+  await writeFile(stage.ledger, `${JSON.stringify(ledger, null, 2)}\n`);
+  // Last, as it drops every table but the winners first (write-silver.sql): the largest write gets the memory.
+  await session.run('write-silver', { silver_stage: stage.silver, ingest_date: ingestDate });
+
+  const silverSteps = await session.timed(
+    'partition steps',
+    async () => {
+      const rewriters = [session.db, await database.connect()];
+      return partitionSteps(rewriters, stage, writes, deltaFileName(ingestDate, basename(stageDir))).finally(
+        () => rewriters[1]!.closeSync(),
+      );
+    },
+    () => describeWrites(writes),
+  );
+  const steps: JournalStep[] = [
+    ...silverSteps,
+    {
+      kind: 'move',
+      from: stage.index,
+      to: join(silverIndexDir(lake), `ingest_date=${ingestDate}.parquet`),
+    },
+    { kind: 'move', from: stage.quarantine, to: join(lake.quarantinePartition(ingestDate), DATA_FILE) },
+    { kind: 'move', from: stage.ledger, to: ledgerPath(lake, ingestDate, runId) },
+  ];
+  return { ledger, silverSteps, steps };
 }
 
 function describeWrites(writes: PartitionWrite[]): string {
