@@ -149,6 +149,16 @@ export abstract class SqlWarehouse implements Warehouse {
     return '';
   }
 
+  /** The key a `replace: key` load matches on; a load without one is refused rather than appended. */
+  protected replacementKey(options: LoadFilesOptions): string[] {
+    if (!options.key?.length) {
+      throw new Error(
+        `loading ${options.target.schema}.${options.target.name} by key needs the table's key (options.key)`,
+      );
+    }
+    return options.key;
+  }
+
   /** Engines that read Parquet in place override this (DuckDB). */
   createFileView(target: Relation, _files: ParquetFiles): Promise<void> {
     return Promise.reject(

@@ -241,7 +241,7 @@ export class DuckDBWarehouse extends SqlWarehouse {
         }
         if (files.length === 0) return { relation: options.target, rows: 0 };
         if (replace.kind === 'key') {
-          const { keys, match } = this.batchKeys(rows, options.key ?? []);
+          const { keys, match } = this.batchKeys(rows, this.replacementKey(options));
           await session.execute(`delete from ${target} as fintech_target using ${keys} where ${match}`);
         }
         await session.execute(`insert into ${target} by name select * from ${rows}`);

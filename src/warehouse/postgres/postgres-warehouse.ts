@@ -156,7 +156,7 @@ export class PostgresWarehouse extends SqlWarehouse {
       : read;
     const rows = await loadWithDuckdb(this.bulkLoadHost(), options.target, files, readerFor, {
       replace,
-      key: options.key,
+      key: replace.kind === 'key' ? this.replacementKey(options) : options.key,
       statisticsColumns: options.statisticsColumns,
       unlogged: options.rebuildFrom !== undefined,
     });
