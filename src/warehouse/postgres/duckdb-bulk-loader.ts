@@ -93,8 +93,7 @@ export async function loadWithDuckdb(
       await addMissingColumns(host, session, target, columns);
       const copyInto = (into: string) =>
         copyFromDuckdb(client, duck.connection, files, readerFor, into, columns);
-      if (plan.replace.kind === 'key' && plan.key)
-        return replaceByKey(host, session, target, plan.key, copyInto);
+      if (plan.replace.kind === 'key') return replaceByKey(host, session, target, plan.key ?? [], copyInto);
       if (deleteWhere)
         await session.execute(`delete from ${host.quoteRelation(target)} where ${deleteWhere}`);
       return copyInto(host.quoteRelation(target));
