@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { S3Client } from '@aws-sdk/client-s3';
 import { startFauxqs } from 'fauxqs';
+import { measure } from '../src/core/stopwatch.ts';
 import { commitTables, type TableDefinition } from '../src/lake/commit-log/commit-tables.ts';
 import { readLastCheckpoint } from '../src/lake/commit-log/delta-checkpoint.ts';
 import {
@@ -25,7 +26,6 @@ import { acquireObjectLease } from '../src/lake/commit-log/writer-lease.ts';
 import { LocalObjectStore } from '../src/lake/local/local-object-store.ts';
 import { listAll, type ObjectStore } from '../src/lake/object-store.ts';
 import { S3ObjectStore } from '../src/lake/s3/s3-object-store.ts';
-import { measureInProcess } from './lib/measure-in-process.ts';
 import type { Benchmark } from './run.ts';
 
 const SMALL_OBJECTS = 500;
@@ -66,20 +66,20 @@ async function objectFigures(store: ObjectStore, scratch: string): Promise<void>
     (_, i) => `bench/small/part-${String(i).padStart(5, '0')}.bin`,
   );
   const body = randomBytes(SMALL_SIZE);
-  const put = await measureInProcess(() => inParallel(keys, 8, (key) => store.put(key, body)));
+  const put = await measure(() => inParallel(keys, 8, (key) => store.put(key, body)));
   line(
     `put ${SMALL_OBJECTS} × 4 KiB (8 at a time)`,
     put,
     `  ${(SMALL_OBJECTS / put.seconds).toFixed(0)} objects/s`,
   );
-  const get = await measureInProcess(() => inParallel(keys, 8, (key) => store.get(key)));
+  const get = await measure(() => inParallel(keys, 8, (key) => store.get(key)));
   line(
     `get ${SMALL_OBJECTS} × 4 KiB (8 at a time)`,
     get,
     `  ${(SMALL_OBJECTS / get.seconds).toFixed(0)} objects/s`,
   );
   for (const pageSize of [1000, 100]) {
-    const list = await measureInProcess(async () => {
+    const list = await measure(async () => {
       let count = 0;
       for await (const _ of listAll(store, 'bench/small/', { maxKeys: pageSize })) count++;
       return count;
@@ -88,11 +88,9 @@ async function objectFigures(store: ObjectStore, scratch: string): Promise<void>
   }
   const file = join(scratch, 'big.bin');
   writeFileSync(file, randomBytes(BIG_SIZE));
-  const bigPut = await measureInProcess(() => store.putFile('bench/big.bin', file));
+  const bigPut = await measure(() => store.putFile('bench/big.bin', file));
   line('put 64 MiB file (multipart on S3)', bigPut, `  ${(64 / bigPut.seconds).toFixed(0)} MiB/s`);
-  const bigGet = await measureInProcess(() =>
-    store.getToFile('bench/big.bin', join(scratch, 'big-copy.bin')),
-  );
+  const bigGet = await measure(() => store.getToFile('bench/big.bin', join(scratch, 'big-copy.bin')));
   line('get 64 MiB to a file', bigGet, `  ${(64 / bigGet.seconds).toFixed(0)} MiB/s`);
 }
 
@@ -129,14 +127,14 @@ async function commitLogFigures(store: ObjectStore): Promise<void> {
       live.set(partition, key);
     }
   };
-  const commits = await measureInProcess(() => commitAll(0, COMMITS));
+  const commits = await measure(() => commitAll(0, COMMITS));
   line(
     `${COMMITS} commits (put + commit, checkpoint every 10)`,
     commits,
     `  ${(COMMITS / commits.seconds).toFixed(0)} commits/s`,
   );
   const resolveCold = async () => {
-    const figures = await measureInProcess(() => readTableSnapshot(store, TABLE.table, { noCache: true }));
+    const figures = await measure(() => readTableSnapshot(store, TABLE.table, { noCache: true }));
     const checkpoint = (await readLastCheckpoint(store, TABLE.table))?.version ?? -1;
     const version = figures.result.version;
     line(
@@ -146,13 +144,13 @@ async function commitLogFigures(store: ObjectStore): Promise<void> {
     );
   };
   await resolveCold();
-  const warm = await measureInProcess(() => readTableSnapshot(store, TABLE.table));
+  const warm = await measure(() => readTableSnapshot(store, TABLE.table));
   line('resolve, warm (process cache, no new commit)', warm);
   // Up to the next checkpoint: a cold read then replays no JSON entry.
   const next = Math.ceil((COMMITS + 1) / 10) * 10;
   await commitAll(COMMITS, next + 1);
   await resolveCold();
-  const replay = await measureInProcess(async () => {
+  const replay = await measure(async () => {
     let snapshot = TableSnapshot.empty(TABLE.table);
     const versions: number[] = [];
     for await (const object of listAll(store, deltaLogPrefix(TABLE.table))) {

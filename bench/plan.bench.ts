@@ -12,6 +12,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { addDays, dateRange, type IsoDate } from '../src/core/dates.ts';
+import { measure } from '../src/core/stopwatch.ts';
 import { defineDag } from '../src/orchestrator/definitions/dag.ts';
 import { defineTask } from '../src/orchestrator/definitions/task-definition.ts';
 import { acquireLease, WRITER_LEASE } from '../src/orchestrator/execution/lease.ts';
@@ -23,7 +24,6 @@ import { PostgresStateStore } from '../src/orchestrator/state/postgres/postgres-
 import { SqliteStateStore } from '../src/orchestrator/state/sqlite/sqlite-state-store.ts';
 import type { ProjectFingerprint, StateStore } from '../src/orchestrator/state/state-store.ts';
 import { createTestDatabase, postgresSkipReason } from '../test/helpers/postgres-test-database.ts';
-import { measureInProcess } from './lib/measure-in-process.ts';
 import type { Benchmark } from './run.ts';
 
 const DATES = 1100;
@@ -95,10 +95,8 @@ async function benchPlan(name: string, store: StateStore): Promise<void> {
     ]),
   );
   for (let round = 0; round < 3; round++) {
-    const read = await measureInProcess(() =>
-      readPlanSnapshot(store, 'daily', dates[0]!, dates[dates.length - 1]!),
-    );
-    const planned = await measureInProcess(async () =>
+    const read = await measure(() => readPlanSnapshot(store, 'daily', dates[0]!, dates[dates.length - 1]!));
+    const planned = await measure(async () =>
       planDates({
         dag: { name: 'daily', order: ORDER },
         dates,
@@ -130,7 +128,7 @@ async function benchTasks(name: string, store: StateStore, logsDir: string): Pro
   );
   const dag = defineDag({ name: 'overhead', tasks });
   for (let round = 0; round < 3; round++) {
-    const measured = await measureInProcess(() =>
+    const measured = await measure(() =>
       runDag({ dag, store, logicalDate: addDays('2030-01-01' as IsoDate, round), logsDir }),
     );
     if (measured.result.outcome !== 'success') throw new Error(`bench run failed: ${measured.result.error}`);
@@ -140,7 +138,7 @@ async function benchTasks(name: string, store: StateStore, logsDir: string): Pro
     );
   }
   const leases = 50;
-  const lease = await measureInProcess(async () => {
+  const lease = await measure(async () => {
     for (let i = 0; i < leases; i++) {
       const held = await acquireLease({ store, name: WRITER_LEASE });
       await store.renewLease(WRITER_LEASE, held.record.token, new Date(), 60_000);

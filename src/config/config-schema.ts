@@ -164,11 +164,8 @@ const silverSchema = z
 
 /**
  * The embedded DuckDB warehouse (`warehouse: duckdb://…`): bounded like silver, so a whole run stays in fixed
- * memory. Without a limit DuckDB takes up to 80% of the machine's memory. Measured peak RSS of a run:
- * - day 31 of 1M on 30 days × 200k: 1.80 GB without a limit, 1.29–1.43 GB with 1GB; the models took about the
- *   same time (within ±1 s of noise);
- * - a 5M-row day: 2.25 GB without a limit; 1.64 GB with 1GB, where its tests spill and take 6.3 s instead of
- *   3.2 s; 1.89 GB with 1536MB (tests 2.9 s). Raise it for such days if memory allows.
+ * memory (without a limit DuckDB takes up to 80% of the machine's memory). Very large days spill their model
+ * tests at the default; raise it for such days if memory allows (bench/README.md has the peak memory measured).
  * temp_directory defaults to `<warehouse file>.tmp`.
  */
 const duckdbWarehouseSchema = z.object(duckdbSessionShape).strict();

@@ -4,12 +4,15 @@
  */
 import type { ResolvedConfig } from '../config/load-config.ts';
 import { resolveSecret, type SecretContext } from '../config/secrets.ts';
+import { type EventSink, NO_EVENTS } from '../core/pipeline-event.ts';
 import { registerSecret } from '../core/redact.ts';
 import type { Warehouse } from './warehouse.ts';
 
 export interface OpenWarehouseOptions {
   env?: NodeJS.ProcessEnv;
   fetchAwsSecret?: SecretContext['fetchAwsSecret'];
+  /** Where the warehouse reports its statements and load phases (default: nowhere). */
+  events?: EventSink;
 }
 
 export async function openWarehouse(
@@ -17,10 +20,11 @@ export async function openWarehouse(
   options: OpenWarehouseOptions = {},
 ): Promise<Warehouse> {
   const target = config.warehouseTarget;
+  const events = options.events ?? NO_EVENTS;
   // Engines are imported when chosen: a DuckDB run never loads pg, and every CLI start stays short.
   if (target.kind === 'duckdb') {
     const { DuckDBWarehouse } = await import('./duckdb/duckdb-warehouse.ts');
-    return DuckDBWarehouse.open(target.path, target.settings);
+    return DuckDBWarehouse.open(target.path, target.settings, events);
   }
   const env = options.env ?? process.env;
   const password = config.warehouse_password
@@ -31,7 +35,7 @@ export async function openWarehouse(
       })
     : env['PGPASSWORD'];
   if (password) registerSecret(password);
-  const open = { password, maxConnections: config.models.concurrency + 1 };
+  const open = { password, maxConnections: config.models.concurrency + 1, events };
   switch (target.kind) {
     case 'postgres': {
       const { PostgresWarehouse } = await import('./postgres/postgres-warehouse.ts');

@@ -1,6 +1,5 @@
 /** Every CLI command, in the order `--help` lists them. Each file registers one command on the program. */
-import type { Command } from 'commander';
-import type { CliContext } from '../cli-context.ts';
+import type { RegisterCommand } from '../cli-context.ts';
 import { registerDemoCommand } from './demo-command.ts';
 import { registerGenerateCommand } from './generate-command.ts';
 import { registerIamCommand } from './iam-command.ts';
@@ -9,8 +8,6 @@ import { registerModelsCommand } from './models-command.ts';
 import { registerQueryCommand } from './query-command.ts';
 import { registerRunCommand } from './run-command.ts';
 import { registerServeCommand } from './serve-command.ts';
-
-export type RegisterCommand = (program: Command, context: CliContext) => void;
 
 export const COMMANDS: RegisterCommand[] = [
   registerDemoCommand,

@@ -3,9 +3,8 @@
  * Reads the lake's gold marts, ledger and quarantine; never opens the warehouse, so it runs beside a pipeline.
  */
 import type { Command } from 'commander';
-import type { CliContext } from '../cli-context.ts';
+import type { CliContext, RegisterCommand } from '../cli-context.ts';
 import { nonNegativeInteger } from '../option-parsers.ts';
-import type { RegisterCommand } from './index.ts';
 
 export const registerServeCommand: RegisterCommand = (program: Command, context: CliContext) => {
   program
