@@ -10,7 +10,7 @@ import type { CliContext } from './cli-context.ts';
 
 export interface Pipeline {
   warehouse: Warehouse;
-  runDaily(logicalDate: IsoDate): Promise<DailyRunResult>;
+  runDaily(logicalDate: IsoDate, options?: { acceptQualityFailures?: boolean }): Promise<DailyRunResult>;
 }
 
 export async function withPipeline<T>(
@@ -25,12 +25,13 @@ export async function withPipeline<T>(
   try {
     return await fn({
       warehouse,
-      runDaily: (logicalDate) =>
+      runDaily: (logicalDate, options = {}) =>
         runDaily({
           config,
           lake,
           warehouse,
           logicalDate,
+          acceptQualityFailures: options.acceptQualityFailures,
           notice: (line) => process.stderr.write(`fintech-etl: ${line}\n`),
         }),
     });

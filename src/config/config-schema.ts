@@ -92,6 +92,13 @@ const modelsSchema = z
   })
   .strict();
 
+const qualitySchema = z
+  .object({
+    /** Folder of the expectation suites (relative to home); default: `suites/` of the model project. */
+    suites: z.string().optional(),
+  })
+  .strict();
+
 export const configSchema = z
   .object({
     timezone: timezone.default('Asia/Seoul'),
@@ -119,6 +126,7 @@ export const configSchema = z
     silver: silverSchema.default(silverSchema.parse({})),
     duckdb_warehouse: duckdbWarehouseSchema.default(duckdbWarehouseSchema.parse({})),
     models: modelsSchema.default(modelsSchema.parse({})),
+    quality: qualitySchema.default(qualitySchema.parse({})),
   })
   .strict()
   .superRefine((config, ctx) => {

@@ -33,6 +33,8 @@ export interface ResolvedConfig extends ConfigFile {
   warehouseTarget: WarehouseTarget;
   /** Absolute folder of the dbt-style model project. */
   projectDir: string;
+  /** Absolute folder of the quality gate's expectation suites (config `quality.suites`, else `<project>/suites`). */
+  qualitySuitesDir: string;
 }
 
 export const DEFAULT_HOME = '.fintech-etl';
@@ -101,6 +103,7 @@ function resolveConfig(config: ConfigFile, home: string, source: string | undefi
     ...(duckdb.temp_directory ? { tempDirectory: fromHome(duckdb.temp_directory) } : {}),
   };
   const silverTemp = config.silver.temp_directory;
+  const projectDir = config.models.project ? fromHome(config.models.project) : SHIPPED_PROJECT;
   return {
     ...config,
     // Spill folders, like every path of the config, are relative to home.
@@ -109,7 +112,8 @@ function resolveConfig(config: ConfigFile, home: string, source: string | undefi
     source,
     lakeLocation: parseLake(config.lake, fromHome),
     warehouseTarget: parseWarehouse(config.warehouse, fromHome, duckdbSettings),
-    projectDir: config.models.project ? fromHome(config.models.project) : SHIPPED_PROJECT,
+    projectDir,
+    qualitySuitesDir: config.quality.suites ? fromHome(config.quality.suites) : join(projectDir, 'suites'),
   };
 }
 

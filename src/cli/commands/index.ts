@@ -5,6 +5,7 @@ import { registerDemoCommand } from './demo-command.ts';
 import { registerGenerateCommand } from './generate-command.ts';
 import { registerIngestCommand } from './ingest-command.ts';
 import { registerModelsCommand } from './models-command.ts';
+import { registerQualityCommand } from './quality-command.ts';
 import { registerQueryCommand } from './query-command.ts';
 import { registerRunCommand } from './run-command.ts';
 
@@ -15,6 +16,7 @@ export const COMMANDS: RegisterCommand[] = [
   registerGenerateCommand,
   registerIngestCommand,
   registerRunCommand,
+  registerQualityCommand,
   registerModelsCommand,
   registerQueryCommand,
 ];

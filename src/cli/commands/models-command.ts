@@ -7,11 +7,13 @@ import { join, resolve } from 'node:path';
 import { type Command, InvalidArgumentError } from 'commander';
 import { parse as parseYaml } from 'yaml';
 import { PipelineError } from '../../core/errors.ts';
+import { LakeLayout } from '../../lake/lake-layout.ts';
 import { ModelCompiler } from '../../models/compile/model-compiler.ts';
 import { buildLineage, formatLineage } from '../../models/lineage/build-lineage.ts';
 import { loadProject } from '../../models/project/load-project.ts';
 import { runModels } from '../../models/run/run-models.ts';
 import { testModels } from '../../models/testing/test-models.ts';
+import { ensureHoldsTable, syncHoldsToWarehouse } from '../../quality/quality-holds.ts';
 import { openWarehouse } from '../../warehouse/open-warehouse.ts';
 import type { SilverTable, Warehouse } from '../../warehouse/warehouse.ts';
 import type { CliContext } from '../cli-context.ts';
@@ -38,9 +40,14 @@ async function withWarehouse<T>(context: CliContext, fn: (warehouse: Warehouse) 
   }
 }
 
-/** On engines that read Parquet themselves, point staging.silver_* at the lake so sources resolve. */
+/**
+ * On engines that read Parquet themselves, point staging.silver_* at the lake so sources resolve; and bring
+ * the quality gate's holds over from the lake, which the staging models exclude rows by.
+ */
 async function refreshSilverViews(context: CliContext, warehouse: Warehouse): Promise<void> {
   const location = context.config().lakeLocation;
+  if (location.kind === 'local') await syncHoldsToWarehouse(warehouse, new LakeLayout(location.root));
+  else await ensureHoldsTable(warehouse);
   if (!warehouse.capabilities.readsParquetDirectly || location.kind !== 'local') return;
   for (const table of ['transactions', 'customers', 'cards', 'merchants'] as SilverTable[]) {
     if (existsSync(join(location.root, 'silver', table))) {
