@@ -155,18 +155,19 @@ export async function runQualityStep(input: QualityStepInput): Promise<QualitySt
 /** One line for the run summary: counts, and each failed expectation with what it observed. */
 export function qualitySummary(step: QualityStepResult): string {
   const { gate } = step;
-  const evaluated = gate.results.filter((result) => result.success !== null);
   const failed = failedResults(gate);
   const errors = failed.filter((result) => result.severity === 'error');
   const warnings = failed.filter((result) => result.severity === 'warn');
+  const skipped = gate.results.filter((result) => result.success === null).length;
   const datasets = gate.datasets
     .filter((dataset) => dataset.status === 'checked')
     .map((dataset) => `${dataset.dataset} ${dataset.rows}`)
     .join(', ');
   const head =
-    `${evaluated.length - failed.length} of ${gate.results.length} expectation results passed` +
-    ` (${datasets || 'no rows'}; ${gate.queries.scans} scans)` +
-    (warnings.length ? `, ${warnings.length} warned` : '');
+    `${gate.results.length - failed.length - skipped} of ${gate.results.length} expectation results passed` +
+    (skipped ? `, ${skipped} not evaluated` : '') +
+    (warnings.length ? `, ${warnings.length} warned` : '') +
+    ` (rows: ${datasets || 'none'}; ${gate.queries.scans} scans)`;
   if (errors.length === 0) return head;
   const listed = errors
     .map(

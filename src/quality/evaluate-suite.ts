@@ -57,7 +57,9 @@ export function evaluateSuite(input: EvaluationInput): Evaluation {
 
   suite.expectations.forEach((expectation, index) => {
     const base = baseResult(suite, expectation);
-    const push = (partition: string, verdict: Verdict) => results.push({ ...base, partition, ...verdict });
+    // each result gets its own sample list: the sample query fills them one by one
+    const push = (partition: string, verdict: Verdict) =>
+      results.push({ ...base, partition, ...verdict, sample: [] });
     if (expectation.type === 'expect_quarantine_rate_to_be_between') {
       push(input.batchPartition, quarantineVerdict(expectation, input.ledger));
       return;

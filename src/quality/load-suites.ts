@@ -97,7 +97,7 @@ export function parseSuite(text: string, file: string): Suite {
 
   const parsed = suiteSchema.safeParse(document.toJS() ?? {});
   if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
+    const issue = firstIssue(parsed.error);
     throw new SuiteError(
       `${where(issueLine(issue, [], lineAt))}: ${describeIssue(issue, 'the suite', ['expectation_suite_name', 'dataset', 'partition_by', 'expectations', 'meta'])}`,
     );
@@ -108,7 +108,7 @@ export function parseSuite(text: string, file: string): Suite {
     const at = (sub: (string | number)[] = [], key?: string) => where(lineAt([...path, ...sub], key));
     const envelope = envelopeSchema.safeParse(raw ?? {});
     if (!envelope.success) {
-      const issue = envelope.error.issues[0]!;
+      const issue = firstIssue(envelope.error);
       throw new SuiteError(
         `${where(issueLine(issue, path, lineAt))}: ${describeIssue(issue, 'an expectation', ['expectation_type', 'kwargs', 'severity', 'per_partition', 'meta'])}`,
       );
@@ -122,7 +122,7 @@ export function parseSuite(text: string, file: string): Suite {
     const type = typeName as ExpectationType;
     const checked = EXPECTATION_CATALOG[type].kwargs.safeParse(kwargs);
     if (!checked.success) {
-      const issue = checked.error.issues[0]!;
+      const issue = firstIssue(checked.error);
       throw new SuiteError(
         `${where(issueLine(issue, [...path, 'kwargs'], lineAt))}: ${describeIssue(issue, type, argumentsOf(type))}`,
       );
@@ -176,6 +176,11 @@ function withIds(expectations: Expectation[]): Expectation[] {
 }
 
 type LineAt = (path: (string | number)[], key?: string) => number;
+
+/** The issue to report: a key that is not allowed first (a misspelt argument is also a missing one). */
+function firstIssue(error: z.ZodError): z.core.$ZodIssue {
+  return error.issues.find((issue) => issue.code === 'unrecognized_keys') ?? error.issues[0]!;
+}
 
 function issueLine(issue: z.core.$ZodIssue, prefix: (string | number)[], lineAt: LineAt): number {
   const path = [...prefix, ...(issue.path as (string | number)[])];

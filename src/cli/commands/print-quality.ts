@@ -61,7 +61,7 @@ export function qualityTable(gate: QualityGateResult): string[] {
     partition: Math.max(9, ...lines.map((line) => line.partition.length)),
   };
   const row = (line: Line) =>
-    `${line.status.padEnd(6)}${line.dataset.padEnd(widths.dataset + 2)}${line.expectation.padEnd(widths.expectation + 2)}${line.partition.padEnd(widths.partition + 2)}${line.observed}`.trimEnd();
+    `${line.status.padEnd(8)}${line.dataset.padEnd(widths.dataset + 2)}${line.expectation.padEnd(widths.expectation + 2)}${line.partition.padEnd(widths.partition + 2)}${line.observed}`.trimEnd();
   const out = [
     row({
       status: 'STATUS',
@@ -81,9 +81,9 @@ export function qualityTable(gate: QualityGateResult): string[] {
 
 /** The details sentence and the first sample rows of a failed expectation, indented. */
 export function failureDetail(result: ExpectationResult): string[] {
-  const lines = [`        ${result.details}  (${result.location.file}:${result.location.line})`];
+  const lines = [`          ${result.details}  (${result.location.file}:${result.location.line})`];
   for (const sample of result.sample.slice(0, SAMPLE_LINES))
-    lines.push(`          ${JSON.stringify(sample)}`);
+    lines.push(`            ${JSON.stringify(sample)}`);
   if (result.sample.length > SAMPLE_LINES) {
     lines.push(
       `          … ${result.sample.length - SAMPLE_LINES} more in the results (audit.quality_results, quality docs)`,
