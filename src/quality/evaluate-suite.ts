@@ -300,6 +300,10 @@ function quarantineVerdict(
   ledger: LedgerCounts | undefined,
 ): Verdict {
   if (!ledger) return skipped('no ledger entry for this date');
+  const minRows = expectation.kwargs.min_rows;
+  if (minRows !== undefined && ledger.bronze_rows < minRows) {
+    return skipped(`${ledger.bronze_rows} bronze rows, fewer than min_rows ${minRows}`);
+  }
   const rate =
     ledger.bronze_rows === 0 ? ratio(0n) : ratio(BigInt(ledger.quarantined), BigInt(ledger.bronze_rows));
   const reasons = Object.entries(ledger.quarantined_by_reason)

@@ -220,6 +220,8 @@ export const EXPECTATION_CATALOG = {
       .object({
         min_value: z.number().min(0).max(1).optional(),
         max_value: z.number().min(0).max(1).optional(),
+        /** Fewer bronze rows than this: not evaluated (one bad line in five is not a rate). */
+        min_rows: z.number().int().min(0).optional(),
       })
       .strict()
       .refine(hasABound, boundMessage),

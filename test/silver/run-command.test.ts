@@ -17,8 +17,7 @@ describe('fintech-etl run --date', () => {
     const f = createSilverFixture();
     const lake = new LakeLayout(join(f.home, 'lake'));
     await writeBronze(lake, '2025-03-01', [{ name: 'part-00000.jsonl', lines: [txn('A'), txn('A'), 'x'] }]);
-    // One line in three is bad: the quality gate's quarantine rate fails, which this silver test accepts.
-    const result = cli(f.home, ['--json', 'run', '--date', '2025-03-01', '--accept-quality-failures']);
+    const result = cli(f.home, ['--json', 'run', '--date', '2025-03-01']);
     expect(result.status, result.stderr).toBe(0);
     expect(result.stderr).toMatch(/created a new tokenization key/);
     const output = JSON.parse(result.stdout) as { ledger: Record<string, unknown> };
