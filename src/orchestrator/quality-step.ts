@@ -11,6 +11,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ResolvedConfig } from '../config/load-config.ts';
 import type { IsoDate } from '../core/dates.ts';
+import { UsageError } from '../core/errors.ts';
 import { redact } from '../core/redact.ts';
 import { newRunId } from '../core/run-id.ts';
 import type { LakeLayout } from '../lake/lake-layout.ts';
@@ -192,13 +193,19 @@ export async function checkQuality(input: {
   suites: Suite[];
 }): Promise<QualityGateResult> {
   const { lake, ingestDate } = input;
+  const ledger = latestLedgerEntry(lake, ingestDate);
+  if (!ledger) {
+    throw new UsageError(
+      `ingest date ${ingestDate} has not been through silver (no ledger entry): run 'fintech-etl run --date ${ingestDate}' first`,
+    );
+  }
   return runQualityGate({
     lakeRoot: lake.root,
     ingestDate,
     runId: newRunId(`quality-${ingestDate}`),
     suites: input.suites,
     transactionIndex: join(silverIndexDir(lake), `ingest_date=${ingestDate}.parquet`),
-    ledger: latestLedgerEntry(lake, ingestDate),
+    ledger,
     history: readQualityHistory(lake, ingestDate, trailingDays(input.suites)),
     duckdb: {
       memoryLimit: input.config.silver.memory_limit,

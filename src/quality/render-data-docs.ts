@@ -39,7 +39,7 @@ h1 { font-size: 1.4rem; } h2 { font-size: 1.15rem; margin-top: 2rem; }
 table { border-collapse: collapse; width: 100%; margin: .5rem 0; }
 th, td { border-bottom: 1px solid #dde2ea; padding: .35rem .5rem; text-align: left; vertical-align: top; }
 th { background: #f3f5f9; font-weight: 600; }
-td.num { text-align: right; font-variant-numeric: tabular-nums; }
+td.num { text-align: right; font-variant-numeric: tabular-nums; } td.partition { white-space: nowrap; }
 code, pre { font: 12px ui-monospace, monospace; } pre { margin: 0; white-space: pre-wrap; }
 .badge { display: inline-block; padding: 0 .45rem; border-radius: .6rem; font-size: 12px; font-weight: 600; }
 .pass { background: #dcf5e3; color: #17602f; } .fail { background: #fbdcdc; color: #8a1c1c; }
@@ -103,7 +103,7 @@ export function renderRunPage(record: QualityRunRecord): string {
     const rows = results
       .map((result) => {
         const status = statusOf(result);
-        return `<tr class="${status.toLowerCase()}-row"><td>${badge(status)}</td><td><code>${escapeHtml(result.expectationId)}</code><div class="muted">${escapeHtml(result.location.file)}:${result.location.line} · ${result.severity}</div></td><td>${escapeHtml(result.partition)}</td><td>${json(result.observed)}</td><td class="num">${result.unexpectedCount ?? ''}</td><td class="num">${result.unexpectedPercent === null ? '' : `${result.unexpectedPercent}%`}</td><td>${escapeHtml(result.details)}${sampleTable(result.sample)}</td></tr>`;
+        return `<tr class="${status.toLowerCase()}-row"><td>${badge(status)}</td><td><code>${escapeHtml(result.expectationId)}</code><div class="muted">${escapeHtml(result.location.file)}:${result.location.line} · ${result.severity}</div></td><td class="partition">${escapeHtml(result.partition)}</td><td>${json(result.observed)}</td><td class="num">${result.unexpectedCount ?? ''}</td><td class="num">${result.unexpectedPercent === null ? '' : `${result.unexpectedPercent}%`}</td><td>${escapeHtml(result.details)}${sampleTable(result.sample)}</td></tr>`;
       })
       .join('\n');
     return `<h2>Suite ${escapeHtml(suite)} <span class="muted">(${escapeHtml(results[0]!.dataset)})</span></h2>

@@ -16,9 +16,24 @@ interface Line {
   observed: string;
 }
 
+/** The observed value in a few words: relative ones as their ratio or largest share move. */
 function observedText(result: ExpectationResult): string {
-  if (result.observed === null) return '';
-  const text = typeof result.observed === 'string' ? result.observed : JSON.stringify(result.observed);
+  const observed = result.observed;
+  if (observed === null) return '';
+  if (Array.isArray(observed) && observed.length && typeof observed[0] === 'object' && observed[0] !== null) {
+    const top = observed[0] as { value: string; share: string; trailing_share: string };
+    const points = (share: string) => `${(Number(share) * 100).toFixed(2)}%`;
+    return `${top.value} ${points(top.share)} (trailing ${points(top.trailing_share)})`;
+  }
+  if (typeof observed === 'object' && !Array.isArray(observed) && 'ratio' in observed) {
+    const { ratio, value, trailing_median } = observed as {
+      ratio: string | null;
+      value: string;
+      trailing_median: string;
+    };
+    return `×${ratio ?? '?'} (${value} vs median ${trailing_median})`;
+  }
+  const text = typeof observed === 'string' ? observed : JSON.stringify(observed);
   return text.length > 60 ? `${text.slice(0, 57)}...` : text;
 }
 
@@ -57,7 +72,7 @@ export function qualityTable(gate: QualityGateResult): string[] {
   }
   const widths = {
     dataset: Math.max(7, ...lines.map((line) => line.dataset.length)),
-    expectation: Math.min(72, Math.max(11, ...lines.map((line) => line.expectation.length))),
+    expectation: Math.max(11, ...lines.map((line) => line.expectation.length)),
     partition: Math.max(9, ...lines.map((line) => line.partition.length)),
   };
   const row = (line: Line) =>
