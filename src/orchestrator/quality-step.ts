@@ -78,7 +78,7 @@ export async function runQualityStep(input: QualityStepInput): Promise<QualitySt
       duckdb: {
         memoryLimit: input.config.silver.memory_limit,
         threads: input.config.silver.threads,
-        tempDirectory: input.config.silver.temp_directory,
+        tempDirectory: spillFolder(input.config, lake),
       },
     });
   } catch (error) {
@@ -210,9 +210,14 @@ export async function checkQuality(input: {
     duckdb: {
       memoryLimit: input.config.silver.memory_limit,
       threads: input.config.silver.threads,
-      tempDirectory: input.config.silver.temp_directory,
+      tempDirectory: spillFolder(input.config, lake),
     },
   });
+}
+
+/** Where the gate's DuckDB spills beyond its memory limit: silver's folder, else the lake's scratch space. */
+function spillFolder(config: ResolvedConfig, lake: LakeLayout): string {
+  return config.silver.temp_directory ?? join(lake.staging(), 'quality-spill');
 }
 
 /** The newest ledger entry of an ingest date (the last run's), if silver processed it. */

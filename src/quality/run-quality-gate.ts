@@ -12,7 +12,7 @@
  *     writtenFiles: silver.writtenFiles, transactionIndex, ledger: silver.ledger });
  *   result.outcome; // 'passed' | 'failed'
  */
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { isAbsolute, join, relative } from 'node:path';
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import type { IsoDate } from '../core/dates.ts';
@@ -56,7 +56,10 @@ export async function runQualityGate(input: QualityGateInput): Promise<QualityGa
   const options: Record<string, string> = { preserve_insertion_order: 'false' };
   if (input.duckdb?.memoryLimit) options['memory_limit'] = input.duckdb.memoryLimit;
   if (input.duckdb?.threads) options['threads'] = String(input.duckdb.threads);
-  if (input.duckdb?.tempDirectory) options['temp_directory'] = input.duckdb.tempDirectory;
+  if (input.duckdb?.tempDirectory) {
+    mkdirSync(input.duckdb.tempDirectory, { recursive: true });
+    options['temp_directory'] = input.duckdb.tempDirectory;
+  }
   const instance = await DuckDBInstance.create(':memory:', options);
   const connection = await instance.connect();
   const queries = { scans: 0, samples: 0, total: 0 };
