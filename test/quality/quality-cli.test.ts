@@ -95,6 +95,38 @@ describe('fintech-etl quality', () => {
     expect(quality.stderr).toContain("transactions.yml:13: argument 'colum' is not allowed");
   });
 
+  it('exits 2 on a suite naming a column silver lacks, holding the date it could not judge until a good run', async () => {
+    const dir = suitesWith((text) =>
+      text.replace('kwargs: { column: mcc, regex:', 'kwargs: { column: mcc_code, regex:'),
+    );
+    writeFileSync(join(home, 'column.yaml'), `quality:\n  suites: ${dir}\n`);
+    const run = await cli('--config', join(home, 'column.yaml'), 'run', '--date', '2025-03-03');
+    expect(run.status).toBe(2);
+    expect(run.stderr).toMatch(
+      new RegExp(
+        `run for 2025-03-03 failed in task quality: ${join(dir, 'transactions.yml').replaceAll('/', '\\/')}:\\d+: column 'mcc_code' of expect_column_values_to_match_regex is not a column of silver transactions; allowed: transaction_id, customer_id, `,
+      ),
+    );
+    const holds = await cli(
+      'query',
+      'select cast(ingest_date as varchar) as d, status from audit.quality_holds',
+      '--format',
+      'json',
+    );
+    expect(JSON.parse(holds.stdout)).toEqual([{ d: '2025-03-03', status: 'held' }]);
+    const good = await cli('run', '--date', '2025-03-03');
+    expect(good.status, good.stderr).toBe(0);
+    const loaded = await cli(
+      'query',
+      "select count(*) as n from core.fact_transactions where ingest_date = '2025-03-03'",
+      '--format',
+      'json',
+    );
+    expect(JSON.parse(loaded.stdout)[0].n).toBeGreaterThan(1000);
+    const after = await cli('query', 'select count(*) as n from audit.quality_holds', '--format', 'json');
+    expect(JSON.parse(after.stdout)).toEqual([{ n: 0 }]);
+  }, 120_000);
+
   it('holds a date whose gate fails (exit 1, failures with observed values and samples), loads it when accepted', async () => {
     const dir = suitesWith((text) =>
       text.replace(
@@ -164,9 +196,15 @@ describe('fintech-etl quality', () => {
     const { pages } = JSON.parse(result.stdout) as {
       pages: { runId: string; ingestDate: string; file: string }[];
     };
-    // run 2025-03-01, the held run of 2025-03-02 and its accepted rerun; `quality --date` records nothing.
-    expect(pages.map((page) => page.ingestDate)).toEqual(['2025-03-02', '2025-03-02', '2025-03-01']);
-    expect(readdirSync(join(out, 'runs'))).toHaveLength(3);
+    // run 2025-03-01, the good run of 2025-03-03 (the one with a bad suite recorded nothing), the held run of
+    // 2025-03-02 and its accepted rerun; `quality --date` records nothing.
+    expect(pages.map((page) => page.ingestDate)).toEqual([
+      '2025-03-02',
+      '2025-03-02',
+      '2025-03-03',
+      '2025-03-01',
+    ]);
+    expect(readdirSync(join(out, 'runs'))).toHaveLength(4);
     const index = readFileSync(join(out, 'index.html'), 'utf8');
     expect(index).toContain('<span class="badge accepted">ACCEPTED</span>');
     expect(index).toContain('<span class="badge fail">FAIL</span>');
