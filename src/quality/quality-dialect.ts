@@ -1,7 +1,8 @@
 /**
  * The few SQL spellings the compiled checks need that engines write differently. The aggregate query itself is
- * portable (count/sum over CASE, GROUPING SETS, grouping()); only these differ, so the same compiler can target
- * a warehouse engine later by supplying its dialect. The gate runs on DuckDB, over the silver files.
+ * portable (count/sum over CASE, a MATERIALIZED CTE, UNION ALL of grouped selects); only these differ, so the same
+ * compiler can target a warehouse engine later by supplying its dialect. The gate runs on DuckDB, over the
+ * silver files.
  */
 export interface QualityDialect {
   quoteIdentifier(name: string): string;
