@@ -1,7 +1,8 @@
 {#
   The staging transactions' columns with the types every engine agrees on (silver already enforces the record
   contract, so staging only fixes types), over `relation`: all of silver (stg_transactions) or the rows a run
-  wrote (run_transactions() in macros/event_dates.sql).
+  wrote (run_transactions() in macros/event_dates.sql). Rows of an ingest date the quality gate holds are left
+  out (macros/quality_holds.sql).
 #}
 {% macro typed_transactions(relation) -%}
 select
@@ -29,5 +30,6 @@ select
   cast(is_fraud as boolean) as is_fraud,
   original_transaction_id,
   cast(ingest_date as date) as ingest_date
-from {{ relation }}
+from {{ relation }} as silver_row
+where {{ not_held('silver_row.ingest_date') }}
 {%- endmacro %}

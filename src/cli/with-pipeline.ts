@@ -11,7 +11,7 @@ import { renderEvents } from './render-events.ts';
 
 export interface Pipeline {
   warehouse: Warehouse;
-  runDaily(logicalDate: IsoDate): Promise<DailyRunResult>;
+  runDaily(logicalDate: IsoDate, options?: { acceptQualityFailures?: boolean }): Promise<DailyRunResult>;
 }
 
 export async function withPipeline<T>(
@@ -27,7 +27,15 @@ export async function withPipeline<T>(
   try {
     return await fn({
       warehouse,
-      runDaily: (logicalDate) => runDaily({ config, lake, warehouse, logicalDate, events }),
+      runDaily: (logicalDate, options = {}) =>
+        runDaily({
+          config,
+          lake,
+          warehouse,
+          logicalDate,
+          events,
+          acceptQualityFailures: options.acceptQualityFailures,
+        }),
     });
   } finally {
     await warehouse.close();

@@ -286,6 +286,13 @@ const serveSchema = z
   })
   .strict();
 
+const qualitySchema = z
+  .object({
+    /** Folder of the expectation suites (relative to home); default: `suites/` of the model project. */
+    suites: z.string().optional(),
+  })
+  .strict();
+
 export const configSchema = z
   .object({
     timezone: timezone.default('Asia/Seoul'),
@@ -321,6 +328,7 @@ export const configSchema = z
     scheduler: schedulerSchema.default(schedulerSchema.parse({})),
     alerts: z.array(alertSchema).default([]),
     serve: serveSchema.default(serveSchema.parse({})),
+    quality: qualitySchema.default(qualitySchema.parse({})),
   })
   .strict()
   .superRefine((config, ctx) => {

@@ -45,6 +45,8 @@ export interface ResolvedConfig extends ConfigFile {
   stateTarget: StateTarget;
   /** Absolute folder of the dbt-style model project. */
   projectDir: string;
+  /** Absolute folder of the quality gate's expectation suites (config `quality.suites`, else `<project>/suites`). */
+  qualitySuitesDir: string;
 }
 
 export const DEFAULT_HOME = '.fintech-etl';
@@ -113,6 +115,7 @@ function resolveConfig(config: ConfigFile, home: string, source: string | undefi
     ...(duckdb.temp_directory ? { tempDirectory: fromHome(duckdb.temp_directory) } : {}),
   };
   const silverTemp = config.silver.temp_directory;
+  const projectDir = config.models.project ? fromHome(config.models.project) : SHIPPED_PROJECT;
   return {
     ...config,
     // Spill folders, like every path of the config, are relative to home.
@@ -127,7 +130,8 @@ function resolveConfig(config: ConfigFile, home: string, source: string | undefi
     },
     warehouseTarget: parseWarehouse(config.warehouse, fromHome, duckdbSettings),
     stateTarget: parseState(config.state, fromHome),
-    projectDir: config.models.project ? fromHome(config.models.project) : SHIPPED_PROJECT,
+    projectDir,
+    qualitySuitesDir: config.quality.suites ? fromHome(config.quality.suites) : join(projectDir, 'suites'),
   };
 }
 

@@ -56,6 +56,11 @@ export class LakeLayout {
     return join(this.root, '_ledger');
   }
 
+  /** Quality gate results (one JSON file per ingest date and run) and holds, beside the ledger. */
+  quality(): string {
+    return join(this.root, '_quality');
+  }
+
   goldMart(mart: string): string {
     return join(this.root, 'gold', 'marts', mart);
   }

@@ -1,7 +1,8 @@
 /**
- * The daily DAG for one logical date D: silver (bronze partition D) → load → models → tests → gold. Tasks run in
- * order; the first failure skips the rest, and failing error-severity model tests keep the marts out of gold
- * (a quality gate). Every run is recorded in `audit.runs`.
+ * The daily DAG for one logical date D: silver (bronze partition D) → quality → load → models → tests → gold.
+ * Tasks run in order; the first failure skips the rest. The quality gate judges the silver batch before anything
+ * reaches the warehouse (quality-step.ts), and failing error-severity model tests keep the marts out of gold.
+ * Every run is recorded in `audit.runs`.
  *
  * @example
  *   const result = await runDaily({ config, lake, warehouse, project, logicalDate: '2025-03-01' });
@@ -9,6 +10,7 @@
  */
 import type { ResolvedConfig } from '../config/load-config.ts';
 import type { IsoDate } from '../core/dates.ts';
+import { FintechEtlError } from '../core/errors.ts';
 import { type EventSink, NO_EVENTS } from '../core/pipeline-event.ts';
 import { redact } from '../core/redact.ts';
 import { newRunId } from '../core/run-id.ts';
@@ -18,13 +20,17 @@ import { ModelCompiler } from '../models/compile/model-compiler.ts';
 import { loadProject } from '../models/project/load-project.ts';
 import { type RunModelsResult, runModels } from '../models/run/run-models.ts';
 import { type TestModelsResult, testModels } from '../models/testing/test-models.ts';
+import { loadSuites } from '../quality/load-suites.ts';
+import { deleteHold, syncHoldsToWarehouse } from '../quality/quality-holds.ts';
+import type { Suite } from '../quality/suite.ts';
 import { runSilver, type SilverResult } from '../silver/run-silver.ts';
 import type { Warehouse } from '../warehouse/warehouse.ts';
 import { exportGold, type GoldExport } from './export-gold.ts';
 import { type LoadWarehouseResult, loadWarehouse } from './load-warehouse.ts';
+import { type QualityStepResult, qualitySummary, runQualityStep } from './quality-step.ts';
 import { asOfDateFor, latestSucceededDate, recordRun } from './run-history.ts';
 
-export const TASKS = ['silver', 'load', 'models', 'tests', 'gold'] as const;
+export const TASKS = ['silver', 'quality', 'load', 'models', 'tests', 'gold'] as const;
 export type TaskName = (typeof TASKS)[number];
 
 export interface TaskReport {
@@ -39,6 +45,8 @@ export interface TaskReport {
   /** One line for the run summary (rows, models built, tests passed). */
   summary: string;
   error?: string;
+  /** 2 when the task failed on bad usage or config (a suite naming an unknown column), as the CLI exits. */
+  exitCode?: 1 | 2;
 }
 
 export interface DailyRunOptions {
@@ -53,6 +61,10 @@ export interface DailyRunOptions {
    * it was opened with. Default: nowhere.
    */
   events?: EventSink;
+  /** Load even when error expectations of the quality gate fail; recorded on the run. */
+  acceptQualityFailures?: boolean;
+  /** The expectation suites; default: loaded from config `quality.suites` before anything runs. */
+  suites?: Suite[];
 }
 
 export interface DailyRunResult {
@@ -63,6 +75,7 @@ export interface DailyRunResult {
   ok: boolean;
   tasks: TaskReport[];
   silver?: SilverResult;
+  quality?: QualityStepResult;
   load?: LoadWarehouseResult;
   models?: RunModelsResult;
   tests?: TestModelsResult;
@@ -72,6 +85,8 @@ export interface DailyRunResult {
 export async function runDaily(options: DailyRunOptions): Promise<DailyRunResult> {
   const { config, lake, warehouse, logicalDate } = options;
   const events = options.events ?? NO_EVENTS;
+  // A bad suite is refused before anything runs (exit 2, naming the file and line).
+  const suites = options.suites ?? loadSuites(config.qualitySuitesDir);
   const startedAt = new Date();
   const runId = options.runId ?? newRunId(`run-${logicalDate}`);
   const asOfDate = asOfDateFor(logicalDate, await latestSucceededDate(warehouse));
@@ -97,7 +112,14 @@ export async function runDaily(options: DailyRunOptions): Promise<DailyRunResult
       report = { task: name, status, ...watch.read(), summary: outcome.summary };
     } catch (error) {
       const message = redact(error instanceof Error ? error.message : String(error));
-      report = { task: name, status: 'failed', ...watch.read(), summary: message, error: message };
+      report = {
+        task: name,
+        status: 'failed',
+        ...watch.read(),
+        summary: message,
+        error: message,
+        ...(error instanceof FintechEtlError && error.exitCode === 2 ? { exitCode: 2 as const } : {}),
+      };
     }
     result.tasks.push(report);
     if (report.status === 'failed') result.ok = false;
@@ -116,13 +138,38 @@ export async function runDaily(options: DailyRunOptions): Promise<DailyRunResult
     };
   });
 
+  await task('quality', async () => {
+    const silver = result.silver!;
+    result.quality = await runQualityStep({
+      config,
+      lake,
+      warehouse,
+      ingestDate: logicalDate,
+      runId,
+      suites,
+      silver: {
+        writtenFiles: silver.writtenFiles,
+        touchedEventDates: silver.touchedEventDates,
+        ledger: silver.ledger,
+      },
+      acceptFailures: options.acceptQualityFailures ?? false,
+    });
+    return { ok: !result.quality.held, summary: qualitySummary(result.quality) };
+  });
+
+  // What the load and models take: the run's own changes, or the whole batch of a date a hold released.
+  const batch = result.quality?.load ?? {
+    touchedEventDates: result.silver?.touchedEventDates ?? [],
+    writtenFiles: result.silver?.writtenFiles ?? [],
+  };
+
   await task('load', async () => {
     result.load = await loadWarehouse({
       warehouse,
       lake,
       logicalDate,
-      touchedEventDates: result.silver!.touchedEventDates,
-      writtenFiles: result.silver!.writtenFiles,
+      touchedEventDates: batch.touchedEventDates,
+      writtenFiles: batch.writtenFiles,
     });
     const loaded = Object.entries(result.load.rows).filter(([, rows]) => rows > 0);
     return {
@@ -135,7 +182,7 @@ export async function runDaily(options: DailyRunOptions): Promise<DailyRunResult
   const vars = {
     logical_date: logicalDate,
     as_of_date: asOfDate,
-    event_dates: result.silver?.touchedEventDates ?? [],
+    event_dates: batch.touchedEventDates,
     // The load task exposed the rows the silver commit wrote (staging.silver_transactions_batch): incremental
     // models read them from there (pipeline/macros/event_dates.sql: run_transactions).
     silver_batch: true,
@@ -185,6 +232,12 @@ export async function runDaily(options: DailyRunOptions): Promise<DailyRunResult
     return { summary: `${result.gold.length} marts exported to ${lake.root}/gold/marts` };
   });
 
+  if (result.ok && result.quality?.releasing) {
+    // The released batch is in the warehouse now: the hold has done its job.
+    await deleteHold(lake, logicalDate);
+    await syncHoldsToWarehouse(warehouse, lake);
+  }
+
   await recordRun(warehouse, {
     runId,
     logicalDate,
@@ -192,7 +245,25 @@ export async function runDaily(options: DailyRunOptions): Promise<DailyRunResult
     status: result.ok ? 'succeeded' : 'failed',
     startedAt,
     finishedAt: new Date(),
-    summary: { tasks: result.tasks, ledger: result.silver?.ledger },
+    summary: {
+      tasks: result.tasks,
+      ledger: result.silver?.ledger,
+      quality: result.quality && {
+        outcome: result.quality.gate.outcome,
+        held: result.quality.held,
+        released_hold: result.quality.releasing,
+        failed: result.quality.gate.results
+          .filter((expectation) => expectation.success === false)
+          .map(({ dataset, expectationId, partition, severity }) => ({
+            dataset,
+            expectationId,
+            partition,
+            severity,
+          })),
+      },
+      accept_quality_failures: options.acceptQualityFailures ?? false,
+      accepted_quality_failures: result.quality?.accepted ?? false,
+    },
   });
   return result;
 }

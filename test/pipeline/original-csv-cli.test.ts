@@ -35,7 +35,14 @@ describe('the original project CSV through ingest, run and query', () => {
     expect(summary.ok).toBe(true);
     expect(
       summary.tasks.map((task: { task: string; status: string }) => `${task.task}:${task.status}`),
-    ).toEqual(['silver:success', 'load:success', 'models:success', 'tests:success', 'gold:success']);
+    ).toEqual([
+      'silver:success',
+      'quality:success',
+      'load:success',
+      'models:success',
+      'tests:success',
+      'gold:success',
+    ]);
     expect(summary.ledger).toMatchObject({
       bronze_rows: 5,
       inserted: 4,

@@ -12,4 +12,6 @@ select
   cast(credit_limit as decimal(18, 2)) as credit_limit,
   status as card_status,
   cast(snapshot_date as date) as snapshot_date
-from {{ source('silver', 'cards') }}
+from {{ source('silver', 'cards') }} as snapshot
+-- a held ingest date holds its snapshot too (macros/quality_holds.sql)
+where {{ not_held('snapshot.snapshot_date') }}

@@ -9,4 +9,6 @@ select
   segment,
   cast(signup_date as date) as signup_date,
   cast(snapshot_date as date) as snapshot_date
-from {{ source('silver', 'customers') }}
+from {{ source('silver', 'customers') }} as snapshot
+-- a held ingest date holds its snapshot too (macros/quality_holds.sql)
+where {{ not_held('snapshot.snapshot_date') }}

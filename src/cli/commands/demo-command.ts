@@ -64,6 +64,7 @@ function describeRun(result: DailyRunResult): string {
     ledger
       ? `${ledger.bronze_rows} rows: ${ledger.inserted} new, ${ledger.superseded} superseded, ${ledger.duplicates} dup, ${ledger.quarantined} quarantined, ${ledger.late_rows} late`
       : '',
+    result.quality ? `quality ${result.quality.held ? 'held' : result.quality.gate.outcome}` : '',
     result.models
       ? `models ${result.models.models.filter((m) => m.status === 'success').length}/${result.models.models.length}`
       : '',
@@ -95,6 +96,7 @@ function printWhereResultsAre(context: CliContext, lakeRoot: string): void {
   context.say(
     `  ./bin/fintech-etl${home} query "select * from audit.ledger order by ingest_date" --format csv`,
   );
+  context.say(`  ./bin/fintech-etl${home} quality docs     # the quality gate's results as HTML (data docs)`);
   const serve = config.serve;
   context.say(
     `dashboards, data health and lineage: ./bin/fintech-etl${home} serve   (then open http://${serve.host}:${serve.port}/)`,

@@ -5,6 +5,7 @@ import { registerGenerateCommand } from './generate-command.ts';
 import { registerIamCommand } from './iam-command.ts';
 import { registerIngestCommand } from './ingest-command.ts';
 import { registerModelsCommand } from './models-command.ts';
+import { registerQualityCommand } from './quality-command.ts';
 import { registerQueryCommand } from './query-command.ts';
 import { registerRunCommand } from './run-command.ts';
 import { registerServeCommand } from './serve-command.ts';
@@ -14,6 +15,7 @@ export const COMMANDS: RegisterCommand[] = [
   registerGenerateCommand,
   registerIngestCommand,
   registerRunCommand,
+  registerQualityCommand,
   registerModelsCommand,
   registerQueryCommand,
   registerIamCommand,

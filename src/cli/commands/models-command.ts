@@ -13,6 +13,7 @@ import { buildLineage, formatLineage } from '../../models/lineage/build-lineage.
 import { loadProject } from '../../models/project/load-project.ts';
 import { runModels } from '../../models/run/run-models.ts';
 import { testModels } from '../../models/testing/test-models.ts';
+import { ensureHoldsTable, syncHoldsToWarehouse } from '../../quality/quality-holds.ts';
 import { openWarehouse } from '../../warehouse/open-warehouse.ts';
 import type { Warehouse } from '../../warehouse/warehouse.ts';
 import type { CliContext } from '../cli-context.ts';
@@ -40,12 +41,20 @@ async function withWarehouse<T>(context: CliContext, fn: (warehouse: Warehouse) 
   }
 }
 
-/** On engines that read Parquet themselves, point staging.silver_* at the lake so sources resolve. */
+/**
+ * On engines that read Parquet themselves, point staging.silver_* at the lake so sources resolve; and bring
+ * the quality gate's holds over from the lake, which the staging models exclude rows by.
+ */
 async function refreshSilverViewsOfLake(context: CliContext, warehouse: Warehouse): Promise<void> {
   const location = context.config().lakeLocation;
-  if (location.kind !== 'local') return;
+  if (location.kind !== 'local') {
+    await ensureHoldsTable(warehouse);
+    return;
+  }
+  const lake = new LakeLayout(location.root);
+  await syncHoldsToWarehouse(warehouse, lake);
   const { refreshSilverViews } = await import('../../orchestrator/load-silver.ts');
-  await refreshSilverViews(warehouse, new LakeLayout(location.root));
+  await refreshSilverViews(warehouse, lake);
 }
 
 interface RunFlags {

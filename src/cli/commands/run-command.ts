@@ -1,21 +1,29 @@
 /**
- * `fintech-etl run --date D`: the daily pipeline for logical date D (silver → load → models → tests → gold),
- * with a summary of rows per task, the ledger, tests and time per task. Exit 1 when any task failed.
+ * `fintech-etl run --date D [--accept-quality-failures]`: the daily pipeline for logical date D (silver →
+ * quality → load → models → tests → gold), with a summary of rows per task, the ledger, the quality gate's
+ * failures (observed values and samples), tests and time per task. Exit 1 when any task failed.
  */
 import type { Command } from 'commander';
-import { PipelineError } from '../../core/errors.ts';
+import { ConfigError, PipelineError } from '../../core/errors.ts';
 import type { DailyRunResult } from '../../orchestrator/daily-run.ts';
 import type { CliContext } from '../cli-context.ts';
 import { isoDate } from '../option-parsers.ts';
 import { withPipeline } from '../with-pipeline.ts';
+import { failureDetail, qualityJson } from './print-quality.ts';
 
 export function registerRunCommand(program: Command, context: CliContext): void {
   program
     .command('run')
     .description('run the daily pipeline for one logical date: silver → load → models → tests → gold')
     .requiredOption('--date <date>', 'logical date YYYY-MM-DD (the bronze ingest date it processes)', isoDate)
-    .action(async (options: { date: string }) => {
-      const result = await withPipeline(context, (pipeline) => pipeline.runDaily(isoDate(options.date)));
+    .option(
+      '--accept-quality-failures',
+      'load the batch even when error expectations of the quality gate fail (recorded on the run)',
+    )
+    .action(async (options: { date: string; acceptQualityFailures?: boolean }) => {
+      const result = await withPipeline(context, (pipeline) =>
+        pipeline.runDaily(isoDate(options.date), { acceptQualityFailures: options.acceptQualityFailures }),
+      );
       if (context.options().json) context.emitJson(runSummaryJson(result));
       else printRunSummary(context, result);
       failIfRunFailed(result);
@@ -32,6 +40,12 @@ export function runSummaryJson(result: DailyRunResult) {
     tasks: result.tasks,
     ledger: result.silver?.ledger,
     entities: result.silver?.entities,
+    quality: result.quality && {
+      ...qualityJson(result.quality.gate),
+      held: result.quality.held,
+      accepted: result.quality.accepted,
+      released_hold: result.quality.releasing,
+    },
     models: result.models?.models.map(({ name, status, seconds, error }) => ({
       name,
       status,
@@ -62,11 +76,25 @@ export function printRunSummary(context: CliContext, result: DailyRunResult): vo
         (ledger.late_rows ? `; late ${ledger.late_rows} (${late})` : ''),
     );
   }
+  const quality = result.quality;
+  const failed = quality?.gate.results.filter((expectation) => expectation.success === false) ?? [];
+  if (quality && failed.length) {
+    context.say(
+      `  quality ${quality.held ? `ingest date ${result.logicalDate} held (not loaded)` : quality.accepted ? 'failures accepted by the operator' : 'warnings'}:`,
+    );
+    for (const expectation of failed) {
+      context.say(
+        `    ${expectation.severity === 'error' ? 'FAIL' : 'WARN'} ${expectation.dataset} ${expectation.expectationId} [${expectation.partition}] observed ${JSON.stringify(expectation.observed)}`,
+      );
+      for (const line of failureDetail(expectation)) context.say(`  ${line}`);
+    }
+  }
 }
 
-/** Exit code 1 with the first failed task's message (DESIGN.md §2). */
+/** Exit code 1 with the first failed task's message (DESIGN.md §2); 2 when it failed on bad config (a suite). */
 export function failIfRunFailed(result: DailyRunResult): void {
   const failed = result.tasks.find((task) => task.status === 'failed');
-  if (failed)
-    throw new PipelineError(`run for ${result.logicalDate} failed in task ${failed.task}: ${failed.summary}`);
+  if (!failed) return;
+  const message = `run for ${result.logicalDate} failed in task ${failed.task}: ${failed.summary}`;
+  throw failed.exitCode === 2 ? new ConfigError(message) : new PipelineError(message);
 }
