@@ -21,6 +21,15 @@ const timezone = z.string().refine((zone) => {
 
 const rate = z.number().min(0).max(1);
 
+/** A calendar date written YYYY-MM-DD that exists (2024-02-30 does not). */
+const isoDate = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}$/, 'must be YYYY-MM-DD')
+  .refine((text) => {
+    const ms = Date.parse(`${text}T00:00:00Z`);
+    return !Number.isNaN(ms) && new Date(ms).toISOString().startsWith(text);
+  }, 'is not a calendar date');
+
 /** Where a secret comes from: an environment variable, a file (read at use, never logged), or AWS Secrets Manager. */
 export const secretRefSchema = z.union([
   z.object({ env: z.string().min(1) }).strict(),
@@ -69,6 +78,8 @@ const silverSchema = z
   .object({
     /** A txn_ts later than the end of the ingest date plus this many hours is quarantined as future_timestamp. */
     future_tolerance_hours: z.number().min(0).default(24),
+    /** A txn_ts whose event date is before this date is quarantined as early_timestamp. */
+    earliest_event_date: isoDate.default('2000-01-01'),
     ...duckdbSessionShape,
   })
   .strict();

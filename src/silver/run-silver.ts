@@ -17,8 +17,9 @@ import type { ResolvedConfig } from '../config/load-config.ts';
 import type { IsoDate } from '../core/dates.ts';
 import { PipelineError } from '../core/errors.ts';
 import type { ReasonCode } from '../core/reason-codes.ts';
+import { repeatedContractFields } from '../core/record-contract.ts';
 import type { LakeLayout } from '../lake/lake-layout.ts';
-import { listBronzeFiles } from './bronze-files.ts';
+import { assertNoRecordsLost, listBronzeFiles } from './bronze-files.ts';
 import { withBronzeLines } from './bronze-line-reader.ts';
 import {
   applyJournal,
@@ -29,6 +30,7 @@ import {
   silverStagingRoot,
   writeJournal,
 } from './commit-journal.ts';
+import { csvRecords } from './csv-records.ts';
 import { type EntitySnapshotResult, runEntitySnapshots } from './entity-snapshots.ts';
 import { hmacKeyPads } from './hmac-key-pads.ts';
 import { assertLedgerBalanced, type LedgerEntry, lateByDays, ledgerPath } from './ledger-entry.ts';
@@ -97,20 +99,27 @@ export async function runSilver(options: RunSilverOptions): Promise<SilverResult
       mcc_seed: join(config.projectDir, 'seeds', 'mcc_codes.csv'),
       fx_seed: join(config.projectDir, 'seeds', 'fx_rates.csv'),
       source_files: bronze.files.map((file) => file.sourceFile),
+      hmac_inner: { kind: 'blob', bytes: pads.inner },
+      hmac_outer: { kind: 'blob', bytes: pads.outer },
     });
     const checkParams = {
       currencies: config.currencies,
       reporting_currency: config.reporting_currency,
       ingest_date: ingestDate,
       future_tolerance_seconds: Math.round(config.silver.future_tolerance_hours * 3600),
-      hmac_inner: { kind: 'blob', bytes: pads.inner },
-      hmac_outer: { kind: 'blob', bytes: pads.outer },
+      earliest_event_date: config.silver.earliest_event_date,
     } as const;
     // One file at a time, parse → check → quarantine → drop the lines → keep the valid rows, so only one file's
     // lines and typed records are held at once, and its lines no longer while the valid rows are built.
     for (const file of bronze.files) {
       const started = stepStart();
-      await withBronzeLines(db, file, async (lines, releaseLines) => {
+      await withBronzeLines(db, file, async (fileLines, releaseLines) => {
+        // A CSV record may span lines (a quoted line break); JSON Lines are one record per line.
+        const records =
+          file.format === 'csv'
+            ? await csvRecords(db, fileLines)
+            : { relation: fileLines, release: async () => undefined };
+        const lines = records.relation;
         const linesSql = { kind: 'sql', text: lines } as const;
         if (file.format === 'jsonl') {
           await run(db, 'parse-jsonl', { lines: linesSql, schema: jsonRecordSchema() });
@@ -120,15 +129,18 @@ export async function runSilver(options: RunSilverOptions): Promise<SilverResult
             lines: linesSql,
             header_count: header.length,
             field_columns: { kind: 'sql', text: csvFieldColumns(header) },
+            duplicate_header: repeatedContractFields(header).length > 0,
           });
         }
-        await run(db, 'check-records', checkParams);
+        await run(db, 'check-records', { ...checkParams, lines: linesSql });
+        assertNoRecordsLost(file, await count(db, 'parsed'));
         await run(db, 'quarantine-rejected', {
           lines: linesSql,
           ingest_date: ingestDate,
           run_id: runId,
           source_file: file.sourceFile,
         });
+        await records.release();
         await releaseLines();
         await run(db, 'keep-valid', { ingest_date: ingestDate, file_no: file.fileNo });
       });
@@ -205,7 +217,7 @@ export async function runSilver(options: RunSilverOptions): Promise<SilverResult
     profile('commit', commitStarted);
 
     const entitiesStarted = stepStart();
-    const entities = await runEntitySnapshots({ db, lake, ingestDate, pads, stageRoot: stageDir });
+    const entities = await runEntitySnapshots({ db, lake, ingestDate, stageRoot: stageDir });
     await rm(stageDir, { recursive: true, force: true });
     profile('entity snapshots', entitiesStarted);
     return {
@@ -317,6 +329,11 @@ function profile(step: string, started: StepStart): void {
       `silver: ${step} ${((now.wall - started.wall) / 1000).toFixed(2)} s, cpu ${((now.cpu - started.cpu) / 1e6).toFixed(2)} s\n`,
     );
   }
+}
+
+async function count(db: DuckDBConnection, table: string): Promise<number> {
+  const [row] = await rows<{ n: bigint }>(db, `SELECT count(*) AS n FROM ${table}`);
+  return Number(row!.n);
 }
 
 async function rows<T>(db: DuckDBConnection, text: string): Promise<T[]> {

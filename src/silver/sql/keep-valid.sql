@@ -9,8 +9,8 @@ SELECT
   make_timestamp(epoch_us(ts)) AS txn_ts,
   event_date,
   amount, currency, fx_rate,
-  -- Widened first: DECIMAL(18,2) × DECIMAL(18,8) would overflow DuckDB's DECIMAL(18,10) product type.
-  CAST(round(CAST(amount AS DECIMAL(38, 2)) * fx_rate, 2) AS DECIMAL(18, 2)) AS amount_reporting,
+  -- Computed exactly in check-records.sql, which quarantines a record where it would not fit.
+  CAST(amount_reporting_exact AS DECIMAL(18, 2)) AS amount_reporting,
   mcc, merchant_category, status, is_refund, channel,
   card_token,
   CASE WHEN pan_valid THEN left(pan, 6) END AS card_bin,
@@ -34,4 +34,5 @@ DROP VIEW checked;
 DROP TABLE parsed;
 DROP TABLE pan_tokens;
 DROP TABLE fx_by_day;
+DROP TABLE duplicate_key_lists;
 DROP VIEW text_records;
