@@ -47,7 +47,7 @@ export function registerQueryCommand(program: Command, context: CliContext): voi
     .argument('<sql>', 'one SELECT statement')
     .option('--format <format>', 'table, csv or json', oneOf('table', 'csv', 'json'), 'table')
     .action(async (sql: string, flags: { format: 'table' | 'csv' | 'json' }) => {
-      const warehouse = await openWarehouse(context.config());
+      const warehouse = await openWarehouse(context.config(), { forQuery: true });
       let result: QueryResult;
       try {
         result = await warehouse.queryReadOnly(sql);

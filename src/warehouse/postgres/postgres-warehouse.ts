@@ -40,6 +40,7 @@ import {
 } from './copy-from-duckdb.ts';
 import { exportPostgresParquet } from './export-parquet.ts';
 import { postgresTypeForDuckdb, postgresTypes } from './postgres-types.ts';
+import { runPlainReadOnlyQuery, runReadOnlyQuery } from './read-only-query.ts';
 
 /** Where a warehouse connection goes, without the password (safe to print). */
 export interface ConnectionInfo {
@@ -56,7 +57,7 @@ export interface PgPoolLike {
 }
 
 export interface PgClientLike {
-  query(config: string | { text: string; queryMode?: 'extended' }): Promise<unknown>;
+  query(config: string | { text: string; values?: unknown[]; queryMode?: 'extended' }): Promise<unknown>;
   release(): void;
 }
 
@@ -166,21 +167,22 @@ export class PostgresWarehouse extends SqlWarehouse {
     return this.transactionOnClient((_client, session) => fn(session));
   }
 
-  /** A read-only transaction and the extended protocol (one statement only) make writes impossible. */
+  /** Whether the engine has functions that read the server's files, which `query` must not reach. */
+  protected readonly guardsServerFiles: boolean = true;
+
+  /**
+   * A read-only transaction and the extended protocol (one statement only) make writes impossible; a user
+   * that may read server files has its query run without that right (read-only-query.ts).
+   */
   queryReadOnly(sql: string): Promise<QueryResult> {
     return this.withClient(async (client) => {
-      await client.query('begin transaction read only');
       try {
-        return toQueryResult(await client.query({ text: sql, queryMode: 'extended' }));
+        return this.guardsServerFiles
+          ? await runReadOnlyQuery(client, sql)
+          : await runPlainReadOnlyQuery(client, sql);
       } catch (error) {
-        const code = (error as { code?: string }).code;
-        if (code === '25006') throw new ReadOnlyViolation('write statements are not allowed');
-        if (code === '42601' && /multiple commands/.test((error as Error).message)) {
-          throw new ReadOnlyViolation('exactly one statement is allowed');
-        }
+        if (error instanceof ReadOnlyViolation) throw error;
         throw this.wrapError(error, sql);
-      } finally {
-        await client.query('rollback');
       }
     });
   }
