@@ -56,20 +56,21 @@ SELECT *, CAST(ts AS DATE) AS event_date FROM typed;
 
 -- Step 1b: JSON objects that name a field twice are ambiguous (JSON.parse keeps the last value, DuckDB the
 -- first): quarantined as duplicate_field, never resolved. Listing and comparing the keys of every line cost
--- 2.6 CPU-s per 1M lines; parse-jsonl.sql hashes each line's key list instead (0.5), and the keys are
--- compared for one line per distinct list here (a handful per file).
--- Materialized: the key comparison must not be pushed down to every line (blank and broken ones included).
+-- 2.6 CPU-s per 1M lines; parse-jsonl.sql hashes each line's key list instead (0.9 on a generated day), and
+-- the keys are compared for one line per distinct list here (a handful per file).
+-- The sample is a table of its own, so the join knows it is small and hashes it, not the lines; the comparison
+-- is applied to its lines alone (not pushed down to every line, blank and broken ones included).
+CREATE OR REPLACE TEMP TABLE key_list_samples AS
+SELECT key_list_hash, min(line_no) AS line_no FROM parsed WHERE key_list_hash IS NOT NULL GROUP BY key_list_hash;
+
 CREATE OR REPLACE TEMP TABLE duplicate_key_lists AS
 WITH sample_lines AS MATERIALIZED (
-  SELECT sample.key_list_hash, l.raw
-  FROM (
-    SELECT key_list_hash, min(line_no) AS line_no FROM parsed WHERE key_list_hash IS NOT NULL
-    GROUP BY key_list_hash
-  ) sample
-  JOIN ({{lines}}) l USING (line_no)
+  SELECT s.key_list_hash, l.raw FROM key_list_samples s JOIN ({{lines}}) l USING (line_no)
 )
 SELECT key_list_hash FROM sample_lines
 WHERE len(json_keys(raw)) <> len(list_distinct(json_keys(raw)));
+
+DROP TABLE key_list_samples;
 
 -- Step 2: Luhn and HMAC once per distinct card number, not per row: a card is used many times a day, and
 -- these are the two most expensive expressions of the contract.
@@ -108,47 +109,82 @@ WITH enriched AS (
     t.card_token,
     CASE WHEN p.currency = {{reporting_currency}} THEN CAST(1 AS DECIMAL(18, 8)) ELSE fx.fx_rate END AS fx_rate,
     coalesce(m.merchant_category, 'other') AS merchant_category,
-    d.key_list_hash IS NOT NULL OR p.duplicate_header AS duplicate_field
+    d.key_list_hash IS NOT NULL OR p.duplicate_header AS duplicate_field,
+    -- Only lines that may hold one are searched (parse-*.sql), and only the text a valid record carries.
+    CASE WHEN p.may_hold_nul THEN contains(concat_ws('', p.transaction_id, p.customer_id, p.card_id,
+      p.merchant_id, p.entry_mode, p.country, p.city, p.merchant_name, p.decline_reason,
+      p.original_transaction_id), chr(0)) END AS has_nul
   FROM parsed p
   LEFT JOIN pan_tokens t ON t.pan = p.pan
   LEFT JOIN fx_by_day fx ON fx.event_date = p.event_date AND fx.currency = p.currency
   LEFT JOIN mcc_categories m ON m.mcc = p.mcc
   LEFT JOIN duplicate_key_lists d ON d.key_list_hash = p.key_list_hash
 ),
-converted AS (
-  SELECT *,
-    -- Exact, and wide enough for any amount × rate: keep-valid.sql stores it as DECIMAL(18,2) when it fits.
-    -- DECIMAL(18,2) × DECIMAL(18,8) would overflow DuckDB's DECIMAL(18,10) product type, hence the widening.
-    round(CAST(amount AS DECIMAL(38, 2)) * fx_rate, 2) AS amount_reporting_exact,
-    -- Only lines that may hold one are searched (parse-*.sql), and only the text a valid record carries.
-    CASE WHEN may_hold_nul THEN contains(concat_ws('', transaction_id, customer_id, card_id, merchant_id,
-      entry_mode, country, city, merchant_name, decline_reason, original_transaction_id), chr(0)) END AS has_nul
+-- Each condition once, as a flag (NULL counts as not applying): `valid` lets keep-valid.sql pass the day's
+-- good rows on a cheap test, and only rejected rows build their list of codes. Building the list for every
+-- row cost 1.5 CPU-s per 1M records.
+flagged AS (
+  SELECT
+    *,
+    malformed AS is_malformed_record,
+    coalesce(duplicate_field, FALSE) AS is_duplicate_field,
+    coalesce(has_nul, FALSE) AS is_unsupported_character,
+    coalesce(NOT malformed AND (transaction_id IS NULL OR customer_id IS NULL OR card_id IS NULL
+      OR merchant_id IS NULL OR txn_ts_text IS NULL OR amount_text IS NULL OR currency IS NULL OR mcc IS NULL
+      OR status IS NULL OR is_refund_text IS NULL OR channel IS NULL), FALSE) AS is_missing_required,
+    coalesce(amount_text IS NOT NULL AND NOT amount_well_formed, FALSE) AS is_invalid_amount,
+    coalesce(amount <= 0, FALSE) AS is_non_positive_amount,
+    -- amount_reporting (keep-valid.sql) rounds beyond DECIMAL(18,2) exactly when |amount × rate| ≥
+    -- 9999999999999999.995. The exact product is wide (DECIMAL(38,2) × DECIMAL(18,8)) and cost 1 CPU-s per 1M
+    -- rows; below 10^9 × 10^6 it cannot reach 10^16, so only the rare larger amount or rate computes it.
+    coalesce(amount_well_formed AND (amount IS NULL OR CASE
+      WHEN abs(amount) < 1000000000 AND fx_rate < 1000000 THEN FALSE
+      ELSE abs(CAST(amount AS DECIMAL(38, 2)) * fx_rate) >= 9999999999999999.995 END), FALSE)
+      AS is_amount_out_of_range,
+    coalesce(currency IS NOT NULL AND NOT currency_accepted, FALSE) AS is_unknown_currency,
+    coalesce(mcc IS NOT NULL AND NOT regexp_full_match(mcc, '[0-9]{4}'), FALSE) AS is_invalid_mcc,
+    coalesce(txn_ts_text IS NOT NULL AND ts IS NULL, FALSE) AS is_invalid_timestamp,
+    coalesce(ts > CAST(CAST({{ingest_date}} AS DATE) + 1 AS TIMESTAMPTZ) + to_seconds({{future_tolerance_seconds}}),
+      FALSE) AS is_future_timestamp,
+    coalesce(event_date < CAST({{earliest_event_date}} AS DATE), FALSE) AS is_early_timestamp,
+    coalesce(status NOT IN ('approved', 'declined', 'reversed'), FALSE) AS is_invalid_status,
+    coalesce(channel NOT IN ('online', 'pos', 'mobile'), FALSE) AS is_invalid_channel,
+    coalesce((is_refund_text IS NOT NULL AND is_refund IS NULL) OR (is_fraud_text IS NOT NULL AND is_fraud IS NULL),
+      FALSE) AS is_invalid_boolean,
+    coalesce(pan IS NOT NULL AND NOT pan_valid, FALSE) AS is_invalid_pan,
+    coalesce(currency_accepted AND event_date IS NOT NULL AND fx_rate IS NULL, FALSE) AS is_no_fx_rate
   FROM enriched
+),
+judged AS (
+  SELECT *,
+    NOT (is_malformed_record OR is_duplicate_field OR is_unsupported_character OR is_missing_required
+      OR is_invalid_amount OR is_non_positive_amount OR is_amount_out_of_range OR is_unknown_currency
+      OR is_invalid_mcc OR is_invalid_timestamp OR is_future_timestamp OR is_early_timestamp OR is_invalid_status
+      OR is_invalid_channel OR is_invalid_boolean OR is_invalid_pan OR is_no_fx_rate) AS valid
+  FROM flagged
 )
 SELECT
-  *,
-  list_filter([
-    CASE WHEN malformed THEN 'malformed_record' END,
-    CASE WHEN duplicate_field THEN 'duplicate_field' END,
-    CASE WHEN has_nul THEN 'unsupported_character' END,
-    CASE WHEN NOT malformed AND (transaction_id IS NULL OR customer_id IS NULL OR card_id IS NULL
-      OR merchant_id IS NULL OR txn_ts_text IS NULL OR amount_text IS NULL OR currency IS NULL OR mcc IS NULL
-      OR status IS NULL OR is_refund_text IS NULL OR channel IS NULL) THEN 'missing_required' END,
-    CASE WHEN amount_text IS NOT NULL AND NOT amount_well_formed THEN 'invalid_amount' END,
-    CASE WHEN amount <= 0 THEN 'non_positive_amount' END,
-    CASE WHEN amount_well_formed AND (amount IS NULL OR abs(amount_reporting_exact) > 9999999999999999.99)
-         THEN 'amount_out_of_range' END,
-    CASE WHEN currency IS NOT NULL AND NOT currency_accepted THEN 'unknown_currency' END,
-    CASE WHEN mcc IS NOT NULL AND NOT regexp_full_match(mcc, '[0-9]{4}') THEN 'invalid_mcc' END,
-    CASE WHEN txn_ts_text IS NOT NULL AND ts IS NULL THEN 'invalid_timestamp' END,
-    CASE WHEN ts > CAST(CAST({{ingest_date}} AS DATE) + 1 AS TIMESTAMPTZ) + to_seconds({{future_tolerance_seconds}})
-         THEN 'future_timestamp' END,
-    CASE WHEN event_date < CAST({{earliest_event_date}} AS DATE) THEN 'early_timestamp' END,
-    CASE WHEN status NOT IN ('approved', 'declined', 'reversed') THEN 'invalid_status' END,
-    CASE WHEN channel NOT IN ('online', 'pos', 'mobile') THEN 'invalid_channel' END,
-    CASE WHEN (is_refund_text IS NOT NULL AND is_refund IS NULL) OR (is_fraud_text IS NOT NULL AND is_fraud IS NULL)
-         THEN 'invalid_boolean' END,
-    CASE WHEN pan IS NOT NULL AND NOT pan_valid THEN 'invalid_pan' END,
-    CASE WHEN currency_accepted AND event_date IS NOT NULL AND fx_rate IS NULL THEN 'no_fx_rate' END
-  ], code -> code IS NOT NULL) AS reason_codes
-FROM converted;
+  * EXCLUDE (is_malformed_record, is_duplicate_field, is_unsupported_character, is_missing_required,
+    is_invalid_amount, is_non_positive_amount, is_amount_out_of_range, is_unknown_currency, is_invalid_mcc,
+    is_invalid_timestamp, is_future_timestamp, is_early_timestamp, is_invalid_status, is_invalid_channel,
+    is_invalid_boolean, is_invalid_pan, is_no_fx_rate),
+  CASE WHEN NOT valid THEN list_filter([
+    CASE WHEN is_malformed_record THEN 'malformed_record' END,
+    CASE WHEN is_duplicate_field THEN 'duplicate_field' END,
+    CASE WHEN is_unsupported_character THEN 'unsupported_character' END,
+    CASE WHEN is_missing_required THEN 'missing_required' END,
+    CASE WHEN is_invalid_amount THEN 'invalid_amount' END,
+    CASE WHEN is_non_positive_amount THEN 'non_positive_amount' END,
+    CASE WHEN is_amount_out_of_range THEN 'amount_out_of_range' END,
+    CASE WHEN is_unknown_currency THEN 'unknown_currency' END,
+    CASE WHEN is_invalid_mcc THEN 'invalid_mcc' END,
+    CASE WHEN is_invalid_timestamp THEN 'invalid_timestamp' END,
+    CASE WHEN is_future_timestamp THEN 'future_timestamp' END,
+    CASE WHEN is_early_timestamp THEN 'early_timestamp' END,
+    CASE WHEN is_invalid_status THEN 'invalid_status' END,
+    CASE WHEN is_invalid_channel THEN 'invalid_channel' END,
+    CASE WHEN is_invalid_boolean THEN 'invalid_boolean' END,
+    CASE WHEN is_invalid_pan THEN 'invalid_pan' END,
+    CASE WHEN is_no_fx_rate THEN 'no_fx_rate' END
+  ], code -> code IS NOT NULL) END AS reason_codes
+FROM judged;

@@ -9,8 +9,9 @@ SELECT
   make_timestamp(epoch_us(ts)) AS txn_ts,
   event_date,
   amount, currency, fx_rate,
-  -- Computed exactly in check-records.sql, which quarantines a record where it would not fit.
-  CAST(amount_reporting_exact AS DECIMAL(18, 2)) AS amount_reporting,
+  -- Widened first: DECIMAL(18,2) × DECIMAL(18,8) would overflow DuckDB's DECIMAL(18,10) product type.
+  -- check-records.sql quarantined the records whose result does not fit DECIMAL(18,2).
+  CAST(round(CAST(amount AS DECIMAL(38, 2)) * fx_rate, 2) AS DECIMAL(18, 2)) AS amount_reporting,
   mcc, merchant_category, status, is_refund, channel,
   card_token,
   CASE WHEN pan_valid THEN left(pan, 6) END AS card_bin,
@@ -28,7 +29,7 @@ SELECT
     coalesce(country, '-'), coalesce(city, '-'), coalesce(merchant_name, '-'), coalesce(decline_reason, '-'),
     coalesce(CAST(is_fraud AS VARCHAR), '-'), coalesce(original_transaction_id, '-'))) AS record_hash
 FROM checked
-WHERE len(reason_codes) = 0;
+WHERE valid;
 
 DROP VIEW checked;
 DROP TABLE parsed;
