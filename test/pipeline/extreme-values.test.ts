@@ -240,3 +240,57 @@ describe.each([
     }
   });
 });
+
+describe.each([
+  { engine: 'duckdb', skip: undefined },
+  { engine: 'postgres', skip: postgresSkip },
+])('a warehouse whose money sums were DECIMAL(18,2), on $engine', ({ engine, skip }) => {
+  let harness: PipelineHarness;
+  let database: TestDatabase | undefined;
+  afterAll(async () => {
+    await harness?.close();
+    await database?.drop();
+  });
+
+  it.skipIf(skip)(
+    'rebuilds each incremental table of sums once, then adds large sums exactly',
+    async () => {
+      database = engine === 'postgres' ? await createTestDatabase() : undefined;
+      harness = await createPipelineHarness({ warehouseUrl: database?.url });
+      await writeDay(harness, DAY, [txn('SMALL', { amount: '100.00' })]);
+      expectRunOk(await harness.run(DAY));
+      // the tables as an earlier version built them
+      const narrowed = {
+        'core.agg_customer_daily': ['purchase_amount', 'refund_amount', 'net_amount'],
+        'marts.mart_sales_daily': ['purchase_amount', 'refund_amount', 'net_amount'],
+        'marts.mart_merchant_daily': ['purchase_amount', 'refund_amount', 'net_amount'],
+        'marts.mart_fraud_daily': ['fraud_amount'],
+      };
+      for (const [table, columns] of Object.entries(narrowed)) {
+        for (const column of columns) {
+          await harness.warehouse.execute(`alter table ${table} alter column ${column} type decimal(18, 2)`);
+        }
+      }
+      await writeDay(harness, NEXT_DAY, [
+        txn('BIG_A', { amount: MAX_AMOUNT, txn_ts: '2025-03-02T10:00:00+09:00' }),
+        txn('BIG_B', { amount: MAX_AMOUNT, txn_ts: '2025-03-02T11:00:00+09:00' }),
+      ]);
+      const run = expectRunOk(await harness.run(NEXT_DAY));
+      const rebuilt = run.models!.models.filter((model) => model.action?.endsWith('(rebuild_if)'));
+      expect(rebuilt.map((model) => model.name).sort()).toEqual([
+        'agg_customer_daily',
+        'mart_fraud_daily',
+        'mart_merchant_daily',
+        'mart_sales_daily',
+      ]);
+      const sales = await harness.rows('marts.mart_sales_daily');
+      expect(sales.map((row) => [row['event_date'], row['purchase_amount']])).toEqual([
+        ['2025-03-01', '100.00'],
+        ['2025-03-02', '19999999999999999.98'],
+      ]);
+      const again = expectRunOk(await harness.run(NEXT_DAY));
+      expect(again.models!.models.filter((model) => model.action?.endsWith('(rebuild_if)'))).toEqual([]);
+    },
+    END_TO_END_SETUP_MS,
+  );
+});
