@@ -57,6 +57,8 @@ export async function runReadOnlyQuery(client: PgQueryClient, sql: string): Prom
     throw new ReadOnlyViolation(`only SELECT statements are allowed, got ${keyword ?? 'nothing'}`);
   }
   await ensureQueryFunction(client);
+  // A statement's own trailing semicolon would end the subquery it is read in below.
+  const statement = sql.replace(/[\s;]+$/, '');
   await client.query('begin transaction read only');
   try {
     // The columns, from the statement planned but not run (LIMIT 0 stops the executor before any row), as
@@ -64,9 +66,9 @@ export async function runReadOnlyQuery(client: PgQueryClient, sql: string): Prom
     // and its LIMIT 0 are these.
     await client.query(`set local role ${QUERY_ROLE}`);
     // Planned on its own first (not run): a second statement or a syntax error is reported as the user wrote it.
-    await client.query({ text: `explain ${sql}`, queryMode: 'extended' });
+    await client.query({ text: `explain ${statement}`, queryMode: 'extended' });
     const described = (await client.query({
-      text: `select * from (\n${sql}\n) as fintech_query limit 0`,
+      text: `select * from (\n${statement}\n) as fintech_query limit 0`,
       queryMode: 'extended',
     })) as PgResult;
     await client.query('reset role');
@@ -77,7 +79,7 @@ export async function runReadOnlyQuery(client: PgQueryClient, sql: string): Prom
     const columns = types.rows.map((row, i) => `c${i + 1} ${row.type}`);
     const result = (await client.query({
       text: `select * from ${QUERY_FUNCTION}($1) as fintech_query(${columns.join(', ')})`,
-      values: [sql],
+      values: [statement],
     })) as PgResult;
     const names = described.fields.map((field) => field.name);
     return {
