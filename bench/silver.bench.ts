@@ -18,12 +18,12 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../src/config/load-config.ts';
 import { addDays, type IsoDate } from '../src/core/dates.ts';
+import { measure } from '../src/core/stopwatch.ts';
 import { LakeLayout } from '../src/lake/lake-layout.ts';
 import { runSilver } from '../src/silver/run-silver.ts';
 import { measureBareStatement } from './lib/bare-statement.ts';
 import { writeBenchBronze } from './lib/bench-bronze.ts';
 import { measureCommand } from './lib/measure-command.ts';
-import { measureInProcess } from './lib/measure-in-process.ts';
 import type { Benchmark } from './run.ts';
 
 const ROWS = Number(process.env['BENCH_SILVER_ROWS'] ?? 1_000_000);
@@ -68,7 +68,7 @@ async function oneDayBench(source: BronzeSource): Promise<void> {
     seconds: silverSeconds,
     cpuSeconds: silverCpu,
     result,
-  } = await measureInProcess(() =>
+  } = await measure(() =>
     runSilver({ config: one.config, lake: one.lake, ingestDate: DAY1, runId: 'bench-1' }),
   );
   const { files: _files, processed_at: _at, touched_partitions, ...counts } = result.ledger;
@@ -101,7 +101,7 @@ async function historyBench(): Promise<void> {
   const perDay: number[] = [];
   const cpuPerDay: number[] = [];
   for (const day of days) {
-    const figures = await measureInProcess(() =>
+    const figures = await measure(() =>
       runSilver({ config: history.config, lake: history.lake, ingestDate: day, runId: `bench-${day}` }),
     );
     perDay.push(figures.seconds);

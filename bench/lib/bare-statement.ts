@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { measureInProcess } from './measure-in-process.ts';
+import { measure } from '../../src/core/stopwatch.ts';
 
 export interface BareStatementFigures {
   seconds: number;
@@ -30,7 +30,7 @@ export async function measureBareStatement(
   });
   const connection = await instance.connect();
   try {
-    const { seconds, cpuSeconds } = await measureInProcess(() =>
+    const { seconds, cpuSeconds } = await measure(() =>
       connection.run(`
       COPY (
         SELECT *, CAST(TRY_CAST(txn_ts AS TIMESTAMPTZ) AS DATE) AS event_date, left(mcc, 1) AS mcc_group

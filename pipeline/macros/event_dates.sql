@@ -51,8 +51,7 @@
   Where a model reads the run's transactions from. In a pipeline run (var `silver_batch`, set by the run) and
   when `batch` is true (an incremental build; a test of what the run wrote): the rows the run's silver commit
   wrote, staging.silver_transactions_batch typed like stg_transactions, which on DuckDB reads only those files
-  instead of every file of the event dates the run touched (after 30 days of late data, ~3,700 files, ~0.3 s a
-  read). Otherwise (a full build, models run by hand): stg_transactions. A subquery, not a model: by hand
+  instead of every file of the event dates the run touched (thousands after a month of late data). Otherwise (a full build, models run by hand): stg_transactions. A subquery, not a model: by hand
   nothing reads the batch, which the next run's silver commit may have made stale (its files merged away).
   Callers still filter with ingest_batch()/written_by_run(), which the batch satisfies.
 #}

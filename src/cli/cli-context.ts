@@ -2,6 +2,7 @@
  * What every command receives: the global options and a lazily loaded config (so `--help` works even with a
  * broken config file).
  */
+import type { Command } from 'commander';
 import { loadConfig, type ResolvedConfig } from '../config/load-config.ts';
 import { ConfigError } from '../core/errors.ts';
 import { LakeLayout } from '../lake/lake-layout.ts';
@@ -24,6 +25,9 @@ export interface CliContext {
   /** The one JSON document of `--json`. */
   emitJson(value: unknown): void;
 }
+
+/** Registers one command on the program; each file of commands/ exports one (listed in commands/index.ts). */
+export type RegisterCommand = (program: Command, context: CliContext) => void;
 
 export function createCliContext(
   options: () => GlobalOptions,

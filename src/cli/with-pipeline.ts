@@ -7,6 +7,7 @@ import type { DailyRunResult } from '../orchestrator/daily-run.ts';
 import { openWarehouse } from '../warehouse/open-warehouse.ts';
 import type { Warehouse } from '../warehouse/warehouse.ts';
 import type { CliContext } from './cli-context.ts';
+import { renderEvents } from './render-events.ts';
 
 export interface Pipeline {
   warehouse: Warehouse;
@@ -21,18 +22,12 @@ export async function withPipeline<T>(
   const lake = context.lake();
   // Imported here, not at the top: `--help` and the light commands do not load the whole pipeline and DuckDB.
   const { runDaily } = await import('../orchestrator/daily-run.ts');
-  const warehouse = await openWarehouse(config);
+  const events = renderEvents();
+  const warehouse = await openWarehouse(config, { events });
   try {
     return await fn({
       warehouse,
-      runDaily: (logicalDate) =>
-        runDaily({
-          config,
-          lake,
-          warehouse,
-          logicalDate,
-          notice: (line) => process.stderr.write(`fintech-etl: ${line}\n`),
-        }),
+      runDaily: (logicalDate) => runDaily({ config, lake, warehouse, logicalDate, events }),
     });
   } finally {
     await warehouse.close();

@@ -74,6 +74,96 @@ describe('loadConfig', () => {
       /config key 'duckdb_warehouse\.memory_limit' has value "lots": must look like 1GB or 512MB/,
     );
   });
+  it('takes the lake as a string (as before) or as an object with its settings', () => {
+    const plain = withConfig('lake: s3://my-lake/prod/zone/\n')();
+    expect(plain.lakeLocation).toEqual({ kind: 's3', bucket: 'my-lake', prefix: 'prod/zone' });
+    expect(plain.lakeSettings.retentionHours).toBe(168);
+    expect(plain.lakeSettings.cacheMaxBytes).toBe(10_000_000_000);
+    expect(plain.s3).toEqual({ force_path_style: false, sse: 'AES256', credentials: 'default' });
+    const full = withConfig(
+      [
+        'lake:',
+        '  location: s3://my-lake',
+        '  retention_hours: 24',
+        '  cache_dir: /var/cache/fintech',
+        '  cache_max_bytes: 512MiB',
+        's3:',
+        '  region: eu-west-1',
+        '  endpoint: http://127.0.0.1:4566',
+        '  force_path_style: true',
+        '  sse: aws:kms',
+        '  kms_key_id: alias/lake',
+        '  credentials:',
+        '    access_key_id: {env: LAKE_KEY_ID}',
+        '    secret_access_key: {aws_secret: prod/lake, region: eu-west-1, key: secret}',
+        '',
+      ].join('\n'),
+    )();
+    expect(full.lakeLocation).toEqual({ kind: 's3', bucket: 'my-lake', prefix: '' });
+    expect(full.lakeSettings).toEqual({
+      retentionHours: 24,
+      cacheDir: '/var/cache/fintech',
+      cacheMaxBytes: 512 * 2 ** 20,
+    });
+    expect(full.s3.credentials).toEqual({
+      access_key_id: { env: 'LAKE_KEY_ID' },
+      secret_access_key: { aws_secret: 'prod/lake', region: 'eu-west-1', key: 'secret' },
+    });
+  });
+
+  it('names the lake or s3 key that is wrong', () => {
+    expect(withConfig('lake: s3://Bad_Bucket/x\n')).toThrow(
+      /config key 'lake' has value "s3:\/\/Bad_Bucket\/x": must be s3:\/\/bucket\/prefix/,
+    );
+    expect(withConfig('lake:\n  retention_hours: -1\n')).toThrow(
+      /config key 'lake\.retention_hours' has value -1/,
+    );
+    expect(withConfig('lake:\n  cache_max_bytes: lots\n')).toThrow(
+      /config key 'lake\.cache_max_bytes' has value "lots": must be a number of bytes or a size like 512MB/,
+    );
+    expect(withConfig('lake:\n  path: x\n')).toThrow(/unknown config key 'lake\.path'/);
+    expect(withConfig('s3:\n  sse: rot13\n')).toThrow(/config key 's3\.sse' has value "rot13"/);
+    expect(withConfig('s3:\n  kms_key_id: k\n')).toThrow(
+      /config key 's3\.kms_key_id'.*only used with sse: aws:kms/,
+    );
+    expect(withConfig('s3:\n  credentials: {access_key_id: AKIA}\n')).toThrow(
+      /config key 's3\.credentials' has value .*must be 'default' or \{access_key_id/,
+    );
+    expect(withConfig('warehouse_password: {aws_secret: x, field: y}\n')).toThrow(
+      /unknown config key 'warehouse_password\.field'/,
+    );
+    expect(withConfig('warehouse_password: {vault: x}\n')).toThrow(
+      /config key 'warehouse_password' has value .*must be a secret reference/,
+    );
+  });
+
+  it('places the control plane state under home by default, or in PostgreSQL', () => {
+    const config = withConfig('')();
+    expect(config.stateTarget).toEqual({ kind: 'sqlite', path: join(config.home, 'state.db') });
+    expect(config.orchestrator).toEqual({ tasks: {}, heartbeat_interval: 10, heartbeat_timeout: 120 });
+    expect(config.scheduler).toEqual({ schedule: '0 6 * * *', catchup: true, max_active_runs: 1 });
+    expect(withConfig('state: postgres://etl@db:5432/control\n')().stateTarget).toEqual({
+      kind: 'postgres',
+      url: 'postgres://etl@db:5432/control',
+    });
+    expect(withConfig('state: mysql://x/y\n')).toThrow(
+      /config key 'state' has value "mysql:\/\/x\/y": must be a SQLite file path or a postgres:\/\/ URL/,
+    );
+  });
+
+  it('checks the scheduler and heartbeat settings, naming the key', () => {
+    expect(withConfig('orchestrator:\n  heartbeat_interval: 60s\n  heartbeat_timeout: 90s\n')).toThrow(
+      /config key 'orchestrator\.heartbeat_timeout'.*more than twice heartbeat_interval/,
+    );
+    expect(withConfig('scheduler:\n  start_date: 2025-3-1\n')).toThrow(
+      /config key 'scheduler\.start_date'.*YYYY-MM-DD/,
+    );
+    expect(withConfig('scheduler:\n  timezone: Moon/Base\n')).toThrow(
+      /'scheduler\.timezone' has value "Moon\/Base"/,
+    );
+    const alerts = withConfig('alerts:\n  - webhook: {env: SLACK_URL}\n')().alerts;
+    expect(alerts).toEqual([{ webhook: { env: 'SLACK_URL' }, on: ['failure'] }]);
+  });
 
   it('reads silver.earliest_event_date, a calendar date, default 2000-01-01', () => {
     expect(withConfig('')().silver.earliest_event_date).toBe('2000-01-01');

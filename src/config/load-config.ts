@@ -22,7 +22,17 @@ export interface DuckDBWarehouseSettings {
   tempDirectory?: string;
 }
 
+/** Where the control plane keeps runs, tries and leases (config `state`). */
+export type StateTarget = { kind: 'sqlite'; path: string } | { kind: 'postgres'; url: string };
+
 export type LakeLocation = { kind: 'local'; root: string } | { kind: 's3'; bucket: string; prefix: string };
+
+/** The lake's settings with paths resolved and sizes in bytes. */
+export interface LakeSettings {
+  retentionHours: number;
+  cacheDir: string;
+  cacheMaxBytes: number;
+}
 
 export interface ResolvedConfig extends ConfigFile {
   /** Absolute home folder: everything the program writes lives under it unless the config points elsewhere. */
@@ -30,7 +40,9 @@ export interface ResolvedConfig extends ConfigFile {
   /** The file the config came from, or undefined for built-in defaults. */
   source: string | undefined;
   lakeLocation: LakeLocation;
+  lakeSettings: LakeSettings;
   warehouseTarget: WarehouseTarget;
+  stateTarget: StateTarget;
   /** Absolute folder of the dbt-style model project. */
   projectDir: string;
 }
@@ -132,16 +144,55 @@ function resolveConfig(config: ConfigFile, home: string, source: string | undefi
     silver: { ...config.silver, ...(silverTemp ? { temp_directory: fromHome(silverTemp) } : {}) },
     home,
     source,
-    lakeLocation: parseLake(config.lake, fromHome),
+    lakeLocation: parseLake(config.lake.location, fromHome),
+    lakeSettings: {
+      retentionHours: config.lake.retention_hours,
+      cacheDir: fromHome(config.lake.cache_dir),
+      cacheMaxBytes: parseByteSize(config.lake.cache_max_bytes),
+    },
     warehouseTarget: parseWarehouse(config.warehouse, fromHome, duckdbSettings),
+    stateTarget: parseState(config.state, fromHome),
     projectDir: config.models.project ? fromHome(config.models.project) : SHIPPED_PROJECT,
   };
 }
 
 function parseLake(lake: string, fromHome: (path: string) => string): LakeLocation {
-  const s3 = /^s3:\/\/([^/]+)\/?(.*)$/.exec(lake);
-  if (s3) return { kind: 's3', bucket: s3[1]!, prefix: s3[2]!.replace(/\/$/, '') };
-  return { kind: 'local', root: fromHome(lake) };
+  if (!lake.startsWith('s3://')) return { kind: 'local', root: fromHome(lake) };
+  const s3 = /^s3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(?:\/(.*))?$/.exec(lake);
+  if (!s3 || s3[1]!.includes('..'))
+    throw new ConfigError(
+      `config key 'lake' has value "${lake}": must be s3://bucket/prefix with a valid bucket name (3-63 lower-case letters, digits, dots, hyphens)`,
+    );
+  return { kind: 's3', bucket: s3[1]!, prefix: (s3[2] ?? '').replace(/^\/+|\/+$/g, '') };
+}
+
+const BYTE_UNITS: Record<string, number> = {
+  b: 1,
+  kb: 1e3,
+  mb: 1e6,
+  gb: 1e9,
+  tb: 1e12,
+  kib: 2 ** 10,
+  mib: 2 ** 20,
+  gib: 2 ** 30,
+  tib: 2 ** 40,
+};
+
+/** `10GB` → 10000000000; a number is already bytes. */
+export function parseByteSize(size: number | string): number {
+  if (typeof size === 'number') return size;
+  const [, amount, unit] = /^(\d+(?:\.\d+)?)\s*([a-z]+)$/i.exec(size.trim())!;
+  return Math.round(Number(amount) * BYTE_UNITS[unit!.toLowerCase()]!);
+}
+
+function parseState(state: string, fromHome: (path: string) => string): StateTarget {
+  if (/^postgres(ql)?:\/\//.test(state)) return { kind: 'postgres', url: state };
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(state)) {
+    throw new ConfigError(
+      `config key 'state' has value "${state}": must be a SQLite file path or a postgres:// URL`,
+    );
+  }
+  return { kind: 'sqlite', path: fromHome(state) };
 }
 
 function parseWarehouse(

@@ -52,11 +52,6 @@ export function dateRange(from: IsoDate, to: IsoDate): IsoDate[] {
   return Array.from({ length: span + 1 }, (_, i) => addDays(from, i));
 }
 
-/** 0 = Sunday … 6 = Saturday. */
-export function weekday(date: IsoDate): number {
-  return new Date(dateToEpochDay(date) * DAY_MS).getUTCDay();
-}
-
 /** Finds the first `YYYY-MM-DD` in a file name, for ingest's date-from-name rule. */
 export function dateInName(name: string): IsoDate | undefined {
   for (const match of name.matchAll(/(\d{4}-\d{2}-\d{2})/g)) {

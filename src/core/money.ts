@@ -2,6 +2,7 @@
  * Exact money: amounts travel as decimal strings and are computed as integer minor units (bigint), never as
  * JavaScript floats (DESIGN.md §5.6). SQL does the heavy arithmetic in DECIMAL(18,2).
  */
+
 const AMOUNT = /^-?\d+(\.\d{1,2})?$/;
 
 /** `"12.5"` → 1250n; undefined when the text is not a decimal with at most 2 decimals. */

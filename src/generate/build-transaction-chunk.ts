@@ -6,8 +6,12 @@ import type { GeneratorSettings } from './generator-settings.ts';
 import { type GroundTruth, GroundTruthCounter } from './ground-truth.ts';
 import { LineBytes } from './line-bytes.ts';
 import { BASE_CHUNK_ROWS, type TransactionChunk } from './transaction-chunk.ts';
-import { eventDayOf, type TransactionDraft, type TransactionFactory } from './transaction-factory.ts';
+import { eventDayOf, type TransactionDraft } from './transaction-draft.ts';
+import { TransactionFactory } from './transaction-factory.ts';
 import { mayBeResent, type TransactionFate, transactionFate } from './transaction-fate.ts';
+import { TransactionLineWriter } from './transaction-line-writer.ts';
+import type { TransactionWorld } from './transaction-world.ts';
+import { ZoneClock } from './zone-clock.ts';
 
 export interface BuiltChunk {
   /** The chunk's JSON lines, each ending in a newline. */
@@ -24,9 +28,22 @@ export interface BuiltChunk {
  */
 export const CHUNK_BUFFER_BYTES = BASE_CHUNK_ROWS * 640;
 
+/** What a chunk's records are made with: the rules that decide each one, and the writer of its line. */
+export interface RecordMakers {
+  factory: TransactionFactory;
+  writer: TransactionLineWriter;
+}
+
+export function createRecordMakers(settings: GeneratorSettings, world: TransactionWorld): RecordMakers {
+  return {
+    factory: new TransactionFactory(settings, world),
+    writer: new TransactionLineWriter(settings, world, new ZoneClock(settings.timezone)),
+  };
+}
+
 export function buildTransactionChunk(
   settings: GeneratorSettings,
-  factory: TransactionFactory,
+  makers: RecordMakers,
   chunk: TransactionChunk,
   sentDays: ReadonlySet<number>,
   buffer: Buffer,
@@ -35,11 +52,11 @@ export function buildTransactionChunk(
   const truth = new GroundTruthCounter(chunk.day);
   // Two loops in two functions: each keeps its own type feedback, so the optimised base loop is not thrown
   // away each time a re-send chunk comes by.
-  if (chunk.kind === 'base') writeBaseRecords(settings, factory, chunk.day, chunk.from, chunk.to, out, truth);
+  if (chunk.kind === 'base') writeBaseRecords(settings, makers, chunk.day, chunk.from, chunk.to, out, truth);
   else
     writeResentRecords(
       settings,
-      factory,
+      makers,
       chunk.day,
       chunk.baseDay,
       chunk.from,
@@ -58,29 +75,30 @@ export function buildTransactionChunk(
 
 function writeBaseRecords(
   settings: GeneratorSettings,
-  factory: TransactionFactory,
+  makers: RecordMakers,
   day: number,
   from: number,
   to: number,
   out: LineBytes,
   truth: GroundTruthCounter,
 ): void {
+  const { factory, writer } = makers;
   for (let index = from; index < to; index++) {
     const fate = transactionFate(settings, day, index);
     const draft = factory.draft(day, index, fate);
     if (fate.defect) {
       truth.addBad(fate.defect);
-      out.appendLine(factory.formatBad(draft, fate.defect, day, index));
+      out.appendLine(writer.formatBad(draft, fate.defect, day, index));
     } else {
       truth.addNew(eventDayOf(draft));
-      factory.write(draft, out);
+      writer.write(draft, out);
     }
   }
 }
 
 function writeResentRecords(
   settings: GeneratorSettings,
-  factory: TransactionFactory,
+  makers: RecordMakers,
   day: number,
   baseDay: number,
   from: number,
@@ -94,7 +112,7 @@ function writeResentRecords(
     if (!mayBeResent(settings, baseDay, index)) continue;
     const fate = transactionFate(settings, baseDay, index);
     if (fate.duplicateAfter !== after && fate.updateAfter !== after) continue;
-    for (const text of resentToday(factory, fate, baseDay, index, day, sentDays, truth)) {
+    for (const text of resentToday(makers, fate, baseDay, index, day, sentDays, truth)) {
       out.appendLine(text);
     }
   }
@@ -115,7 +133,7 @@ interface Emission {
  * days of a lake and for a date generated alone.
  */
 function resentToday(
-  factory: TransactionFactory,
+  makers: RecordMakers,
   fate: TransactionFate,
   baseDay: number,
   index: number,
@@ -123,6 +141,7 @@ function resentToday(
   sentDays: ReadonlySet<number>,
   truth: GroundTruthCounter,
 ): string[] {
+  const { factory, writer } = makers;
   const original = factory.draft(baseDay, index, fate);
   const emissions: Emission[] = [{ day: baseDay, rank: 0, draft: original }];
   const updated =
@@ -147,7 +166,7 @@ function resentToday(
   let latestSent: string | undefined;
   for (const emission of emissions) {
     if (emission.day > day) break;
-    const text = factory.format(emission.draft);
+    const text = writer.format(emission.draft);
     if (emission.day < day) {
       if (sentDays.has(emission.day)) latestSent = text;
       continue;

@@ -39,7 +39,7 @@ export interface GenerateBronzeOptions {
   /**
    * Worker threads that build transactions besides this thread (0 = all on this thread). Default: one per
    * core but this thread's, for days of `WORKERS_FROM_ROWS` rows or more; below that a worker's start-up
-   * (~0.3 s, loading tsx) costs more than it saves.
+   * (loading tsx) costs more than it saves.
    */
   workers?: number;
 }

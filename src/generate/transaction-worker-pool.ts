@@ -5,13 +5,17 @@
  * single-threaded build.
  */
 import { Worker } from 'node:worker_threads';
-import { type BuiltChunk, buildTransactionChunk, CHUNK_BUFFER_BYTES } from './build-transaction-chunk.ts';
+import {
+  type BuiltChunk,
+  buildTransactionChunk,
+  CHUNK_BUFFER_BYTES,
+  createRecordMakers,
+  type RecordMakers,
+} from './build-transaction-chunk.ts';
 import type { GeneratorSettings } from './generator-settings.ts';
 import type { TransactionChunk } from './transaction-chunk.ts';
-import { TransactionFactory } from './transaction-factory.ts';
 import { TransactionWorld, type TransactionWorldData } from './transaction-world.ts';
 import type { ChunkBuilder } from './write-transactions-day.ts';
-import { ZoneClock } from './zone-clock.ts';
 
 /** What a worker is sent: the world once, then chunks to build. */
 export type WorkerRequest =
@@ -37,7 +41,7 @@ const WORKER_ENTRY = new URL('./transaction-worker-bootstrap.mjs', import.meta.u
 
 /**
  * A worker's records die young (drafts and fates, a few MB per chunk; the lines go straight into transferred
- * buffers), so a small young generation scavenges just as cheaply and keeps ~30 MB off the peak RSS.
+ * buffers), so a small young generation scavenges just as cheaply and lowers the peak RSS.
  */
 const WORKER_YOUNG_GENERATION_MB = 8;
 
@@ -101,7 +105,7 @@ class ChunkWorker {
  */
 export class TransactionWorkerPool implements ChunkBuilder {
   private readonly workers: ChunkWorker[];
-  private local: TransactionFactory | undefined;
+  private local: RecordMakers | undefined;
   private nextId = 0;
   /** Buffers whose chunk has been written, ready for the next chunk. */
   private readonly freeBuffers: ArrayBuffer[] = [];
@@ -122,11 +126,7 @@ export class TransactionWorkerPool implements ChunkBuilder {
   /** Hands the world's transaction data to the workers and to this thread's builder. */
   useWorld(world: TransactionWorldData): void {
     for (const worker of this.workers) worker.send(world);
-    this.local = new TransactionFactory(
-      this.settings,
-      new TransactionWorld(world),
-      new ZoneClock(this.settings.timezone),
-    );
+    this.local = createRecordMakers(this.settings, new TransactionWorld(world));
   }
 
   buildElsewhere(chunk: TransactionChunk, sentDays: ReadonlySet<number>): Promise<BuiltChunk> | undefined {

@@ -4,29 +4,23 @@
  * is sent into the buffers it is lent and transfers them back without a copy.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { buildTransactionChunk } from './build-transaction-chunk.ts';
+import { buildTransactionChunk, createRecordMakers, type RecordMakers } from './build-transaction-chunk.ts';
 import type { GeneratorSettings } from './generator-settings.ts';
-import { TransactionFactory } from './transaction-factory.ts';
 import type { ChunkReply, WorkerRequest } from './transaction-worker-pool.ts';
 import { TransactionWorld } from './transaction-world.ts';
-import { ZoneClock } from './zone-clock.ts';
 
 const { settings } = workerData as { settings: GeneratorSettings };
-let factory: TransactionFactory | undefined;
+let makers: RecordMakers | undefined;
 
 parentPort!.on('message', (request: WorkerRequest) => {
   if (request.kind === 'world') {
-    factory = new TransactionFactory(
-      settings,
-      new TransactionWorld(request.world),
-      new ZoneClock(settings.timezone),
-    );
+    makers = createRecordMakers(settings, new TransactionWorld(request.world));
     return;
   }
   try {
     const built = buildTransactionChunk(
       settings,
-      factory!,
+      makers!,
       request.chunk,
       new Set(request.sentDays),
       Buffer.from(request.buffer),

@@ -1,12 +1,12 @@
 /**
  * What the per-transaction path reads of the entity world, apart from faker and the snapshot fields: plain
  * data (`TransactionWorldData`) that a worker thread receives by structured clone in a few milliseconds,
- * instead of loading faker and rebuilding the pools itself (~1.5 s and ~80 MB per worker for the default
- * world). The hot lookups are packed in typed arrays so a record touches a few cache lines, not objects.
+ * instead of loading faker and rebuilding the pools itself (seconds and tens of MB per worker). The hot
+ * lookups are packed in typed arrays so a record touches a few cache lines, not objects.
  */
 import { AliasTable, type CounterRng } from './counter-rng.ts';
-import type { Merchant } from './entity-world.ts';
 import { asciiBytes, type LineBytes } from './line-bytes.ts';
+import type { Merchant } from './merchant.ts';
 
 const C = 67;
 const K = 75;

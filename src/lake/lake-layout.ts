@@ -28,8 +28,13 @@ export class LakeLayout {
     return join(this.bronzeDataset(dataset), `ingest_date=${ingestDate}`);
   }
 
+  /** A silver dataset's folder (transactions, or an entity's snapshots). */
+  silverDataset(dataset: BronzeDataset): string {
+    return join(this.root, 'silver', dataset);
+  }
+
   silverTransactions(): string {
-    return join(this.root, 'silver', 'transactions');
+    return this.silverDataset('transactions');
   }
 
   silverPartition(eventDate: IsoDate, merchantCategory: string): string {

@@ -9,8 +9,10 @@
  */
 import type { ResolvedConfig } from '../config/load-config.ts';
 import type { IsoDate } from '../core/dates.ts';
+import { type EventSink, NO_EVENTS } from '../core/pipeline-event.ts';
 import { redact } from '../core/redact.ts';
 import { newRunId } from '../core/run-id.ts';
+import { startStopwatch } from '../core/stopwatch.ts';
 import type { LakeLayout } from '../lake/lake-layout.ts';
 import { ModelCompiler } from '../models/compile/model-compiler.ts';
 import { loadProject } from '../models/project/load-project.ts';
@@ -45,8 +47,12 @@ export interface DailyRunOptions {
   warehouse: Warehouse;
   logicalDate: IsoDate;
   runId?: string;
-  /** Where notices go (a created tokenization key, a recovered silver commit). */
-  notice?: (line: string) => void;
+  /**
+   * Where the run reports as it goes: each task's start and end (wall and CPU seconds), silver's steps, notices
+   * (a created tokenization key, a recovered silver commit). The warehouse reports its statements to the sink
+   * it was opened with. Default: nowhere.
+   */
+  events?: EventSink;
 }
 
 export interface DailyRunResult {
@@ -65,6 +71,7 @@ export interface DailyRunResult {
 
 export async function runDaily(options: DailyRunOptions): Promise<DailyRunResult> {
   const { config, lake, warehouse, logicalDate } = options;
+  const events = options.events ?? NO_EVENTS;
   const startedAt = new Date();
   const runId = options.runId ?? newRunId(`run-${logicalDate}`);
   const asOfDate = asOfDateFor(logicalDate, await latestSucceededDate(warehouse));
@@ -81,40 +88,25 @@ export async function runDaily(options: DailyRunOptions): Promise<DailyRunResult
       });
       return;
     }
-    const started = performance.now();
-    const startedCpu = process.cpuUsage();
-    const seconds = () => (performance.now() - started) / 1000;
-    const cpuSeconds = () => {
-      const used = process.cpuUsage(startedCpu);
-      return (used.user + used.system) / 1e6;
-    };
+    events.emit({ kind: 'task-started', task: name });
+    const watch = startStopwatch();
+    let report: TaskReport & { status: 'success' | 'failed' };
     try {
       const outcome = await body();
-      const ok = outcome.ok ?? true;
-      result.tasks.push({
-        task: name,
-        status: ok ? 'success' : 'failed',
-        seconds: seconds(),
-        cpuSeconds: cpuSeconds(),
-        summary: outcome.summary,
-      });
-      if (!ok) result.ok = false;
+      const status = (outcome.ok ?? true) ? ('success' as const) : ('failed' as const);
+      report = { task: name, status, ...watch.read(), summary: outcome.summary };
     } catch (error) {
       const message = redact(error instanceof Error ? error.message : String(error));
-      result.tasks.push({
-        task: name,
-        status: 'failed',
-        seconds: seconds(),
-        cpuSeconds: cpuSeconds(),
-        summary: message,
-        error: message,
-      });
-      result.ok = false;
+      report = { task: name, status: 'failed', ...watch.read(), summary: message, error: message };
     }
+    result.tasks.push(report);
+    if (report.status === 'failed') result.ok = false;
+    const { seconds, cpuSeconds } = report;
+    events.emit({ kind: 'task-finished', task: name, status: report.status, seconds, cpuSeconds });
   };
 
   await task('silver', async () => {
-    result.silver = await runSilver({ config, lake, ingestDate: logicalDate, runId, notice: options.notice });
+    result.silver = await runSilver({ config, lake, ingestDate: logicalDate, runId, events });
     const ledger = result.silver.ledger;
     return {
       summary:

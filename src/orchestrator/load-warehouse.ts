@@ -1,15 +1,14 @@
 /**
- * The `load` task: makes the silver partitions a run touched, the day's entity snapshots, the ledger and the
- * quarantine reachable in the warehouse. Engines that read Parquet themselves get views; the others load only
- * what changed (or everything, the first time a table is loaded).
+ * The `load` task: makes the silver partitions a run touched, the day's entity snapshots (load-silver.ts), the
+ * ledger and the quarantine reachable in the warehouse.
  */
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { IsoDate } from '../core/dates.ts';
 import type { LakeLayout } from '../lake/lake-layout.ts';
-import { ENTITY_DATASETS } from '../lake/lake-layout.ts';
-import type { SilverTable, Warehouse } from '../warehouse/warehouse.ts';
-import { emptySilverTableSql } from './empty-silver-table.ts';
+import { SILVER_DATASETS } from '../silver/silver-contract.ts';
+import type { Warehouse } from '../warehouse/warehouse.ts';
+import { exposeSilverBatch, hasParquet, loadSilverDataset } from './load-silver.ts';
 
 export interface LoadWarehouseInput {
   warehouse: Warehouse;
@@ -32,26 +31,25 @@ export async function loadWarehouse(input: LoadWarehouseInput): Promise<LoadWare
   await warehouse.ensureSchema('staging');
   await warehouse.ensureSchema('audit');
 
-  rows['silver_transactions'] = await loadSilverTable(
-    warehouse,
-    lake,
-    'transactions',
-    input.touchedEventDates,
-    input.logicalDate,
-  );
-  await warehouse.exposeSilverBatch({
-    lakeRoot: lake.root,
-    ingestDate: input.logicalDate,
-    files: input.writtenFiles,
-  });
-  for (const entity of ENTITY_DATASETS) {
-    const snapshot = existsSync(lake.silverEntity(entity, input.logicalDate)) ? [input.logicalDate] : [];
-    rows[`silver_${entity}`] = await loadSilverTable(warehouse, lake, entity, snapshot);
+  for (const dataset of SILVER_DATASETS) {
+    const change =
+      dataset.name === 'transactions'
+        ? { partitions: input.touchedEventDates, ingestDate: input.logicalDate }
+        : // An entity's snapshot of the logical date, when the run wrote one.
+          {
+            partitions: existsSync(lake.silverEntity(dataset.name, input.logicalDate))
+              ? [input.logicalDate]
+              : [],
+          };
+    rows[`silver_${dataset.name}`] = await loadSilverDataset(warehouse, lake, dataset, change);
+    if (dataset.name === 'transactions') {
+      await exposeSilverBatch(warehouse, lake, { ingestDate: input.logicalDate, files: input.writtenFiles });
+    }
   }
 
   const ledgerFiles = join(lake.ledger(), 'transactions', '*', '*.json');
   rows['ledger'] = (
-    await warehouse.loadFiles({ files: ledgerFiles, format: 'json', target: AUDIT_LEDGER })
+    await warehouse.loadFiles({ files: [ledgerFiles], format: 'json', target: AUDIT_LEDGER })
   ).rows;
   if (existsSync(join(lake.root, 'quarantine', 'transactions'))) {
     rows['quarantine'] = await loadQuarantine(warehouse, lake, input.logicalDate);
@@ -72,7 +70,8 @@ export const AUDIT_QUARANTINE = { schema: 'audit', name: 'quarantine' };
 async function loadQuarantine(warehouse: Warehouse, lake: LakeLayout, ingestDate: IsoDate): Promise<number> {
   const allFiles = join(lake.root, 'quarantine', 'transactions', '*', '*.parquet');
   if (!(await warehouse.relationKind(AUDIT_QUARANTINE))) {
-    return (await warehouse.loadFiles({ files: allFiles, format: 'parquet', target: AUDIT_QUARANTINE })).rows;
+    return (await warehouse.loadFiles({ files: [allFiles], format: 'parquet', target: AUDIT_QUARANTINE }))
+      .rows;
   }
   const partition = lake.quarantinePartition(ingestDate);
   const ofTheDate = `ingest_date = cast(${warehouse.quoteLiteral(ingestDate)} as date)`;
@@ -82,7 +81,7 @@ async function loadQuarantine(warehouse: Warehouse, lake: LakeLayout, ingestDate
   }
   const staged = { schema: AUDIT_QUARANTINE.schema, name: `${AUDIT_QUARANTINE.name}__fintech_partition` };
   const { rows } = await warehouse.loadFiles({
-    files: join(partition, '*.parquet'),
+    files: [join(partition, '*.parquet')],
     format: 'parquet',
     target: staged,
   });
@@ -91,7 +90,7 @@ async function loadQuarantine(warehouse: Warehouse, lake: LakeLayout, ingestDate
     const columns = (await warehouse.columns(staged)).map((column) => column.name);
     if (!columns.every((column) => known.has(column))) {
       // A new quarantine column: only a full reload gives the table its type.
-      return (await warehouse.loadFiles({ files: allFiles, format: 'parquet', target: AUDIT_QUARANTINE }))
+      return (await warehouse.loadFiles({ files: [allFiles], format: 'parquet', target: AUDIT_QUARANTINE }))
         .rows;
     }
     const list = columns.map((column) => warehouse.quoteIdentifier(column)).join(', ');
@@ -105,43 +104,4 @@ async function loadQuarantine(warehouse: Warehouse, lake: LakeLayout, ingestDate
   } finally {
     await warehouse.drop(staged);
   }
-}
-
-async function loadSilverTable(
-  warehouse: Warehouse,
-  lake: LakeLayout,
-  table: SilverTable,
-  partitions: IsoDate[],
-  ingestDate?: IsoDate,
-): Promise<number> {
-  const relation = { schema: 'staging', name: `silver_${table}` };
-  const folder = join(lake.root, 'silver', table);
-  if (!hasParquet(folder)) {
-    // Feeds without entity files (the original project's CSVs) still need the staging relations the models
-    // read; an empty table with the silver contract's columns keeps them valid.
-    if (!(await warehouse.relationKind(relation)))
-      await warehouse.execute(emptySilverTableSql(table, warehouse.quoteRelation(relation)));
-    return 0;
-  }
-  const existing = await warehouse.relationKind(relation);
-  if (warehouse.capabilities.readsParquetDirectly) {
-    if (existing === 'table') await warehouse.drop(relation);
-    return (await warehouse.loadSilver({ lakeRoot: lake.root, table, partitions: 'all' })).rows;
-  }
-  if (existing === undefined) {
-    return (await warehouse.loadSilver({ lakeRoot: lake.root, table, partitions: 'all' })).rows;
-  }
-  if (partitions.length === 0) return 0;
-  return (await warehouse.loadSilver({ lakeRoot: lake.root, table, partitions, ingestDate })).rows;
-}
-
-function hasParquet(folder: string): boolean {
-  if (!existsSync(folder)) return false;
-  const walk = (dir: string): boolean =>
-    readdirSync(dir, { withFileTypes: true }).some((entry) =>
-      entry.isDirectory()
-        ? !entry.name.startsWith('_') && walk(join(dir, entry.name))
-        : entry.name.endsWith('.parquet'),
-    );
-  return walk(folder);
 }

@@ -20,30 +20,48 @@ export interface CommitJournal {
 
 export const JOURNAL_FILE = '_journal.json';
 
-/** Points where a test (the `crashAt` option of runSilver) makes a run die, to prove recovery. */
-export type CrashPoint = 'before-commit' | 'after-commit' | 'mid-apply';
-
-export class InjectedCrash extends Error {
-  override name = 'InjectedCrash';
+/**
+ * Called around the steps of a commit, in this order: before the journal is written, right after (the commit
+ * point), and before each journal step is applied. Production passes none; crash tests throw from them to prove
+ * that a run killed at any of these points leaves silver readable and a rerun completes
+ * (test/silver/crash-hooks.ts).
+ */
+export interface CommitHooks {
+  beforeCommitPoint?(): void;
+  afterCommitPoint?(): void;
+  beforeStep?(index: number, total: number): void;
 }
 
 export function silverStagingRoot(layout: LakeLayout): string {
   return join(layout.staging(), 'silver');
 }
 
-export async function writeJournal(stageDir: string, journal: CommitJournal): Promise<void> {
+async function writeJournal(stageDir: string, journal: CommitJournal): Promise<void> {
   const temporary = join(stageDir, `${JOURNAL_FILE}.tmp`);
   await writeFile(temporary, JSON.stringify(journal, null, 2));
   await rename(temporary, join(stageDir, JOURNAL_FILE));
 }
 
+/**
+ * Commits a staged run: writes its journal in `stageDir` (the commit point), applies it and removes the
+ * staging folder.
+ */
+export async function commitJournal(
+  stageDir: string,
+  journal: CommitJournal,
+  hooks: CommitHooks = {},
+): Promise<void> {
+  hooks.beforeCommitPoint?.();
+  await writeJournal(stageDir, journal);
+  hooks.afterCommitPoint?.();
+  await applyJournal(journal, hooks);
+  await rm(stageDir, { recursive: true, force: true });
+}
+
 /** Applies every step; safe to call again on a journal that was partly applied. */
-export async function applyJournal(journal: CommitJournal, crashAt?: CrashPoint): Promise<void> {
-  let applied = 0;
-  for (const step of journal.steps) {
-    if (crashAt === 'mid-apply' && applied === Math.ceil(journal.steps.length / 2)) {
-      throw new InjectedCrash('injected crash while applying the silver commit journal');
-    }
+export async function applyJournal(journal: CommitJournal, hooks: CommitHooks = {}): Promise<void> {
+  for (const [index, step] of journal.steps.entries()) {
+    hooks.beforeStep?.(index, journal.steps.length);
     if (step.kind === 'move') {
       // Already moved by an earlier, interrupted attempt: the target holds the new file.
       if (existsSync(step.from)) {
@@ -54,7 +72,6 @@ export async function applyJournal(journal: CommitJournal, crashAt?: CrashPoint)
       await rm(step.path, { force: true });
       await rmdir(dirname(step.path)).catch(() => undefined);
     }
-    applied++;
   }
 }
 

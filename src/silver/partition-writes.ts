@@ -21,6 +21,7 @@ import type { IsoDate } from '../core/dates.ts';
 import { PipelineError } from '../core/errors.ts';
 import { type LakeLayout, silverPartitionPath } from '../lake/lake-layout.ts';
 import type { JournalStep } from './commit-journal.ts';
+import type { SilverSession } from './silver-session.ts';
 import { renderSql, sqlLiteral as sql } from './sql-template.ts';
 
 /** The base file of a silver partition, replaced by rename when the partition is rewritten. */
@@ -47,6 +48,18 @@ export interface PartitionWrite {
   files: string[];
   /** rewrite: merge its files with the batch into a new base file; add: the batch's rows as one more file. */
   mode: 'rewrite' | 'add';
+}
+
+/** The partitions a run's winners go to or its replaced versions leave (classify-versions.sql), sorted. */
+export async function readTouchedPartitions(session: SilverSession): Promise<TouchedPartition[]> {
+  const rows = await session.rows<{ event_date: string; merchant_category: string; loses_rows: boolean }>(
+    "SELECT strftime(event_date, '%Y-%m-%d') AS event_date, merchant_category, loses_rows FROM touched_partitions ORDER BY 1, 2",
+  );
+  return rows.map((row) => ({
+    eventDate: row.event_date as IsoDate,
+    merchantCategory: row.merchant_category,
+    losesRows: row.loses_rows,
+  }));
 }
 
 export async function planPartitionWrites(

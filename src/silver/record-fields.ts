@@ -1,4 +1,6 @@
+import { standardSqlType } from '../core/column-type.ts';
 import { OPTIONAL_TRANSACTION_FIELDS, REQUIRED_TRANSACTION_FIELDS } from '../core/record-contract.ts';
+import { SILVER_TRANSACTIONS } from './silver-contract.ts';
 
 /** The bronze transaction fields silver reads (DESIGN.md §3), in the column order of `text_records`. */
 export const RECORD_FIELDS = [...REQUIRED_TRANSACTION_FIELDS, ...OPTIONAL_TRANSACTION_FIELDS] as const;
@@ -17,4 +19,16 @@ export function csvFieldColumns(header: string[]): string {
       ? `CAST(NULL AS VARCHAR) AS ${field}`
       : `CASE WHEN NOT malformed THEN csv_unquote(fields[${index}]) END AS ${field}`;
   }).join(', ');
+}
+
+/**
+ * The columns of `batch_rows` (sql/setup-session.sql): the silver transactions contract, but for the bronze
+ * file's number in place of its name (`source_file_of(file_no)` turns it back), which the batch holds instead.
+ */
+export function batchRowColumns(): string {
+  return SILVER_TRANSACTIONS.columns
+    .map((column) =>
+      column.name === 'source_file' ? 'file_no INTEGER' : `${column.name} ${standardSqlType(column.type)}`,
+    )
+    .join(', ');
 }

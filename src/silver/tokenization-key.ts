@@ -9,13 +9,14 @@ import { dirname, isAbsolute, join } from 'node:path';
 import type { ResolvedConfig } from '../config/load-config.ts';
 import { resolveSecret } from '../config/secrets.ts';
 import { ConfigError } from '../core/errors.ts';
+import type { EventSink } from '../core/pipeline-event.ts';
 import { registerSecret } from '../core/redact.ts';
 
 export const DEFAULT_TOKENIZATION_KEY_FILE = 'secrets/tokenization.key';
 
 export async function resolveTokenizationKey(
   config: ResolvedConfig,
-  notice: (line: string) => void,
+  events: EventSink,
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<Buffer> {
   const ref = config.tokenization.key;
@@ -27,7 +28,10 @@ export async function resolveTokenizationKey(
     await mkdir(dirname(path), { recursive: true });
     await writeFile(path, `${created}\n`, { mode: 0o600, flag: 'wx' });
     registerSecret(created);
-    notice(`created a new tokenization key in ${path} (keep it: card tokens depend on it)`);
+    events.emit({
+      kind: 'notice',
+      message: `created a new tokenization key in ${path} (keep it: card tokens depend on it)`,
+    });
     return Buffer.from(created, 'utf8');
   }
   throw new ConfigError(`config key 'tokenization.key': the secret ${JSON.stringify(ref)} is not set`);

@@ -5,12 +5,15 @@
 import { join } from 'node:path';
 import type { ResolvedConfig } from '../config/load-config.ts';
 import { resolveSecret, type SecretContext } from '../config/secrets.ts';
+import { type EventSink, NO_EVENTS } from '../core/pipeline-event.ts';
 import { registerSecret } from '../core/redact.ts';
 import type { Warehouse } from './warehouse.ts';
 
 export interface OpenWarehouseOptions {
   env?: NodeJS.ProcessEnv;
   fetchAwsSecret?: SecretContext['fetchAwsSecret'];
+  /** Where the warehouse reports its statements and load phases (default: nowhere). */
+  events?: EventSink;
   /**
    * For `query`: a session that reads the warehouse and nothing else (DuckDB: the file opened read-only,
    * external access off but for silver; PostgreSQL guards `queryReadOnly` itself).
@@ -24,15 +27,16 @@ export async function openWarehouse(
   options: OpenWarehouseOptions = {},
 ): Promise<Warehouse> {
   const target = config.warehouseTarget;
+  const events = options.events ?? NO_EVENTS;
   // Engines are imported when chosen: a DuckDB run never loads pg, and every CLI start stays short.
   if (target.kind === 'duckdb') {
     const { DuckDBWarehouse } = await import('./duckdb/duckdb-warehouse.ts');
     if (options.forQuery) {
       const lake = config.lakeLocation;
       const silver = lake?.kind === 'local' ? [join(lake.root, 'silver')] : [];
-      return DuckDBWarehouse.openForQuery(target.path, target.settings, silver);
+      return DuckDBWarehouse.openForQuery(target.path, target.settings, silver, events);
     }
-    return DuckDBWarehouse.open(target.path, target.settings);
+    return DuckDBWarehouse.open(target.path, target.settings, events);
   }
   const env = options.env ?? process.env;
   const password = config.warehouse_password
@@ -43,7 +47,7 @@ export async function openWarehouse(
       })
     : env['PGPASSWORD'];
   if (password) registerSecret(password);
-  const open = { password, maxConnections: config.models.concurrency + 1 };
+  const open = { password, maxConnections: config.models.concurrency + 1, events };
   switch (target.kind) {
     case 'postgres': {
       const { PostgresWarehouse } = await import('./postgres/postgres-warehouse.ts');

@@ -4,24 +4,34 @@
  * SQL differs (Redshift's CREATE TABLE … DISTKEY, PostgreSQL's DROP … CASCADE), like Kysely's adapters.
  */
 import { randomBytes } from 'node:crypto';
-import {
-  type ColumnInfo,
-  type DeleteInsertOptions,
-  type LoadFilesOptions,
-  type LoadSilverOptions,
-  type LoadSilverResult,
-  type QueryResult,
-  type Relation,
-  SILVER_BATCH,
-  type SilverBatch,
-  type SqlSession,
-  type TableOptions,
-  type Warehouse,
-  type WarehouseCapabilities,
-  type WarehouseEngine,
+import { type ColumnSpec, type ColumnType, standardSqlType } from '../core/column-type.ts';
+import type {
+  ColumnEquals,
+  ColumnInfo,
+  DeleteInsertOptions,
+  LoadFilesOptions,
+  LoadResult,
+  ParquetFiles,
+  QueryResult,
+  Relation,
+  SqlSession,
+  Subset,
+  TableOptions,
+  Warehouse,
+  WarehouseCapabilities,
+  WarehouseEngine,
 } from './warehouse.ts';
 
 const INSERT_BATCH_ROWS = 500;
+
+/** What a portable SQL engine can do; each engine spreads these and overrides the flags it differs on. */
+export const DEFAULT_CAPABILITIES: WarehouseCapabilities = {
+  supportsMerge: false,
+  readsParquetDirectly: false,
+  filtersLoadedRows: false,
+  columnar: false,
+  prunesMaterializedCte: false,
+};
 
 export abstract class SqlWarehouse implements Warehouse {
   abstract readonly engine: WarehouseEngine;
@@ -33,8 +43,7 @@ export abstract class SqlWarehouse implements Warehouse {
   protected abstract withSession<T>(fn: (session: SqlSession) => Promise<T>): Promise<T>;
   abstract transaction<T>(fn: (session: SqlSession) => Promise<T>): Promise<T>;
   abstract queryReadOnly(sql: string): Promise<QueryResult>;
-  abstract loadSilver(options: LoadSilverOptions): Promise<LoadSilverResult>;
-  abstract loadFiles(options: LoadFilesOptions): Promise<{ rows: number }>;
+  abstract loadFiles(options: LoadFilesOptions): Promise<LoadResult>;
   abstract exportParquet(relation: Relation, file: string): Promise<void>;
   abstract close(): Promise<void>;
 
@@ -56,6 +65,21 @@ export abstract class SqlWarehouse implements Warehouse {
 
   quoteLiteral(value: string): string {
     return `'${value.replaceAll("'", "''")}'`;
+  }
+
+  /** A name as it stands when it needs no quotes (lower-case letters, digits, `_`), else quoted. */
+  protected plainIdentifier(name: string): string {
+    return /^[a-z_][a-z0-9_]*$/.test(name) ? name : this.quoteIdentifier(name);
+  }
+
+  /** The engine's spelling of a declared column type; Redshift sizes VARCHARs. */
+  protected columnTypeSql(type: ColumnType): string {
+    return standardSqlType(type);
+  }
+
+  /** `column = cast('value' as type)`. */
+  protected equalsSql(filter: ColumnEquals): string {
+    return `${this.plainIdentifier(filter.column)} = cast(${this.quoteLiteral(filter.equals)} as ${this.columnTypeSql(filter.type)})`;
   }
 
   async ensureSchema(schema: string): Promise<void> {
@@ -90,6 +114,66 @@ export abstract class SqlWarehouse implements Warehouse {
       name: String(row['column_name']),
       type: String(row['data_type']).toLowerCase(),
     }));
+  }
+
+  async createTable(
+    target: Relation,
+    columns: ColumnSpec[],
+    options: TableOptions & { primaryKey?: string[] } = {},
+  ): Promise<void> {
+    await this.ensureSchema(target.schema);
+    await this.execute(this.createTableSql(target, columns, options));
+  }
+
+  /**
+   * `create table if not exists` from declared columns, one a line; the primary key's columns are NOT NULL.
+   * Engines add physical attributes after the closing parenthesis ({@link tableAttributesSql}).
+   */
+  protected createTableSql(
+    target: Relation,
+    columns: ColumnSpec[],
+    options: TableOptions & { primaryKey?: string[] },
+  ): string {
+    const key = options.primaryKey ?? [];
+    const lines = columns.map(
+      (column) =>
+        `  ${this.plainIdentifier(column.name)} ${this.columnTypeSql(column.type)}${key.includes(column.name) ? ' not null' : ''}`,
+    );
+    if (key.length) lines.push(`  primary key (${key.map((name) => this.plainIdentifier(name)).join(', ')})`);
+    const attributes = this.tableAttributesSql(options);
+    return `create table if not exists ${this.quoteRelation(target)} (\n${lines.join(',\n')}\n)${attributes ? `\n${attributes}` : ''}`;
+  }
+
+  /** What follows a CREATE TABLE's column list: nothing here; Redshift's DISTKEY/DISTSTYLE and SORTKEY. */
+  protected tableAttributesSql(_options: TableOptions): string {
+    return '';
+  }
+
+  /** The key a `replace: key` load matches on; a load without one is refused rather than appended. */
+  protected replacementKey(options: LoadFilesOptions): string[] {
+    if (!options.key?.length) {
+      throw new Error(
+        `loading ${options.target.schema}.${options.target.name} by key needs the table's key (options.key)`,
+      );
+    }
+    return options.key;
+  }
+
+  /** Engines that read Parquet in place override this (DuckDB). */
+  createFileView(target: Relation, _files: ParquetFiles): Promise<void> {
+    return Promise.reject(
+      new Error(`${this.description} cannot read files in place (${target.schema}.${target.name})`),
+    );
+  }
+
+  /** A view of the subset; engines that read it faster otherwise override this. */
+  async exposeSubset(target: Relation, subset: Subset): Promise<void> {
+    await this.createView(target, this.subsetSelect(subset, this.quoteRelation(subset.from)));
+  }
+
+  /** The rows of the subset, read from `source` (its relation, or a reader of its files). */
+  protected subsetSelect(subset: Subset, source: string): string {
+    return `select * from ${source} where ${this.equalsSql(subset.where)}`;
   }
 
   /** The statement that creates `target` from a query; Redshift adds distribution and sort keys. */
@@ -157,22 +241,6 @@ export abstract class SqlWarehouse implements Warehouse {
       await session.execute(`create view ${this.quoteRelation(target)} as ${selectSql}`);
       await restore();
     });
-  }
-
-  /** A view of the loaded silver table's rows with the batch's ingest date (engines that copy silver in). */
-  async exposeSilverBatch(batch: SilverBatch): Promise<void> {
-    await this.createView(SILVER_BATCH, this.silverBatchSelect(batch));
-  }
-
-  /**
-   * The rows the batch's run wrote: those of its ingest date, read from `from` (by default the loaded
-   * `staging.silver_transactions`).
-   */
-  protected silverBatchSelect(
-    batch: SilverBatch,
-    from = this.quoteRelation({ schema: 'staging', name: 'silver_transactions' }),
-  ): string {
-    return `select * from ${from} where ingest_date = cast(${this.quoteLiteral(batch.ingestDate)} as date)`;
   }
 
   async insertInto(target: Relation, selectSql: string): Promise<void> {
@@ -248,9 +316,9 @@ export abstract class SqlWarehouse implements Warehouse {
       );
       await restore();
     }
-    // Separate deletes, not one `exists (…) or (…)`: PostgreSQL runs an EXISTS under OR as a subplan, hashed
-    // only while the batch's keys fit in work_mem and else one scan of the batch per target row (122 s for
-    // agg_customer_daily on a 30-day history); a join of the distinct keys spills instead.
+    // Trap: separate deletes, not one `exists (…) or (…)`: PostgreSQL runs an EXISTS under OR as a subplan,
+    // hashed only while the batch's keys fit in work_mem and else one scan of the batch per target row; a join
+    // of the distinct keys spills instead.
     for (const where of alsoDeleteWhere) {
       await session.execute(`delete from ${table} where ${where}`);
     }

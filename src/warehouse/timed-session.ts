@@ -1,32 +1,32 @@
 /**
- * `FINTECH_ETL_SQL_PROFILE=1` prints every warehouse statement's wall time and its first 160 characters on stderr
- * (commits included: on DuckDB a large transaction's commit can cost as much as its statements), so a slow model
- * or load shows which statement is slow. Off, the session is returned as it is. Statements go through
- * `redact()` first: a COPY may name credentials.
+ * Reports every warehouse statement (commits included: on DuckDB a large transaction's commit can cost as much
+ * as its statements) as a `statement-timed` event with its wall seconds and its first 160 characters, so a slow
+ * model or load shows which statement is slow. Statements go through `redact()` first: a COPY may name
+ * credentials. With the no-op sink the session is returned as it is.
  *
  * @example
- *   const session = timedSession(engineSession);
- *   await session.execute('commit'); // stderr: "sql   0.312 s  commit"
+ *   const session = timedSession(engineSession, events, 'duckdb');
+ *   await session.execute('commit'); // emits { kind: 'statement-timed', engine: 'duckdb', seconds: 0.312, sql: 'commit', ok: true }
  */
+import { type EventSink, NO_EVENTS } from '../core/pipeline-event.ts';
 import { redact } from '../core/redact.ts';
+import { startStopwatch } from '../core/stopwatch.ts';
 import type { SqlSession } from './warehouse.ts';
 
 const SHOWN_CHARACTERS = 160;
 
-export function timedSession(
-  session: SqlSession,
-  env: NodeJS.ProcessEnv = process.env,
-  write: (line: string) => void = (line) => process.stderr.write(line),
-): SqlSession {
-  if (!env['FINTECH_ETL_SQL_PROFILE']) return session;
+export function timedSession(session: SqlSession, events: EventSink, engine: string): SqlSession {
+  if (events === NO_EVENTS) return session;
   const timed = async <T>(sql: string, run: () => Promise<T>): Promise<T> => {
-    const started = performance.now();
+    const watch = startStopwatch();
+    let ok = false;
     try {
-      return await run();
+      const result = await run();
+      ok = true;
+      return result;
     } finally {
-      const seconds = (performance.now() - started) / 1000;
       const text = redact(sql.replace(/\s+/g, ' ').trim()).slice(0, SHOWN_CHARACTERS);
-      write(`sql ${seconds.toFixed(3).padStart(7)} s  ${text}\n`);
+      events.emit({ kind: 'statement-timed', engine, seconds: watch.read().seconds, sql: text, ok });
     }
   };
   return {

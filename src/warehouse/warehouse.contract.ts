@@ -213,36 +213,134 @@ export function warehouseContract(name: string, target: () => Promise<ContractTa
       await warehouse.drop(T);
     });
 
-    run('loads silver partitions as staging.silver_<table>, replacing only the touched ones', async () => {
-      const lake = mkdtempSync(join(tmpdir(), 'contract-lake-'));
+    run(
+      'loads Parquet files into a table, replacing only the rows of the partitions loaded again',
+      async () => {
+        const lake = mkdtempSync(join(tmpdir(), 'contract-lake-'));
+        await writeTinySilverLake(lake, { '2024-01-01': 3, '2024-01-02': 2 });
+        const target = { schema: 'staging', name: 'silver_transactions' };
+        const folder = join(lake, 'silver', 'transactions');
+        await warehouse.loadFiles({ target, files: [`${folder}/**/*.parquet`], format: 'parquet' });
+        const count = async () =>
+          (
+            await warehouse.query(
+              'select event_date, count(*) as n, sum(amount) as total from staging.silver_transactions group by event_date order by event_date',
+            )
+          ).rows;
+        expect(await count()).toEqual([
+          { event_date: '2024-01-01', n: 3, total: '9.00' },
+          { event_date: '2024-01-02', n: 2, total: '4.50' },
+        ]);
+        const { rows } = await warehouse.query(
+          `select note, is_refund, txn_ts from staging.silver_transactions where transaction_id in ('t-2024-01-01-2', 't-2024-01-01-3') order by transaction_id`,
+        );
+        expect(rows).toEqual([
+          { note: 'he said "hi", ok', is_refund: false, txn_ts: '2024-01-01T10:00:02' },
+          { note: null, is_refund: true, txn_ts: '2024-01-01T10:00:03' },
+        ]);
+        await writeTinySilverLake(lake, { '2024-01-02': 4 });
+        await warehouse.loadFiles({
+          target,
+          files: [`${folder}/event_date=2024-01-02/**/*.parquet`],
+          format: 'parquet',
+          replace: { kind: 'in', column: 'event_date', values: ['2024-01-02'] },
+        });
+        expect(await count()).toEqual([
+          { event_date: '2024-01-01', n: 3, total: '9.00' },
+          { event_date: '2024-01-02', n: 4, total: '15.00' },
+        ]);
+      },
+    );
+
+    run('replaces by key only the rows a filter keeps, when it filters what it loads', async () => {
+      if (!warehouse.capabilities.filtersLoadedRows) return;
+      const lake = mkdtempSync(join(tmpdir(), 'contract-key-'));
       await writeTinySilverLake(lake, { '2024-01-01': 3, '2024-01-02': 2 });
-      await warehouse.loadSilver({ lakeRoot: lake, table: 'transactions', partitions: 'all' });
-      const count = async () =>
-        (
-          await warehouse.query(
-            'select event_date, count(*) as n, sum(amount) as total from staging.silver_transactions group by event_date order by event_date',
-          )
-        ).rows;
-      expect(await count()).toEqual([
-        { event_date: '2024-01-01', n: 3, total: '9.00' },
-        { event_date: '2024-01-02', n: 2, total: '4.50' },
-      ]);
+      const target = { schema: 'contract', name: 'keyed' };
+      const folder = join(lake, 'silver', 'transactions');
+      const load = { target, format: 'parquet' as const, key: ['transaction_id'] };
+      await warehouse.loadFiles({ ...load, files: [`${folder}/**/*.parquet`] });
+      // A rewritten 2024-01-02 whose first two rows changed: only the rows with is_refund = false are loaded.
+      await writeTinySilverLake(lake, { '2024-01-02': 3 });
+      await warehouse.execute("update contract.keyed set amount = 0 where transaction_id = 't-2024-01-02-2'");
+      const result = await warehouse.loadFiles({
+        ...load,
+        files: [`${folder}/event_date=2024-01-02/**/*.parquet`],
+        replace: { kind: 'key' },
+        only: { column: 'is_refund', equals: 'false', type: { kind: 'boolean' } },
+      });
+      expect(result).toEqual({ relation: target, rows: 2 });
       const { rows } = await warehouse.query(
-        `select note, is_refund, txn_ts from staging.silver_transactions where transaction_id in ('t-2024-01-01-2', 't-2024-01-01-3') order by transaction_id`,
+        "select transaction_id, amount from contract.keyed where event_date = '2024-01-02' order by 1",
       );
       expect(rows).toEqual([
-        { note: 'he said "hi", ok', is_refund: false, txn_ts: '2024-01-01T10:00:02' },
-        { note: null, is_refund: true, txn_ts: '2024-01-01T10:00:03' },
+        { transaction_id: 't-2024-01-02-1', amount: '1.50' },
+        { transaction_id: 't-2024-01-02-2', amount: '3.00' },
       ]);
-      await writeTinySilverLake(lake, { '2024-01-02': 4 });
-      await warehouse.loadSilver({ lakeRoot: lake, table: 'transactions', partitions: ['2024-01-02'] });
-      expect(await count()).toEqual([
-        { event_date: '2024-01-01', n: 3, total: '9.00' },
-        { event_date: '2024-01-02', n: 4, total: '15.00' },
-      ]);
+      await warehouse.drop(target);
     });
 
-    run('loads entity snapshots by snapshot_date and quarantine Parquet by glob, appending', async () => {
+    run('creates an empty table of declared columns unless one exists', async () => {
+      const target = { schema: 'contract', name: 'declared' };
+      const columns = [
+        { name: 'id', type: { kind: 'varchar', maxLength: 8 } },
+        { name: 'day', type: { kind: 'date' } },
+        { name: 'amount', type: { kind: 'decimal', precision: 18, scale: 2 } },
+      ] as const;
+      await warehouse.createTable(target, [...columns], { primaryKey: ['id', 'day'] });
+      await warehouse.execute("insert into contract.declared values ('a', '2024-01-01', 1.5)");
+      await warehouse.createTable(target, [...columns], { primaryKey: ['id', 'day'] });
+      expect((await warehouse.query('select * from contract.declared')).rows).toEqual([
+        { id: 'a', day: '2024-01-01', amount: '1.50' },
+      ]);
+      await expect(
+        warehouse.execute("insert into contract.declared values ('a', '2024-01-01', 2)"),
+      ).rejects.toThrow();
+      await warehouse.drop(target);
+    });
+
+    run('exposes the subset of a relation, read from the files given where it reads files', async () => {
+      const lake = mkdtempSync(join(tmpdir(), 'contract-subset-'));
+      await writeTinySilverLake(lake, { '2024-01-01': 3, '2024-01-02': 2 });
+      const from = { schema: 'contract', name: 'all_rows' };
+      const folder = join(lake, 'silver', 'transactions');
+      await warehouse.loadFiles({ target: from, files: [`${folder}/**/*.parquet`], format: 'parquet' });
+      const subset = { schema: 'contract', name: 'refunds' };
+      await warehouse.exposeSubset(subset, {
+        from,
+        where: { column: 'is_refund', equals: 'true', type: { kind: 'boolean' } },
+        files: { paths: [join(folder, 'event_date=2024-01-01', 'merchant_category=food', 'part-0.parquet')] },
+      });
+      const { rows } = await warehouse.query('select transaction_id from contract.refunds order by 1');
+      expect(rows).toEqual([{ transaction_id: 't-2024-01-01-3' }]);
+      await warehouse.exposeSubset(subset, {
+        from,
+        where: { column: 'is_refund', equals: 'false', type: { kind: 'boolean' } },
+      });
+      expect((await warehouse.query('select count(*) as n from contract.refunds')).rows).toEqual([{ n: 4 }]);
+      await warehouse.drop(subset);
+      await warehouse.drop(from);
+    });
+
+    run('reads Parquet files in place through a view, when it reads Parquet itself', async () => {
+      if (!warehouse.capabilities.readsParquetDirectly) {
+        await expect(
+          warehouse.createFileView({ schema: 'contract', name: 'files' }, { paths: ['/nowhere/*.parquet'] }),
+        ).rejects.toThrow(/cannot read files in place/);
+        return;
+      }
+      const lake = mkdtempSync(join(tmpdir(), 'contract-view-'));
+      await writeTinySilverLake(lake, { '2024-01-01': 3 });
+      const target = { schema: 'contract', name: 'files' };
+      const paths = [join(lake, 'silver', 'transactions', '**', '*.parquet')];
+      await warehouse.createFileView(target, { paths, sameColumns: true });
+      expect(await warehouse.relationKind(target)).toBe('view');
+      await writeTinySilverLake(lake, { '2024-01-02': 2 });
+      expect((await warehouse.query('select count(*) as n from contract.files')).rows).toEqual([{ n: 5 }]);
+      await warehouse.drop(target);
+    });
+
+    run('loads snapshots by snapshot_date and quarantine Parquet by glob, appending', async () => {
       const lake = mkdtempSync(join(tmpdir(), 'contract-entities-'));
       const db = await DuckDBInstance.create(':memory:');
       const connection = await db.connect();
@@ -263,10 +361,14 @@ export function warehouseContract(name: string, target: () => Promise<ContractTa
       );
       connection.closeSync();
       db.closeSync();
-      await warehouse.loadSilver({
-        lakeRoot: lake,
-        table: 'customers',
-        partitions: ['2024-01-01', '2024-01-02'],
+      const days = ['2024-01-01', '2024-01-02'];
+      await warehouse.loadFiles({
+        target: { schema: 'staging', name: 'silver_customers' },
+        files: days.map((day) =>
+          join(lake, 'silver', 'customers', `snapshot_date=${day}`, '**', '*.parquet'),
+        ),
+        format: 'parquet',
+        replace: { kind: 'in', column: 'snapshot_date', values: days },
       });
       const { rows } = await warehouse.query(
         'select customer_id, name, snapshot_date from staging.silver_customers order by snapshot_date, customer_id',
@@ -279,8 +381,8 @@ export function warehouseContract(name: string, target: () => Promise<ContractTa
       ]);
       const target = { schema: 'audit', name: 'quarantine' };
       const files = `${lake}/quarantine/transactions/*/*.parquet`;
-      await warehouse.loadFiles({ files, format: 'parquet', target });
-      await warehouse.loadFiles({ files, format: 'parquet', target, mode: 'append' });
+      await warehouse.loadFiles({ files: [files], format: 'parquet', target });
+      await warehouse.loadFiles({ files: [files], format: 'parquet', target, replace: { kind: 'append' } });
       const { rows: quarantined } = await warehouse.query(
         'select run_id, line, raw_record from audit.quarantine',
       );
@@ -302,7 +404,7 @@ export function warehouseContract(name: string, target: () => Promise<ContractTa
       );
       const target = { schema: 'audit', name: 'ledger' };
       for (let i = 0; i < 2; i++) {
-        const { rows } = await warehouse.loadFiles({ files: `${dir}/*.json`, format: 'json', target });
+        const { rows } = await warehouse.loadFiles({ files: [`${dir}/*.json`], format: 'json', target });
         expect(rows).toBe(2);
       }
       const { rows } = await warehouse.query('select run_id, bronze_rows from audit.ledger order by run_id');

@@ -1,8 +1,10 @@
 /**
  * The one interface every warehouse engine implements (DuckDB, PostgreSQL, Redshift). Materializations, the
- * silver loader and the CLI talk only to this, so engine differences stay inside `src/warehouse/<engine>/`.
- * What an engine can or cannot do is a read-only capability flag, never an `engine === …` test elsewhere.
+ * orchestrator's load step and the CLI talk only to this, so engine differences stay inside
+ * `src/warehouse/<engine>/`. It knows engines, not the fintech domain: tables, views, files, keys. What an
+ * engine can or cannot do is a read-only capability flag, never an `engine === …` test elsewhere.
  */
+import type { ColumnSpec, ColumnType } from '../core/column-type.ts';
 
 /** A table or view in a schema. Rendered as `"schema"."name"` by {@link Warehouse.quoteRelation}. */
 export interface Relation {
@@ -29,18 +31,22 @@ export interface ColumnInfo {
   type: string;
 }
 
-/** What an engine can do; strategies and loaders choose their path from these flags. */
+/**
+ * What an engine can do; strategies and loaders choose their path from these flags. The defaults (the
+ * portable SQL engine) live in one place, `DEFAULT_CAPABILITIES` in sql-warehouse.ts; an engine overrides
+ * only the flags it differs on.
+ */
 export interface WarehouseCapabilities {
   /** `MERGE INTO … USING … WHEN MATCHED` exists; else merge falls back to delete+insert by key. */
   readonly supportsMerge: boolean;
-  /** `COPY … FROM 's3://…'` loads straight from the object store (Redshift). */
-  readonly supportsCopyFromObjectStore: boolean;
-  /** The engine reads silver Parquet itself, so loading silver is a view over the files (DuckDB). */
+  /** The engine reads Parquet itself, so files are reachable as a view over them ({@link Warehouse.createFileView}). */
   readonly readsParquetDirectly: boolean;
-  /** DISTSTYLE / DISTKEY / SORTKEY in CREATE TABLE (Redshift). */
-  readonly supportsDistribution: boolean;
-  /** DDL (create, drop, rename) inside a transaction is atomic. */
-  readonly transactionalDdl: boolean;
+  /**
+   * {@link Warehouse.loadFiles} can keep only some rows of the files it reads (`only`), so a load may replace
+   * rows by key with just the rows that changed instead of whole partitions (DuckDB reads the files first on
+   * DuckDB and PostgreSQL; Redshift's COPY takes whole files).
+   */
+  readonly filtersLoadedRows: boolean;
   /**
    * Tables are stored by column: a query reads only the columns it names, so several narrow scans of a table
    * cost less than one copy of all its columns (DuckDB, Redshift). On a row store every scan reads whole rows,
@@ -69,50 +75,76 @@ export interface SqlSession {
   query(sql: string): Promise<QueryResult>;
 }
 
-export type SilverTable = 'transactions' | 'customers' | 'cards' | 'merchants';
+/** Rows whose `column` equals `equals`, compared as the column's declared type. */
+export interface ColumnEquals {
+  column: string;
+  equals: string;
+  type: ColumnType;
+}
 
-export interface LoadSilverOptions {
-  /** Lake root: a local folder, or `s3://bucket/prefix` for engines that copy from the object store. */
-  lakeRoot: string;
-  table: SilverTable;
-  /** `event_date` for transactions, `snapshot_date` for entities (default chosen from the table). */
-  partitionColumn?: string;
-  /** The partitions a run touched (their rows are replaced atomically), or 'all' to reload everything. */
-  partitions: string[] | 'all';
+/** Parquet files an operation reads: paths, or globs such as `<dir>/**\/*.parquet`. */
+export interface ParquetFiles {
+  paths: string[];
   /**
-   * The ingest date of the silver run that touched `partitions` (transactions). Every row that run changed
-   * carries it (the newest version wins; a version that moved away is replaced by a row of that date), so an
-   * engine may replace by key just the rows of that date instead of every row of the partitions, which late
-   * data makes most of silver (PostgreSQL does; Redshift replaces the partitions).
+   * Every file holds the same columns in the same order, so a reader matches them by name file by file instead
+   * of first opening every file's footer to unite their schemas.
    */
-  ingestDate?: string;
+  sameColumns?: boolean;
 }
 
-/** What one silver run wrote: its ingest date, and its transaction files relative to the lake root. */
-export interface SilverBatch {
-  lakeRoot: string;
-  ingestDate: string;
-  files: string[];
-}
-
-/** The rows of silver transactions that the last silver run loaded wrote (Warehouse.exposeSilverBatch). */
-export const SILVER_BATCH: Relation = { schema: 'staging', name: 'silver_transactions_batch' };
-
-export interface LoadSilverResult {
-  relation: Relation;
-  /** Rows written (0 for a DuckDB view, which reads the files at query time). */
-  rows: number;
-  /** Seconds per phase where the engine measures them (`copy`, `key`, `analyze`), for task logs. */
-  timings?: Record<string, number>;
-}
+/** How the rows a load reads replace the rows the table holds. */
+export type RowReplacement =
+  /** They become the table's rows (a rebuild; idempotent). */
+  | { kind: 'all' }
+  /** They are added. */
+  | { kind: 'append' }
+  /** They replace the rows whose `column` is one of `values`, also those no file holds any more (partitions). */
+  | { kind: 'in'; column: string; values: string[] }
+  /** They replace the rows with the same `key` (the table's unique key). */
+  | { kind: 'key' };
 
 export interface LoadFilesOptions {
-  /** A glob of Parquet or JSON files (e.g. `<lake>/_ledger/**\/*.json`). */
-  files: string;
-  format: 'parquet' | 'json';
   target: Relation;
-  /** 'replace' rebuilds the table from all matching files (idempotent); 'append' adds their rows. */
-  mode?: 'replace' | 'append';
+  /** Paths or globs of the files (Redshift: S3 prefixes, the part of each glob before its first `*`). */
+  files: string[];
+  format: 'parquet' | 'json';
+  /** Default: `all`. */
+  replace?: RowReplacement;
+  /** Loads only these rows of the files (needs `capabilities.filtersLoadedRows`). */
+  only?: ColumnEquals;
+  /** The table's unique key: its primary key where the engine builds one, and what `replace: key` matches on. */
+  key?: string[];
+  /**
+   * The table's declared columns: an engine that cannot read a file's schema (Redshift) creates the table from
+   * them; the others take the files' own columns (and add new ones).
+   */
+  columns?: ColumnSpec[];
+  /** Distribution and sort keys for a table this load creates (Redshift). */
+  tableOptions?: TableOptions;
+  /**
+   * The columns queries filter, join and group on: engines that keep planner statistics sample these fully and
+   * the others lightly. Absent: every column fully.
+   */
+  statisticsColumns?: string[];
+  /**
+   * Where all of the table's rows are when the table is a copy of files: an engine may then keep it without a
+   * write-ahead log (PostgreSQL's UNLOGGED tables, which a server crash empties), and a partial load that finds
+   * it emptied rebuilds it from these files instead.
+   */
+  rebuildFrom?: string[];
+}
+
+export interface LoadResult {
+  relation: Relation;
+  /** Rows written. */
+  rows: number;
+}
+
+/** The rows of `from` that `where` selects; `files`, where given, hold all of them (and may hold others). */
+export interface Subset {
+  from: Relation;
+  where: ColumnEquals;
+  files?: ParquetFiles;
 }
 
 export interface DeleteInsertOptions {
@@ -194,17 +226,32 @@ export interface Warehouse extends SqlSession {
   /** Runs a query the engine guarantees not to write; a write statement is a {@link ReadOnlyViolation}. */
   queryReadOnly(sql: string): Promise<QueryResult>;
 
-  /** Makes silver reachable as `staging.silver_<table>` (a view on DuckDB, a loaded table elsewhere). */
-  loadSilver(options: LoadSilverOptions): Promise<LoadSilverResult>;
   /**
-   * Makes the rows one silver run wrote reachable as the view {@link SILVER_BATCH}: the rows of
-   * `staging.silver_transactions` whose ingest_date is that run's (each row a run changes carries it). An
-   * engine that reads Parquet in place reads only the files that run wrote, not the thousands of a touched
-   * history. Call it after loadSilver of the transactions.
+   * Creates an empty table of declared columns, keyed by `primaryKey`, unless a relation of that name exists
+   * (a data set that has no files yet still gives the models a relation to read).
    */
-  exposeSilverBatch(batch: SilverBatch): Promise<void>;
-  /** Loads flat files (ledger JSON, quarantine Parquet) into a table. */
-  loadFiles(options: LoadFilesOptions): Promise<{ rows: number }>;
+  createTable(
+    target: Relation,
+    columns: ColumnSpec[],
+    options?: TableOptions & { primaryKey?: string[] },
+  ): Promise<void>;
+  /**
+   * Loads the rows of Parquet or JSON files into a table, replacing rows as `replace` says, in one
+   * transaction; creates the table when missing. Each engine loads its fastest way (DuckDB reads the files;
+   * PostgreSQL streams them through COPY; Redshift COPYs from S3).
+   */
+  loadFiles(options: LoadFilesOptions): Promise<LoadResult>;
+  /**
+   * A view over Parquet files, read at query time, so loading costs nothing (needs
+   * `capabilities.readsParquetDirectly`).
+   */
+  createFileView(target: Relation, files: ParquetFiles): Promise<void>;
+  /**
+   * Makes `target` the rows of a subset of `from`, for queries that read them many times: each engine picks
+   * its fastest form (DuckDB a view over `subset.files`, which spares it opening every file of `from`;
+   * PostgreSQL an UNLOGGED table built in one scan; Redshift a view).
+   */
+  exposeSubset(target: Relation, subset: Subset): Promise<void>;
   /** Writes every row of `relation` to one Parquet file at the local path `file` (the gold export). */
   exportParquet(relation: Relation, file: string): Promise<void>;
 
@@ -214,53 +261,4 @@ export interface Warehouse extends SqlSession {
 /** A write statement was sent to a read-only query. */
 export class ReadOnlyViolation extends Error {
   override name = 'ReadOnlyViolation';
-}
-
-/** Default partition column of a silver table. */
-export function silverPartitionColumn(table: SilverTable): string {
-  return table === 'transactions' ? 'event_date' : 'snapshot_date';
-}
-
-/**
- * The columns of a silver table that the pipeline's models and tests filter, join, group or partition on
- * (pipeline/models/**, pipeline/tests, staging.yml). Engines that load silver into tables give these the
- * full statistics sample, and the other columns, which the models only carry through, a small one (their
- * widths still size sorts and hashes): on 1M transactions ANALYZE then takes about half the time.
- * A model that starts filtering silver on another column should add it here.
- */
-export function silverStatisticsColumns(table: SilverTable): string[] {
-  switch (table) {
-    case 'transactions':
-      return [
-        'transaction_id',
-        'customer_id',
-        'card_id',
-        'merchant_id',
-        'event_date',
-        'ingest_date',
-        // filtered by the staging tests (accepted_values, accepted_range, not_null)
-        'status',
-        'channel',
-        'amount',
-      ];
-    case 'customers':
-    case 'cards':
-    case 'merchants':
-      // the SCD dimensions partition and filter snapshots by their key (<entity>_id, snapshot_date) alone
-      return silverKey(table);
-  }
-}
-
-/** The unique key of a silver table, created after a bulk load on engines that load tables. */
-export function silverKey(table: SilverTable): string[] {
-  switch (table) {
-    case 'transactions':
-      return ['transaction_id'];
-    case 'customers':
-      return ['customer_id', 'snapshot_date'];
-    case 'cards':
-      return ['card_id', 'snapshot_date'];
-    case 'merchants':
-      return ['merchant_id', 'snapshot_date'];
-  }
 }

@@ -3,6 +3,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { PipelineError } from '../../src/core/errors.ts';
+import { type EventSink, NO_EVENTS } from '../../src/core/pipeline-event.ts';
 import { resolveTokenizationKey } from '../../src/silver/tokenization-key.ts';
 import { createSilverFixture, query, txn, writeBronze } from './silver-fixture.ts';
 
@@ -89,8 +90,13 @@ describe('silver safety', () => {
   it('creates the default tokenization key once, mode 0600, and says so', async () => {
     const f = createSilverFixture();
     const notices: string[] = [];
-    const first = await resolveTokenizationKey(f.config, (line) => notices.push(line), {});
-    const second = await resolveTokenizationKey(f.config, (line) => notices.push(line), {});
+    const events: EventSink = {
+      emit: (event) => {
+        if (event.kind === 'notice') notices.push(event.message);
+      },
+    };
+    const first = await resolveTokenizationKey(f.config, events, {});
+    const second = await resolveTokenizationKey(f.config, events, {});
     expect(first.equals(second)).toBe(true);
     expect(first.toString('utf8')).toMatch(/^[0-9a-f]{64}$/);
     expect(notices).toHaveLength(1);
@@ -101,7 +107,7 @@ describe('silver safety', () => {
   it('refuses a missing tokenization key that is not the default file', async () => {
     const f = createSilverFixture();
     f.config.tokenization = { key: { env: 'SILVER_TEST_KEY' } };
-    await expect(resolveTokenizationKey(f.config, () => undefined, {})).rejects.toThrow(
+    await expect(resolveTokenizationKey(f.config, NO_EVENTS, {})).rejects.toThrow(
       /tokenization\.key.*SILVER_TEST_KEY.*not set/,
     );
   });

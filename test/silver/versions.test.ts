@@ -3,9 +3,10 @@ import { readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { IsoDate } from '../../src/core/dates.ts';
-import { InjectedCrash, silverStagingRoot } from '../../src/silver/commit-journal.ts';
+import { silverStagingRoot } from '../../src/silver/commit-journal.ts';
 import { MAX_PARTITION_FILES } from '../../src/silver/partition-writes.ts';
 import { runSilver } from '../../src/silver/run-silver.ts';
+import { crashAt, InjectedCrash } from './crash-hooks.ts';
 import {
   createSilverFixture,
   readSilver,
@@ -261,8 +262,8 @@ describe('silver deduplication, supersede and late data', () => {
     expect(await silverContentHash(inOrder.lake)).toBe(expected);
   });
 
-  for (const crashAt of ['before-commit', 'after-commit', 'mid-apply'] as const) {
-    it(`recovers from a crash ${crashAt}: old partitions stay readable and a rerun completes`, async () => {
+  for (const point of ['before-commit', 'after-commit', 'mid-apply'] as const) {
+    it(`recovers from a crash ${point}: old partitions stay readable and a rerun completes`, async () => {
       const clean = createSilverFixture();
       await writeHistory(clean);
       for (const date of ['2025-03-01', '2025-03-02']) await clean.run(date);
@@ -279,17 +280,17 @@ describe('silver deduplication, supersede and late data', () => {
           ingestDate: '2025-03-02' as IsoDate,
           runId: 'crashing',
           tokenizationKey: TEST_KEY,
-          crashAt,
+          commitHooks: crashAt(point),
         }),
       ).rejects.toThrow(InjectedCrash);
       const rows = await readSilver(f.lake);
-      if (crashAt === 'before-commit' || crashAt === 'after-commit') {
+      if (point === 'before-commit' || point === 'after-commit') {
         expect(await silverContentHash(f.lake)).toBe(beforeCrash);
       } else {
         expect(rows.length).toBeGreaterThan(0);
       }
       const rerun = await f.run('2025-03-02');
-      expect(rerun.recoveredRuns).toEqual(crashAt === 'before-commit' ? [] : ['crashing']);
+      expect(rerun.recoveredRuns).toEqual(point === 'before-commit' ? [] : ['crashing']);
       expect(await silverContentHash(f.lake)).toBe(expected);
       expect(existsSync(join(f.lake.staging(), 'silver'))).toBe(true);
       expect(await readdir(join(f.lake.staging(), 'silver'))).toEqual([]);

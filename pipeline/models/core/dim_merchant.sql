@@ -13,10 +13,9 @@
 -- Merchants seen only in transactions get their attributes from their newest transaction, which the row keeps
 -- (inferred_from_txn_ts, inferred_from_transaction_id). An incremental run reads the snapshots (small) and the
 -- transactions of its ingest date only: the newest transaction of a merchant is then the newest of the run's and
--- the one its row was inferred from. Before, every run scanned all transactions twice for merchants no snapshot
--- knows (with daily snapshots there are none), which grew with the history. A correction that moves a
+-- the one its row was inferred from, so a run's cost does not grow with the history. A correction that moves a
 -- merchant's newest transaction to another merchant is picked up by the next full refresh. rebuild_if cannot run
--- on a table built before inferred_from_* existed, which rebuilds that table in full.
+-- on a table without inferred_from_*, which rebuilds that table in full.
 with latest_snapshot as (
   select merchant_id, merchant_name, mcc, merchant_category, city, country
   from (

@@ -1,16 +1,16 @@
 /**
  * `fintech-etl demo` (what `npm start` runs): a week of synthetic bronze ending yesterday, then the daily
- * pipeline for each day in order, a line per day, and where the results are and how to query them.
+ * pipeline for each day in order, a line per day, where the results are and how to query them; the last line
+ * points at `fintech-etl serve`.
  */
 import type { Command } from 'commander';
 import { addDays } from '../../core/dates.ts';
 import { generatorSettings } from '../../generate/generator-settings.ts';
 import { todayIn } from '../../generate/today-in.ts';
 import type { DailyRunResult } from '../../orchestrator/daily-run.ts';
-import type { CliContext } from '../cli-context.ts';
+import type { CliContext, RegisterCommand } from '../cli-context.ts';
 import { isoDate, nonNegativeInteger, positiveInteger } from '../option-parsers.ts';
 import { withPipeline } from '../with-pipeline.ts';
-import type { RegisterCommand } from './index.ts';
 import { printGeneratedDates } from './print-generated-dates.ts';
 import { failIfRunFailed, runSummaryJson } from './run-command.ts';
 import { withProgressBar } from './with-progress-bar.ts';
@@ -94,5 +94,9 @@ function printWhereResultsAre(context: CliContext, lakeRoot: string): void {
   );
   context.say(
     `  ./bin/fintech-etl${home} query "select * from audit.ledger order by ingest_date" --format csv`,
+  );
+  const serve = config.serve;
+  context.say(
+    `dashboards, data health and lineage: ./bin/fintech-etl${home} serve   (then open http://${serve.host}:${serve.port}/)`,
   );
 }

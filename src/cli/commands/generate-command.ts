@@ -1,9 +1,8 @@
 /** `fintech-etl generate`: synthetic entities and transactions into bronze (see src/generate/README.md). */
 import type { Command } from 'commander';
 import { generatorSettings } from '../../generate/generator-settings.ts';
-import type { CliContext } from '../cli-context.ts';
+import type { CliContext, RegisterCommand } from '../cli-context.ts';
 import { integer, isoDate, nonNegativeInteger, rate } from '../option-parsers.ts';
-import type { RegisterCommand } from './index.ts';
 import { printGeneratedDates } from './print-generated-dates.ts';
 import { withProgressBar } from './with-progress-bar.ts';
 

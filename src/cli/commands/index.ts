@@ -1,14 +1,13 @@
 /** Every CLI command, in the order `--help` lists them. Each file registers one command on the program. */
-import type { Command } from 'commander';
-import type { CliContext } from '../cli-context.ts';
+import type { RegisterCommand } from '../cli-context.ts';
 import { registerDemoCommand } from './demo-command.ts';
 import { registerGenerateCommand } from './generate-command.ts';
+import { registerIamCommand } from './iam-command.ts';
 import { registerIngestCommand } from './ingest-command.ts';
 import { registerModelsCommand } from './models-command.ts';
 import { registerQueryCommand } from './query-command.ts';
 import { registerRunCommand } from './run-command.ts';
-
-export type RegisterCommand = (program: Command, context: CliContext) => void;
+import { registerServeCommand } from './serve-command.ts';
 
 export const COMMANDS: RegisterCommand[] = [
   registerDemoCommand,
@@ -17,4 +16,6 @@ export const COMMANDS: RegisterCommand[] = [
   registerRunCommand,
   registerModelsCommand,
   registerQueryCommand,
+  registerIamCommand,
+  registerServeCommand,
 ];

@@ -1,9 +1,8 @@
 /** `fintech-etl ingest FILE...`: external CSV / JSON Lines files into bronze (see src/ingest/README.md). */
 import type { Command } from 'commander';
 import { ingestFiles } from '../../ingest/ingest-files.ts';
-import type { CliContext } from '../cli-context.ts';
+import type { CliContext, RegisterCommand } from '../cli-context.ts';
 import { isoDate, oneOf } from '../option-parsers.ts';
-import type { RegisterCommand } from './index.ts';
 
 export const registerIngestCommand: RegisterCommand = (program: Command, context: CliContext) => {
   program

@@ -2,12 +2,13 @@
  * `fintech-etl models run|test|docs`: build and test the dbt-style project (config `models.project`, default
  * the shipped pipeline/ folder) on the configured warehouse.
  */
-import { existsSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { type Command, InvalidArgumentError } from 'commander';
 import { parse as parseYaml } from 'yaml';
 import { parseIsoDate } from '../../core/dates.ts';
 import { PipelineError, UsageError } from '../../core/errors.ts';
+import { LakeLayout } from '../../lake/lake-layout.ts';
 import { ModelCompiler } from '../../models/compile/model-compiler.ts';
 import { buildLineage, formatLineage } from '../../models/lineage/build-lineage.ts';
 import { loadProject } from '../../models/project/load-project.ts';
@@ -15,8 +16,9 @@ import { runModels } from '../../models/run/run-models.ts';
 import { testModels } from '../../models/testing/test-models.ts';
 import { latestSucceededDate } from '../../orchestrator/run-history.ts';
 import { openWarehouse } from '../../warehouse/open-warehouse.ts';
-import type { SilverTable, Warehouse } from '../../warehouse/warehouse.ts';
+import type { Warehouse } from '../../warehouse/warehouse.ts';
 import type { CliContext } from '../cli-context.ts';
+import { renderEvents } from '../render-events.ts';
 
 /** `--vars k=v` (repeatable) or `--vars '{k: v}'` (YAML, like dbt). */
 export function collectVars(value: string, previous: Record<string, unknown> = {}): Record<string, unknown> {
@@ -32,7 +34,7 @@ export function collectVars(value: string, previous: Record<string, unknown> = {
 }
 
 async function withWarehouse<T>(context: CliContext, fn: (warehouse: Warehouse) => Promise<T>): Promise<T> {
-  const warehouse = await openWarehouse(context.config());
+  const warehouse = await openWarehouse(context.config(), { events: renderEvents() });
   try {
     return await fn(warehouse);
   } finally {
@@ -41,14 +43,11 @@ async function withWarehouse<T>(context: CliContext, fn: (warehouse: Warehouse) 
 }
 
 /** On engines that read Parquet themselves, point staging.silver_* at the lake so sources resolve. */
-async function refreshSilverViews(context: CliContext, warehouse: Warehouse): Promise<void> {
+async function refreshSilverViewsOfLake(context: CliContext, warehouse: Warehouse): Promise<void> {
   const location = context.config().lakeLocation;
-  if (!warehouse.capabilities.readsParquetDirectly || location.kind !== 'local') return;
-  for (const table of ['transactions', 'customers', 'cards', 'merchants'] as SilverTable[]) {
-    if (existsSync(join(location.root, 'silver', table))) {
-      await warehouse.loadSilver({ lakeRoot: location.root, table, partitions: 'all' });
-    }
-  }
+  if (location.kind !== 'local') return;
+  const { refreshSilverViews } = await import('../../orchestrator/load-silver.ts');
+  await refreshSilverViews(warehouse, new LakeLayout(location.root));
 }
 
 /**
@@ -99,7 +98,7 @@ export function registerModelsCommand(program: Command, context: CliContext): vo
       const result = await withWarehouse(context, async (warehouse) => {
         const vars = await varsWithLogicalDate(warehouse, flags.vars, context);
         const project = loadProject(config.projectDir, { vars });
-        await refreshSilverViews(context, warehouse);
+        await refreshSilverViewsOfLake(context, warehouse);
         return runModels({
           warehouse,
           project,

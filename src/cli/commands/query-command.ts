@@ -9,6 +9,7 @@ import { openWarehouse } from '../../warehouse/open-warehouse.ts';
 import { type QueryResult, ReadOnlyViolation, type WarehouseValue } from '../../warehouse/warehouse.ts';
 import type { CliContext } from '../cli-context.ts';
 import { oneOf } from '../option-parsers.ts';
+import { renderEvents } from '../render-events.ts';
 
 function csvField(value: WarehouseValue): string {
   if (value === null) return '';
@@ -47,7 +48,7 @@ export function registerQueryCommand(program: Command, context: CliContext): voi
     .argument('<sql>', 'one SELECT statement')
     .option('--format <format>', 'table, csv or json', oneOf('table', 'csv', 'json'), 'table')
     .action(async (sql: string, flags: { format: 'table' | 'csv' | 'json' }) => {
-      const warehouse = await openWarehouse(context.config(), { forQuery: true });
+      const warehouse = await openWarehouse(context.config(), { events: renderEvents(), forQuery: true });
       let result: QueryResult;
       try {
         result = await warehouse.queryReadOnly(sql);

@@ -53,10 +53,8 @@ export async function testModels(options: TestModelsOptions): Promise<TestModels
   // Tests that read the same scoped rows (the same model and `where`, e.g. the 7 column tests of the staging
   // transactions in a pipeline run) read them once instead of once per test. On a row store every scan reads
   // whole rows, so they share a temporary table of them. A columnar engine reads only each test's columns: a
-  // copy of every column cost more than the scans it saved (DuckDB: 7.6 CPU-s for a day-32 run's tests, 6
-  // unshared), but one statement over a materialized CTE keeps only the columns the tests name (DuckDB, day 31
-  // on top of 30 days: the 7 staging tests took 0.6-0.8 s instead of 3.0 s, each scan paying for the
-  // ~3,700 silver files).
+  // copy of every column costs more than the scans it saves, but one statement over a materialized CTE keeps
+  // only the columns the tests name, and spares each scan opening every silver file again.
   const { columnar, prunesMaterializedCte } = warehouse.capabilities;
   const runShared = !columnar ? runSharingScope : prunesMaterializedCte ? runInOneStatement : undefined;
   const byScope = new Map<string, CompiledTest[]>();

@@ -55,9 +55,9 @@ typed AS (
 SELECT *, CAST(ts AS DATE) AS event_date FROM typed;
 
 -- Step 1b: JSON objects that name a field twice are ambiguous (JSON.parse keeps the last value, DuckDB the
--- first): quarantined as duplicate_field, never resolved. Listing and comparing the keys of every line cost
--- 2.6 CPU-s per 1M lines; parse-jsonl.sql hashes each line's key list instead (0.9 on a generated day), and
--- the keys are compared for one line per distinct list here (a handful per file).
+-- first): quarantined as duplicate_field, never resolved. Listing and comparing the keys of every line costs
+-- about three times what hashing them does: parse-jsonl.sql hashes each line's key list, and the keys are
+-- compared for one line per distinct list here (a handful per file).
 -- The sample is a table of its own, so the join knows it is small and hashes it, not the lines; the comparison
 -- is applied to its lines alone (not pushed down to every line, blank and broken ones included).
 CREATE OR REPLACE TEMP TABLE key_list_samples AS
@@ -121,8 +121,7 @@ WITH enriched AS (
   LEFT JOIN duplicate_key_lists d ON d.key_list_hash = p.key_list_hash
 ),
 -- Each condition once, as a flag (NULL counts as not applying): `valid` lets keep-valid.sql pass the day's
--- good rows on a cheap test, and only rejected rows build their list of codes. Building the list for every
--- row cost 1.5 CPU-s per 1M records.
+-- good rows on a cheap test, and only the few rejected rows build their list of codes.
 flagged AS (
   SELECT
     *,
@@ -135,11 +134,9 @@ flagged AS (
     coalesce(amount_text IS NOT NULL AND NOT amount_well_formed, FALSE) AS is_invalid_amount,
     coalesce(amount <= 0, FALSE) AS is_non_positive_amount,
     -- amount_reporting (keep-valid.sql) rounds beyond DECIMAL(18,2) exactly when |amount × rate| ≥
-    -- 9999999999999999.995. The exact product is wide (DECIMAL(38,2) × DECIMAL(18,8)) and cost 1 CPU-s per 1M
-    -- rows; below 10^9 × 10^6 it cannot reach 10^16, so only the rare larger amount or rate computes it.
-    coalesce(amount_well_formed AND (amount IS NULL OR CASE
-      WHEN abs(amount) < 1000000000 AND fx_rate < 1000000 THEN FALSE
-      ELSE abs(CAST(amount AS DECIMAL(38, 2)) * fx_rate) >= 9999999999999999.995 END), FALSE)
+    -- 9999999999999999.995; the product is taken wide, as there (DECIMAL(18,2) × DECIMAL(18,8) overflows).
+    coalesce(amount_well_formed
+      AND (amount IS NULL OR abs(CAST(amount AS DECIMAL(38, 2)) * fx_rate) >= 9999999999999999.995), FALSE)
       AS is_amount_out_of_range,
     coalesce(currency IS NOT NULL AND NOT currency_accepted, FALSE) AS is_unknown_currency,
     coalesce(mcc IS NOT NULL AND NOT regexp_full_match(mcc, '[0-9]{4}'), FALSE) AS is_invalid_mcc,

@@ -1,6 +1,6 @@
 -- One bronze file's valid records (check-records.sql) into batch_rows, in the silver contract's shape
 -- (setup-session.sql). Runs after quarantine-rejected.sql, once the file's lines are dropped: the lines, the
--- typed records and the valid rows of a 1M-line file together outgrew a 1GB memory limit and spilled.
+-- typed records and the valid rows of a large file held together outgrow the memory limit and spill.
 INSERT INTO batch_rows
 SELECT
   transaction_id, customer_id, card_id, merchant_id,

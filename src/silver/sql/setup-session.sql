@@ -51,10 +51,8 @@ CREATE OR REPLACE TEMP MACRO pan_free_id(id) AS (
 );
 
 -- A field as the contract reads it: Unicode space separators trimmed off both ends (what trim() removes: not
--- tabs or newlines), and empty → NULL. trim() copies every value it is given; a value of ASCII characters only
--- that neither starts nor ends with ' ' (the one ASCII space separator) is returned as it is instead. On 1M
--- generated records the 19 fields took 1.9 CPU-s with trim() on every value and 1.2 with this guard (0.7 with
--- no trimming at all).
+-- tabs or newlines), and empty → NULL. trim() copies every value it is given, so a value of ASCII characters
+-- only that neither starts nor ends with ' ' (the one ASCII space separator) is returned as it is instead.
 CREATE OR REPLACE TEMP MACRO field_text(text) AS (
   nullif(
     CASE WHEN starts_with(text, ' ') OR ends_with(text, ' ') OR strlen(text) <> length(text) THEN trim(text)
@@ -69,24 +67,15 @@ CREATE OR REPLACE TEMP MACRO csv_unquote(field) AS (
 );
 
 -- The bronze file a batch row came from, by its position in the partition's files (bronze-files.ts): the
--- batch holds the number, not the name (a 60-byte path on every row of a 1M-row day is 115 MB of the
--- winners, row_outcomes and their indexes; the partitioned write ran 0.2-0.5 s faster without it).
+-- batch holds the number, not the name, which would repeat a long path on every row of the winners,
+-- row_outcomes and their indexes.
 CREATE OR REPLACE TEMP MACRO source_file_of(file_no) AS (({{source_files}})[file_no + 1]);
 
 -- What every bronze file of the batch adds to, one file at a time (parse, check and split run per file, so the
--- raw lines of only one file are held at once): valid records in the silver contract's shape (column order =
--- the order in the Parquet files, src/silver/README.md) but for file_no in place of source_file
--- (source_file_of), plus the position that decides which version of a transaction is newest,
--- (ingest_date, source_file, source_line).
-CREATE OR REPLACE TEMP TABLE batch_rows (
-  transaction_id VARCHAR, customer_id VARCHAR, card_id VARCHAR, merchant_id VARCHAR, txn_ts TIMESTAMP,
-  event_date DATE, amount DECIMAL(18, 2), currency VARCHAR, fx_rate DECIMAL(18, 8),
-  amount_reporting DECIMAL(18, 2), mcc VARCHAR, merchant_category VARCHAR, status VARCHAR, is_refund BOOLEAN,
-  channel VARCHAR, card_token VARCHAR, card_bin VARCHAR, card_last4 VARCHAR, entry_mode VARCHAR,
-  country VARCHAR, city VARCHAR, merchant_name VARCHAR, decline_reason VARCHAR,
-  original_transaction_id VARCHAR, is_fraud BOOLEAN, ingest_date DATE, file_no INTEGER,
-  source_line BIGINT, record_hash VARCHAR
-);
+-- raw lines of only one file are held at once): valid records in the silver contract's shape and column order
+-- (silver-contract.ts) but for file_no in place of source_file (record-fields.ts: batchRowColumns), plus the
+-- position that decides which version of a transaction is newest, (ingest_date, source_file, source_line).
+CREATE OR REPLACE TEMP TABLE batch_rows ({{batch_columns}});
 
 -- ... and the rejected ones, in the quarantine file's shape.
 CREATE OR REPLACE TEMP TABLE quarantine_rows (

@@ -4,23 +4,23 @@
  * (DuckDB parallelises each statement over its own threads), which also keeps transactions from interleaving.
  */
 import { existsSync, mkdirSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname } from 'node:path';
 import { type DuckDBConnection, DuckDBInstance, StatementType } from '@duckdb/node-api';
 import type { DuckDBWarehouseSettings } from '../../config/load-config.ts';
 import { PipelineError, UsageError } from '../../core/errors.ts';
-import { SqlWarehouse } from '../sql-warehouse.ts';
+import { type EventSink, NO_EVENTS } from '../../core/pipeline-event.ts';
+import { DEFAULT_CAPABILITIES, SqlWarehouse } from '../sql-warehouse.ts';
 import { timedSession } from '../timed-session.ts';
 import {
   type DeleteInsertOptions,
   type LoadFilesOptions,
-  type LoadSilverOptions,
-  type LoadSilverResult,
+  type LoadResult,
+  type ParquetFiles,
   type QueryResult,
   ReadOnlyViolation,
   type Relation,
-  SILVER_BATCH,
-  type SilverBatch,
   type SqlSession,
+  type Subset,
   type WarehouseCapabilities,
 } from '../warehouse.ts';
 import { duckdbValue } from './duckdb-value.ts';
@@ -42,11 +42,10 @@ const READ_ONLY_STATEMENTS = new Set<number>([StatementType.SELECT, StatementTyp
 export class DuckDBWarehouse extends SqlWarehouse {
   readonly engine = 'duckdb' as const;
   readonly capabilities: WarehouseCapabilities = {
+    ...DEFAULT_CAPABILITIES,
     supportsMerge: true,
-    supportsCopyFromObjectStore: false,
     readsParquetDirectly: true,
-    supportsDistribution: false,
-    transactionalDdl: true,
+    filtersLoadedRows: true,
     columnar: true,
     prunesMaterializedCte: true,
   };
@@ -59,22 +58,32 @@ export class DuckDBWarehouse extends SqlWarehouse {
     private readonly instance: DuckDBInstance,
     private readonly connection: DuckDBConnection,
     path: string,
+    events: EventSink,
   ) {
     super();
     this.description = `duckdb ${path}`;
-    this.session = timedSession({
-      execute: async (sql) => {
-        await connection.run(sql);
+    this.session = timedSession(
+      {
+        execute: async (sql) => {
+          await connection.run(sql);
+        },
+        query: (sql) => runQuery(connection, sql),
       },
-      query: (sql) => runQuery(connection, sql),
-    });
+      events,
+      this.engine,
+    );
   }
 
   /**
    * Opens (creating if needed) the DuckDB file at `path`, or `:memory:`, with the memory limit, threads and spill
    * folder of `settings` (DuckDB's defaults for what is not given: 80% of the machine's memory, every core).
+   * Every statement is reported to `events`.
    */
-  static async open(path: string, settings: Partial<DuckDBWarehouseSettings> = {}): Promise<DuckDBWarehouse> {
+  static async open(
+    path: string,
+    settings: Partial<DuckDBWarehouseSettings> = {},
+    events: EventSink = NO_EVENTS,
+  ): Promise<DuckDBWarehouse> {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
     const options: Record<string, string> = {};
     if (settings.memoryLimit) options['memory_limit'] = settings.memoryLimit;
@@ -87,7 +96,7 @@ export class DuckDBWarehouse extends SqlWarehouse {
       // files' footers instead of parsing a few thousand of them for every statement. DuckDB checks each
       // file's modification time, so a partition silver rewrote is read afresh.
       await connection.run('set parquet_metadata_cache = true');
-      return new DuckDBWarehouse(instance, connection, path);
+      return new DuckDBWarehouse(instance, connection, path, events);
     } catch (error) {
       throw new PipelineError(
         `cannot open DuckDB warehouse ${path}: ${(error as Error).message.split('\n')[0]}`,
@@ -105,6 +114,7 @@ export class DuckDBWarehouse extends SqlWarehouse {
     path: string,
     settings: Partial<DuckDBWarehouseSettings>,
     allowedDirectories: string[],
+    events: EventSink = NO_EVENTS,
   ): Promise<DuckDBWarehouse> {
     if (!existsSync(path))
       throw new UsageError(`there is no DuckDB warehouse at ${path} yet: a run creates it`);
@@ -129,7 +139,7 @@ export class DuckDBWarehouse extends SqlWarehouse {
     await connection.run(`set allowed_directories = [${directories.join(', ')}]`);
     await connection.run('set enable_external_access = false');
     await connection.run('set lock_configuration = true');
-    return new DuckDBWarehouse(instance, connection, path);
+    return new DuckDBWarehouse(instance, connection, path, events);
   }
 
   /** Serialises work on the single connection; a transaction holds the queue until it ends. */
@@ -191,10 +201,8 @@ export class DuckDBWarehouse extends SqlWarehouse {
 
   /**
    * The batch is built before the transaction, not in it: DuckDB scans a table created inside the open
-   * transaction (its transaction-local storage) on one thread. Measured on the fact of a 1M-row day on top of
-   * 30 days: the insert from the batch took 2.3 s (2.3 CPU-s) that way and 1.3 s (2.5 CPU-s) this way. The
-   * temporary table is this connection's alone, so nothing else sees it between the two; it is dropped however
-   * the transaction ends.
+   * transaction (its transaction-local storage) on one thread. The temporary table is this connection's alone,
+   * so nothing else sees it between the two; it is dropped however the transaction ends.
    */
   override async deleteInsert(
     target: Relation,
@@ -213,9 +221,7 @@ export class DuckDBWarehouse extends SqlWarehouse {
 
   /**
    * With recordChanges, the rows to delete are found once, with their rowid, then recorded and deleted by it:
-   * the same join twice cost more. Measured on the fact of a 1M-row day on top of 30 days (6.8M rows, 2,993 of
-   * them replaced): the join that finds them 0.38 s, the delete by rowid 0.02 s against 0.21-0.24 s for a
-   * delete by a second join.
+   * a delete by rowid costs far less than a second join.
    */
   protected override async deleteReplacedRows(
     session: SqlSession,
@@ -248,65 +254,101 @@ export class DuckDBWarehouse extends SqlWarehouse {
   }
 
   /**
-   * MERGE's result, applied as a delete of the batch's keys and an insert of the batch: DuckDB's own MERGE was
-   * the slower. Measured on the fact of a 1M-row day on top of 30 days (6.8M rows, 4,067 of them replaced):
-   * MERGE 2.0 s and its commit 1.7 s (3.7-3.9 s in all, 11.7 CPU-s for the day's models); this way 2.4-2.6 s
-   * (9.0 CPU-s for the models).
+   * MERGE's result, applied as a delete of the batch's keys and an insert of the batch: DuckDB's own MERGE and
+   * its commit cost more.
    */
   override async merge(target: Relation, selectSql: string, uniqueKey: string[]): Promise<void> {
     await this.deleteInsert(target, selectSql, uniqueKey);
   }
 
-  async loadSilver(options: LoadSilverOptions): Promise<LoadSilverResult> {
-    const relation: Relation = { schema: 'staging', name: `silver_${options.table}` };
-    const files = `${options.lakeRoot.replace(/\/$/, '')}/silver/${options.table}/**/*.parquet`;
-    await this.ensureSchema('staging');
-    try {
-      await this.execute(
-        `create or replace view ${this.quoteRelation(relation)} as select * from ${silverReader(options.table, this.quoteLiteral(files))}`,
-      );
-    } catch (error) {
-      throw new PipelineError(
-        `cannot read silver ${options.table} from ${files}: ${(error as Error).message.split('\n')[0]}`,
-      );
+  /**
+   * One transaction: a missing table, or `replace: all`, is (re)created from the files; otherwise the rows the
+   * replacement selects are deleted and the files' rows inserted by column name. No file: the rows the
+   * replacement selects are deleted, nothing is created.
+   */
+  async loadFiles(options: LoadFilesOptions): Promise<LoadResult> {
+    const target = this.quoteRelation(options.target);
+    const replace = options.replace ?? { kind: 'all' };
+    await this.ensureSchema(options.target.schema);
+    const exists = (await this.relationKind(options.target)) !== undefined;
+    const files = await this.expandFiles(options.files);
+    const reader =
+      options.format === 'parquet'
+        ? `read_parquet(${this.fileList(files)}, union_by_name = true)`
+        : `read_json_auto(${this.fileList(files)}, union_by_name = true)`;
+    const rows = options.only ? `(select * from ${reader} where ${this.equalsSql(options.only)})` : reader;
+    return this.transaction(async (session) => {
+      if (files.length > 0 && (!exists || replace.kind === 'all')) {
+        await session.execute(`create or replace table ${target} as select * from ${rows}`);
+      } else if (exists) {
+        if (replace.kind === 'all') await session.execute(`delete from ${target}`);
+        if (replace.kind === 'in') {
+          const values = replace.values.map((value) => this.quoteLiteral(value)).join(', ') || 'null';
+          await session.execute(
+            `delete from ${target} where ${this.quoteIdentifier(replace.column)} in (${values})`,
+          );
+        }
+        if (files.length === 0) return { relation: options.target, rows: 0 };
+        if (replace.kind === 'key') {
+          const { keys, match } = this.batchKeys(rows, this.replacementKey(options));
+          await session.execute(`delete from ${target} as fintech_target using ${keys} where ${match}`);
+        }
+        await session.execute(`insert into ${target} by name select * from ${rows}`);
+      } else {
+        return { relation: options.target, rows: 0 };
+      }
+      const { rows: counted } = await session.query(`select count(*) as n from ${rows}`);
+      return { relation: options.target, rows: Number(counted[0]?.['n'] ?? 0) };
+    });
+  }
+
+  /** The files the paths and globs name, sorted; a glob that matches nothing adds none. */
+  private async expandFiles(paths: string[]): Promise<string[]> {
+    const files: string[] = [];
+    for (const path of paths) {
+      const { rows } = await this.query(`select file from glob(${this.quoteLiteral(path)}) order by file`);
+      files.push(...rows.map((row) => String(row['file'])));
     }
-    return { relation, rows: 0 };
+    return files;
+  }
+
+  private fileList(paths: string[]): string {
+    return paths.length === 1
+      ? this.quoteLiteral(paths[0]!)
+      : `[${paths.map((path) => this.quoteLiteral(path)).join(', ')}]`;
   }
 
   /**
-   * A view over only the files the run wrote: the silver view opens every file of silver at each read (about
-   * 50 µs a file, some 3,700 files after 30 days with late data), where the models and tests of a run need the
-   * few hundred it wrote. Rewritten partitions also hold older rows, hence the ingest date filter.
+   * Files that hold the same columns in the same order are read without union_by_name: with it, each read of
+   * the view first opens the footer of every file, which after a month of late data is thousands of files. A
+   * file without a column then fails the read, naming it.
    */
-  override async exposeSilverBatch(batch: SilverBatch): Promise<void> {
-    if (batch.files.length === 0) {
-      await super.exposeSilverBatch(batch);
-      return;
-    }
-    const files = batch.files.map((file) => this.quoteLiteral(join(batch.lakeRoot, file))).join(', ');
-    await this.createView(
-      SILVER_BATCH,
-      this.silverBatchSelect(batch, silverReader('transactions', `[${files}]`)),
-    );
+  private parquetReader(files: ParquetFiles): string {
+    return files.sameColumns
+      ? `read_parquet(${this.fileList(files.paths)})`
+      : `read_parquet(${this.fileList(files.paths)}, union_by_name = true)`;
   }
 
-  async loadFiles(options: LoadFilesOptions): Promise<{ rows: number }> {
-    const reader =
-      options.format === 'parquet'
-        ? `read_parquet(${this.quoteLiteral(options.files)}, union_by_name = true)`
-        : `read_json_auto(${this.quoteLiteral(options.files)}, union_by_name = true)`;
-    const target = this.quoteRelation(options.target);
-    await this.ensureSchema(options.target.schema);
-    const exists = (await this.relationKind(options.target)) !== undefined;
-    return this.transaction(async (session) => {
-      if (options.mode === 'append' && exists) {
-        await session.execute(`insert into ${target} by name select * from ${reader}`);
-      } else {
-        await session.execute(`create or replace table ${target} as select * from ${reader}`);
-      }
-      const { rows } = await session.query(`select count(*) as n from ${reader}`);
-      return { rows: Number(rows[0]?.['n'] ?? 0) };
-    });
+  override async createFileView(target: Relation, files: ParquetFiles): Promise<void> {
+    await this.ensureSchema(target.schema);
+    try {
+      await this.execute(
+        `create or replace view ${this.quoteRelation(target)} as select * from ${this.parquetReader(files)}`,
+      );
+    } catch (error) {
+      throw new PipelineError(
+        `cannot read ${files.paths.join(', ')} as ${target.schema}.${target.name}: ${(error as Error).message.split('\n')[0]}`,
+      );
+    }
+  }
+
+  /**
+   * A view over only the subset's files: a view over all of `from` opens every one of its files at each read,
+   * where the subset (a run's rows) sits in a few hundred. The files may hold other rows, hence the filter.
+   */
+  override async exposeSubset(target: Relation, subset: Subset): Promise<void> {
+    if (!subset.files?.paths.length) return super.exposeSubset(target, subset);
+    await this.createView(target, this.subsetSelect(subset, this.parquetReader(subset.files)));
   }
 
   async exportParquet(relation: Relation, file: string): Promise<void> {
@@ -337,16 +379,4 @@ function readResult(reader: Awaited<ReturnType<DuckDBConnection['runAndReadAll']
     return row;
   });
   return { columns, rows };
-}
-
-/**
- * How the views read silver files. Every silver transaction file holds every column of the contract
- * (src/silver/README.md), which DuckDB matches by name, so those are read without union_by_name: with it each
- * read of the view first opened the footer of every file (some 3,700 after 30 days with late data): 0.7-1.0 s at
- * the view's creation and again at each query; a count of one run's rows took 1.07-1.21 s that way and
- * 0.18-0.25 s this way. A file without a column fails the read, naming it. The entity snapshots (one file a
- * day) keep union_by_name.
- */
-function silverReader(table: LoadSilverOptions['table'], files: string): string {
-  return table === 'transactions' ? `read_parquet(${files})` : `read_parquet(${files}, union_by_name = true)`;
 }

@@ -3,14 +3,14 @@
  * Nothing is converted value by value in JavaScript: DuckDB's CSV writer renders each batch of files
  * (`COPY (SELECT …) TO 'batch.csv'`), and Node streams the finished files into PostgreSQL in 1 MB chunks, one
  * after the other, while DuckDB renders the next ones — so DuckDB's work overlaps PostgreSQL's, and only a
- * few batch files exist on disk at a time. (A named pipe instead of files cost twice the CPU: DuckDB and Node
- * then hand each other small pieces.)
+ * few batch files exist on disk at a time. (Not a named pipe: DuckDB and Node then hand each other small
+ * pieces, which costs far more CPU.)
  */
 import { createReadStream, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import type { DuckDBConnection } from '@duckdb/node-api';
+import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import type { PoolClient } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 
@@ -22,6 +22,21 @@ export interface SourceColumn {
 
 const quoteDuck = (name: string) => `"${name.replaceAll('"', '""')}"`;
 const literal = (text: string) => `'${text.replaceAll("'", "''")}'`;
+
+/** An in-memory DuckDB that reads files for PostgreSQL (loads, exports); `threads` caps its threads. */
+export async function openDuckdbReader(
+  threads?: number,
+): Promise<{ connection: DuckDBConnection; close(): void }> {
+  const instance = await DuckDBInstance.create(':memory:', threads ? { threads: String(threads) } : {});
+  const connection = await instance.connect();
+  return {
+    connection,
+    close: () => {
+      connection.closeSync();
+      instance.closeSync();
+    },
+  };
+}
 
 /** How DuckDB reads a list of files of one format. */
 export type ReaderFor = (files: string[]) => string;
@@ -64,7 +79,7 @@ const RENDER_AHEAD = 3;
 /**
  * Splits files into groups of neighbouring files that double in size up to an eighth of all files: the first
  * batch is small, so PostgreSQL starts early, and the later ones are large, since each DuckDB query costs a
- * little on its own (40 one-file batches took 30% more CPU than 4 large ones).
+ * little on its own.
  */
 export function batchFiles(files: string[]): string[][] {
   const largest = Math.max(1, Math.ceil(files.length / 8));

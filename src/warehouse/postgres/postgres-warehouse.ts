@@ -1,83 +1,41 @@
 /**
- * PostgreSQL warehouse over a `pg` pool (one connection per concurrently running model). Silver is loaded
- * into tables: DuckDB reads the Parquet partitions a run touched and streams them through `COPY FROM STDIN`,
- * replacing those partitions in one transaction. Redshift extends this class and overrides what differs.
+ * PostgreSQL warehouse over a `pg` pool (one connection per concurrently running model). Each concern lives in
+ * its own file of this folder: the pool (connection-pool.ts), sessions and the read-only guard
+ * (postgres-session.ts), dependent views (dependent-views.ts), UNLOGGED recovery (unlogged-recovery.ts), the
+ * DuckDB-fed bulk loader (duckdb-bulk-loader.ts), statistics and dead rows (table-maintenance.ts), the Parquet
+ * export (export-parquet.ts); this class wires them to the Warehouse operations. Redshift extends it and
+ * overrides what differs.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
-import pg from 'pg';
-import { PipelineError } from '../../core/errors.ts';
-import { redact } from '../../core/redact.ts';
-import { SqlWarehouse } from '../sql-warehouse.ts';
-import { timedSession } from '../timed-session.ts';
-import {
-  type DeleteInsertOptions,
-  type LoadFilesOptions,
-  type LoadSilverOptions,
-  type LoadSilverResult,
-  type QueryResult,
-  ReadOnlyViolation,
-  type Relation,
-  SILVER_BATCH,
-  type SilverBatch,
-  type SqlSession,
-  silverKey,
-  silverPartitionColumn,
-  silverStatisticsColumns,
-  type WarehouseCapabilities,
-  type WarehouseEngine,
-  type WarehouseRow,
+import type pg from 'pg';
+import { type EventSink, NO_EVENTS } from '../../core/pipeline-event.ts';
+import { DEFAULT_CAPABILITIES, SqlWarehouse } from '../sql-warehouse.ts';
+import type {
+  DeleteInsertOptions,
+  LoadFilesOptions,
+  LoadResult,
+  QueryResult,
+  Relation,
+  SqlSession,
+  Subset,
+  WarehouseCapabilities,
+  WarehouseEngine,
 } from '../warehouse.ts';
 import {
-  copyFromDuckdb,
-  describeSource,
-  expandGlobs,
-  jsonReader,
-  parquetReader,
-  type ReaderFor,
-  type SourceColumn,
-} from './copy-from-duckdb.ts';
+  type ConnectionInfo,
+  connectPool,
+  type OpenPostgresOptions,
+  type PgClientLike,
+  type PgPoolLike,
+  parseConnectionUrl,
+  serverVersion,
+} from './connection-pool.ts';
+import { jsonReader, parquetReader, type ReaderFor } from './copy-from-duckdb.ts';
+import { dropKeepingDependentViews } from './dependent-views.ts';
+import { type BulkLoadHost, loadWithDuckdb } from './duckdb-bulk-loader.ts';
 import { exportPostgresParquet } from './export-parquet.ts';
-import { postgresTypeForDuckdb, postgresTypes } from './postgres-types.ts';
-import { runPlainReadOnlyQuery, runReadOnlyQuery } from './read-only-query.ts';
-
-/** Where a warehouse connection goes, without the password (safe to print). */
-export interface ConnectionInfo {
-  host: string;
-  port: number;
-  database: string;
-  user: string;
-}
-
-/** The part of a `pg.Pool` the warehouse uses; tests inject a recording fake (Redshift). */
-export interface PgPoolLike {
-  connect(): Promise<PgClientLike>;
-  end(): Promise<void>;
-}
-
-export interface PgClientLike {
-  query(config: string | { text: string; values?: unknown[]; queryMode?: 'extended' }): Promise<unknown>;
-  release(): void;
-}
-
-export interface OpenPostgresOptions {
-  password?: string;
-  /** Pool size: how many models may run at once. */
-  maxConnections?: number;
-}
-
-/** Parses `postgres://user[:password]@host[:port]/database` (also `redshift://`). */
-export function parseConnectionUrl(url: string, defaultPort: number): ConnectionInfo & { password?: string } {
-  const parsed = new URL(url.replace(/^[a-z]+:\/\//, 'postgres://'));
-  return {
-    host: parsed.hostname || '127.0.0.1',
-    port: parsed.port ? Number(parsed.port) : defaultPort,
-    database: decodeURIComponent(parsed.pathname.replace(/^\//, '')) || 'postgres',
-    user: decodeURIComponent(parsed.username) || 'postgres',
-    ...(parsed.password ? { password: decodeURIComponent(parsed.password) } : {}),
-  };
-}
+import { postgresSession, queryReadOnly } from './postgres-session.ts';
+import { reclaimDeadRows } from './table-maintenance.ts';
+import { isEmptyUnlogged } from './unlogged-recovery.ts';
 
 export class PostgresWarehouse extends SqlWarehouse {
   readonly engine: WarehouseEngine = 'postgres';
@@ -89,6 +47,7 @@ export class PostgresWarehouse extends SqlWarehouse {
     protected readonly pool: PgPoolLike,
     protected readonly connection: ConnectionInfo,
     serverVersionNum = 150000,
+    readonly events: EventSink = NO_EVENTS,
   ) {
     super();
     this.description = `${this.engineName()} ${connection.host}:${connection.port}/${connection.database}`;
@@ -100,15 +59,7 @@ export class PostgresWarehouse extends SqlWarehouse {
   }
 
   protected capabilitiesFor(serverVersionNum: number): WarehouseCapabilities {
-    return {
-      supportsMerge: serverVersionNum >= 150000,
-      supportsCopyFromObjectStore: false,
-      readsParquetDirectly: false,
-      supportsDistribution: false,
-      transactionalDdl: true,
-      columnar: false,
-      prunesMaterializedCte: false,
-    };
+    return { ...DEFAULT_CAPABILITIES, supportsMerge: serverVersionNum >= 150000, filtersLoadedRows: true };
   }
 
   /** Connects and checks the server answers; a failure is one line naming host, port and database. */
@@ -121,33 +72,7 @@ export class PostgresWarehouse extends SqlWarehouse {
       'postgres',
     );
     const version = await serverVersion(pool, connection, 'postgres');
-    return new PostgresWarehouse(pool, connection, version);
-  }
-
-  protected wrapError(error: unknown, sql: string): Error {
-    const message = error instanceof Error ? error.message : String(error);
-    const wrapped = new PipelineError(redact(`${this.description}: ${message} (in: ${sql.slice(0, 200)})`));
-    (wrapped as Error & { code?: unknown }).code = (error as { code?: unknown }).code;
-    return wrapped;
-  }
-
-  protected sessionOn(client: PgClientLike): SqlSession {
-    return timedSession({
-      execute: async (sql) => {
-        try {
-          await client.query(sql);
-        } catch (error) {
-          throw this.wrapError(error, sql);
-        }
-      },
-      query: async (sql) => {
-        try {
-          return toQueryResult(await client.query(sql));
-        } catch (error) {
-          throw this.wrapError(error, sql);
-        }
-      },
-    });
+    return new PostgresWarehouse(pool, connection, version, options.events);
   }
 
   protected async withClient<T>(fn: (client: PgClientLike) => Promise<T>): Promise<T> {
@@ -160,31 +85,36 @@ export class PostgresWarehouse extends SqlWarehouse {
   }
 
   protected withSession<T>(fn: (session: SqlSession) => Promise<T>): Promise<T> {
-    return this.withClient((client) => fn(this.sessionOn(client)));
+    return this.withClient((client) => fn(postgresSession(this, client)));
   }
 
   transaction<T>(fn: (session: SqlSession) => Promise<T>): Promise<T> {
     return this.transactionOnClient((_client, session) => fn(session));
   }
 
+  /** {@link transaction}, also handing over the raw client (COPY streams need it). */
+  protected transactionOnClient<T>(
+    fn: (client: pg.PoolClient, session: SqlSession) => Promise<T>,
+  ): Promise<T> {
+    return this.withClient(async (client) => {
+      const session = postgresSession(this, client);
+      await session.execute('begin');
+      try {
+        const result = await fn(client as pg.PoolClient, session);
+        await session.execute('commit');
+        return result;
+      } catch (error) {
+        await client.query('rollback');
+        throw error;
+      }
+    });
+  }
+
   /** Whether the engine has functions that read the server's files, which `query` must not reach. */
   protected readonly guardsServerFiles: boolean = true;
 
-  /**
-   * A read-only transaction and the extended protocol (one statement only) make writes impossible; a user
-   * that may read server files has its query run without that right (read-only-query.ts).
-   */
   queryReadOnly(sql: string): Promise<QueryResult> {
-    return this.withClient(async (client) => {
-      try {
-        return this.guardsServerFiles
-          ? await runReadOnlyQuery(client, sql)
-          : await runPlainReadOnlyQuery(client, sql);
-      } catch (error) {
-        if (error instanceof ReadOnlyViolation) throw error;
-        throw this.wrapError(error, sql);
-      }
-    });
+    return this.withClient((client) => queryReadOnly(this, client, sql, this.guardsServerFiles));
   }
 
   /** `CREATE SCHEMA IF NOT EXISTS` can still collide when two sessions run it at once; the loser is fine. */
@@ -202,262 +132,76 @@ export class PostgresWarehouse extends SqlWarehouse {
     return `drop ${kind} if exists ${this.quoteRelation(target)} cascade`;
   }
 
-  /** Remembers the definitions of the views (transitively) built on `target`, to recreate them after the swap. */
   protected override async dropForReplace(
     session: SqlSession,
     target: Relation,
   ): Promise<() => Promise<void>> {
     const kind = await this.relationKindIn(session, target);
     if (!kind) return async () => undefined;
-    const { rows: dependents } = await session.query(
-      DEPENDENT_VIEWS_SQL.replaceAll('$target', this.quoteLiteral(this.quoteRelation(target))),
-    );
-    await session.execute(this.dropSql(target, kind));
-    return async () => {
-      for (const view of dependents) {
-        const relation = { schema: String(view['schema_name']), name: String(view['view_name']) };
-        await session.execute(`create view ${this.quoteRelation(relation)} as ${String(view['definition'])}`);
-      }
+    return dropKeepingDependentViews(session, this, target, this.dropSql(target, kind));
+  }
+
+  /**
+   * A table of copied files (`rebuildFrom`) is UNLOGGED; a partial load that finds it emptied by a crash
+   * rebuilds it from all its files (unlogged-recovery.ts).
+   */
+  async loadFiles(options: LoadFilesOptions): Promise<LoadResult> {
+    let { files, replace = { kind: 'all' }, only } = options;
+    const partial = replace.kind === 'in' || replace.kind === 'key';
+    if (options.rebuildFrom && partial && (await isEmptyUnlogged(this, options.target))) {
+      files = options.rebuildFrom;
+      replace = { kind: 'all' };
+      only = undefined;
+    }
+    const read: ReaderFor = options.format === 'parquet' ? parquetReader : jsonReader;
+    const readerFor: ReaderFor = only
+      ? (paths) => `(select * from ${read(paths)} where ${this.equalsSql(only)})`
+      : read;
+    const rows = await loadWithDuckdb(this.bulkLoadHost(), options.target, files, readerFor, {
+      replace,
+      key: replace.kind === 'key' ? this.replacementKey(options) : options.key,
+      statisticsColumns: options.statisticsColumns,
+      unlogged: options.rebuildFrom !== undefined,
+    });
+    return { relation: options.target, rows };
+  }
+
+  private bulkLoadHost(): BulkLoadHost {
+    return {
+      events: this.events,
+      quoteIdentifier: (name) => this.quoteIdentifier(name),
+      quoteRelation: (relation) => this.quoteRelation(relation),
+      quoteLiteral: (value) => this.quoteLiteral(value),
+      ensureSchema: (schema) => this.ensureSchema(schema),
+      relationKind: (relation) => this.relationKind(relation),
+      execute: (sql) => this.execute(sql),
+      transaction: (fn) => this.transaction(fn),
+      transactionOnClient: (fn) => this.transactionOnClient(fn),
+      dropForReplace: (session, target) => this.dropForReplace(session, target),
+      dropTableSql: (target) => this.dropSql(target, 'table'),
+      columnsIn: (session, target) => this.columnsIn(session, target),
     };
   }
 
   /**
-   * Silver tables are UNLOGGED: a copy of the lake's Parquet needs no write-ahead log (loading skips writing
-   * every row twice), at the price that PostgreSQL empties them after a crash — so a partial load that finds
-   * its unlogged table empty reloads all partitions instead.
+   * An UNLOGGED table of the subset, not a view: a run's models and tests read it about six times, and each
+   * read of a view would scan all of `from`. Built in one scan; a copy, so a crash that empties it costs
+   * nothing (each run rebuilds it).
    */
-  async loadSilver(options: LoadSilverOptions): Promise<LoadSilverResult> {
-    const relation: Relation = { schema: 'staging', name: `silver_${options.table}` };
-    const partitionColumn = options.partitionColumn ?? silverPartitionColumn(options.table);
-    const base = join(options.lakeRoot, 'silver', options.table);
-    const partitions =
-      options.partitions !== 'all' && (await this.isEmptyUnlogged(relation)) ? 'all' : options.partitions;
-    const globs =
-      partitions === 'all'
-        ? [`${base}/**/*.parquet`]
-        : partitions
-            .map((value) => join(base, `${partitionColumn}=${value}`))
-            .filter((dir) => existsSync(dir))
-            .map((dir) => `${dir}/**/*.parquet`);
-    const replace =
-      partitions === 'all'
-        ? 'true'
-        : `${this.quoteIdentifier(partitionColumn)} in (${partitions.map((p) => this.quoteLiteral(p)).join(', ') || 'null'})`;
-    const timings: Record<string, number> = {};
-    // A run's transactions: only the rows of its ingest date, replaced by key (LoadSilverOptions.ingestDate).
-    const ingestDate =
-      partitions !== 'all' && options.table === 'transactions' ? options.ingestDate : undefined;
-    const reader: ReaderFor =
-      ingestDate === undefined
-        ? parquetReader
-        : (files) =>
-            `(select * from ${parquetReader(files)} where ingest_date = cast(${this.quoteLiteral(ingestDate)} as date))`;
-    const rows = await this.loadWithDuckdb(relation, globs, reader, {
-      ...(ingestDate === undefined ? { deleteWhere: replace } : { replaceByKey: true }),
-      key: silverKey(options.table),
-      statisticsColumns: silverStatisticsColumns(options.table),
-      unlogged: true,
-      timings,
-    });
-    return { relation, rows, timings };
-  }
-
-  /**
-   * The run's rows as an UNLOGGED table of their own, not a view: the models and tests of a run read them about
-   * six times, and each read of a view would scan all of silver_transactions (day 31 of the bench: 7.8M rows,
-   * 0.9 s) where the table holds the day's 1M (0.1 s). Built in one scan; a copy of the lake like the silver
-   * tables, so a crash that empties it costs nothing (each run rebuilds it).
-   */
-  override async exposeSilverBatch(batch: SilverBatch): Promise<void> {
-    const target = this.quoteRelation(SILVER_BATCH);
+  override async exposeSubset(target: Relation, subset: Subset): Promise<void> {
+    await this.ensureSchema(target.schema);
     await this.transaction(async (session) => {
-      const restore = await this.dropForReplace(session, SILVER_BATCH);
-      await session.execute(`create unlogged table ${target} as ${this.silverBatchSelect(batch)}`);
+      const restore = await this.dropForReplace(session, target);
+      await session.execute(
+        `create unlogged table ${this.quoteRelation(target)} as ${this.subsetSelect(subset, this.quoteRelation(subset.from))}`,
+      );
       await restore();
     });
-    await this.execute(`analyze ${target}`);
-  }
-
-  private async isEmptyUnlogged(relation: Relation): Promise<boolean> {
-    const { rows } = await this.query(
-      `select relpersistence from pg_class where oid = to_regclass(${this.quoteLiteral(this.quoteRelation(relation))})`,
-    );
-    if (rows[0]?.['relpersistence'] !== 'u') return false;
-    const { rows: sample } = await this.query(
-      `select 1 as found from ${this.quoteRelation(relation)} limit 1`,
-    );
-    return sample.length === 0;
-  }
-
-  async loadFiles(options: LoadFilesOptions): Promise<{ rows: number }> {
-    const rows = await this.loadWithDuckdb(
-      options.target,
-      [options.files],
-      options.format === 'parquet' ? parquetReader : jsonReader,
-      { deleteWhere: options.mode === 'append' ? undefined : 'true' },
-    );
-    return { rows };
+    await this.execute(`analyze ${this.quoteRelation(target)}`);
   }
 
   async exportParquet(relation: Relation, file: string): Promise<void> {
-    const { rows } = await this.query(
-      `select column_name, data_type, numeric_precision, numeric_scale from information_schema.columns
-       where table_schema = ${this.quoteLiteral(relation.schema)} and table_name = ${this.quoteLiteral(relation.name)}
-       order by ordinal_position`,
-    );
-    const columns = rows.map((row) => ({
-      name: String(row['column_name']),
-      dataType: String(row['data_type']),
-      numericPrecision: row['numeric_precision'] === null ? null : Number(row['numeric_precision']),
-      numericScale: row['numeric_scale'] === null ? null : Number(row['numeric_scale']),
-    }));
-    const duck = await openReader();
-    try {
-      await this.withClient((client) =>
-        exportPostgresParquet(
-          client as pg.PoolClient,
-          duck.connection,
-          this.quoteRelation(relation),
-          columns,
-          file,
-        ),
-      );
-    } finally {
-      duck.close();
-    }
-  }
-
-  /**
-   * Loads the files DuckDB reads into `target`. Replacing only some rows (touched partitions) happens in one
-   * transaction: delete them, COPY the new ones. Filling a new table or replacing all of it builds the table
-   * beside the target instead, in one transaction: create it, COPY with FREEZE (allowed because the table is
-   * new in this transaction), key and analyse it (faster than loading into an index), then swap it in like
-   * a model table.
-   */
-  private async loadWithDuckdb(
-    target: Relation,
-    globs: string[],
-    readerFor: ReaderFor,
-    plan: {
-      deleteWhere?: string;
-      /** Replace the rows whose key the files hold (through a temporary table), not those of deleteWhere. */
-      replaceByKey?: boolean;
-      key?: string[];
-      /** Columns that get the full ANALYZE sample; all when absent (see analyze()). */
-      statisticsColumns?: string[];
-      unlogged?: boolean;
-      timings?: Record<string, number>;
-    },
-  ): Promise<number> {
-    let started = performance.now();
-    const lap = (phase: string) => {
-      if (plan.timings) plan.timings[phase] = (performance.now() - started) / 1000;
-      started = performance.now();
-    };
-    await this.ensureSchema(target.schema);
-    const exists = (await this.relationKind(target)) !== undefined;
-    // One DuckDB thread renders CSV faster than a PostgreSQL session parses it, and leaves the other cores to
-    // PostgreSQL (two threads cost 60% more CPU for the same rows).
-    const duck = await openReader(1);
-    try {
-      const files = await expandGlobs(duck.connection, globs);
-      if (files.length === 0) {
-        if (exists && plan.deleteWhere)
-          await this.execute(`delete from ${this.quoteRelation(target)} where ${plan.deleteWhere}`);
-        return 0;
-      }
-      const columns = await describeSource(duck.connection, readerFor(files));
-      if (!exists || plan.deleteWhere === 'true') {
-        return await this.rebuildFromFiles(target, files, readerFor, columns, duck.connection, plan, lap);
-      }
-      const rows = await this.transactionOnClient(async (client, session) => {
-        await this.addMissingColumns(session, target, columns);
-        if (plan.replaceByKey && plan.key) {
-          return this.replaceByKey(session, target, plan.key, (into) =>
-            copyFromDuckdb(client, duck.connection, files, readerFor, into, columns),
-          );
-        }
-        if (plan.deleteWhere) {
-          await session.execute(`delete from ${this.quoteRelation(target)} where ${plan.deleteWhere}`);
-        }
-        return copyFromDuckdb(client, duck.connection, files, readerFor, this.quoteRelation(target), columns);
-      });
-      lap('copy');
-      await this.transaction((session) => this.analyze(session, target, columns, plan.statisticsColumns));
-      lap('analyze');
-      return rows;
-    } finally {
-      duck.close();
-    }
-  }
-
-  /**
-   * Copies rows into a temporary table shaped like `target`, then replaces the target's rows with the same key
-   * by them: a few thousand superseded versions deleted, the rest inserted. Inside the caller's transaction.
-   */
-  private async replaceByKey(
-    session: SqlSession,
-    target: Relation,
-    key: string[],
-    copyInto: (relationSql: string) => Promise<number>,
-  ): Promise<number> {
-    const changed = this.quoteIdentifier('fintech_changed_rows');
-    const targetSql = this.quoteRelation(target);
-    await session.execute(`create temporary table ${changed} (like ${targetSql}) on commit drop`);
-    const rows = await copyInto(changed);
-    const match = key
-      .map((column) => `t.${this.quoteIdentifier(column)} = c.${this.quoteIdentifier(column)}`)
-      .join(' and ');
-    await session.execute(`delete from ${targetSql} as t using ${changed} as c where ${match}`);
-    await session.execute(`insert into ${targetSql} select * from ${changed}`);
-    return rows;
-  }
-
-  private rebuildFromFiles(
-    target: Relation,
-    files: string[],
-    readerFor: ReaderFor,
-    columns: SourceColumn[],
-    duck: DuckDBConnection,
-    {
-      key,
-      statisticsColumns,
-      unlogged,
-    }: { key?: string[]; statisticsColumns?: string[]; unlogged?: boolean },
-    lap: (phase: string) => void,
-  ): Promise<number> {
-    const beside: Relation = { schema: target.schema, name: `${target.name}__fintech_new` };
-    return this.transactionOnClient(async (client, session) => {
-      await session.execute(this.dropSql(beside, 'table'));
-      // Key columns NOT NULL from the start: COPY checks each row as it parses it, where adding the primary
-      // key to nullable columns would scan the whole table once more to prove them non-null.
-      await session.execute(this.createTableSql(beside, columns, unlogged ? 'unlogged' : '', key ?? []));
-      const rows = await copyFromDuckdb(client, duck, files, readerFor, this.quoteRelation(beside), columns, {
-        freeze: true,
-      });
-      lap('copy');
-      if (key) {
-        // Enough memory to sort the keys in memory, and for PostgreSQL to give the sort a parallel worker.
-        await session.execute(`set local maintenance_work_mem = '256MB'`);
-        await session.execute(
-          `alter table ${this.quoteRelation(beside)} add constraint ${this.quoteIdentifier(`${beside.name}_pkey`)} primary key (${key.map((k) => this.quoteIdentifier(k)).join(', ')})`,
-        );
-      }
-      lap('key');
-      await this.analyze(session, beside, columns, statisticsColumns);
-      lap('analyze');
-      const restore = await this.dropForReplace(session, target);
-      await session.execute(
-        `alter table ${this.quoteRelation(beside)} rename to ${this.quoteIdentifier(target.name)}`,
-      );
-      if (key) {
-        await session.execute(
-          `alter table ${this.quoteRelation(target)} rename constraint ${this.quoteIdentifier(`${beside.name}_pkey`)} to ${this.quoteIdentifier(`${target.name}_pkey`)}`,
-        );
-      }
-      await restore();
-      return rows;
-    });
+    await this.withClient((client) => exportPostgresParquet(client as pg.PoolClient, this, relation, file));
   }
 
   override async deleteInsert(
@@ -475,13 +219,17 @@ export class PostgresWarehouse extends SqlWarehouse {
     await this.reclaimDeadRows(target);
   }
 
+  /** Nothing else reclaims the rows a daily run deletes where autovacuum is off (table-maintenance.ts). */
+  protected async reclaimDeadRows(target: Relation): Promise<void> {
+    await reclaimDeadRows(this, this, target);
+  }
+
   /** DELETE … RETURNING inside a WITH (Redshift has neither). */
   protected readonly deleteReturning: boolean = true;
 
   /**
    * With recordChanges, each delete records the rows it removes itself (`with deleted as (delete … returning …)
-   * insert …`) instead of a join that finds them first: on the fact of a 200k-row day on top of 15 days (3.5M
-   * rows) that join took 1.8 s and the delete after it 1.1 s.
+   * insert …`) instead of a join that finds them first and a delete after it.
    */
   protected override async deleteReplacedRows(
     session: SqlSession,
@@ -512,163 +260,7 @@ export class PostgresWarehouse extends SqlWarehouse {
     await restore();
   }
 
-  /**
-   * After a delete+insert or merge, `VACUUM (ANALYZE)` the table when autovacuum will not (switched off on the
-   * server, or for the table): nothing else reclaims the rows a daily run deletes, and every later scan reads
-   * them. Measured with autovacuum off: by day 23 of a daily run, agg_customer_daily held 7.1M dead rows, and
-   * the old loader had left 73.6M (30 GB) in staging, where each scan then took ~20 s. With autovacuum on, it
-   * does this itself, in the background.
-   */
-  protected async reclaimDeadRows(target: Relation): Promise<void> {
-    const table = this.quoteRelation(target);
-    const { rows } = await this.query(
-      `select current_setting('autovacuum')::boolean and coalesce((select option_value::boolean from pg_options_to_table(reloptions) where option_name = 'autovacuum_enabled'), true) as autovacuum from pg_class where oid = to_regclass(${this.quoteLiteral(table)})`,
-    );
-    if (rows[0]?.['autovacuum'] === false) await this.execute(`vacuum (analyze) ${table}`);
-  }
-
-  /** {@link transaction}, also handing over the raw client (COPY streams need it). */
-  private transactionOnClient<T>(fn: (client: pg.PoolClient, session: SqlSession) => Promise<T>): Promise<T> {
-    return this.withClient(async (client) => {
-      const session = this.sessionOn(client);
-      await session.execute('begin');
-      try {
-        const result = await fn(client as pg.PoolClient, session);
-        await session.execute('commit');
-        return result;
-      } catch (error) {
-        await client.query('rollback');
-        throw error;
-      }
-    });
-  }
-
-  /**
-   * Refreshes the planner statistics of a loaded table. With `statisticsColumns` (the columns models filter,
-   * join and group on), those get PostgreSQL's full sample and the other loaded columns one a tenth its size:
-   * enough for their widths, which size the sorts and hashes of the models reading them, at a fraction of the
-   * cost (ANALYZE's time grows with its sample). Without, all columns get the full sample.
-   */
-  private async analyze(
-    session: SqlSession,
-    target: Relation,
-    loaded: SourceColumn[],
-    statisticsColumns?: string[],
-  ): Promise<void> {
-    const table = this.quoteRelation(target);
-    if (!statisticsColumns) return session.execute(`analyze ${table}`);
-    const list = (names: string[]) => names.map((name) => this.quoteIdentifier(name)).join(', ');
-    const planned = loaded.map((c) => c.name).filter((name) => statisticsColumns.includes(name));
-    const carried = loaded.map((c) => c.name).filter((name) => !statisticsColumns.includes(name));
-    if (carried.length > 0) {
-      await session.execute('set local default_statistics_target = 10');
-      await session.execute(`analyze ${table} (${list(carried)})`);
-      await session.execute('set local default_statistics_target to default');
-    }
-    // Last, so the table's row estimate (every ANALYZE sets it) comes from the larger sample.
-    if (planned.length > 0) await session.execute(`analyze ${table} (${list(planned)})`);
-  }
-
-  private createTableSql(
-    target: Relation,
-    columns: SourceColumn[],
-    persistence: '' | 'unlogged',
-    notNull: string[],
-  ): string {
-    const list = columns.map(
-      (column) =>
-        `${this.quoteIdentifier(column.name)} ${postgresTypeForDuckdb(column.type)}${notNull.includes(column.name) ? ' not null' : ''}`,
-    );
-    return `create ${persistence} table ${this.quoteRelation(target)} (${list.join(', ')})`;
-  }
-
-  private async addMissingColumns(
-    session: SqlSession,
-    target: Relation,
-    columns: SourceColumn[],
-  ): Promise<void> {
-    const present = new Set((await this.columnsIn(session, target)).map((column) => column.name));
-    for (const column of columns.filter((c) => !present.has(c.name))) {
-      await session.execute(
-        `alter table ${this.quoteRelation(target)} add column ${this.quoteIdentifier(column.name)} ${postgresTypeForDuckdb(column.type)}`,
-      );
-    }
-  }
-
   async close(): Promise<void> {
     await this.pool.end();
   }
-}
-
-const DEPENDENT_VIEWS_SQL = readFileSync(new URL('./dependent-views.sql', import.meta.url), 'utf8');
-
-async function openReader(threads?: number): Promise<{ connection: DuckDBConnection; close(): void }> {
-  const instance = await DuckDBInstance.create(':memory:', threads ? { threads: String(threads) } : {});
-  const connection = await instance.connect();
-  return {
-    connection,
-    close: () => {
-      connection.closeSync();
-      instance.closeSync();
-    },
-  };
-}
-
-/** Creates a pool whose sessions run in UTC; connection errors name host, port and database only. */
-export async function connectPool(
-  connection: ConnectionInfo,
-  password: string | undefined,
-  maxConnections = 4,
-  engine: string,
-): Promise<PgPoolLike> {
-  const pool = new pg.Pool({
-    host: connection.host,
-    port: connection.port,
-    database: connection.database,
-    user: connection.user,
-    password,
-    max: maxConnections,
-    types: postgresTypes,
-    options: '-c TimeZone=UTC',
-    connectionTimeoutMillis: 10_000,
-  });
-  // An idle client losing its connection must not crash the process; the next query reports the failure.
-  pool.on('error', () => undefined);
-  try {
-    const client = await pool.connect();
-    client.release();
-  } catch (error) {
-    await pool.end().catch(() => undefined);
-    const reason = redact((error as Error).message.split('\n')[0] ?? 'unknown error');
-    throw new PipelineError(
-      `cannot connect to ${engine} warehouse at host ${connection.host}, port ${connection.port}, database ${connection.database}: ${reason}`,
-    );
-  }
-  return pool as unknown as PgPoolLike;
-}
-
-export async function serverVersion(
-  pool: PgPoolLike,
-  connection: ConnectionInfo,
-  engine: string,
-): Promise<number> {
-  const client = await pool.connect();
-  try {
-    const result = toQueryResult(await client.query(`select current_setting('server_version_num') as v`));
-    return Number(result.rows[0]?.['v'] ?? 0);
-  } catch {
-    throw new PipelineError(
-      `${engine} at ${connection.host}:${connection.port}/${connection.database} did not answer`,
-    );
-  } finally {
-    client.release();
-  }
-}
-
-/** pg returns one result per statement for a multi-statement string; the last one is what a caller wants. */
-export function toQueryResult(raw: unknown): QueryResult {
-  const result = (Array.isArray(raw) ? raw.at(-1) : raw) as
-    | { rows?: WarehouseRow[]; fields?: { name: string }[] }
-    | undefined;
-  return { columns: (result?.fields ?? []).map((field) => field.name), rows: result?.rows ?? [] };
 }

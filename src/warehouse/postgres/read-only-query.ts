@@ -11,6 +11,7 @@
  * those rights runs its query as before, where PostgreSQL refuses the file functions already.
  */
 import { type QueryResult, ReadOnlyViolation, type WarehouseRow } from '../warehouse.ts';
+import { toQueryResult } from './connection-pool.ts';
 
 /** The NOLOGIN role guarded queries run as. */
 export const QUERY_ROLE = 'fintech_etl_query';
@@ -99,8 +100,7 @@ export async function runReadOnlyQuery(client: PgQueryClient, sql: string): Prom
 export async function runPlainReadOnlyQuery(client: PgQueryClient, sql: string): Promise<QueryResult> {
   await client.query('begin transaction read only');
   try {
-    const result = (await client.query({ text: sql, queryMode: 'extended' })) as PgResult;
-    return { columns: (result.fields ?? []).map((field) => field.name), rows: result.rows ?? [] };
+    return toQueryResult(await client.query({ text: sql, queryMode: 'extended' }));
   } catch (error) {
     throw refusal(error) ?? error;
   } finally {

@@ -1,37 +1,41 @@
 /**
  * Amazon Redshift: the PostgreSQL warehouse with what differs overridden — loads are `COPY … FROM 's3://…'
- * FORMAT AS PARQUET IAM_ROLE …` straight from the lake, tables carry DISTSTYLE/DISTKEY/SORTKEY from model
- * config, and MERGE takes its source from a temporary table (Redshift refuses a subquery there).
+ * FORMAT AS PARQUET IAM_ROLE …` straight from the lake, tables carry DISTSTYLE/DISTKEY/SORTKEY, VARCHARs are
+ * sized, MERGE takes its source from a temporary table (Redshift refuses a subquery there), and DELETE takes
+ * neither an alias nor a subquery.
  */
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import type { ColumnType } from '../../core/column-type.ts';
 import { ConfigError, PipelineError } from '../../core/errors.ts';
+import type { EventSink } from '../../core/pipeline-event.ts';
 import {
   type ConnectionInfo,
   connectPool,
   type OpenPostgresOptions,
   type PgPoolLike,
-  PostgresWarehouse,
   parseConnectionUrl,
   serverVersion,
-} from '../postgres/postgres-warehouse.ts';
-import {
-  type LoadFilesOptions,
-  type LoadSilverOptions,
-  type LoadSilverResult,
-  type Relation,
-  SILVER_BATCH,
-  type SilverBatch,
-  silverPartitionColumn,
-  type TableOptions,
-  type WarehouseCapabilities,
-  type WarehouseEngine,
+} from '../postgres/connection-pool.ts';
+import { PostgresWarehouse } from '../postgres/postgres-warehouse.ts';
+import { DEFAULT_CAPABILITIES } from '../sql-warehouse.ts';
+import type {
+  LoadFilesOptions,
+  LoadResult,
+  Relation,
+  Subset,
+  TableOptions,
+  WarehouseCapabilities,
+  WarehouseEngine,
 } from '../warehouse.ts';
 
 export interface RedshiftOptions {
   /** IAM role Redshift assumes to read the lake (the `iam_role` query parameter of the warehouse URL). */
   iamRole?: string;
+  events?: EventSink;
 }
+
+/** Redshift's VARCHAR without a length holds 256 bytes. */
+const DEFAULT_VARCHAR_LENGTH = 256;
 
 export class RedshiftWarehouse extends PostgresWarehouse {
   override readonly engine: WarehouseEngine = 'redshift';
@@ -42,7 +46,7 @@ export class RedshiftWarehouse extends PostgresWarehouse {
     connection: ConnectionInfo,
     private readonly options: RedshiftOptions = {},
   ) {
-    super(pool, connection);
+    super(pool, connection, undefined, options.events);
   }
 
   protected override readonly deleteReturning = false;
@@ -54,15 +58,7 @@ export class RedshiftWarehouse extends PostgresWarehouse {
   }
 
   protected override capabilitiesFor(): WarehouseCapabilities {
-    return {
-      supportsMerge: true,
-      supportsCopyFromObjectStore: true,
-      readsParquetDirectly: false,
-      supportsDistribution: true,
-      transactionalDdl: true,
-      columnar: true,
-      prunesMaterializedCte: false,
-    };
+    return { ...DEFAULT_CAPABILITIES, supportsMerge: true, columnar: true };
   }
 
   /** `redshift://user@cluster:5439/db?iam_role=arn:aws:iam::…:role/…`. */
@@ -76,7 +72,13 @@ export class RedshiftWarehouse extends PostgresWarehouse {
       'redshift',
     );
     await serverVersion(pool, connection, 'redshift');
-    return new RedshiftWarehouse(pool, connection, { iamRole });
+    return new RedshiftWarehouse(pool, connection, { iamRole, events: options.events });
+  }
+
+  protected override columnTypeSql(type: ColumnType): string {
+    return type.kind === 'varchar'
+      ? `varchar(${type.maxLength ?? DEFAULT_VARCHAR_LENGTH})`
+      : super.columnTypeSql(type);
   }
 
   protected override createTableAsSql(target: Relation, selectSql: string, options: TableOptions): string {
@@ -89,6 +91,16 @@ export class RedshiftWarehouse extends PostgresWarehouse {
     }
     const physical = attributes.length ? ` ${attributes.join(' ')}` : '';
     return `create table ${this.quoteRelation(target)}${physical} as ${selectSql}`;
+  }
+
+  protected override tableAttributesSql(options: TableOptions): string {
+    const lines: string[] = [];
+    if (options.distKey) lines.push(`distkey (${this.plainIdentifier(options.distKey)})`);
+    else if (options.distStyle) lines.push(`diststyle ${options.distStyle}`);
+    if (options.sortKey?.length) {
+      lines.push(`sortkey (${options.sortKey.map((key) => this.plainIdentifier(key)).join(', ')})`);
+    }
+    return lines.join('\n');
   }
 
   /**
@@ -143,71 +155,64 @@ export class RedshiftWarehouse extends PostgresWarehouse {
     return `copy ${this.quoteRelation(target)} from ${this.quoteLiteral(from)} iam_role ${this.quoteLiteral(this.options.iamRole)} ${formatSql}`;
   }
 
-  private requireS3(lakeRoot: string): string {
-    if (!lakeRoot.startsWith('s3://')) {
+  /** The S3 prefix a path or glob names (Redshift COPY takes prefixes, not globs); refuses a local path. */
+  private s3Prefix(path: string): string {
+    const prefix = path.replace(/\*.*$/, '');
+    if (!prefix.startsWith('s3://')) {
       throw new ConfigError(
-        `config key 'lake': Redshift loads from S3, so the lake must be s3://… (got ${lakeRoot})`,
+        `config key 'lake': Redshift loads from S3, so the lake must be s3://… (got ${prefix})`,
       );
     }
-    return lakeRoot.replace(/\/$/, '');
+    return prefix;
   }
 
   /**
-   * Deletes the touched partitions and copies each partition's folder from S3, in one transaction. The table
-   * is declared from the silver contract (`silver-ddl/<table>.sql`) when missing: Redshift cannot infer
-   * columns from Parquet files.
+   * Deletes the rows the replacement selects and copies each prefix from S3, in one transaction, then ANALYZE.
+   * A table with declared columns is created first when missing: Redshift cannot infer columns from Parquet.
+   * It cannot keep some rows of a file (`filtersLoadedRows` is false), so `only` and `replace: key` are refused.
    */
-  override async loadSilver(options: LoadSilverOptions): Promise<LoadSilverResult> {
-    const lake = this.requireS3(options.lakeRoot);
-    const relation: Relation = { schema: 'staging', name: `silver_${options.table}` };
-    const partitionColumn = options.partitionColumn ?? silverPartitionColumn(options.table);
-    const prefix = `${lake}/silver/${options.table}/`;
-    const table = this.quoteRelation(relation);
-    await this.ensureSchema('staging');
-    await this.execute(readFileSync(new URL(`./silver-ddl/${options.table}.sql`, import.meta.url), 'utf8'));
+  override async loadFiles(options: LoadFilesOptions): Promise<LoadResult> {
+    const prefixes = options.files.map((path) => this.s3Prefix(path));
+    const replace = options.replace ?? { kind: 'all' };
+    if (options.only || replace.kind === 'key') {
+      throw new PipelineError(
+        `Redshift cannot load some rows of a file: replace ${options.target.schema}.${options.target.name} by partition instead`,
+      );
+    }
+    const table = this.quoteRelation(options.target);
+    if (options.columns) {
+      await this.createTable(options.target, options.columns, {
+        ...options.tableOptions,
+        primaryKey: options.key,
+      });
+    }
     const rows = await this.transaction(async (session) => {
-      if (options.partitions === 'all') {
-        await session.execute(`delete from ${table}`);
-        await session.execute(this.copySql(relation, prefix, 'parquet'));
-      } else {
-        if (options.partitions.length === 0) return 0;
-        const values = options.partitions.map((value) => this.quoteLiteral(value)).join(', ');
+      if (replace.kind === 'all') await session.execute(`delete from ${table}`);
+      if (replace.kind === 'in') {
+        if (replace.values.length === 0) return 0;
+        const values = replace.values.map((value) => this.quoteLiteral(value)).join(', ');
         await session.execute(
-          `delete from ${table} where ${this.quoteIdentifier(partitionColumn)} in (${values})`,
+          `delete from ${table} where ${this.quoteIdentifier(replace.column)} in (${values})`,
         );
-        for (const value of options.partitions) {
-          await session.execute(this.copySql(relation, `${prefix}${partitionColumn}=${value}/`, 'parquet'));
-        }
       }
+      for (const prefix of prefixes)
+        await session.execute(this.copySql(options.target, prefix, options.format));
       const { rows: counted } = await session.query('select pg_last_copy_count() as n');
       return Number(counted[0]?.['n'] ?? 0);
     });
     await this.execute(`analyze ${table}`);
-    return { relation, rows };
+    return { relation: options.target, rows };
+  }
+
+  /** A view, as on engines without PostgreSQL's UNLOGGED tables (Redshift has none). */
+  override async exposeSubset(target: Relation, subset: Subset): Promise<void> {
+    await this.createView(target, this.subsetSelect(subset, this.quoteRelation(subset.from)));
   }
 
   /** Redshift cannot COPY to a client; its export is UNLOAD to S3, which the gold task does not issue yet. */
-  /** A view, as on engines without PostgreSQL's UNLOGGED tables (Redshift has none). */
-  override async exposeSilverBatch(batch: SilverBatch): Promise<void> {
-    await this.createView(SILVER_BATCH, this.silverBatchSelect(batch));
-  }
-
   override async exportParquet(relation: Relation): Promise<void> {
     throw new PipelineError(
       `exporting ${relation.schema}.${relation.name} to gold needs UNLOAD to S3, which this version does not run on Redshift yet`,
     );
-  }
-
-  /** `files` is an S3 prefix here (Redshift COPY takes prefixes, not globs). */
-  override async loadFiles(options: LoadFilesOptions): Promise<{ rows: number }> {
-    const prefix = options.files.replace(/\*.*$/, '');
-    this.requireS3(prefix);
-    return this.transaction(async (session) => {
-      if (options.mode !== 'append')
-        await session.execute(`delete from ${this.quoteRelation(options.target)}`);
-      await session.execute(this.copySql(options.target, prefix, options.format));
-      const { rows } = await session.query('select pg_last_copy_count() as n');
-      return { rows: Number(rows[0]?.['n'] ?? 0) };
-    });
   }
 }

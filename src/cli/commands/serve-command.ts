@@ -1,0 +1,35 @@
+/**
+ * `fintech-etl serve [--host H] [--port P]`: the web app (dashboards, data health, lineage) until Ctrl-C.
+ * Reads the lake's gold marts, ledger and quarantine; never opens the warehouse, so it runs beside a pipeline.
+ */
+import type { Command } from 'commander';
+import type { CliContext, RegisterCommand } from '../cli-context.ts';
+import { nonNegativeInteger } from '../option-parsers.ts';
+
+export const registerServeCommand: RegisterCommand = (program: Command, context: CliContext) => {
+  program
+    .command('serve')
+    .description('the web app: dashboards of the marts, data health, lineage (default 127.0.0.1:8080)')
+    .option('--host <host>', 'address to listen on (default serve.host, 127.0.0.1); others need serve.token')
+    .option('--port <port>', 'port (default serve.port, 8080)', nonNegativeInteger)
+    .action(async (options: { host?: string; port?: number }) => {
+      const config = context.config();
+      const lake = context.lake();
+      // Loaded only by this command: the other commands need neither Hono nor the pages.
+      const { startWebServer } = await import('../../web/start-web-server.ts');
+      const server = await startWebServer({ config, lake, host: options.host, port: options.port });
+      context.say(`fintech-etl web app on ${server.url}  (lake ${lake.root}; Ctrl-C stops it)`);
+      if (context.options().json) context.emitJson({ url: server.url, lake: lake.root });
+      // The first Ctrl-C closes the server once open requests end; a second one does not wait.
+      await new Promise<void>((resolve) => {
+        let stopping = false;
+        const stop = () => {
+          if (stopping) process.exit(130);
+          stopping = true;
+          void server.close().then(resolve);
+        };
+        process.on('SIGINT', stop);
+        process.on('SIGTERM', stop);
+      });
+    });
+};

@@ -1,0 +1,88 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type S3TestServer, startS3TestServer } from '../../../test/helpers/s3-test-server.ts';
+import { objectStoreContract } from '../object-store.contract.ts';
+import { S3ObjectStore } from './s3-object-store.ts';
+
+let server: S3TestServer;
+beforeAll(async () => {
+  server = await startS3TestServer();
+});
+afterAll(async () => {
+  await server?.stop();
+});
+
+objectStoreContract('S3 (fauxqs on loopback)', async () => ({
+  open: async () =>
+    new S3ObjectStore({
+      client: server.client(),
+      bucket: server.bucket,
+      prefix: `contract-${randomBytes(3).toString('hex')}/lake`,
+      encryption: { kind: 'AES256' },
+      partSize: 5 * 1024 * 1024,
+    }),
+}));
+
+/** Requests that create object content: each must carry the encryption headers. */
+function objectCreations(requests: S3TestServer['requests']) {
+  return requests.filter(
+    (request) =>
+      (request.method === 'PUT' && !('partNumber' in request.query)) ||
+      (request.method === 'POST' && 'uploads' in request.query),
+  );
+}
+
+describe('S3ObjectStore', () => {
+  it('sends SSE-KMS headers with every object it creates: put, multipart upload, copy', async () => {
+    const keyArn = 'arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+    const store = new S3ObjectStore({
+      client: server.client(),
+      bucket: server.bucket,
+      prefix: 'kms/lake',
+      encryption: { kind: 'aws:kms', kmsKeyId: keyArn },
+      partSize: 5 * 1024 * 1024,
+    });
+    const before = server.requests.length;
+    const file = join(mkdtempSync(join(tmpdir(), 's3-sse-')), 'big.bin');
+    writeFileSync(file, randomBytes(11 * 1024 * 1024));
+    await store.put('a/small.json', '{}', { ifAbsent: true });
+    await store.putFile('a/big.parquet', file);
+    await store.copy('a/small.json', 'a/copied.json');
+    const sent = server.requests.slice(before);
+    const parts = sent.filter((request) => request.method === 'PUT' && 'partNumber' in request.query);
+    expect(parts.length).toBe(3);
+    const creations = objectCreations(sent);
+    // put, CreateMultipartUpload, copy
+    expect(creations.map((request) => request.path)).toEqual([
+      `/${server.bucket}/kms/lake/a/small.json`,
+      `/${server.bucket}/kms/lake/a/big.parquet`,
+      `/${server.bucket}/kms/lake/a/copied.json`,
+    ]);
+    for (const request of creations) {
+      expect(request.headers['x-amz-server-side-encryption']).toBe('aws:kms');
+      expect(request.headers['x-amz-server-side-encryption-aws-kms-key-id']).toBe(keyArn);
+    }
+    expect(creations[0]!.headers['if-none-match']).toBe('*');
+    expect(creations[1]!.headers['if-none-match']).toBeUndefined();
+    expect((await store.head('a/big.parquet'))!.size).toBe(11 * 1024 * 1024);
+  });
+
+  it('sends SSE-S3 (AES256) with a put', async () => {
+    const store = new S3ObjectStore({
+      client: server.client(),
+      bucket: server.bucket,
+      prefix: '',
+      encryption: { kind: 'AES256' },
+    });
+    const before = server.requests.length;
+    await store.put('root-object.json', '{}');
+    const [creation] = objectCreations(server.requests.slice(before));
+    expect(creation!.path).toBe(`/${server.bucket}/root-object.json`);
+    expect(creation!.headers['x-amz-server-side-encryption']).toBe('AES256');
+    expect(creation!.headers['x-amz-server-side-encryption-aws-kms-key-id']).toBeUndefined();
+    expect(store.urlOf('silver/x.parquet')).toBe(`s3://${server.bucket}/silver/x.parquet`);
+  });
+});
