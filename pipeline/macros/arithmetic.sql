@@ -16,17 +16,17 @@
   cast(cast(((cast({{ numerator }} as hugeint) * 20000 + ({{ denominator }})) // (2 * nullif({{ denominator }}, 0))) as decimal(38, 0)) * 0.0001 as decimal(9, 4))
 {%- endmacro %}
 
-{# money (DECIMAL(18,2)) ÷ count as DECIMAL(18,2); NULL when the count is 0. #}
+{# money ÷ count as DECIMAL(38,2) (money sums are DECIMAL(38,2)); NULL when the count is 0. #}
 {% macro money_div(amount, count) -%}
   {{ adapter.dispatch('money_div')(amount, count) }}
 {%- endmacro %}
 
 {% macro default__money_div(amount, count) -%}
-  cast(round(cast({{ amount }} as numeric) / nullif({{ count }}, 0), 2) as decimal(18, 2))
+  cast(round(cast({{ amount }} as numeric) / nullif({{ count }}, 0), 2) as decimal(38, 2))
 {%- endmacro %}
 
 {% macro duckdb__money_div(amount, count) -%}
-  cast(cast(sign({{ amount }}) * ((abs(cast(({{ amount }}) * 100 as hugeint)) * 2 + ({{ count }})) // (2 * nullif({{ count }}, 0))) as decimal(38, 0)) * 0.01 as decimal(18, 2))
+  cast(cast(sign({{ amount }}) * ((abs(cast(({{ amount }}) * 100 as hugeint)) * 2 + ({{ count }})) // (2 * nullif({{ count }}, 0))) as decimal(38, 0)) * 0.01 as decimal(38, 2))
 {%- endmacro %}
 
 {# Whole calendar months from the month of `start_date` to the month of `end_date`. #}

@@ -22,6 +22,15 @@ const timezone = z.string().refine((zone) => {
 
 const rate = z.number().min(0).max(1);
 
+/** A calendar date written YYYY-MM-DD that exists (2024-02-30 does not). */
+const isoDate = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}$/, 'must be YYYY-MM-DD')
+  .refine((text) => {
+    const ms = Date.parse(`${text}T00:00:00Z`);
+    return !Number.isNaN(ms) && new Date(ms).toISOString().startsWith(text);
+  }, 'is not a calendar date');
+
 /**
  * Where a secret comes from: an environment variable, a file (read at use, never logged), or AWS Secrets Manager
  * (`key` picks one field of a JSON secret).
@@ -158,6 +167,8 @@ const silverSchema = z
   .object({
     /** A txn_ts later than the end of the ingest date plus this many hours is quarantined as future_timestamp. */
     future_tolerance_hours: z.number().min(0).default(24),
+    /** A txn_ts whose event date is before this date is quarantined as early_timestamp. */
+    earliest_event_date: isoDate.default('2000-01-01'),
     ...duckdbSessionShape,
   })
   .strict();
@@ -177,8 +188,6 @@ const modelsSchema = z
     concurrency: z.number().int().min(1).max(64).default(4),
   })
   .strict();
-
-const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be YYYY-MM-DD');
 
 const DURATION_UNITS: Record<string, number> = { ms: 0.001, s: 1, m: 60, h: 3600, d: 86_400 };
 

@@ -164,4 +164,23 @@ describe('loadConfig', () => {
     const alerts = withConfig('alerts:\n  - webhook: {env: SLACK_URL}\n')().alerts;
     expect(alerts).toEqual([{ webhook: { env: 'SLACK_URL' }, on: ['failure'] }]);
   });
+
+  it('reads silver.earliest_event_date, a calendar date, default 2000-01-01', () => {
+    expect(withConfig('')().silver.earliest_event_date).toBe('2000-01-01');
+    expect(withConfig('silver:\n  earliest_event_date: "2020-02-29"\n')().silver.earliest_event_date).toBe(
+      '2020-02-29',
+    );
+    expect(withConfig('silver:\n  earliest_event_date: "2021-02-29"\n')).toThrow(
+      /config key 'silver\.earliest_event_date' has value "2021-02-29": is not a calendar date/,
+    );
+  });
+
+  it('says in one sentence that the warehouse folder is a file', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fintech-config-'));
+    writeFileSync(join(dir, 'plain'), 'x');
+    writeFileSync(join(dir, 'fintech-etl.yaml'), 'warehouse: duckdb://plain/warehouse.duckdb\n');
+    expect(() => loadConfig({ cwd: dir, home: dir, env: {} })).toThrow(
+      new ConfigError(`the folder of config key 'warehouse' '${join(dir, 'plain')}' is a file, not a folder`),
+    );
+  });
 });

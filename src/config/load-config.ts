@@ -2,8 +2,8 @@
  * Finds, parses and validates the config (DESIGN.md §2): `--config FILE`, else `fintech-etl.yaml` in the
  * current folder, else in home, else built-in defaults. Paths in the file are relative to home.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { isAbsolute, join, resolve } from 'node:path';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
@@ -64,9 +64,34 @@ export function loadConfig(options: LoadConfigOptions = {}): ResolvedConfig {
   const cwd = options.cwd ?? process.cwd();
   const env = options.env ?? process.env;
   const home = resolve(cwd, options.home ?? env['FINTECH_ETL_HOME'] ?? DEFAULT_HOME);
+  assertFolderPath(home, 'home (--home or FINTECH_ETL_HOME)');
   const source = findConfigFile(options.configFile, cwd, home);
   const raw = source ? readYaml(source) : {};
-  return resolveConfig(parseConfig(raw, source ?? 'built-in defaults'), home, source);
+  const config = resolveConfig(parseConfig(raw, source ?? 'built-in defaults'), home, source);
+  if (config.lakeLocation.kind === 'local') assertFolderPath(config.lakeLocation.root, "config key 'lake'");
+  const target = config.warehouseTarget;
+  if (target.kind === 'duckdb' && target.path !== ':memory:') {
+    assertFolderPath(dirname(target.path), "the folder of config key 'warehouse'");
+  }
+  return config;
+}
+
+/**
+ * A folder the program writes into must be a folder or not exist yet: a file there, or on the way to it, is
+ * a configuration mistake, said in one sentence (exit 2) instead of a raw ENOTDIR or EEXIST later.
+ */
+function assertFolderPath(path: string, what: string): void {
+  for (let current = path; ; current = dirname(current)) {
+    if (existsSync(current)) {
+      if (statSync(current).isDirectory()) return;
+      throw new ConfigError(
+        current === path
+          ? `${what} '${path}' is a file, not a folder`
+          : `${what} '${path}' cannot be a folder: '${current}' is a file`,
+      );
+    }
+    if (dirname(current) === current) return;
+  }
 }
 
 function findConfigFile(explicit: string | undefined, cwd: string, home: string): string | undefined {

@@ -27,3 +27,15 @@ export const OPTIONAL_TRANSACTION_FIELDS = [
   'is_fraud',
   'original_transaction_id',
 ] as const;
+
+/**
+ * The contract's fields a list of column names (a CSV header) holds more than once, compared trimmed and in
+ * lower case as readers match them: which column carries the value is ambiguous, so ingest refuses such a
+ * file and silver quarantines its records.
+ */
+export function repeatedContractFields(names: readonly string[]): string[] {
+  const normalised = names.map((name) => name.trim().toLowerCase());
+  return [...REQUIRED_TRANSACTION_FIELDS, ...OPTIONAL_TRANSACTION_FIELDS].filter(
+    (field) => normalised.indexOf(field) !== normalised.lastIndexOf(field),
+  );
+}

@@ -11,7 +11,7 @@ import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { dateInName, type IsoDate } from '../core/dates.ts';
 import { UsageError } from '../core/errors.ts';
-import { REQUIRED_TRANSACTION_FIELDS } from '../core/record-contract.ts';
+import { REQUIRED_TRANSACTION_FIELDS, repeatedContractFields } from '../core/record-contract.ts';
 import { type CommitResult, commitBronzePartition, createStagingDir } from '../lake/bronze-partition.ts';
 import type { LakeLayout } from '../lake/lake-layout.ts';
 import type { ManifestFile } from '../lake/manifest.ts';
@@ -68,11 +68,16 @@ async function checkFile(file: string, options: IngestOptions): Promise<CheckedF
       `cannot tell the format of '${file}' from its extension (.csv, .jsonl, .ndjson, .json, optionally .gz); give --format csv|jsonl`,
     );
   }
-  const inspection = await inspectFile(path, format);
+  const inspection = await inspectOrRefuse(file, path, format);
   if (inspection.fields === undefined && inspection.records > 0) {
     throw new UsageError(
       `input file '${file}' has no line that parses as a JSON object, so its fields are unknown`,
     );
+  }
+  // Which of two columns of one name holds the value is ambiguous: refused rather than guessed.
+  const repeated = repeatedContractFields(inspection.fields ?? []);
+  if (format === 'csv' && repeated.length > 0) {
+    throw new UsageError(`input file '${file}' names column(s) twice in its header: ${repeated.join(', ')}`);
   }
   // An empty JSON Lines file has no fields to check; an empty CSV lacks its header, so it is refused.
   if (format === 'csv' || inspection.records > 0) {
@@ -86,6 +91,19 @@ async function checkFile(file: string, options: IngestOptions): Promise<CheckedF
     }
   }
   return { path, date, format, inspection };
+}
+
+/** A file that cannot be read to its end (a truncated or corrupt gzip, no permission) is refused, named. */
+async function inspectOrRefuse(file: string, path: string, format: FileFormat): Promise<FileInspection> {
+  try {
+    return await inspectFile(path, format);
+  } catch (error) {
+    const { code, message } = error as NodeJS.ErrnoException;
+    if (code?.startsWith('Z_')) {
+      throw new UsageError(`input file '${file}' is a truncated or corrupt gzip file (${message})`);
+    }
+    throw new UsageError(`input file '${file}' cannot be read: ${message}`);
+  }
 }
 
 function formatFromName(path: string): FileFormat | undefined {

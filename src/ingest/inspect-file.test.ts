@@ -29,4 +29,9 @@ describe('inspectFile', () => {
       records: 3,
     });
   });
+
+  it('skips JSON lines of Unicode spaces but counts a line of a tab, as silver does', async () => {
+    const jsonl = '{"a":1}\r\n  \r\n\u00a0\u3000\n\t\n\n{"a":2}';
+    expect((await inspectFile(file('b.jsonl', jsonl), 'jsonl')).records).toBe(3);
+  });
 });

@@ -103,7 +103,9 @@ class CsvRecordReader implements RecordReader {
   }
 }
 
-/** Counts non-empty lines; the keys of the first line that parses as a JSON object are the field names. */
+const BLANK_LINE = /^\p{Zs}*\r?$/u;
+
+/** Counts non-blank lines; the keys of the first line that parses as a JSON object are the field names. */
 class JsonLinesReader implements RecordReader {
   fields: string[] | undefined;
   records = 0;
@@ -121,7 +123,8 @@ class JsonLinesReader implements RecordReader {
   }
 
   private line(line: string): void {
-    if (line.trim() === '') return;
+    // Blank as silver reads it: empty or only Unicode space separators (a tab is a record, a malformed one).
+    if (BLANK_LINE.test(line)) return;
     this.records++;
     if (this.fields) return;
     try {

@@ -31,8 +31,8 @@ export async function listBronzeFiles(
   const dir = layout.bronzePartition(dataset, ingestDate);
   const manifest = await readManifest(dir);
   if (!manifest) return undefined;
-  const names = manifest.files.map((file) => file.name).sort();
-  const files = names.map((name, fileNo) => {
+  const entries = [...manifest.files].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const files = entries.map(({ name, rows }, fileNo) => {
     const format = bronzeFileFormat(name);
     if (!format) {
       throw new PipelineError(
@@ -40,7 +40,21 @@ export async function listBronzeFiles(
       );
     }
     const path = join(dir, name);
-    return { fileNo, path, sourceFile: relative(layout.root, path), ...format };
+    return { fileNo, path, sourceFile: relative(layout.root, path), manifestRows: rows, ...format };
   });
   return { manifest, files };
+}
+
+/**
+ * Refuses a bronze file that yields fewer records than its manifest counted when it was written: it lost some
+ * since (DuckDB reads a truncated gzip without an error, up to where it breaks off). Silver stops rather than
+ * lose records silently; more records than counted (a line break a reader splits differently) loses nothing.
+ */
+export function assertNoRecordsLost(file: BronzeFile, recordsRead: number): void {
+  if (recordsRead < file.manifestRows) {
+    throw new PipelineError(
+      `bronze file ${file.sourceFile} yields ${recordsRead} records where its manifest counted ${file.manifestRows}: ` +
+        'it is truncated or corrupt (restore it from its source; silver does not process a partial file)',
+    );
+  }
 }

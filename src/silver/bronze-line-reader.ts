@@ -19,6 +19,8 @@ export interface BronzeFile {
   sourceFile: string;
   format: 'jsonl' | 'csv';
   gzip: boolean;
+  /** Records the bronze manifest counted in the file when it was written (ingest, generate). */
+  manifestRows: number;
 }
 
 /**

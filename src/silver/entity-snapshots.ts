@@ -8,9 +8,8 @@ import { join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { IsoDate } from '../core/dates.ts';
 import { ENTITY_DATASETS, type EntityDataset, type LakeLayout } from '../lake/lake-layout.ts';
-import { listBronzeFiles } from './bronze-files.ts';
+import { assertNoRecordsLost, listBronzeFiles } from './bronze-files.ts';
 import { withBronzeLines } from './bronze-line-reader.ts';
-import type { HmacKeyPads } from './hmac-key-pads.ts';
 import { renderSql, type SqlParam } from './sql-template.ts';
 
 export interface EntitySnapshotResult {
@@ -25,7 +24,6 @@ export interface EntitySnapshotInput {
   db: DuckDBConnection;
   lake: LakeLayout;
   ingestDate: IsoDate;
-  pads: HmacKeyPads;
   stageRoot: string;
 }
 
@@ -37,14 +35,17 @@ export async function runEntitySnapshots(input: EntitySnapshotInput): Promise<En
     await input.db.run('CREATE OR REPLACE TEMP TABLE entity_all_lines (raw VARCHAR, undecodable BOOLEAN)');
     for (const file of bronze.files) {
       await withBronzeLines(input.db, file, async (lines) => {
-        await input.db.run(
+        const reader = await input.db.runAndReadAll(
           `INSERT INTO entity_all_lines SELECT raw, undecodable FROM (${lines}) WHERE trim(raw) <> ''`,
         );
+        assertNoRecordsLost(file, reader.rowsChanged);
       });
     }
+    // An object that names a field twice is ambiguous (parsers keep either value): rejected, never resolved.
     await input.db.run(
       `CREATE OR REPLACE TEMP TABLE entity_lines AS SELECT raw FROM entity_all_lines
-       WHERE NOT undecodable AND json_valid(raw) AND json_type(raw) = 'OBJECT'`,
+       WHERE NOT undecodable AND json_valid(raw) AND json_type(raw) = 'OBJECT'
+         AND len(json_keys(raw)) = len(list_distinct(json_keys(raw)))`,
     );
     const [{ lines }] = (
       await input.db.runAndReadAll('SELECT count(*) AS lines FROM entity_all_lines')
@@ -52,10 +53,6 @@ export async function runEntitySnapshots(input: EntitySnapshotInput): Promise<En
     await mkdir(input.stageRoot, { recursive: true });
     const staged = join(input.stageRoot, `${dataset}.parquet`);
     const params: Record<string, SqlParam> = { snapshot_date: input.ingestDate, target: staged };
-    if (dataset === 'cards') {
-      params['hmac_inner'] = { kind: 'blob', bytes: input.pads.inner };
-      params['hmac_outer'] = { kind: 'blob', bytes: input.pads.outer };
-    }
     await input.db.run(renderSql(`snapshot-${dataset}`, params));
     const [{ written }] = (
       await input.db.runAndReadAll(

@@ -6,9 +6,11 @@
  */
 import type { ResolvedConfig } from '../config/load-config.ts';
 import type { IsoDate } from '../core/dates.ts';
+import { repeatedContractFields } from '../core/record-contract.ts';
+import { assertNoRecordsLost } from './bronze-files.ts';
 import type { BronzeFile } from './bronze-line-reader.ts';
 import { withBronzeLines } from './bronze-line-reader.ts';
-import type { HmacKeyPads } from './hmac-key-pads.ts';
+import { csvRecords } from './csv-records.ts';
 import { csvFieldColumns, jsonRecordSchema } from './record-fields.ts';
 import type { SilverSession } from './silver-session.ts';
 
@@ -16,7 +18,6 @@ export interface BronzeBatchContext {
   config: ResolvedConfig;
   ingestDate: IsoDate;
   runId: string;
-  pads: HmacKeyPads;
 }
 
 export async function readBronzeBatch(
@@ -24,18 +25,23 @@ export async function readBronzeBatch(
   files: BronzeFile[],
   context: BronzeBatchContext,
 ): Promise<void> {
-  const { config, ingestDate, runId, pads } = context;
+  const { config, ingestDate, runId } = context;
   const checkParams = {
     currencies: config.currencies,
     reporting_currency: config.reporting_currency,
     ingest_date: ingestDate,
     future_tolerance_seconds: Math.round(config.silver.future_tolerance_hours * 3600),
-    hmac_inner: { kind: 'blob', bytes: pads.inner },
-    hmac_outer: { kind: 'blob', bytes: pads.outer },
+    earliest_event_date: config.silver.earliest_event_date,
   } as const;
   for (const file of files) {
     await session.timed(`read ${file.sourceFile}`, () =>
-      withBronzeLines(session.db, file, async (lines, releaseLines) => {
+      withBronzeLines(session.db, file, async (fileLines, releaseLines) => {
+        // A CSV record may span lines (a quoted line break); JSON Lines are one record per line.
+        const records =
+          file.format === 'csv'
+            ? await csvRecords(session.db, fileLines)
+            : { relation: fileLines, release: async () => undefined };
+        const lines = records.relation;
         const linesSql = { kind: 'sql', text: lines } as const;
         if (file.format === 'jsonl') {
           await session.run('parse-jsonl', { lines: linesSql, schema: jsonRecordSchema() });
@@ -45,15 +51,19 @@ export async function readBronzeBatch(
             lines: linesSql,
             header_count: header.length,
             field_columns: { kind: 'sql', text: csvFieldColumns(header) },
+            duplicate_header: repeatedContractFields(header).length > 0,
           });
         }
-        await session.run('check-records', checkParams);
+        await session.run('check-records', { ...checkParams, lines: linesSql });
+        const [parsed] = await session.rows<{ n: bigint }>('SELECT count(*) AS n FROM parsed');
+        assertNoRecordsLost(file, Number(parsed!.n));
         await session.run('quarantine-rejected', {
           lines: linesSql,
           ingest_date: ingestDate,
           run_id: runId,
           source_file: file.sourceFile,
         });
+        await records.release();
         await releaseLines();
         await session.run('keep-valid', { ingest_date: ingestDate, file_no: file.fileNo });
       }),

@@ -100,8 +100,10 @@ export async function runSilver(options: RunSilverOptions): Promise<SilverResult
       fx_seed: join(config.projectDir, 'seeds', 'fx_rates.csv'),
       source_files: bronze.files.map((file) => file.sourceFile),
       batch_columns: { kind: 'sql', text: batchRowColumns() },
+      hmac_inner: { kind: 'blob', bytes: pads.inner },
+      hmac_outer: { kind: 'blob', bytes: pads.outer },
     });
-    await readBronzeBatch(session, bronze.files, { config, ingestDate, runId, pads });
+    await readBronzeBatch(session, bronze.files, { config, ingestDate, runId });
     await session.run('classify-versions', { index_source: await silverIndexSource(lake) });
     await session.timed(
       'memory',
@@ -129,7 +131,6 @@ export async function runSilver(options: RunSilverOptions): Promise<SilverResult
         db: session.db,
         lake,
         ingestDate,
-        pads,
         stageRoot: stageDir,
       });
       await rm(stageDir, { recursive: true, force: true });

@@ -2,6 +2,7 @@
  * The one factory that turns the configured `warehouse:` URL into a connected {@link Warehouse}. The password
  * comes from the `warehouse_password` secret reference, else `PGPASSWORD`, never from a log line.
  */
+import { join } from 'node:path';
 import type { ResolvedConfig } from '../config/load-config.ts';
 import { resolveSecret, type SecretContext } from '../config/secrets.ts';
 import { type EventSink, NO_EVENTS } from '../core/pipeline-event.ts';
@@ -13,10 +14,16 @@ export interface OpenWarehouseOptions {
   fetchAwsSecret?: SecretContext['fetchAwsSecret'];
   /** Where the warehouse reports its statements and load phases (default: nowhere). */
   events?: EventSink;
+  /**
+   * For `query`: a session that reads the warehouse and nothing else (DuckDB: the file opened read-only,
+   * external access off but for silver; PostgreSQL guards `queryReadOnly` itself).
+   */
+  forQuery?: boolean;
 }
 
 export async function openWarehouse(
-  config: Pick<ResolvedConfig, 'warehouseTarget' | 'warehouse_password' | 'home' | 'models'>,
+  config: Pick<ResolvedConfig, 'warehouseTarget' | 'warehouse_password' | 'home' | 'models'> &
+    Partial<Pick<ResolvedConfig, 'lakeLocation'>>,
   options: OpenWarehouseOptions = {},
 ): Promise<Warehouse> {
   const target = config.warehouseTarget;
@@ -24,6 +31,11 @@ export async function openWarehouse(
   // Engines are imported when chosen: a DuckDB run never loads pg, and every CLI start stays short.
   if (target.kind === 'duckdb') {
     const { DuckDBWarehouse } = await import('./duckdb/duckdb-warehouse.ts');
+    if (options.forQuery) {
+      const lake = config.lakeLocation;
+      const silver = lake?.kind === 'local' ? [join(lake.root, 'silver')] : [];
+      return DuckDBWarehouse.openForQuery(target.path, target.settings, silver, events);
+    }
     return DuckDBWarehouse.open(target.path, target.settings, events);
   }
   const env = options.env ?? process.env;

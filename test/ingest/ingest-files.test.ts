@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
@@ -111,5 +111,56 @@ describe('ingest CLI refusals (exit 2, nothing written)', () => {
     expect(noDate.stderr).toMatch(/no YYYY-MM-DD date in its name.*--ingest-date/);
     expect(badFormat.status).toBe(2);
     expect(badFormat.stderr).toMatch(/--format.*must be one of csv, jsonl/);
+  });
+});
+
+describe('ingest refusals of unreadable or ambiguous files, and of homes that are files (exit 2)', () => {
+  it('names a truncated gzip file and writes nothing', async () => {
+    const dir = tempDir();
+    const file = join(dir, 'feed_2025-03-04.jsonl.gz');
+    const gz = gzipSync(Array.from({ length: 2000 }, (_, i) => jsonLine(`t${i}`)).join('\n'));
+    writeFileSync(file, gz.subarray(0, gz.length >> 1));
+    const home = join(dir, 'home');
+    const result = await runCli(['--home', home, 'ingest', file]);
+    expect(result.status).toBe(2);
+    expect(result.stderr).toBe(
+      `fintech-etl: input file '${file}' is a truncated or corrupt gzip file (unexpected end of file)\n`,
+    );
+    expect(existsSync(join(home, 'lake', 'bronze'))).toBe(false);
+  });
+
+  it('refuses a CSV header that names a column twice', async () => {
+    const dir = tempDir();
+    const file = join(dir, 'transactions_2025-03-01.csv');
+    writeFileSync(file, ORIGINAL_CSV.replace('channel\n', 'channel,Amount\n'));
+    const result = await runCli(['--home', join(dir, 'home'), 'ingest', file]);
+    expect(result.status).toBe(2);
+    expect(result.stderr).toMatch(/names column\(s\) twice in its header: amount\n$/);
+  });
+
+  it('says in one sentence that a home or lake path is a file', async () => {
+    const dir = tempDir();
+    const file = join(dir, 'transactions_2025-03-01.csv');
+    writeFileSync(file, ORIGINAL_CSV);
+    const notAFolder = join(dir, 'plain-file');
+    writeFileSync(notAFolder, 'x');
+    const lakeHome = join(dir, 'lake-home');
+    mkdirSync(lakeHome);
+    writeFileSync(join(lakeHome, 'fintech-etl.yaml'), `lake: ${notAFolder}/lake\n`);
+    const [home, below, lake] = await Promise.all([
+      runCli(['--home', notAFolder, 'ingest', file]),
+      runCli(['--home', join(notAFolder, 'home'), 'ingest', file]),
+      runCli(['--home', lakeHome, 'ingest', file]),
+    ]);
+    expect([home.status, below.status, lake.status]).toEqual([2, 2, 2]);
+    expect(home.stderr).toBe(
+      `fintech-etl: home (--home or FINTECH_ETL_HOME) '${notAFolder}' is a file, not a folder\n`,
+    );
+    expect(below.stderr).toBe(
+      `fintech-etl: home (--home or FINTECH_ETL_HOME) '${join(notAFolder, 'home')}' cannot be a folder: '${notAFolder}' is a file\n`,
+    );
+    expect(lake.stderr).toBe(
+      `fintech-etl: config key 'lake' '${notAFolder}/lake' cannot be a folder: '${notAFolder}' is a file\n`,
+    );
   });
 });

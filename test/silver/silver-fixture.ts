@@ -8,8 +8,10 @@ import { gzipSync } from 'node:zlib';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { loadConfig, type ResolvedConfig } from '../../src/config/load-config.ts';
 import type { IsoDate } from '../../src/core/dates.ts';
+import { inspectFile } from '../../src/ingest/inspect-file.ts';
 import { commitBronzePartition, createStagingDir } from '../../src/lake/bronze-partition.ts';
 import { type BronzeDataset, LakeLayout } from '../../src/lake/lake-layout.ts';
+import { bronzeFileFormat } from '../../src/silver/bronze-files.ts';
 import { runSilver, type SilverResult } from '../../src/silver/run-silver.ts';
 
 export const TEST_KEY = Buffer.from('test-tokenization-key-0123456789abcdef', 'utf8');
@@ -69,6 +71,8 @@ export type BronzeFileSpec = {
   /** Exact bytes (for encodings and corrupt files). */
   bytes?: Buffer;
   gzip?: boolean;
+  /** The manifest's record count; default: counted the way ingest counts (src/ingest/inspect-file.ts). */
+  rows?: number;
 };
 
 export async function writeBronze(
@@ -84,10 +88,11 @@ export async function writeBronze(
       file.text ??
       `${(file.lines ?? []).map((line) => (typeof line === 'string' ? line : JSON.stringify(line))).join('\n')}\n`;
     const bytes = file.bytes ?? (file.gzip ? gzipSync(text) : Buffer.from(text));
-    await writeFile(join(staged, file.name), bytes);
+    const path = join(staged, file.name);
+    await writeFile(path, bytes);
     manifestFiles.push({
       name: file.name,
-      rows: text.split('\n').filter((line) => line.trim() !== '').length,
+      rows: file.rows ?? (await inspectFile(path, bronzeFileFormat(file.name)?.format ?? 'jsonl')).records,
       bytes: bytes.length,
       sha256: createHash('sha256').update(bytes).digest('hex'),
     });

@@ -4,6 +4,7 @@
     incremental_strategy='delete+insert',
     unique_key=['customer_id', 'event_date'],
     delete_where="{{ in_changed_fact_groups(this, ['customer_id', 'event_date']) }}",
+    rebuild_if="{{ money_sum_too_narrow(this, 'purchase_amount') }}",
     dist='customer_id',
     sort='event_date',
     tags=['core']

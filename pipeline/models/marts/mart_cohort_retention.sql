@@ -56,7 +56,7 @@ select
   cast(g.cohort_size as integer) as cohort_size,
   cast(coalesce(a.active_customers, 0) as integer) as active_customers,
   {{ ratio('coalesce(a.active_customers, 0)', 'g.cohort_size') }} as retention_rate,
-  cast(coalesce(a.net_revenue, 0) as decimal(18, 2)) as net_revenue
+  cast(coalesce(a.net_revenue, 0) as decimal(38, 2)) as net_revenue
 from grid as g
 left join activity as a
   on a.cohort_month = g.cohort_month and a.activity_month = g.activity_month

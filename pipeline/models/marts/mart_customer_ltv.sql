@@ -37,9 +37,9 @@ measures as (
     cast({{ months_between('a.first_purchase_date', as_of_date()) }} + 1 as integer) as tenure_months,
     cast(a.purchases as integer) as purchases,
     cast(a.refunds as integer) as refunds,
-    cast(a.purchase_amount as decimal(18, 2)) as gross_revenue,
-    cast(a.refund_amount as decimal(18, 2)) as refund_amount,
-    cast(a.purchase_amount - a.refund_amount as decimal(18, 2)) as net_revenue,
+    cast(a.purchase_amount as decimal(38, 2)) as gross_revenue,
+    cast(a.refund_amount as decimal(38, 2)) as refund_amount,
+    cast(a.purchase_amount - a.refund_amount as decimal(38, 2)) as net_revenue,
     cast(m.active_months as integer) as active_months
   from activity as a
   join active_months as m on m.customer_id = a.customer_id

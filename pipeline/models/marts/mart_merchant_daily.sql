@@ -4,6 +4,7 @@
     incremental_strategy='delete+insert',
     unique_key=['merchant_id', 'event_date'],
     delete_where="{{ in_changed_fact_groups(this, ['merchant_id', 'event_date']) }}",
+    rebuild_if="{{ money_sum_too_narrow(this, 'purchase_amount') }}",
     sort='event_date',
     tags=['marts', 'daily']
   )

@@ -18,7 +18,7 @@ with activity as (
     customer_id,
     max(case when purchase_count > 0 then event_date end) as last_purchase_date,
     sum(purchase_count) as frequency,
-    cast(sum(purchase_amount) - sum(refund_amount) as decimal(18, 2)) as monetary
+    cast(sum(purchase_amount) - sum(refund_amount) as decimal(38, 2)) as monetary
   from {{ ref('agg_customer_daily') }}
   where event_date <= {{ as_of_date() }}
   group by customer_id

@@ -4,6 +4,7 @@
     incremental_strategy='delete+insert',
     partition_by='event_date',
     partitions=var('event_dates', []),
+    rebuild_if="{{ money_sum_too_narrow(this, 'purchase_amount') }}",
     sort='event_date',
     tags=['marts', 'daily']
   )

@@ -6,13 +6,15 @@ import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { type Command, InvalidArgumentError } from 'commander';
 import { parse as parseYaml } from 'yaml';
-import { PipelineError } from '../../core/errors.ts';
+import { parseIsoDate } from '../../core/dates.ts';
+import { PipelineError, UsageError } from '../../core/errors.ts';
 import { LakeLayout } from '../../lake/lake-layout.ts';
 import { ModelCompiler } from '../../models/compile/model-compiler.ts';
 import { buildLineage, formatLineage } from '../../models/lineage/build-lineage.ts';
 import { loadProject } from '../../models/project/load-project.ts';
 import { runModels } from '../../models/run/run-models.ts';
 import { testModels } from '../../models/testing/test-models.ts';
+import { latestSucceededDate } from '../../orchestrator/run-history.ts';
 import { ensureHoldsTable, syncHoldsToWarehouse } from '../../quality/quality-holds.ts';
 import { openWarehouse } from '../../warehouse/open-warehouse.ts';
 import type { Warehouse } from '../../warehouse/warehouse.ts';
@@ -57,6 +59,30 @@ async function refreshSilverViewsOfLake(context: CliContext, warehouse: Warehous
   await refreshSilverViews(warehouse, lake);
 }
 
+/**
+ * The marts are built as of var `logical_date`. Without `--vars logical_date=…` that is the latest logical date
+ * a daily run succeeded for (audit.runs): the date the pipeline last built them as of. Before any successful
+ * run there is none, and the command refuses (exit 2) rather than build empty marts as of a placeholder date.
+ */
+async function varsWithLogicalDate(
+  warehouse: Warehouse,
+  given: Record<string, unknown> | undefined,
+  context: CliContext,
+): Promise<Record<string, unknown>> {
+  if (given?.['logical_date'] !== undefined) {
+    parseIsoDate(String(given['logical_date']), '--vars logical_date');
+    return given;
+  }
+  const latest = await latestSucceededDate(warehouse);
+  if (!latest) {
+    throw new UsageError(
+      'models run needs --vars logical_date=YYYY-MM-DD: no daily run has succeeded yet (audit.runs), so there is no date to build the marts as of',
+    );
+  }
+  context.say(`logical_date ${latest}: the latest succeeded daily run (audit.runs)`);
+  return { ...given, logical_date: latest };
+}
+
 interface RunFlags {
   select?: string;
   fullRefresh?: boolean;
@@ -71,17 +97,22 @@ export function registerModelsCommand(program: Command, context: CliContext): vo
     .description('build the selected models (seeds first), in graph order')
     .option('--select <selector>', 'models to build: name, +name, name+, tag:x (space-separated union)')
     .option('--full-refresh', 'rebuild incremental models from scratch')
-    .option('--vars <k=v>', 'template variable, e.g. logical_date=2024-01-31 (repeatable)', collectVars)
+    .option(
+      '--vars <k=v>',
+      'template variable, e.g. logical_date=2024-01-31 (repeatable; logical_date defaults to the latest succeeded run)',
+      collectVars,
+    )
     .action(async (flags: RunFlags) => {
       const config = context.config();
-      const project = loadProject(config.projectDir, { vars: flags.vars });
       const result = await withWarehouse(context, async (warehouse) => {
+        const vars = await varsWithLogicalDate(warehouse, flags.vars, context);
+        const project = loadProject(config.projectDir, { vars });
         await refreshSilverViewsOfLake(context, warehouse);
         return runModels({
           warehouse,
           project,
           select: flags.select,
-          vars: flags.vars,
+          vars,
           fullRefresh: flags.fullRefresh,
           concurrency: config.models.concurrency,
           onResult: (m) => {

@@ -48,7 +48,7 @@ export function registerQueryCommand(program: Command, context: CliContext): voi
     .argument('<sql>', 'one SELECT statement')
     .option('--format <format>', 'table, csv or json', oneOf('table', 'csv', 'json'), 'table')
     .action(async (sql: string, flags: { format: 'table' | 'csv' | 'json' }) => {
-      const warehouse = await openWarehouse(context.config(), { events: renderEvents() });
+      const warehouse = await openWarehouse(context.config(), { events: renderEvents(), forQuery: true });
       let result: QueryResult;
       try {
         result = await warehouse.queryReadOnly(sql);

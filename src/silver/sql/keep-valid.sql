@@ -10,6 +10,7 @@ SELECT
   event_date,
   amount, currency, fx_rate,
   -- Widened first: DECIMAL(18,2) × DECIMAL(18,8) would overflow DuckDB's DECIMAL(18,10) product type.
+  -- check-records.sql quarantined the records whose result does not fit DECIMAL(18,2).
   CAST(round(CAST(amount AS DECIMAL(38, 2)) * fx_rate, 2) AS DECIMAL(18, 2)) AS amount_reporting,
   mcc, merchant_category, status, is_refund, channel,
   card_token,
@@ -28,10 +29,11 @@ SELECT
     coalesce(country, '-'), coalesce(city, '-'), coalesce(merchant_name, '-'), coalesce(decline_reason, '-'),
     coalesce(CAST(is_fraud AS VARCHAR), '-'), coalesce(original_transaction_id, '-'))) AS record_hash
 FROM checked
-WHERE len(reason_codes) = 0;
+WHERE valid;
 
 DROP VIEW checked;
 DROP TABLE parsed;
 DROP TABLE pan_tokens;
 DROP TABLE fx_by_day;
+DROP TABLE duplicate_key_lists;
 DROP VIEW text_records;

@@ -15,10 +15,39 @@ CREATE OR REPLACE TEMP MACRO mask_pan(pan) AS (
        ELSE repeat('*', length(pan)) END
 );
 
--- Free text (merchant names, decline reasons, raw quarantined lines) may carry a card number typed by a
--- person; any 12–19 digit run is masked the same way.
+-- Free text (merchant names, decline reasons, cities) may carry a card number typed by a person; any 12–19
+-- digit run is masked the same way.
 CREATE OR REPLACE TEMP MACRO mask_pan_like(text) AS (
   regexp_replace(text, '\b([0-9]{6})[0-9]{2,9}([0-9]{4})\b', '\1******\2', 'g')
+);
+
+-- A quarantined raw record: every run of 12–19 digits is masked, except one that is part of a decimal number
+-- (`"amount":"99999999999999.99"` stays readable: the operator must see the amount that was refused). The
+-- text is cut into digit runs (with their decimal fractions) and the rest; only quarantined rows pay for it.
+CREATE OR REPLACE TEMP MACRO mask_pan_in_record(text) AS (
+  array_to_string(list_transform(
+    regexp_extract_all(text, '[0-9]+(?:\.[0-9]+)*|[^0-9]+'),
+    part -> CASE WHEN regexp_full_match(part, '[0-9]{12,19}') THEN left(part, 6) || '******' || right(part, 4)
+                 ELSE part END), '')
+);
+
+-- HMAC-SHA256 of a text under the tokenization key, as hex: sha256(opad ‖ unhex(sha256(ipad ‖ text))) with
+-- the padded keys of hmac-key-pads.ts (card_token, and the identifiers below).
+CREATE OR REPLACE TEMP MACRO hmac_hex(text) AS (
+  sha256({{hmac_outer}} || unhex(sha256({{hmac_inner}} || encode(text))))
+);
+
+-- An identifier (transaction, customer, card, merchant id) that holds a card number — a run of 12–19 digits
+-- that passes Luhn — becomes `tok_` + 32 hex digits of its HMAC: no PAN passes silver, and the same id gives
+-- the same token in every dataset and run, so transactions and entity snapshots still join. About 1 in 10
+-- random numeric ids of that length pass Luhn too; they are tokenized the same way rather than quarantined,
+-- which would drop real records. The cheap tests first: most ids have no run of 12 digits at all.
+CREATE OR REPLACE TEMP MACRO pan_free_id(id) AS (
+  CASE WHEN strlen(id) >= 12 AND regexp_matches(id, '[0-9]{12}')
+        AND list_bool_or(list_transform(regexp_extract_all(id, '[0-9]+'),
+              run -> length(run) BETWEEN 12 AND 19 AND luhn_valid(run)))
+       THEN 'tok_' || left(hmac_hex(id), 32)
+       ELSE id END
 );
 
 -- A field as the contract reads it: Unicode space separators trimmed off both ends (what trim() removes: not

@@ -1,9 +1,11 @@
 -- Daily card snapshot: the PAN becomes card_token (the same HMAC as transactions, so they join), card_bin
--- and card_last4; an invalid PAN leaves the three NULL.
+-- and card_last4; an invalid PAN leaves the three NULL. Ids holding a card number are tokenized as in
+-- transactions (pan_free_id), so they still join.
 COPY (
   SELECT
-    trim(r.card_id) AS card_id, r.customer_id, r.brand, lower(trim(r.card_type)) AS card_type,
-    CASE WHEN pan_ok THEN sha256({{hmac_outer}} || unhex(sha256({{hmac_inner}} || encode(pan)))) END AS card_token,
+    pan_free_id(trim(r.card_id)) AS card_id, pan_free_id(trim(r.customer_id)) AS customer_id, r.brand,
+    lower(trim(r.card_type)) AS card_type,
+    CASE WHEN pan_ok THEN hmac_hex(pan) END AS card_token,
     CASE WHEN pan_ok THEN left(pan, 6) END AS card_bin,
     CASE WHEN pan_ok THEN right(pan, 4) END AS card_last4,
     try_cast(r.issue_date AS DATE) AS issue_date, try_cast(r.expiry_date AS DATE) AS expiry_date,
@@ -22,6 +24,6 @@ COPY (
     )
   )
   WHERE nullif(trim(r.card_id), '') IS NOT NULL
-  QUALIFY row_number() OVER (PARTITION BY trim(r.card_id)) = 1
+  QUALIFY row_number() OVER (PARTITION BY pan_free_id(trim(r.card_id))) = 1
   ORDER BY card_id
 ) TO {{target}} (FORMAT parquet, COMPRESSION zstd);

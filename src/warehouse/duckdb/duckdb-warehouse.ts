@@ -3,11 +3,11 @@
  * silver is a view over the lake's files and costs nothing. Statements run one at a time on one connection
  * (DuckDB parallelises each statement over its own threads), which also keeps transactions from interleaving.
  */
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { type DuckDBConnection, DuckDBInstance, StatementType } from '@duckdb/node-api';
 import type { DuckDBWarehouseSettings } from '../../config/load-config.ts';
-import { PipelineError } from '../../core/errors.ts';
+import { PipelineError, UsageError } from '../../core/errors.ts';
 import { type EventSink, NO_EVENTS } from '../../core/pipeline-event.ts';
 import { DEFAULT_CAPABILITIES, SqlWarehouse } from '../sql-warehouse.ts';
 import { timedSession } from '../timed-session.ts';
@@ -104,6 +104,44 @@ export class DuckDBWarehouse extends SqlWarehouse {
     }
   }
 
+  /**
+   * Opens the DuckDB file for `query`: read-only (a read-only home works, and several readers share the file),
+   * with external access off and its configuration locked, so a query reads the warehouse and nothing else on
+   * the machine. `allowedDirectories` are the folders it may still read files in: silver, which the staging
+   * views read in place (DuckDB keeps its own spill folder allowed too).
+   */
+  static async openForQuery(
+    path: string,
+    settings: Partial<DuckDBWarehouseSettings>,
+    allowedDirectories: string[],
+    events: EventSink = NO_EVENTS,
+  ): Promise<DuckDBWarehouse> {
+    if (!existsSync(path))
+      throw new UsageError(`there is no DuckDB warehouse at ${path} yet: a run creates it`);
+    const options: Record<string, string> = { access_mode: 'READ_ONLY' };
+    if (settings.memoryLimit) options['memory_limit'] = settings.memoryLimit;
+    if (settings.threads) options['threads'] = String(settings.threads);
+    if (settings.tempDirectory) options['temp_directory'] = settings.tempDirectory;
+    let instance: DuckDBInstance;
+    try {
+      instance = await DuckDBInstance.create(path, options);
+    } catch (error) {
+      throw new PipelineError(
+        `cannot open DuckDB warehouse ${path} to read: ${(error as Error).message.split('\n')[0]}`,
+      );
+    }
+    const connection = await instance.connect();
+    await connection.run('set parquet_metadata_cache = true');
+    // A directory as a prefix: with its trailing slash, `…/silver` does not also allow `…/silver-old`.
+    const directories = allowedDirectories.map(
+      (dir) => `'${`${dir.replace(/\/+$/, '')}/`.replaceAll("'", "''")}'`,
+    );
+    await connection.run(`set allowed_directories = [${directories.join(', ')}]`);
+    await connection.run('set enable_external_access = false');
+    await connection.run('set lock_configuration = true');
+    return new DuckDBWarehouse(instance, connection, path, events);
+  }
+
   /** Serialises work on the single connection; a transaction holds the queue until it ends. */
   private exclusive<T>(fn: () => Promise<T>): Promise<T> {
     const next = this.queue.then(fn, fn);
@@ -140,13 +178,24 @@ export class DuckDBWarehouse extends SqlWarehouse {
     return this.exclusive(async () => {
       const statements = await this.connection.extractStatements(sql);
       if (statements.count !== 1) throw new ReadOnlyViolation('exactly one statement is allowed');
-      const prepared = await statements.prepare(0);
-      if (!READ_ONLY_STATEMENTS.has(prepared.statementType)) {
-        throw new ReadOnlyViolation(
-          `only SELECT statements are allowed, got ${StatementType[prepared.statementType]}`,
-        );
+      try {
+        const prepared = await statements.prepare(0);
+        if (!READ_ONLY_STATEMENTS.has(prepared.statementType)) {
+          throw new ReadOnlyViolation(
+            `only SELECT statements are allowed, got ${StatementType[prepared.statementType]}`,
+          );
+        }
+        return readResult(await prepared.runAndReadAll());
+      } catch (error) {
+        // A session opened by openForQuery refuses every file outside the allowed folders.
+        const message = (error as Error).message.split('\n')[0]!;
+        if (message.startsWith('Permission Error:')) {
+          throw new ReadOnlyViolation(
+            `${message.replace('Permission Error: ', '')} (files outside silver cannot be read)`,
+          );
+        }
+        throw error;
       }
-      return readResult(await prepared.runAndReadAll());
     });
   }
 

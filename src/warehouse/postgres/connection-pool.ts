@@ -24,7 +24,7 @@ export interface PgPoolLike {
 }
 
 export interface PgClientLike {
-  query(config: string | { text: string; queryMode?: 'extended' }): Promise<unknown>;
+  query(config: string | { text: string; values?: unknown[]; queryMode?: 'extended' }): Promise<unknown>;
   release(): void;
 }
 

@@ -1,6 +1,6 @@
 /**
  * Statements on one pooled client: every statement timed through the event sink, every error one redacted line
- * naming the warehouse and the statement's start; and the read-only guard of `queryReadOnly`.
+ * naming the warehouse and the statement's start; and the read-only guard of `queryReadOnly` (read-only-query.ts).
  */
 import { PipelineError } from '../../core/errors.ts';
 import type { EventSink } from '../../core/pipeline-event.ts';
@@ -8,6 +8,7 @@ import { redact } from '../../core/redact.ts';
 import { timedSession } from '../timed-session.ts';
 import { type QueryResult, ReadOnlyViolation, type SqlSession } from '../warehouse.ts';
 import { type PgClientLike, toQueryResult } from './connection-pool.ts';
+import { runPlainReadOnlyQuery, runReadOnlyQuery } from './read-only-query.ts';
 
 /** Who runs the statements, for events and error messages. */
 export interface SessionOwner {
@@ -48,23 +49,20 @@ export function postgresSession(owner: SessionOwner, client: PgClientLike): SqlS
   );
 }
 
-/** A read-only transaction and the extended protocol (one statement only) make writes impossible. */
+/**
+ * A read-only transaction and the extended protocol (one statement only) make writes impossible; on an engine
+ * with server file functions, a user that may call them has its query run without that right.
+ */
 export async function queryReadOnly(
   owner: SessionOwner,
   client: PgClientLike,
   sql: string,
+  guardServerFiles: boolean,
 ): Promise<QueryResult> {
-  await client.query('begin transaction read only');
   try {
-    return toQueryResult(await client.query({ text: sql, queryMode: 'extended' }));
+    return guardServerFiles ? await runReadOnlyQuery(client, sql) : await runPlainReadOnlyQuery(client, sql);
   } catch (error) {
-    const code = (error as { code?: string }).code;
-    if (code === '25006') throw new ReadOnlyViolation('write statements are not allowed');
-    if (code === '42601' && /multiple commands/.test((error as Error).message)) {
-      throw new ReadOnlyViolation('exactly one statement is allowed');
-    }
+    if (error instanceof ReadOnlyViolation) throw error;
     throw wrapPostgresError(owner, error, sql);
-  } finally {
-    await client.query('rollback');
   }
 }

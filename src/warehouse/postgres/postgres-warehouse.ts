@@ -110,8 +110,11 @@ export class PostgresWarehouse extends SqlWarehouse {
     });
   }
 
+  /** Whether the engine has functions that read the server's files, which `query` must not reach. */
+  protected readonly guardsServerFiles: boolean = true;
+
   queryReadOnly(sql: string): Promise<QueryResult> {
-    return this.withClient((client) => queryReadOnly(this, client, sql));
+    return this.withClient((client) => queryReadOnly(this, client, sql, this.guardsServerFiles));
   }
 
   /** `CREATE SCHEMA IF NOT EXISTS` can still collide when two sessions run it at once; the loser is fine. */

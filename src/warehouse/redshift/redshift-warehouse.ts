@@ -50,6 +50,8 @@ export class RedshiftWarehouse extends PostgresWarehouse {
   }
 
   protected override readonly deleteReturning = false;
+  /** Redshift has no functions that read the server's files. */
+  protected override readonly guardsServerFiles = false;
 
   protected override engineName(): string {
     return 'redshift';
