@@ -29,7 +29,8 @@ export interface PipelineHarness {
   lake: LakeLayout;
   config: ResolvedConfig;
   warehouse: Warehouse;
-  run(day: IsoDate): Promise<DailyRunResult>;
+  /** The daily run of `day`; `acceptQualityFailures` loads what the quality gate would hold (an operator's call). */
+  run(day: IsoDate, options?: { acceptQualityFailures?: boolean }): Promise<DailyRunResult>;
   /** Every row of a relation, ordered by all its columns, so two warehouses compare row for row. */
   rows(relation: string): Promise<WarehouseRow[]>;
   close(): Promise<void>;
@@ -55,7 +56,7 @@ export async function createPipelineHarness(
     lake,
     config,
     warehouse,
-    run: (logicalDate) => runDaily({ config, lake, warehouse, logicalDate }),
+    run: (logicalDate, options = {}) => runDaily({ config, lake, warehouse, logicalDate, ...options }),
     rows: async (relation) => {
       const [schema, name] = relation.split('.') as [string, string];
       const columns = await warehouse.columns({ schema, name });
