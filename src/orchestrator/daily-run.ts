@@ -13,7 +13,7 @@ import { type EventSink, NO_EVENTS } from '../core/pipeline-event.ts';
 import { redact } from '../core/redact.ts';
 import { newRunId } from '../core/run-id.ts';
 import { startStopwatch } from '../core/stopwatch.ts';
-import type { LakeLayout } from '../lake/lake-layout.ts';
+import type { Lake } from '../lake/lake.ts';
 import { ModelCompiler } from '../models/compile/model-compiler.ts';
 import { loadProject } from '../models/project/load-project.ts';
 import { type RunModelsResult, runModels } from '../models/run/run-models.ts';
@@ -43,7 +43,7 @@ export interface TaskReport {
 
 export interface DailyRunOptions {
   config: ResolvedConfig;
-  lake: LakeLayout;
+  lake: Lake;
   warehouse: Warehouse;
   logicalDate: IsoDate;
   runId?: string;
@@ -123,6 +123,7 @@ export async function runDaily(options: DailyRunOptions): Promise<DailyRunResult
       logicalDate,
       touchedEventDates: result.silver!.touchedEventDates,
       writtenFiles: result.silver!.writtenFiles,
+      runId,
     });
     const loaded = Object.entries(result.load.rows).filter(([, rows]) => rows > 0);
     return {
@@ -181,8 +182,8 @@ export async function runDaily(options: DailyRunOptions): Promise<DailyRunResult
       .map((name) => compiler.relationOf(name))
       .filter((relation) => relation.schema === 'marts')
       .sort((a, b) => a.name.localeCompare(b.name));
-    result.gold = await exportGold(warehouse, lake, marts);
-    return { summary: `${result.gold.length} marts exported to ${lake.root}/gold/marts` };
+    result.gold = await exportGold(warehouse, lake, marts, { runId });
+    return { summary: `${result.gold.length} marts exported to ${lake.location}/gold/marts` };
   });
 
   await recordRun(warehouse, {

@@ -8,6 +8,7 @@ import { registerModelsCommand } from './models-command.ts';
 import { registerQueryCommand } from './query-command.ts';
 import { registerRunCommand } from './run-command.ts';
 import { registerServeCommand } from './serve-command.ts';
+import { registerVacuumCommand } from './vacuum-command.ts';
 
 export const COMMANDS: RegisterCommand[] = [
   registerDemoCommand,
@@ -17,5 +18,6 @@ export const COMMANDS: RegisterCommand[] = [
   registerModelsCommand,
   registerQueryCommand,
   registerIamCommand,
+  registerVacuumCommand,
   registerServeCommand,
 ];

@@ -7,7 +7,6 @@ import { join, resolve } from 'node:path';
 import { type Command, InvalidArgumentError } from 'commander';
 import { parse as parseYaml } from 'yaml';
 import { PipelineError } from '../../core/errors.ts';
-import { LakeLayout } from '../../lake/lake-layout.ts';
 import { ModelCompiler } from '../../models/compile/model-compiler.ts';
 import { buildLineage, formatLineage } from '../../models/lineage/build-lineage.ts';
 import { loadProject } from '../../models/project/load-project.ts';
@@ -40,12 +39,14 @@ async function withWarehouse<T>(context: CliContext, fn: (warehouse: Warehouse) 
   }
 }
 
-/** On engines that read Parquet themselves, point staging.silver_* at the lake so sources resolve. */
+/**
+ * On engines that read Parquet themselves, point staging.silver_* at the lake's committed files (fetched into
+ * the local mirror of an S3 lake) so sources resolve.
+ */
 async function refreshSilverViewsOfLake(context: CliContext, warehouse: Warehouse): Promise<void> {
-  const location = context.config().lakeLocation;
-  if (location.kind !== 'local') return;
+  if (!warehouse.capabilities.readsParquetDirectly) return;
   const { refreshSilverViews } = await import('../../orchestrator/load-silver.ts');
-  await refreshSilverViews(warehouse, new LakeLayout(location.root));
+  await refreshSilverViews(warehouse, await context.lake());
 }
 
 interface RunFlags {
