@@ -120,7 +120,9 @@ describe('generated data through the daily pipeline', () => {
     expect(String(view!['sql'])).not.toContain('*.parquet');
     // New base files of partitions the run rewrote, and the files it added to the others.
     expect(files.length).toBeGreaterThan(10);
-    for (const [, file] of files) expect(file).toMatch(new RegExp(`/(data|delta-${last}-[^/]+)\\.parquet$`));
+    // Named after the run that wrote them.
+    for (const [, file] of files)
+      expect(file).toMatch(new RegExp(`/(data|delta-${last})-run-${last}-[^/]+\\.parquet$`));
     if (postgres)
       expect((await batch(postgres)).rows).toEqual(await idsOf(postgres, `ingest_date = '${last}'`));
   });
