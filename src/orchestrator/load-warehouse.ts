@@ -7,6 +7,7 @@ import { newRunId } from '../core/run-id.ts';
 import type { Lake } from '../lake/lake.ts';
 import { LEDGER_TABLE, QUARANTINE_TABLE, silverTable } from '../lake/lake-layout.ts';
 import { copyManifestKey } from '../lake/redshift-copy-manifest.ts';
+import { LEDGER_COLUMNS } from '../silver/ledger-entry.ts';
 import { SILVER_DATASETS } from '../silver/silver-contract.ts';
 import type { LoadFilesOptions, Warehouse } from '../warehouse/warehouse.ts';
 import { exposeSilverBatch, filesSource, loadSilverDataset, type SilverFilesSource } from './load-silver.ts';
@@ -52,7 +53,12 @@ export async function loadWarehouse(input: LoadWarehouseInput): Promise<LoadWare
   const ledger = (await lake.snapshot(LEDGER_TABLE)).files();
   const ledgerSource = await filesSource(warehouse, lake, ledger, ledger, copyManifestKey(runId, 'ledger'));
   rows['ledger'] = (
-    await warehouse.loadFiles({ ...sourceFiles(ledgerSource), format: 'json', target: AUDIT_LEDGER })
+    await warehouse.loadFiles({
+      ...sourceFiles(ledgerSource),
+      format: 'json',
+      target: AUDIT_LEDGER,
+      columns: LEDGER_COLUMNS,
+    })
   ).rows;
   if ((await lake.snapshot(QUARANTINE_TABLE)).exists) {
     rows['quarantine'] = await loadQuarantine(warehouse, lake, input.logicalDate, runId);

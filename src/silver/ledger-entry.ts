@@ -3,6 +3,7 @@
  * loaded by the warehouse into `audit.ledger`. `bronze_rows = inserted + superseded + duplicates + quarantined`
  * must hold or the run fails before anything is committed.
  */
+import type { ColumnSpec } from '../core/column-type.ts';
 import type { IsoDate } from '../core/dates.ts';
 import { daysBetween } from '../core/dates.ts';
 import { PipelineError } from '../core/errors.ts';
@@ -31,6 +32,21 @@ export interface LedgerEntry {
   files: string[];
   processed_at: string;
 }
+
+/**
+ * The scalar fields of an entry as table columns: what an engine that cannot read a JSON file's fields itself
+ * (Redshift) creates `audit.ledger` from; the nested ones (`quarantined_by_reason`, `late_by_days`, the lists)
+ * stay in the lake's JSON.
+ */
+export const LEDGER_COLUMNS: ColumnSpec[] = [
+  { name: 'run_id', type: { kind: 'varchar', maxLength: 256 } },
+  { name: 'dataset', type: { kind: 'varchar', maxLength: 32 } },
+  { name: 'ingest_date', type: { kind: 'date' } },
+  ...(['bronze_rows', 'inserted', 'superseded', 'duplicates', 'quarantined', 'late_rows'] as const).map(
+    (name): ColumnSpec => ({ name, type: { kind: 'bigint' } }),
+  ),
+  { name: 'processed_at', type: { kind: 'varchar', maxLength: 64 } },
+];
 
 export type OutcomeCounts = Pick<LedgerEntry, 'inserted' | 'superseded' | 'duplicates' | 'quarantined'>;
 

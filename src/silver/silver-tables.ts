@@ -13,6 +13,7 @@ import {
   SILVER_INDEX_TABLE,
   silverTable,
 } from '../lake/lake-layout.ts';
+import { LEDGER_COLUMNS } from './ledger-entry.ts';
 import { SILVER_TRANSACTIONS, type SilverDataset, silverDataset } from './silver-contract.ts';
 
 /** A silver dataset's table: columns from the contract, partitioned as the contract says. */
@@ -68,17 +69,8 @@ export const LEDGER_DEFINITION: TableDefinition = {
   partitionColumns: ['ingest_date'],
   format: 'json',
   columns: [
-    column('run_id', 'VARCHAR'),
-    column('dataset', 'VARCHAR'),
-    column('ingest_date', 'DATE'),
-    column('bronze_rows', 'BIGINT'),
-    column('inserted', 'BIGINT'),
-    column('superseded', 'BIGINT'),
-    column('duplicates', 'BIGINT'),
-    column('quarantined', 'BIGINT'),
-    column('late_rows', 'BIGINT'),
+    ...LEDGER_COLUMNS.map((spec) => column(spec.name, standardSqlType(spec.type).toUpperCase())),
     column('touched_partitions', 'VARCHAR[]'),
     column('files', 'VARCHAR[]'),
-    column('processed_at', 'VARCHAR'),
   ],
 };
