@@ -48,55 +48,92 @@ export async function exportGold(
   return lake.withWriterLease(async () => {
     const snapshots = await lake.snapshots(marts.map((mart) => goldTable(mart.name)));
     const work = unload ? undefined : await lake.scratch('gold');
-    const changes: TableChange[] = [];
-    const exports: GoldExport[] = [];
     try {
-      for (const mart of marts) {
-        const table = goldTable(mart.name);
-        const { files, summary } = work
-          ? await exportLocally(warehouse, lake, mart, `${table}/part-00000-${tag}.parquet`, work)
-          : await unloadToLake(warehouse, lake, mart, `${table}/part-${tag}-`);
-        changes.push({
-          definition: { table, partitionColumns: [], columns: summary.columns },
-          add: files,
-          remove: snapshots
-            .get(table)!
-            .files()
-            .map((file) => file.key),
-        });
-        exports.push({ mart: mart.name, files: files.map((file) => file.key), rows: summary.rows });
-      }
+      const exported = work
+        ? await exportLocally(warehouse, lake, marts, tag, work)
+        : await unloadToLake(warehouse, lake, marts, tag);
+      const changes: TableChange[] = exported.map(({ mart, files, summary }) => ({
+        definition: { table: goldTable(mart.name), partitionColumns: [], columns: summary.columns },
+        add: files,
+        remove: snapshots
+          .get(goldTable(mart.name))!
+          .files()
+          .map((file) => file.key),
+      }));
+      await lake.commit(changes, { operation: 'WRITE', runId });
+      return exported.map(({ mart, files, summary }) => ({
+        mart: mart.name,
+        files: files.map((file) => file.key),
+        rows: summary.rows,
+      }));
     } finally {
       if (work) await lake.releaseScratch(work);
     }
-    await lake.commit(changes, { operation: 'WRITE', runId });
-    return exports;
   });
 }
 
+interface ExportedMart {
+  mart: Relation;
+  files: AddedFile[];
+  summary: ParquetSummary;
+}
+
+/** Each mart to a local Parquet file (the warehouse's export), described, then uploaded. */
 async function exportLocally(
   warehouse: Warehouse,
   lake: Lake,
-  mart: Relation,
-  key: string,
+  marts: Relation[],
+  tag: string,
   work: string,
-): Promise<{ files: AddedFile[]; summary: ParquetSummary }> {
-  const path = join(work, `${mart.name}.parquet`);
-  await warehouse.exportParquet(mart, path);
-  const summary = await describeParquet(path);
-  const info = await lake.upload(key, path);
-  return { files: [{ key, partitionValues: {}, size: info.size, numRecords: summary.rows }], summary };
+): Promise<ExportedMart[]> {
+  const paths = marts.map((mart) => join(work, `${mart.name}.parquet`));
+  for (const [index, mart] of marts.entries()) await warehouse.exportParquet(mart, paths[index]!);
+  const summaries = await describeParquet(paths);
+  const exported: ExportedMart[] = [];
+  for (const [index, mart] of marts.entries()) {
+    const key = `${goldTable(mart.name)}/part-00000-${tag}.parquet`;
+    const info = await lake.upload(key, paths[index]!);
+    const summary = summaries[index]!;
+    exported.push({
+      mart,
+      files: [{ key, partitionValues: {}, size: info.size, numRecords: summary.rows }],
+      summary,
+    });
+  }
+  return exported;
 }
 
+/** Each mart UNLOADed by the warehouse into its gold folder; the files its manifest lists are what it wrote. */
 async function unloadToLake(
   warehouse: Warehouse,
   lake: Lake,
-  mart: Relation,
-  prefix: string,
-): Promise<{ files: AddedFile[]; summary: ParquetSummary }> {
-  const kmsKeyId =
-    lake.serverSideEncryption?.kind === 'aws:kms' ? lake.serverSideEncryption.kmsKeyId : undefined;
-  await warehouse.unloadParquet(mart, lake.urlOf(prefix)!, kmsKeyId ? { kmsKeyId } : {});
+  marts: Relation[],
+  tag: string,
+): Promise<ExportedMart[]> {
+  const encryption = lake.serverSideEncryption;
+  const kmsKeyId = encryption?.kind === 'aws:kms' ? encryption.kmsKeyId : undefined;
+  const unloaded: { mart: Relation; files: AddedFile[] }[] = [];
+  for (const mart of marts) {
+    const prefix = `${goldTable(mart.name)}/part-${tag}-`;
+    await warehouse.unloadParquet(mart, lake.urlOf(prefix)!, kmsKeyId ? { kmsKeyId } : {});
+    unloaded.push({ mart, files: await unloadedFiles(lake, mart, prefix) });
+  }
+  // The columns come from the Parquet Redshift wrote (one file of a mart is enough: all have its columns).
+  const described = await describeParquet(
+    await lake.localPaths(unloaded.flatMap(({ files }) => files.slice(0, 1))),
+  );
+  let next = 0;
+  return unloaded.map(({ mart, files }) => ({
+    mart,
+    files,
+    summary: {
+      columns: files.length ? described[next++]!.columns : [],
+      rows: files.reduce((sum, file) => sum + (file.numRecords ?? 0), 0),
+    },
+  }));
+}
+
+async function unloadedFiles(lake: Lake, mart: Relation, prefix: string): Promise<AddedFile[]> {
   const manifestKey = `${prefix}manifest`;
   let manifest: UnloadManifest;
   try {
@@ -117,10 +154,5 @@ async function unloadToLake(
       ...(entry.meta?.record_count !== undefined ? { numRecords: entry.meta.record_count } : {}),
     });
   }
-  // The columns come from the Parquet Redshift wrote (one file is enough: all have the relation's columns).
-  const summary: ParquetSummary = files.length
-    ? { ...(await describeParquet(await lake.localPath(files[0]!))), rows: 0 }
-    : { columns: [], rows: 0 };
-  summary.rows = files.reduce((sum, file) => sum + (file.numRecords ?? 0), 0);
-  return { files, summary };
+  return files;
 }
