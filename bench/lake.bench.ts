@@ -61,7 +61,9 @@ function run(cli: string, home: string, args: string[]): void {
 }
 
 async function startServer(): Promise<{ child: ChildProcess; endpoint: string; bucket: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', SERVER], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', SERVER], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const [line] = await new Promise<string[]>((resolve) => {
     createInterface({ input: child.stdout! }).once('line', (first) => resolve([first]));
   });

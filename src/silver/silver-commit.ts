@@ -40,23 +40,45 @@ export interface SilverCommit {
   tables: TableDefinition[];
 }
 
+const UPLOADS_IN_FLIGHT = 8;
+
 export async function commitSilverRun(
   lake: Lake,
   commit: SilverCommit,
   hooks: CommitHooks = {},
 ): Promise<{ txnId: string; versions: Record<string, number> }> {
+  const uploaded: TableChange['add'][number][] = new Array(commit.staged.length);
+  let next = 0;
+  let stopped = false;
+  const uploader = async () => {
+    while (!stopped && next < commit.staged.length) {
+      const index = next++;
+      const object = commit.staged[index]!;
+      try {
+        hooks.beforeUpload?.(index, commit.staged.length);
+        // The next tasks (the load, the next silver run) read these: a remote lake keeps them in its mirror.
+        const info = await lake.upload(object.key, object.path, { keepLocalCopy: true });
+        uploaded[index] = {
+          key: info.key,
+          partitionValues: object.partitionValues,
+          size: info.size,
+          ...(object.numRecords !== undefined ? { numRecords: object.numRecords } : {}),
+        };
+      } catch (error) {
+        // The others finish the upload they are in and take no more: nothing is left writing after a failure.
+        stopped = true;
+        throw error;
+      }
+    }
+  };
+  // A day touches hundreds of partitions: one request at a time would wait out S3's latency hundreds of times.
+  const results = await Promise.allSettled(Array.from({ length: UPLOADS_IN_FLIGHT }, uploader));
+  const failed = results.find((result) => result.status === 'rejected');
+  if (failed) throw failed.reason;
   const added = new Map<string, TableChange['add'][number][]>();
   for (const [index, object] of commit.staged.entries()) {
-    hooks.beforeUpload?.(index, commit.staged.length);
-    // The next tasks (the load, the next silver run) read these: a remote lake keeps them in its mirror.
-    const info = await lake.upload(object.key, object.path, { keepLocalCopy: true });
     const list = added.get(object.definition.table) ?? [];
-    list.push({
-      key: info.key,
-      partitionValues: object.partitionValues,
-      size: info.size,
-      ...(object.numRecords !== undefined ? { numRecords: object.numRecords } : {}),
-    });
+    list.push(uploaded[index]!);
     added.set(object.definition.table, list);
   }
   const changes = commit.tables
