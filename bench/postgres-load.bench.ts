@@ -13,7 +13,7 @@ import { from as copyFrom } from 'pg-copy-streams';
 import type { IsoDate } from '../src/core/dates.ts';
 import { collectEvents, type PipelineEvent } from '../src/core/pipeline-event.ts';
 import { measure } from '../src/core/stopwatch.ts';
-import { silverLoadOptions } from '../src/orchestrator/load-silver.ts';
+import { type SilverFilesSource, silverLoadOptions } from '../src/orchestrator/load-silver.ts';
 import { SILVER_TRANSACTIONS } from '../src/silver/silver-contract.ts';
 import { PostgresWarehouse } from '../src/warehouse/postgres/postgres-warehouse.ts';
 import type { LoadResult } from '../src/warehouse/warehouse.ts';
@@ -21,6 +21,16 @@ import { createTestDatabase } from '../test/helpers/postgres-test-database.ts';
 import type { Benchmark } from './run.ts';
 
 const ROWS = Number(process.env['BENCH_ROWS'] ?? 1_000_000);
+
+/** The bench's silver files as the load reads them (globs over its Parquet partitions). */
+function silverFiles(folder: string, partitions: IsoDate[] | 'all'): SilverFilesSource {
+  const all = [`${folder}/**/*.parquet`];
+  return {
+    kind: 'local',
+    files: partitions === 'all' ? all : partitions.map((date) => `${folder}/event_date=${date}/**/*.parquet`),
+    all,
+  };
+}
 
 export const SILVER_ROWS_SQL = `
 select
@@ -135,7 +145,7 @@ export const benchmark: Benchmark = {
         warehouse.loadFiles(
           silverLoadOptions(
             SILVER_TRANSACTIONS,
-            join(lake, 'silver', 'transactions'),
+            silverFiles(join(lake, 'silver', 'transactions'), partitions),
             { partitions },
             warehouse.capabilities,
           ),

@@ -15,12 +15,12 @@ import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../src/config/load-config.ts';
 import { addDays, type IsoDate } from '../src/core/dates.ts';
 import { measure } from '../src/core/stopwatch.ts';
-import { LakeLayout } from '../src/lake/lake-layout.ts';
+import { openLake } from '../src/lake/open-lake.ts';
+import { commitQualityChanges } from '../src/quality/commit-quality-changes.ts';
 import { loadSuites } from '../src/quality/load-suites.ts';
-import { readQualityHistory, writeQualityRecord } from '../src/quality/quality-results-store.ts';
+import { putQualityRecord, readQualityHistory } from '../src/quality/quality-results-store.ts';
 import { runQualityGate } from '../src/quality/run-quality-gate.ts';
 import { runSilver } from '../src/silver/run-silver.ts';
-import { silverIndexDir } from '../src/silver/silver-index.ts';
 import type { Benchmark } from './run.ts';
 
 const ROWS = Number(process.env['BENCH_QUALITY_ROWS'] ?? 1_000_000);
@@ -38,7 +38,6 @@ export const benchmark: Benchmark = {
     try {
       writeFileSync(join(home, 'fintech-etl.yaml'), 'lake: lake\n');
       const config = loadConfig({ home, cwd: home, env: {} });
-      const lake = new LakeLayout(join(home, 'lake'));
       const last = addDays(DAY1, DAYS - 1);
       const generated = spawnSync(
         CLI,
@@ -49,24 +48,26 @@ export const benchmark: Benchmark = {
       );
       if (generated.status !== 0) throw new Error(`fintech-etl generate failed: ${generated.stderr}`);
       const suites = loadSuites(config.qualitySuitesDir);
+      const lake = await openLake(config);
       for (let day = 0; day < DAYS; day++) {
         const date = addDays(DAY1, day);
         const runId = `bench-${date}`;
         const silver = await measure(() => runSilver({ config, lake, ingestDate: date, runId }));
-        const gate = await measure(() =>
+        const gate = await measure(async () =>
           runQualityGate({
-            lakeRoot: lake.root,
+            lake,
             ingestDate: date,
             runId,
             suites,
             writtenFiles: silver.result.writtenFiles,
-            transactionIndex: join(silverIndexDir(lake), `ingest_date=${date}.parquet`),
             ledger: silver.result.ledger,
-            history: readQualityHistory(lake, date, 7),
+            history: await readQualityHistory(lake, date, 7),
             duckdb: { memoryLimit: config.silver.memory_limit, threads: config.silver.threads },
           }),
         );
-        await writeQualityRecord(lake, { ...gate.result, accepted: false });
+        await commitQualityChanges(lake, runId, async () => [
+          await putQualityRecord(lake, { ...gate.result, accepted: false }),
+        ]);
         const { queries, datasets, batch, outcome, results } = gate.result;
         const transactions = datasets.find((dataset) => dataset.dataset === 'transactions')!;
         console.log(
@@ -83,6 +84,7 @@ export const benchmark: Benchmark = {
             `queries, ${queries.total - queries.scans - queries.samples} others (version index partitions, column lists)`,
         );
       }
+      await lake.close();
     } finally {
       await rm(home, { recursive: true, force: true });
     }

@@ -19,7 +19,8 @@ import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../src/config/load-config.ts';
 import { addDays, type IsoDate } from '../src/core/dates.ts';
 import { measure } from '../src/core/stopwatch.ts';
-import { LakeLayout } from '../src/lake/lake-layout.ts';
+import type { Lake } from '../src/lake/lake.ts';
+import { openLake } from '../src/lake/open-lake.ts';
 import { runSilver } from '../src/silver/run-silver.ts';
 import { measureBareStatement } from './lib/bare-statement.ts';
 import { writeBenchBronze } from './lib/bench-bronze.ts';
@@ -33,19 +34,22 @@ const SOURCES = (process.env['BENCH_SILVER_SOURCES'] ?? 'synthetic,generated').s
 const CLI = fileURLToPath(new URL('../bin/fintech-etl', import.meta.url));
 const DAY1 = '2025-03-01' as IsoDate;
 
-function createHome(memoryLimit = '1GB') {
+async function createHome(memoryLimit = '1GB') {
   const home = mkdtempSync(join(tmpdir(), 'bench-silver-'));
   writeFileSync(join(home, 'fintech-etl.yaml'), `lake: lake\nsilver:\n  memory_limit: ${memoryLimit}\n`);
   const config = loadConfig({ home, cwd: home, env: {} });
-  return { home, config, lake: new LakeLayout(join(home, 'lake')) };
+  return { home, config, lake: await openLake(config) };
 }
+
+/** The folder of the bench's bronze partition (its lake is a local folder). */
+const bronzeFolder = (home: string) => join(home, 'lake', 'bronze', 'transactions', `ingest_date=${DAY1}`);
 
 const fmt = (seconds: number) => `${seconds.toFixed(2)} s`;
 
 /** The bronze a one-day bench runs on: DuckDB-made rows (bench-bronze.ts), or the real generator's. */
 type BronzeSource = 'synthetic' | 'generated';
 
-async function writeOneDay(home: string, lake: LakeLayout, source: BronzeSource): Promise<void> {
+async function writeOneDay(home: string, lake: Lake, source: BronzeSource): Promise<void> {
   if (source === 'synthetic') {
     await writeBenchBronze(lake, DAY1, ROWS);
     return;
@@ -61,9 +65,9 @@ async function writeOneDay(home: string, lake: LakeLayout, source: BronzeSource)
  * runSilver in process on the same files, then the CLI as a child for peak RSS.
  */
 async function oneDayBench(source: BronzeSource): Promise<void> {
-  const one = createHome();
+  const one = await createHome();
   await writeOneDay(one.home, one.lake, source);
-  const bare = await measureBareStatement(one.lake.bronzePartition('transactions', DAY1));
+  const bare = await measureBareStatement(bronzeFolder(one.home));
   const {
     seconds: silverSeconds,
     cpuSeconds: silverCpu,
@@ -82,7 +86,7 @@ async function oneDayBench(source: BronzeSource): Promise<void> {
   );
   await rm(one.home, { recursive: true, force: true });
   if (process.env['BENCH_SILVER_SKIP_CLI']) return;
-  const cliHome = createHome();
+  const cliHome = await createHome();
   await writeOneDay(cliHome.home, cliHome.lake, source);
   const cli = measureCommand(CLI, ['--home', cliHome.home, 'run', '--date', DAY1]);
   console.log(
@@ -93,7 +97,7 @@ async function oneDayBench(source: BronzeSource): Promise<void> {
 
 /** Day 1 vs day 31: the cost of a day must not grow with the history before it. */
 async function historyBench(): Promise<void> {
-  const history = createHome();
+  const history = await createHome();
   const days = Array.from({ length: 31 }, (_, i) => addDays(DAY1, i));
   for (const day of days) {
     await writeBenchBronze(history.lake, day, HISTORY_ROWS, { lateRate: 0.03, maxLateDays: 30 });
@@ -117,7 +121,7 @@ async function historyBench(): Promise<void> {
 
 /** A big day through the CLI with a 1GB memory limit: memory stays bounded (DuckDB spills). */
 async function bigDayBench(): Promise<void> {
-  const big = createHome('1GB');
+  const big = await createHome('1GB');
   await writeBenchBronze(big.lake, DAY1, BIG_ROWS);
   const figures = measureCommand(CLI, ['--home', big.home, 'run', '--date', DAY1]);
   console.log(

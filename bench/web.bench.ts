@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../src/config/load-config.ts';
-import { LakeLayout } from '../src/lake/lake-layout.ts';
+import { openLake } from '../src/lake/open-lake.ts';
 import { startWebServer } from '../src/web/start-web-server.ts';
 import { browserSkipReason, launchChromium, openPage } from '../test/helpers/browser.ts';
 import type { Benchmark } from './run.ts';
@@ -46,7 +46,8 @@ const PAGES = ['/', '/sales', '/customers', '/fraud', '/merchants', '/data-healt
 
 function benchHome(): string {
   if (process.env['BENCH_WEB_HOME']) return process.env['BENCH_WEB_HOME'];
-  const folder = join(tmpdir(), 'fintech-etl-web-bench');
+  // A lake with commit logs (a folder kept from before them is refused by openLake).
+  const folder = join(tmpdir(), 'fintech-etl-web-bench-v2');
   const home = join(folder, `${DAYS}x${ROWS}`);
   if (existsSync(join(home, 'lake', 'gold'))) return home;
   const building = `${home}-building`;
@@ -75,7 +76,7 @@ export const benchmark: Benchmark = {
   async run() {
     const home = benchHome();
     const config = loadConfig({ home, cwd: home, env: {} });
-    const lake = new LakeLayout(config.lakeLocation.kind === 'local' ? config.lakeLocation.root : '');
+    const lake = await openLake(config);
     const server = await startWebServer({ config, lake, port: 0 });
     try {
       const url = (path: string) => new URL(path, server.url).toString();

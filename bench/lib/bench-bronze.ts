@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import type { IsoDate } from '../../src/core/dates.ts';
 import { commitBronzePartition, createStagingDir } from '../../src/lake/bronze-partition.ts';
-import type { LakeLayout } from '../../src/lake/lake-layout.ts';
+import type { Lake } from '../../src/lake/lake.ts';
 
 const MCCS = ['5411', '5812', '5814', '5541', '4511', '7011', '5732', '5999', '5691', '4121', '5912', '5311'];
 const PANS = [
@@ -22,7 +22,7 @@ const PANS = [
 ];
 
 export async function writeBenchBronze(
-  lake: LakeLayout,
+  lake: Lake,
   date: IsoDate,
   rows: number,
   options: { lateRate?: number; maxLateDays?: number; idPrefix?: string } = {},

@@ -4,8 +4,7 @@
  */
 import type { Command } from 'commander';
 import { loadConfig, type ResolvedConfig } from '../config/load-config.ts';
-import { ConfigError } from '../core/errors.ts';
-import { LakeLayout } from '../lake/lake-layout.ts';
+import type { Lake } from '../lake/lake.ts';
 
 export interface GlobalOptions {
   home?: string;
@@ -18,8 +17,10 @@ export interface CliContext {
   /** The global options as parsed (read at action time, after commander has parsed them). */
   options(): GlobalOptions;
   config(): ResolvedConfig;
-  /** The local lake; refuses an s3:// lake with a clear message until cloud mode lands. */
-  lake(): LakeLayout;
+  /** The configured lake (local folder or S3), opened on first use and closed by {@link close}. */
+  lake(): Promise<Lake>;
+  /** Closes what the command opened (the lake: its S3 client and cache index). */
+  close(): Promise<void>;
   /** Human output (tables, summaries); suppressed with `--json`. */
   say(line: string): void;
   /** The one JSON document of `--json`. */
@@ -34,6 +35,7 @@ export function createCliContext(
   stdout: NodeJS.WritableStream = process.stdout,
 ): CliContext {
   let config: ResolvedConfig | undefined;
+  let lake: Promise<Lake> | undefined;
   const context: CliContext = {
     options,
     config: () => {
@@ -41,13 +43,14 @@ export function createCliContext(
       return config;
     },
     lake: () => {
-      const location = context.config().lakeLocation;
-      if (location.kind !== 'local') {
-        throw new ConfigError(
-          `config key 'lake': s3:// lakes are not supported by this version yet (got s3://${location.bucket})`,
-        );
-      }
-      return new LakeLayout(location.root);
+      // Imported here: the light commands (--help, iam) do not load the lake's modules.
+      lake ??= import('../lake/open-lake.ts').then(({ openLake }) => openLake(context.config()));
+      return lake;
+    },
+    close: async () => {
+      const opened = lake;
+      lake = undefined;
+      if (opened) await (await opened.catch(() => undefined))?.close();
     },
     say: (line) => {
       if (!options().json) stdout.write(`${line}\n`);

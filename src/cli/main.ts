@@ -33,6 +33,8 @@ export async function main(argv: string[]): Promise<number> {
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (error) {
     return reportError(error, Boolean(program.opts()['verbose']));
+  } finally {
+    await context.close();
   }
 }
 

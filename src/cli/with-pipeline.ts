@@ -19,7 +19,7 @@ export async function withPipeline<T>(
   fn: (pipeline: Pipeline) => Promise<T>,
 ): Promise<T> {
   const config = context.config();
-  const lake = context.lake();
+  const lake = await context.lake();
   // Imported here, not at the top: `--help` and the light commands do not load the whole pipeline and DuckDB.
   const { runDaily } = await import('../orchestrator/daily-run.ts');
   const events = renderEvents();

@@ -1,16 +1,16 @@
 /**
  * Generates synthetic bronze for a range of ingest dates: per date, the transactions partition (with its
- * ground truth) and the customers, cards and merchants snapshots, each committed atomically through
- * `commitBronzePartition` (identical content again is a no-op; different content is refused).
+ * ground truth) and the customers, cards and merchants snapshots, each written to a local work file and
+ * committed through `commitBronzePartition` (identical content again is a no-op; different content is
+ * refused).
  */
-import { rm } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { addDays, dateRange, dateToEpochDay, type IsoDate } from '../core/dates.ts';
 import { UsageError } from '../core/errors.ts';
-import { commitBronzePartition, createStagingDir } from '../lake/bronze-partition.ts';
-import type { BronzeDataset, EntityDataset, LakeLayout } from '../lake/lake-layout.ts';
-import { readManifest } from '../lake/manifest.ts';
+import { commitBronzePartition, createStagingDir, readBronzePartition } from '../lake/bronze-partition.ts';
+import type { Lake } from '../lake/lake.ts';
+import type { BronzeDataset, EntityDataset } from '../lake/lake-layout.ts';
 import { EntityWorld } from './entity-world.ts';
 import { type GeneratorSettings, RESEND_WINDOW_DAYS, settingsForManifest } from './generator-settings.ts';
 import type { GroundTruth } from './ground-truth.ts';
@@ -30,7 +30,7 @@ export interface GeneratedDate {
 }
 
 export interface GenerateBronzeOptions {
-  layout: LakeLayout;
+  lake: Lake;
   settings: GeneratorSettings;
   from: IsoDate;
   to: IsoDate;
@@ -73,7 +73,7 @@ async function generateDates(
   world: EntityWorld,
   builder: ChunkBuilder,
 ): Promise<GeneratedDate[]> {
-  const { layout, settings } = options;
+  const { lake, settings } = options;
   const total = dates.length * settings.rowsPerDay;
   const results: GeneratedDate[] = [];
   for (const [position, date] of dates.entries()) {
@@ -81,15 +81,19 @@ async function generateDates(
     const progress: ProgressListener | undefined = options.onProgress
       ? (baseDone) => options.onProgress!(done + baseDone, total)
       : undefined;
-    const sentDays = await generatedDaysBefore(layout, settings, date);
-    const transactions = await writePartition(layout, settings, 'transactions', date, async (sink) =>
-      writeTransactionsDay(builder, settings.rowsPerDay, dateToEpochDay(date), sink, sentDays, progress),
-    );
-    const entities = {
-      customers: await writeEntities(layout, settings, 'customers', date, world.customerSnapshot(date)),
-      cards: await writeEntities(layout, settings, 'cards', date, world.cardSnapshot(date)),
-      merchants: await writeEntities(layout, settings, 'merchants', date, world.merchantSnapshot(date)),
-    };
+    // One writer lease per date: its four partitions are committed under it.
+    const { transactions, entities } = await lake.withWriterLease(async () => {
+      const sentDays = await generatedDaysBefore(lake, settings, date);
+      const transactions = await writePartition(lake, settings, 'transactions', date, async (sink) =>
+        writeTransactionsDay(builder, settings.rowsPerDay, dateToEpochDay(date), sink, sentDays, progress),
+      );
+      const entities = {
+        customers: await writeEntities(lake, settings, 'customers', date, world.customerSnapshot(date)),
+        cards: await writeEntities(lake, settings, 'cards', date, world.cardSnapshot(date)),
+        merchants: await writeEntities(lake, settings, 'merchants', date, world.merchantSnapshot(date)),
+      };
+      return { transactions, entities };
+    });
     const allResults = [transactions.result, ...Object.values(entities).map((entity) => entity.result)];
     results.push({
       date,
@@ -110,7 +114,7 @@ async function generateDates(
  * same settings: only what they sent counts as "sent so far" in `date`'s ground truth.
  */
 async function generatedDaysBefore(
-  layout: LakeLayout,
+  lake: Lake,
   settings: GeneratorSettings,
   date: IsoDate,
 ): Promise<Set<number>> {
@@ -118,7 +122,7 @@ async function generatedDaysBefore(
   const days = new Set<number>();
   for (let back = 1; back <= RESEND_WINDOW_DAYS; back++) {
     const day = addDays(date, -back);
-    const manifest = await readManifest(layout.bronzePartition('transactions', day));
+    const manifest = (await readBronzePartition(lake, 'transactions', day))?.manifest;
     if (manifest?.source.kind === 'generator' && JSON.stringify(manifest.source.config) === expected) {
       days.add(dateToEpochDay(day));
     }
@@ -127,14 +131,14 @@ async function generatedDaysBefore(
 }
 
 async function writeEntities(
-  layout: LakeLayout,
+  lake: Lake,
   settings: GeneratorSettings,
   dataset: EntityDataset,
   date: IsoDate,
   lines: Iterable<string>,
 ): Promise<{ result: PartitionResult; rows: number }> {
   let rows = 0;
-  const { result } = await writePartition(layout, settings, dataset, date, async (sink) => {
+  const { result } = await writePartition(lake, settings, dataset, date, async (sink) => {
     for (const line of lines) {
       const pending = sink.write(line);
       if (pending) await pending;
@@ -145,21 +149,26 @@ async function writeEntities(
   return { result, rows };
 }
 
-/** Writes one file into a staging folder and commits it as the partition; the staging folder never survives. */
+/**
+ * Writes one file into a local staging folder and commits it as the partition (commitBronzePartition uploads it
+ * and removes the folder).
+ */
 async function writePartition<T extends GroundTruth | undefined>(
-  layout: LakeLayout,
+  lake: Lake,
   settings: GeneratorSettings,
   dataset: BronzeDataset,
   date: IsoDate,
   fill: (sink: LineSink) => Promise<T>,
 ): Promise<{ result: PartitionResult; value: T }> {
-  const staging = await createStagingDir(layout);
+  const staging = await createStagingDir(lake);
+  let committed = false;
   try {
     const name = `part-00000.jsonl${settings.gzip ? '.gz' : ''}`;
     const sink = new LineSink(join(staging, name), name, settings.gzip);
     const value = await fill(sink);
     const file = await sink.close();
-    const commit = await commitBronzePartition(layout, dataset, date, staging, {
+    committed = true;
+    const commit = await commitBronzePartition(lake, dataset, date, staging, {
       dataset,
       ingest_date: date,
       rows: file.rows,
@@ -169,6 +178,6 @@ async function writePartition<T extends GroundTruth | undefined>(
     });
     return { result: commit.kind, value };
   } finally {
-    await rm(staging, { recursive: true, force: true });
+    if (!committed) await lake.releaseScratch(staging);
   }
 }

@@ -1,54 +1,134 @@
 /**
- * Commits a staged folder of files as a bronze partition. Bronze is immutable (DESIGN.md §4): the partition
- * appears whole through one rename, identical content written again is a no-op, different content is refused.
+ * Bronze partitions through the commit log. Bronze is immutable (DESIGN.md §4): a partition is written once
+ * (its files, then its `_manifest.json`, then one commit of `bronze/<dataset>`), identical content written again
+ * is a no-op, and different content is refused. Readers take a partition's files from the committed snapshot and
+ * read its manifest only once the partition is committed, so files of a write that died before its commit are
+ * never read.
  */
-import { randomUUID } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
-import { dirname, join, relative } from 'node:path';
+import { join } from 'node:path';
 import type { IsoDate } from '../core/dates.ts';
 import { ImmutablePartitionError } from '../core/errors.ts';
-import type { BronzeDataset, LakeLayout } from './lake-layout.ts';
-import { MANIFEST_FILE } from './lake-layout.ts';
-import { type BronzeManifest, readManifest } from './manifest.ts';
+import { OPTIONAL_TRANSACTION_FIELDS, REQUIRED_TRANSACTION_FIELDS } from '../core/record-contract.ts';
+import type { TableDefinition } from './commit-log/commit-tables.ts';
+import type { Lake } from './lake.ts';
+import {
+  type BronzeDataset,
+  baseName,
+  bronzeManifestKey,
+  bronzeTable,
+  MANIFEST_FILE,
+  partitionFolder,
+} from './lake-layout.ts';
+import type { BronzeManifest } from './manifest.ts';
+import { ObjectNotFoundError } from './object-store.ts';
 
-export type CommitResult = { kind: 'written'; path: string } | { kind: 'unchanged'; path: string };
+export type CommitResult = { kind: 'written'; partition: string } | { kind: 'unchanged'; partition: string };
 
-/** A fresh staging folder on the lake's filesystem, so the final rename is atomic. */
-export async function createStagingDir(layout: LakeLayout): Promise<string> {
-  const dir = join(layout.staging(), randomUUID());
-  await mkdir(dir, { recursive: true });
-  return dir;
+/** A committed bronze partition: its manifest and its files (lake keys), in file-name order. */
+export interface BronzePartition {
+  manifest: BronzeManifest;
+  files: { name: string; key: string; size: number }[];
 }
 
+/**
+ * The Delta table of a bronze dataset. Its files are JSON Lines or CSV as they arrived, so the schema only
+ * names the record contract's fields (transactions) and the partition column.
+ */
+export function bronzeTableDefinition(dataset: BronzeDataset): TableDefinition {
+  const fields =
+    dataset === 'transactions' ? [...REQUIRED_TRANSACTION_FIELDS, ...OPTIONAL_TRANSACTION_FIELDS] : [];
+  return {
+    table: bronzeTable(dataset),
+    partitionColumns: ['ingest_date'],
+    format: 'json',
+    columns: [...fields.map((name) => ({ name, type: 'VARCHAR' })), { name: 'ingest_date', type: 'DATE' }],
+  };
+}
+
+/** A fresh local folder to stage a partition's files in before {@link commitBronzePartition}. */
+export function createStagingDir(lake: Lake): Promise<string> {
+  return lake.scratch('bronze');
+}
+
+/**
+ * Publishes the files staged in `stagedDir` (named as in `manifest.files`) as the partition; the staged folder is
+ * gone afterwards, whatever the outcome.
+ */
 export async function commitBronzePartition(
-  layout: LakeLayout,
+  lake: Lake,
   dataset: BronzeDataset,
   ingestDate: IsoDate,
   stagedDir: string,
   manifest: BronzeManifest,
 ): Promise<CommitResult> {
-  const target = layout.bronzePartition(dataset, ingestDate);
-  const existing = await readManifest(target);
-  if (existing) {
-    await rm(stagedDir, { recursive: true, force: true });
-    const difference = describeDifference(existing, manifest);
-    if (difference === undefined) return { kind: 'unchanged', path: target };
-    throw new ImmutablePartitionError(
-      `bronze partition ${relative(layout.root, target)} already exists with different content (${difference}); ` +
-        'bronze is immutable: write to a new ingest date instead',
-    );
+  const definition = bronzeTableDefinition(dataset);
+  const partition = `${definition.table}/${partitionFolder({ ingest_date: ingestDate })}`;
+  try {
+    return await lake.withWriterLease(async () => {
+      const existing = await readBronzePartition(lake, dataset, ingestDate);
+      if (existing) {
+        const difference = describeDifference(existing.manifest, manifest);
+        if (difference === undefined) return { kind: 'unchanged', partition };
+        throw new ImmutablePartitionError(
+          `bronze partition ${partition} already exists with different content (${difference}); ` +
+            'bronze is immutable: write to a new ingest date instead',
+        );
+      }
+      // Files of a write that died before its commit may hold these names: nothing read them, they are replaced.
+      const added = [];
+      for (const file of manifest.files) {
+        const info = await lake.upload(`${partition}/${file.name}`, join(stagedDir, file.name));
+        added.push({
+          key: info.key,
+          partitionValues: { ingest_date: ingestDate },
+          size: info.size,
+          numRecords: file.rows,
+        });
+      }
+      await lake.store.put(bronzeManifestKey(dataset, ingestDate), `${JSON.stringify(manifest, null, 2)}\n`);
+      await lake.commit([{ definition, add: added, remove: [] }], {
+        operation: 'WRITE',
+        runId: `bronze-${dataset}-${ingestDate}`,
+      });
+      return { kind: 'written', partition };
+    });
+  } finally {
+    await lake.releaseScratch(stagedDir);
   }
-  if (existsSync(target)) {
-    await rm(stagedDir, { recursive: true, force: true });
-    throw new ImmutablePartitionError(
-      `bronze partition ${target} exists but has no ${MANIFEST_FILE}; inspect it by hand`,
-    );
+}
+
+/** The committed partition, or undefined when no commit published it. */
+export async function readBronzePartition(
+  lake: Lake,
+  dataset: BronzeDataset,
+  ingestDate: IsoDate,
+): Promise<BronzePartition | undefined> {
+  const files = (await lake.snapshot(bronzeTable(dataset))).files({ ingest_date: ingestDate });
+  if (files.length === 0) return undefined;
+  const manifest = await readBronzeManifest(lake, dataset, ingestDate);
+  return {
+    manifest,
+    files: files
+      .map((file) => ({ name: baseName(file.key), key: file.key, size: file.size }))
+      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)),
+  };
+}
+
+async function readBronzeManifest(
+  lake: Lake,
+  dataset: BronzeDataset,
+  ingestDate: IsoDate,
+): Promise<BronzeManifest> {
+  const key = bronzeManifestKey(dataset, ingestDate);
+  try {
+    return JSON.parse((await lake.store.get(key)).toString('utf8')) as BronzeManifest;
+  } catch (error) {
+    if (error instanceof ObjectNotFoundError)
+      throw new ImmutablePartitionError(
+        `bronze partition ${bronzeTable(dataset)}/ingest_date=${ingestDate} is committed but has no ${MANIFEST_FILE}; inspect it by hand`,
+      );
+    throw error;
   }
-  await writeFile(join(stagedDir, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`);
-  await mkdir(dirname(target), { recursive: true });
-  await rename(stagedDir, target);
-  return { kind: 'written', path: target };
 }
 
 function describeDifference(existing: BronzeManifest, incoming: BronzeManifest): string | undefined {

@@ -33,7 +33,7 @@ function listablePrefixes(policy: PolicyDocument): string[] {
 }
 
 describe('rolePolicy', () => {
-  it('lets the pipeline read and append bronze, never delete it, and rewrite silver, quarantine, gold, the ledger', () => {
+  it('lets the pipeline read and append bronze, never delete it, and rewrite silver, quarantine, gold, the ledger, quality results and holds', () => {
     const policy = rolePolicy('pipeline', LAKE);
     const bronze = object('bronze/transactions/ingest_date=2025-03-01/part-00000.jsonl');
     expect(allowed(policy, 's3:GetObject', bronze)).toBe(true);
@@ -49,6 +49,8 @@ describe('rolePolicy', () => {
       'quarantine/transactions/ingest_date=2025-03-01/data.parquet',
       'gold/marts/mart_sales_daily/part-0.parquet',
       '_ledger/transactions/ingest_date=2025-03-01/run-1.json',
+      '_quality/results/ingest_date=2025-03-01/run-1@abcd1234.json',
+      '_quality/holds/_delta_log/00000000000000000000.json',
       '_transactions/run-1-abcd.json',
       '_leases/lake.json',
     ]) {
@@ -63,6 +65,7 @@ describe('rolePolicy', () => {
       'prod/fintech/quarantine/*',
       'prod/fintech/gold/*',
       'prod/fintech/_ledger/*',
+      'prod/fintech/_quality/*',
       'prod/fintech/_transactions/*',
       'prod/fintech/_leases/*',
     ]);

@@ -37,6 +37,7 @@ const ZONE = {
   quarantine: 'quarantine/',
   gold: 'gold/',
   ledger: '_ledger/',
+  quality: '_quality/',
   transactions: '_transactions/',
   leases: '_leases/',
 } as const;
@@ -65,7 +66,15 @@ export function rolePolicy(role: IamRole, target: LakePolicyTarget): PolicyDocum
   switch (role) {
     case 'pipeline':
     case 'worker': {
-      const rewritten: Zone[] = ['silver', 'quarantine', 'gold', 'ledger', 'transactions', 'leases'];
+      const rewritten: Zone[] = [
+        'silver',
+        'quarantine',
+        'gold',
+        'ledger',
+        'quality',
+        'transactions',
+        'leases',
+      ];
       statements.push(
         list('ListLake', ['bronze', ...rewritten]),
         // Ingest appends new bronze partitions; nothing may delete one.

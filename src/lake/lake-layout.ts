@@ -1,8 +1,9 @@
 /**
- * Where each zone lives inside the lake (DESIGN.md §4). Every path the program builds in the lake comes from
- * here, so the layout is written down once.
+ * Where each zone lives inside the lake (DESIGN.md §4), as object keys relative to the lake root (`/`-separated,
+ * the same on a local folder and in a bucket). Every key the program builds in the lake comes from here, so the
+ * layout is written down once. Each zone's dataset is a table: a folder of data objects and a Delta log
+ * (`<table>/_delta_log/`), which says which objects are the dataset now (commit-log/).
  */
-import { join } from 'node:path';
 import type { IsoDate } from '../core/dates.ts';
 
 export type BronzeDataset = 'transactions' | 'customers' | 'cards' | 'merchants';
@@ -10,63 +11,54 @@ export const BRONZE_DATASETS: readonly BronzeDataset[] = ['transactions', 'custo
 export type EntityDataset = Exclude<BronzeDataset, 'transactions'>;
 export const ENTITY_DATASETS: readonly EntityDataset[] = ['customers', 'cards', 'merchants'];
 
+/** The bronze manifest of a partition: written before the partition's commit, read only once it is committed. */
 export const MANIFEST_FILE = '_manifest.json';
 
-/** A silver transactions partition's folder relative to the zone (also how a run stages it). */
-export function silverPartitionPath(eventDate: IsoDate, merchantCategory: string): string {
-  return join(`event_date=${eventDate}`, `merchant_category=${merchantCategory}`);
+/** `bronze/<dataset>`: one table per dataset, partitioned by `ingest_date`. */
+export function bronzeTable(dataset: BronzeDataset): string {
+  return `bronze/${dataset}`;
 }
 
-export class LakeLayout {
-  constructor(readonly root: string) {}
+/** `silver/<dataset>`: transactions by (event_date, merchant_category), entity snapshots by snapshot_date. */
+export function silverTable(dataset: BronzeDataset): string {
+  return `silver/${dataset}`;
+}
 
-  bronzeDataset(dataset: BronzeDataset): string {
-    return join(this.root, 'bronze', dataset);
-  }
+/** The silver version index (src/silver/silver-index.ts), partitioned by `ingest_date`. */
+export const SILVER_INDEX_TABLE = 'silver/_index/transactions';
+/** Rejected transaction records, partitioned by `ingest_date`. */
+export const QUARANTINE_TABLE = 'quarantine/transactions';
+/** Reconciliation ledger entries (JSON, one per processed bronze partition and run), by `ingest_date`. */
+export const LEDGER_TABLE = '_ledger/transactions';
+/** The quality gate's results (JSON, one record per gate run and ingest date), by `ingest_date` (src/quality). */
+export const QUALITY_RESULTS_TABLE = '_quality/results';
+/** Held ingest dates (JSON, one live record per held date), by `ingest_date` (src/quality/quality-holds.ts). */
+export const QUALITY_HOLDS_TABLE = '_quality/holds';
 
-  bronzePartition(dataset: BronzeDataset, ingestDate: IsoDate): string {
-    return join(this.bronzeDataset(dataset), `ingest_date=${ingestDate}`);
-  }
+/** `gold/marts/<mart>`: one unpartitioned table per exported mart. */
+export function goldTable(mart: string): string {
+  return `gold/marts/${mart}`;
+}
+export const GOLD_PREFIX = 'gold/marts/';
 
-  /** A silver dataset's folder (transactions, or an entity's snapshots). */
-  silverDataset(dataset: BronzeDataset): string {
-    return join(this.root, 'silver', dataset);
-  }
+/** A Hive-style partition folder, `event_date=2025-03-01/merchant_category=grocery`. */
+export function partitionFolder(values: Record<string, string>): string {
+  return Object.entries(values)
+    .map(([column, value]) => `${column}=${value}`)
+    .join('/');
+}
 
-  silverTransactions(): string {
-    return this.silverDataset('transactions');
-  }
+/** A silver transactions partition's folder relative to its table. */
+export function silverPartitionPath(eventDate: IsoDate, merchantCategory: string): string {
+  return partitionFolder({ event_date: eventDate, merchant_category: merchantCategory });
+}
 
-  silverPartition(eventDate: IsoDate, merchantCategory: string): string {
-    return join(this.silverTransactions(), silverPartitionPath(eventDate, merchantCategory));
-  }
+/** The key of a bronze partition's manifest. */
+export function bronzeManifestKey(dataset: BronzeDataset, ingestDate: IsoDate): string {
+  return `${bronzeTable(dataset)}/ingest_date=${ingestDate}/${MANIFEST_FILE}`;
+}
 
-  /** Entity snapshots after tokenization (cards lose their PAN here), one folder per snapshot date. */
-  silverEntity(dataset: EntityDataset, snapshotDate?: IsoDate): string {
-    const base = join(this.root, 'silver', dataset);
-    return snapshotDate ? join(base, `snapshot_date=${snapshotDate}`) : base;
-  }
-
-  quarantinePartition(ingestDate: IsoDate): string {
-    return join(this.root, 'quarantine', 'transactions', `ingest_date=${ingestDate}`);
-  }
-
-  /** Reconciliation ledger entries, one JSON file per processed bronze partition and run. */
-  ledger(): string {
-    return join(this.root, '_ledger');
-  }
-
-  /** Quality gate results (one JSON file per ingest date and run) and holds, beside the ledger. */
-  quality(): string {
-    return join(this.root, '_quality');
-  }
-
-  goldMart(mart: string): string {
-    return join(this.root, 'gold', 'marts', mart);
-  }
-
-  /** Scratch space for writes that are swapped in with a rename; same filesystem as the zones. */
-  staging(): string {
-    return join(this.root, '_staging');
-  }
+/** The last segment of a key (a file name). */
+export function baseName(key: string): string {
+  return key.slice(key.lastIndexOf('/') + 1);
 }

@@ -5,10 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { BronzeDataset } from './lake-layout.ts';
-import { MANIFEST_FILE } from './lake-layout.ts';
 
 export interface ManifestFile {
   name: string;
@@ -32,15 +29,7 @@ export interface BronzeManifest {
   ground_truth?: Record<string, unknown>;
 }
 
-export async function readManifest(partitionDir: string): Promise<BronzeManifest | undefined> {
-  try {
-    return JSON.parse(await readFile(join(partitionDir, MANIFEST_FILE), 'utf8')) as BronzeManifest;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw error;
-  }
-}
-
+/** The sha256 of a staged local file (before it is published). */
 export async function sha256OfFile(path: string): Promise<string> {
   const hash = createHash('sha256');
   for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);

@@ -19,6 +19,11 @@ export interface PutOptions {
   /** Refuse (`ObjectExistsError`) when the key exists: for names the commit protocol must never reuse. */
   ifAbsent?: boolean;
   contentType?: string;
+  /**
+   * `putFile` only: the caller is done with the source file, so a local folder may move it into place (one
+   * rename on the same file system) instead of copying it. The source is gone or left as it was afterwards.
+   */
+  consumeSource?: boolean;
 }
 
 export interface ListOptions {

@@ -20,6 +20,18 @@ export async function openObjectStore(
 ): Promise<ObjectStore> {
   const location = config.lakeLocation;
   if (location.kind === 'local') return new LocalObjectStore(location.root);
+  return openS3Store(config, location, options);
+}
+
+/**
+ * A bucket/prefix reached with the lake's `s3:` settings (endpoint, credentials, encryption): the lake itself,
+ * or a bucket that `ingest s3://…` reads from.
+ */
+export async function openS3Store(
+  config: Pick<ResolvedConfig, 's3' | 'home'>,
+  location: { bucket: string; prefix: string },
+  options: OpenObjectStoreOptions = {},
+): Promise<ObjectStore & { urlOf(key: string): string }> {
   const [{ S3Client }, { S3ObjectStore }] = await Promise.all([
     import('@aws-sdk/client-s3'),
     import('./s3/s3-object-store.ts'),

@@ -23,7 +23,12 @@ export function redshiftCopyManifest(
   };
 }
 
-/** Where a run's COPY manifest goes: under silver/, which the Redshift role may read (see iam-policy.ts). */
+export const COPY_MANIFESTS_PREFIX = 'silver/_copy_manifests/';
+
+/**
+ * Where a run's COPY manifest goes: under silver/, which the Redshift role may read (see iam-policy.ts); vacuum
+ * deletes it after the retention period.
+ */
 export function copyManifestKey(runId: string, table: string): string {
-  return `silver/_copy_manifests/${runId}/${table.replaceAll('/', '__')}.manifest`;
+  return `${COPY_MANIFESTS_PREFIX}${runId}/${table.replaceAll('/', '__')}.manifest`;
 }

@@ -15,7 +15,7 @@ import { type EventSink, NO_EVENTS } from '../core/pipeline-event.ts';
 import { redact } from '../core/redact.ts';
 import { newRunId } from '../core/run-id.ts';
 import { startStopwatch } from '../core/stopwatch.ts';
-import type { LakeLayout } from '../lake/lake-layout.ts';
+import type { Lake } from '../lake/lake.ts';
 import { ModelCompiler } from '../models/compile/model-compiler.ts';
 import { loadProject } from '../models/project/load-project.ts';
 import { type RunModelsResult, runModels } from '../models/run/run-models.ts';
@@ -51,7 +51,7 @@ export interface TaskReport {
 
 export interface DailyRunOptions {
   config: ResolvedConfig;
-  lake: LakeLayout;
+  lake: Lake;
   warehouse: Warehouse;
   logicalDate: IsoDate;
   runId?: string;
@@ -170,6 +170,7 @@ export async function runDaily(options: DailyRunOptions): Promise<DailyRunResult
       logicalDate,
       touchedEventDates: batch.touchedEventDates,
       writtenFiles: batch.writtenFiles,
+      runId,
     });
     const loaded = Object.entries(result.load.rows).filter(([, rows]) => rows > 0);
     return {
@@ -228,13 +229,13 @@ export async function runDaily(options: DailyRunOptions): Promise<DailyRunResult
       .map((name) => compiler.relationOf(name))
       .filter((relation) => relation.schema === 'marts')
       .sort((a, b) => a.name.localeCompare(b.name));
-    result.gold = await exportGold(warehouse, lake, marts);
-    return { summary: `${result.gold.length} marts exported to ${lake.root}/gold/marts` };
+    result.gold = await exportGold(warehouse, lake, marts, { runId });
+    return { summary: `${result.gold.length} marts exported to ${lake.location}/gold/marts` };
   });
 
   if (result.ok && result.quality?.releasing) {
     // The released batch is in the warehouse now: the hold has done its job.
-    await deleteHold(lake, logicalDate);
+    await deleteHold(lake, logicalDate, runId);
     await syncHoldsToWarehouse(warehouse, lake);
   }
 

@@ -1,40 +1,158 @@
 /**
- * The `gold` task: every model in the `marts` schema is exported to `<lake>/gold/marts/<mart>/part-00000.parquet`
- * for BI tools and the dashboard. Each file is written in the lake's staging area and renamed over the old one,
- * so a reader sees the previous export or the new one, never half a file.
+ * The `gold` task: every model in the `marts` schema becomes the table `gold/marts/<mart>` of the lake, for BI
+ * tools and the dashboard. Each export is written under names never used before — by the warehouse itself into
+ * an S3 lake when it can (Redshift's UNLOAD, which also lists what it wrote), else to a local file that is then
+ * uploaded — and all marts are published by one commit that replaces the previous files. A reader sees the
+ * previous export of every mart or the new one, never half of it; the replaced files stay until `vacuum`.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { LakeLayout } from '../lake/lake-layout.ts';
+import { ConfigError, PipelineError } from '../core/errors.ts';
+import type { AddedFile, TableChange } from '../lake/commit-log/commit-tables.ts';
+import type { Lake } from '../lake/lake.ts';
+import { goldTable } from '../lake/lake-layout.ts';
+import { describeParquet, type ParquetSummary } from '../lake/parquet-columns.ts';
 import type { Relation, Warehouse } from '../warehouse/warehouse.ts';
-
-export const GOLD_FILE = 'part-00000.parquet';
 
 export interface GoldExport {
   mart: string;
-  path: string;
+  /** The mart's files in the lake now (lake keys). */
+  files: string[];
+  rows: number;
+}
+
+export interface ExportGoldOptions {
+  /** Names the files and the commit (default: a new id). */
+  runId?: string;
+}
+
+/** What `UNLOAD … MANIFEST VERBOSE` writes beside the files it unloaded. */
+interface UnloadManifest {
+  entries: { url: string; meta?: { content_length?: number; record_count?: number } }[];
 }
 
 export async function exportGold(
   warehouse: Warehouse,
-  lake: LakeLayout,
+  lake: Lake,
   marts: Relation[],
+  options: ExportGoldOptions = {},
 ): Promise<GoldExport[]> {
-  const staging = join(lake.staging(), `gold-${randomUUID()}`);
-  await mkdir(staging, { recursive: true });
-  const exports: GoldExport[] = [];
-  try {
-    for (const mart of marts) {
-      const staged = join(staging, `${mart.name}.parquet`);
-      await warehouse.exportParquet(mart, staged);
-      const folder = lake.goldMart(mart.name);
-      await mkdir(folder, { recursive: true });
-      await rename(staged, join(folder, GOLD_FILE));
-      exports.push({ mart: mart.name, path: join(folder, GOLD_FILE) });
-    }
-  } finally {
-    await rm(staging, { recursive: true, force: true });
+  const runId = options.runId ?? `gold-${randomUUID().slice(0, 8)}`;
+  const tag = `${runId.replace(/[^A-Za-z0-9_.-]/g, '_')}-${randomUUID().slice(0, 8)}`;
+  const unload = warehouse.capabilities.supportsCopyFromObjectStore;
+  if (unload && !lake.urlOf('gold')) {
+    throw new ConfigError(
+      `config key 'lake': ${warehouse.engine} exports gold with UNLOAD to S3, so the lake must be s3://… (got ${lake.location})`,
+    );
   }
-  return exports;
+  return lake.withWriterLease(async () => {
+    const snapshots = await lake.snapshots(marts.map((mart) => goldTable(mart.name)));
+    const work = unload ? undefined : await lake.scratch('gold');
+    try {
+      const exported = work
+        ? await exportLocally(warehouse, lake, marts, tag, work)
+        : await unloadToLake(warehouse, lake, marts, tag);
+      const changes: TableChange[] = exported.map(({ mart, files, summary }) => ({
+        definition: { table: goldTable(mart.name), partitionColumns: [], columns: summary.columns },
+        add: files,
+        remove: snapshots
+          .get(goldTable(mart.name))!
+          .files()
+          .map((file) => file.key),
+      }));
+      await lake.commit(changes, { operation: 'WRITE', runId });
+      return exported.map(({ mart, files, summary }) => ({
+        mart: mart.name,
+        files: files.map((file) => file.key),
+        rows: summary.rows,
+      }));
+    } finally {
+      if (work) await lake.releaseScratch(work);
+    }
+  });
+}
+
+interface ExportedMart {
+  mart: Relation;
+  files: AddedFile[];
+  summary: ParquetSummary;
+}
+
+/** Each mart to a local Parquet file (the warehouse's export), described, then uploaded. */
+async function exportLocally(
+  warehouse: Warehouse,
+  lake: Lake,
+  marts: Relation[],
+  tag: string,
+  work: string,
+): Promise<ExportedMart[]> {
+  const paths = marts.map((mart) => join(work, `${mart.name}.parquet`));
+  for (const [index, mart] of marts.entries()) await warehouse.exportParquet(mart, paths[index]!);
+  const summaries = await describeParquet(paths);
+  const exported: ExportedMart[] = [];
+  for (const [index, mart] of marts.entries()) {
+    const key = `${goldTable(mart.name)}/part-00000-${tag}.parquet`;
+    const info = await lake.upload(key, paths[index]!);
+    const summary = summaries[index]!;
+    exported.push({
+      mart,
+      files: [{ key, partitionValues: {}, size: info.size, numRecords: summary.rows }],
+      summary,
+    });
+  }
+  return exported;
+}
+
+/** Each mart UNLOADed by the warehouse into its gold folder; the files its manifest lists are what it wrote. */
+async function unloadToLake(
+  warehouse: Warehouse,
+  lake: Lake,
+  marts: Relation[],
+  tag: string,
+): Promise<ExportedMart[]> {
+  const encryption = lake.serverSideEncryption;
+  const kmsKeyId = encryption?.kind === 'aws:kms' ? encryption.kmsKeyId : undefined;
+  const unloaded: { mart: Relation; files: AddedFile[] }[] = [];
+  for (const mart of marts) {
+    const prefix = `${goldTable(mart.name)}/part-${tag}-`;
+    await warehouse.unloadParquet(mart, lake.urlOf(prefix)!, kmsKeyId ? { kmsKeyId } : {});
+    unloaded.push({ mart, files: await unloadedFiles(lake, mart, prefix) });
+  }
+  // The columns come from the Parquet Redshift wrote (one file of a mart is enough: all have its columns).
+  const described = await describeParquet(
+    await lake.localPaths(unloaded.flatMap(({ files }) => files.slice(0, 1))),
+  );
+  let next = 0;
+  return unloaded.map(({ mart, files }) => ({
+    mart,
+    files,
+    summary: {
+      columns: files.length ? described[next++]!.columns : [],
+      rows: files.reduce((sum, file) => sum + (file.numRecords ?? 0), 0),
+    },
+  }));
+}
+
+async function unloadedFiles(lake: Lake, mart: Relation, prefix: string): Promise<AddedFile[]> {
+  const manifestKey = `${prefix}manifest`;
+  let manifest: UnloadManifest;
+  try {
+    manifest = JSON.parse((await lake.store.get(manifestKey)).toString('utf8')) as UnloadManifest;
+  } catch (error) {
+    throw new PipelineError(
+      `the UNLOAD of ${mart.schema}.${mart.name} left no manifest at ${lake.urlOf(manifestKey)}: ${(error as Error).message}`,
+    );
+  }
+  const files: AddedFile[] = [];
+  for (const entry of manifest.entries) {
+    const key = lake.keyOfUrl(entry.url);
+    const size = entry.meta?.content_length ?? (await lake.store.head(key))?.size ?? 0;
+    files.push({
+      key,
+      partitionValues: {},
+      size,
+      ...(entry.meta?.record_count !== undefined ? { numRecords: entry.meta.record_count } : {}),
+    });
+  }
+  return files;
 }

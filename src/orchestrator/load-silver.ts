@@ -1,17 +1,24 @@
 /**
  * The silver half of the `load` task: which warehouse relation each silver dataset becomes, from which files,
- * replaced by which key, all read from the silver contract (src/silver/silver-contract.ts). An engine that reads
- * Parquet itself gets views over the files (loading costs nothing); the others load what a run changed (or
- * everything, the first time), and a run's transactions are exposed as `staging.silver_transactions_batch`.
+ * replaced by which key, all read from the silver contract (src/silver/silver-contract.ts). The files are the
+ * ones the dataset's latest committed snapshot lists (src/lake), never a folder listing: objects a crashed run
+ * left behind, or that a newer commit superseded, are never loaded. An engine that reads Parquet itself gets
+ * views over the files (local paths: a local lake's files, or their cached copies from an S3 lake); the others
+ * load what a run changed (or everything, the first time): PostgreSQL from those local files, Redshift from S3
+ * through a COPY manifest of exactly those objects. A run's transactions are exposed as
+ * `staging.silver_transactions_batch`.
  *
  * @example
  *   await loadSilverDataset(warehouse, lake, SILVER_TRANSACTIONS, { partitions: touchedEventDates, ingestDate });
  *   await exposeSilverBatch(warehouse, lake, { ingestDate, files: silver.writtenFiles });
  */
-import { existsSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
 import type { IsoDate } from '../core/dates.ts';
-import type { LakeLayout } from '../lake/lake-layout.ts';
+import { ConfigError } from '../core/errors.ts';
+import { newRunId } from '../core/run-id.ts';
+import type { LiveFile } from '../lake/commit-log/table-snapshot.ts';
+import type { Lake } from '../lake/lake.ts';
+import { silverTable } from '../lake/lake-layout.ts';
+import { copyManifestKey, redshiftCopyManifest } from '../lake/redshift-copy-manifest.ts';
 import { SILVER_DATASETS, SILVER_TRANSACTIONS, type SilverDataset } from '../silver/silver-contract.ts';
 import type {
   LoadFilesOptions,
@@ -44,20 +51,28 @@ export interface SilverChange {
   ingestDate?: IsoDate;
 }
 
+/** Where a load reads from: local files (and all of the dataset's, to rebuild it), or one COPY manifest. */
+export type SilverFilesSource =
+  | { kind: 'local'; files: string[]; all: string[] | (() => Promise<string[]>) }
+  /** `url` is absent when there is no file to load (every touched partition was emptied). */
+  | { kind: 'manifest'; url?: string };
+
 /**
  * Makes a silver dataset reachable as {@link silverRelation}; returns the rows loaded (0 for a view). A lake
  * without the dataset's files gets an empty table of its declared columns, so the models still find it.
+ * `runId` names the COPY manifest an engine loading from S3 reads.
  */
 export async function loadSilverDataset(
   warehouse: Warehouse,
-  lake: LakeLayout,
+  lake: Lake,
   dataset: SilverDataset,
   change: SilverChange,
+  runId: string = newRunId('load'),
 ): Promise<number> {
   const relation = silverRelation(dataset);
-  const folder = lake.silverDataset(dataset.name);
+  const all = (await lake.snapshot(silverTable(dataset.name))).files();
   const existing = await warehouse.relationKind(relation);
-  if (!hasParquet(folder)) {
+  if (all.length === 0) {
     if (!existing) {
       await warehouse.createTable(relation, dataset.columns, { ...dataset.layout, primaryKey: dataset.key });
     }
@@ -65,27 +80,59 @@ export async function loadSilverDataset(
   }
   if (warehouse.capabilities.readsParquetDirectly) {
     if (existing === 'table') await warehouse.drop(relation);
-    await warehouse.createFileView(relation, silverFiles(dataset, folder));
+    await warehouse.createFileView(relation, await silverFiles(lake, dataset, all));
     return 0;
   }
   const partitions = existing === undefined ? 'all' : change.partitions;
   if (partitions !== 'all' && partitions.length === 0) return 0;
-  const options = silverLoadOptions(dataset, folder, { ...change, partitions }, warehouse.capabilities);
+  const wanted = new Set<string>(partitions === 'all' ? [] : partitions);
+  const files =
+    partitions === 'all'
+      ? all
+      : all.filter((file) => wanted.has(file.partitionValues[dataset.partitionColumn] ?? ''));
+  const source = await filesSource(warehouse, lake, files, all, copyManifestKey(runId, relation.name));
+  const options = silverLoadOptions(dataset, source, { ...change, partitions }, warehouse.capabilities);
   return (await warehouse.loadFiles(options)).rows;
 }
 
 /**
- * How a change of a silver dataset whose files are under `folder` loads into the warehouse: the touched
- * partitions' files replace those partitions, or (on an engine that filters what it loads) the run's rows
- * replace the rows with their key; the table is a copy of the files, rebuildable from all of them.
+ * The files a load reads, as its engine reads them: a COPY manifest in the lake listing exactly `files`
+ * (Redshift), or their local paths, with a way to all of the table's (`all`) for a rebuild.
+ */
+export async function filesSource(
+  warehouse: Warehouse,
+  lake: Lake,
+  files: LiveFile[],
+  all: LiveFile[],
+  manifestKey: string,
+): Promise<SilverFilesSource> {
+  if (warehouse.capabilities.supportsCopyFromObjectStore) {
+    const url = lake.urlOf(manifestKey);
+    if (!url) {
+      throw new ConfigError(
+        `config key 'lake': ${warehouse.engine} loads from S3, so the lake must be s3://… (got ${lake.location})`,
+      );
+    }
+    // COPY fails on a manifest without entries.
+    if (files.length === 0) return { kind: 'manifest' };
+    const manifest = redshiftCopyManifest(files, (key) => lake.urlOf(key)!);
+    await lake.store.put(manifestKey, JSON.stringify(manifest, null, 2));
+    return { kind: 'manifest', url };
+  }
+  return { kind: 'local', files: await lake.localPaths(files), all: () => lake.localPaths(all) };
+}
+
+/**
+ * How a change of a silver dataset loads into the warehouse from `source`: the touched partitions' files replace
+ * those partitions, or (on an engine that filters what it loads) the run's rows replace the rows with their key;
+ * the table is a copy of the files, rebuildable from all of them.
  */
 export function silverLoadOptions(
   dataset: SilverDataset,
-  folder: string,
+  source: SilverFilesSource,
   change: SilverChange,
   capabilities: Pick<WarehouseCapabilities, 'filtersLoadedRows'>,
 ): LoadFilesOptions {
-  const all = [`${folder}/**/*.parquet`];
   const base = {
     target: silverRelation(dataset),
     format: 'parquet' as const,
@@ -93,75 +140,57 @@ export function silverLoadOptions(
     columns: dataset.columns,
     tableOptions: dataset.layout,
     statisticsColumns: dataset.statisticsColumns,
-    rebuildFrom: all,
+    ...(source.kind === 'manifest'
+      ? { files: source.url ? [source.url] : [], manifest: true }
+      : { files: source.files, rebuildFrom: source.all }),
   };
-  if (change.partitions === 'all') return { ...base, files: all, replace: { kind: 'all' } };
-  const files = change.partitions.map(
-    (value) => `${folder}/${dataset.partitionColumn}=${value}/**/*.parquet`,
-  );
+  if (change.partitions === 'all') return { ...base, replace: { kind: 'all' } };
   const ingestDate = dataset.columns.find((column) => column.name === 'ingest_date');
   if (change.ingestDate && ingestDate && capabilities.filtersLoadedRows) {
     return {
       ...base,
-      files,
       replace: { kind: 'key' },
       only: { column: ingestDate.name, equals: change.ingestDate, type: ingestDate.type },
     };
   }
-  return {
-    ...base,
-    files,
-    replace: { kind: 'in', column: dataset.partitionColumn, values: change.partitions },
-  };
+  return { ...base, replace: { kind: 'in', column: dataset.partitionColumn, values: change.partitions } };
 }
 
 /**
  * Exposes the rows one silver run wrote as {@link SILVER_BATCH}: the rows of `staging.silver_transactions` of
- * its ingest date. `files` (relative to the lake root: `SilverResult.writtenFiles`) hold all of them, so an
- * engine that reads Parquet in place reads those few hundred files, not the thousands of a touched history.
- * Call it after the transactions are loaded.
+ * its ingest date. `files` (lake keys: `SilverResult.writtenFiles`) hold all of them, so an engine that reads
+ * Parquet in place reads those few hundred files, not the thousands of a touched history. Call it after the
+ * transactions are loaded.
  */
 export async function exposeSilverBatch(
   warehouse: Warehouse,
-  lake: LakeLayout,
+  lake: Lake,
   batch: { ingestDate: IsoDate; files: string[] },
 ): Promise<void> {
   const ingestDate = SILVER_TRANSACTIONS.columns.find((column) => column.name === 'ingest_date')!;
+  const files = warehouse.capabilities.readsParquetDirectly
+    ? await lake.localPaths(batch.files.map((key) => ({ key })))
+    : [];
   await warehouse.exposeSubset(SILVER_BATCH, {
     from: silverRelation(SILVER_TRANSACTIONS),
     where: { column: ingestDate.name, equals: batch.ingestDate, type: ingestDate.type },
-    files: {
-      paths: batch.files.map((file) => join(lake.root, file)),
-      sameColumns: SILVER_TRANSACTIONS.uniformFiles,
-    },
+    ...(files.length ? { files: { paths: files, sameColumns: SILVER_TRANSACTIONS.uniformFiles } } : {}),
   });
 }
 
 /**
- * On an engine that reads Parquet itself, points every silver relation at the lake's current files, so models
- * run by hand read what silver holds now.
+ * On an engine that reads Parquet itself, points every silver relation at the lake's current files (fetched
+ * into the local mirror of a remote lake), so models run by hand read what silver holds now.
  */
-export async function refreshSilverViews(warehouse: Warehouse, lake: LakeLayout): Promise<void> {
+export async function refreshSilverViews(warehouse: Warehouse, lake: Lake): Promise<void> {
   if (!warehouse.capabilities.readsParquetDirectly) return;
   for (const dataset of SILVER_DATASETS) {
-    const folder = lake.silverDataset(dataset.name);
-    if (existsSync(folder))
-      await warehouse.createFileView(silverRelation(dataset), silverFiles(dataset, folder));
+    const files = (await lake.snapshot(silverTable(dataset.name))).files();
+    if (files.length > 0)
+      await warehouse.createFileView(silverRelation(dataset), await silverFiles(lake, dataset, files));
   }
 }
 
-function silverFiles(dataset: SilverDataset, folder: string): ParquetFiles {
-  return { paths: [`${folder}/**/*.parquet`], sameColumns: dataset.uniformFiles };
-}
-
-/** Whether a folder holds a Parquet file outside `_`-prefixed folders (the version index, staging). */
-export function hasParquet(folder: string): boolean {
-  if (!existsSync(folder)) return false;
-  const walk = (dir: string): boolean =>
-    readdirSync(dir, { withFileTypes: true }).some((entry) =>
-      entry.isDirectory()
-        ? !entry.name.startsWith('_') && walk(join(dir, entry.name))
-        : entry.name.endsWith('.parquet'),
-    );
-  return walk(folder);
+async function silverFiles(lake: Lake, dataset: SilverDataset, files: LiveFile[]): Promise<ParquetFiles> {
+  return { paths: await lake.localPaths(files), sameColumns: dataset.uniformFiles };
 }

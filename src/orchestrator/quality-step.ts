@@ -6,34 +6,34 @@
  * - failed: the date is held (lake record + `audit.quality_holds`, which the models' silver relations exclude),
  *   and the run stops before load. Silver keeps the new partitions; the next run of the date re-validates.
  * A gate that cannot judge the batch (a suite naming an unknown column, a scan that fails) holds it too.
+ * The results record and the hold are lake objects published by one commit (src/quality/commit-quality-changes.ts).
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { ResolvedConfig } from '../config/load-config.ts';
 import type { IsoDate } from '../core/dates.ts';
 import { UsageError } from '../core/errors.ts';
 import { redact } from '../core/redact.ts';
 import { newRunId } from '../core/run-id.ts';
-import type { LakeLayout } from '../lake/lake-layout.ts';
+import type { Lake } from '../lake/lake.ts';
+import { LEDGER_TABLE } from '../lake/lake-layout.ts';
+import { commitQualityChanges } from '../quality/commit-quality-changes.ts';
 import type { LedgerCounts } from '../quality/evaluate-suite.ts';
-import { readHold, syncHoldsToWarehouse, writeHold } from '../quality/quality-holds.ts';
+import { putHold, type QualityHold, readHold, syncHoldsToWarehouse } from '../quality/quality-holds.ts';
 import { failedResults, type QualityGateResult } from '../quality/quality-result.ts';
-import { readQualityHistory, writeQualityRecord } from '../quality/quality-results-store.ts';
+import { putQualityRecord, readQualityHistory } from '../quality/quality-results-store.ts';
 import { recordQualityResults } from '../quality/record-quality-results.ts';
-import { runQualityGate } from '../quality/run-quality-gate.ts';
+import { type QualityGateInput, runQualityGate } from '../quality/run-quality-gate.ts';
 import type { Suite } from '../quality/suite.ts';
 import type { LedgerEntry } from '../silver/ledger-entry.ts';
-import { silverIndexDir } from '../silver/silver-index.ts';
 import type { Warehouse } from '../warehouse/warehouse.ts';
 
 export interface QualityStepInput {
   config: ResolvedConfig;
-  lake: LakeLayout;
+  lake: Lake;
   warehouse: Warehouse;
   ingestDate: IsoDate;
   runId: string;
   suites: Suite[];
-  /** The run's silver result: its written files, touched event dates and ledger entry. */
+  /** The run's silver result: its written files (lake keys), touched event dates and ledger entry. */
   silver: { writtenFiles: string[]; touchedEventDates: IsoDate[]; ledger?: LedgerCounts };
   /** Load even when error expectations fail (`run --accept-quality-failures`); recorded on the run. */
   acceptFailures: boolean;
@@ -63,33 +63,26 @@ function trailingDays(suites: Suite[]): number {
 
 export async function runQualityStep(input: QualityStepInput): Promise<QualityStepResult> {
   const { lake, warehouse, ingestDate, runId } = input;
-  const previousHold = readHold(lake, ingestDate);
+  const previousHold = await readHold(lake, ingestDate);
   let gate: QualityGateResult;
   try {
-    gate = await runQualityGate({
-      lakeRoot: lake.root,
+    gate = await runGate(input.config, lake, {
       ingestDate,
       runId,
       suites: input.suites,
       writtenFiles: input.silver.writtenFiles,
-      transactionIndex: join(silverIndexDir(lake), `ingest_date=${ingestDate}.parquet`),
       ledger: input.silver.ledger,
-      history: readQualityHistory(lake, ingestDate, trailingDays(input.suites)),
-      duckdb: {
-        memoryLimit: input.config.silver.memory_limit,
-        threads: input.config.silver.threads,
-        tempDirectory: spillFolder(input.config, lake),
-      },
     });
   } catch (error) {
     // A batch the gate could not judge is not fit for the marts either.
-    await writeHold(lake, {
+    const hold: QualityHold = {
       ingest_date: ingestDate,
       status: 'held',
       run_id: runId,
       held_at: new Date().toISOString(),
       reasons: [`the quality gate could not run: ${redact((error as Error).message)}`],
-    });
+    };
+    await commitQualityChanges(lake, runId, async () => [await putHold(lake, hold)]);
     await syncHoldsToWarehouse(warehouse, lake);
     throw error;
   }
@@ -97,21 +90,35 @@ export async function runQualityStep(input: QualityStepInput): Promise<QualitySt
   const failed = gate.outcome === 'failed';
   const accepted = failed && input.acceptFailures;
   const record = { ...gate, accepted };
-  await writeQualityRecord(lake, record);
+  // The record, and the hold the outcome places or releases, in one commit.
+  const hold: QualityHold | undefined =
+    failed && !accepted
+      ? {
+          ingest_date: ingestDate,
+          status: 'held',
+          run_id: runId,
+          held_at: new Date().toISOString(),
+          reasons: failedResults(gate)
+            .filter((result) => result.severity === 'error')
+            .map(
+              (result) =>
+                `${result.dataset} ${result.expectationId} [${result.partition}]: ${result.details}`,
+            ),
+        }
+      : previousHold && {
+          ...previousHold,
+          status: 'released',
+          released_by_run: runId,
+          released_at: new Date().toISOString(),
+          accepted,
+        };
+  await commitQualityChanges(lake, runId, async () => [
+    await putQualityRecord(lake, record),
+    ...(hold ? [await putHold(lake, hold)] : []),
+  ]);
   await recordQualityResults(warehouse, record);
 
   if (failed && !accepted) {
-    await writeHold(lake, {
-      ingest_date: ingestDate,
-      status: 'held',
-      run_id: runId,
-      held_at: new Date().toISOString(),
-      reasons: failedResults(gate)
-        .filter((result) => result.severity === 'error')
-        .map(
-          (result) => `${result.dataset} ${result.expectationId} [${result.partition}]: ${result.details}`,
-        ),
-    });
     await syncHoldsToWarehouse(warehouse, lake);
     return {
       gate,
@@ -122,13 +129,6 @@ export async function runQualityStep(input: QualityStepInput): Promise<QualitySt
     };
   }
   if (previousHold) {
-    await writeHold(lake, {
-      ...previousHold,
-      status: 'released',
-      released_by_run: runId,
-      released_at: new Date().toISOString(),
-      accepted,
-    });
     await syncHoldsToWarehouse(warehouse, lake);
     return {
       gate,
@@ -188,45 +188,58 @@ export function qualitySummary(step: QualityStepResult): string {
  */
 export async function checkQuality(input: {
   config: ResolvedConfig;
-  lake: LakeLayout;
+  lake: Lake;
   ingestDate: IsoDate;
   suites: Suite[];
 }): Promise<QualityGateResult> {
   const { lake, ingestDate } = input;
-  const ledger = latestLedgerEntry(lake, ingestDate);
+  const ledger = await latestLedgerEntry(lake, ingestDate);
   if (!ledger) {
     throw new UsageError(
       `ingest date ${ingestDate} has not been through silver (no ledger entry): run 'fintech-etl run --date ${ingestDate}' first`,
     );
   }
-  return runQualityGate({
-    lakeRoot: lake.root,
+  return runGate(input.config, lake, {
     ingestDate,
     runId: newRunId(`quality-${ingestDate}`),
     suites: input.suites,
-    transactionIndex: join(silverIndexDir(lake), `ingest_date=${ingestDate}.parquet`),
     ledger,
-    history: readQualityHistory(lake, ingestDate, trailingDays(input.suites)),
-    duckdb: {
-      memoryLimit: input.config.silver.memory_limit,
-      threads: input.config.silver.threads,
-      tempDirectory: spillFolder(input.config, lake),
-    },
   });
 }
 
-/** Where the gate's DuckDB spills beyond its memory limit: silver's folder, else the lake's scratch space. */
-function spillFolder(config: ResolvedConfig, lake: LakeLayout): string {
-  return config.silver.temp_directory ?? join(lake.staging(), 'quality-spill');
+/**
+ * The gate with the trailing days' metrics from the lake, spilling beyond its memory limit to silver's folder,
+ * else a work folder of the lake's scratch space (never the working directory), removed afterwards.
+ */
+async function runGate(
+  config: ResolvedConfig,
+  lake: Lake,
+  input: Omit<QualityGateInput, 'lake' | 'history' | 'duckdb'>,
+): Promise<QualityGateResult> {
+  const scratch = config.silver.temp_directory
+    ? undefined
+    : await lake.scratch(`quality-${input.ingestDate}`);
+  try {
+    return await runQualityGate({
+      ...input,
+      lake,
+      history: await readQualityHistory(lake, input.ingestDate, trailingDays(input.suites)),
+      duckdb: {
+        memoryLimit: config.silver.memory_limit,
+        threads: config.silver.threads,
+        tempDirectory: config.silver.temp_directory ?? scratch!,
+      },
+    });
+  } finally {
+    if (scratch) await lake.releaseScratch(scratch);
+  }
 }
 
-/** The newest ledger entry of an ingest date (the last run's), if silver processed it. */
-function latestLedgerEntry(lake: LakeLayout, ingestDate: IsoDate): LedgerCounts | undefined {
-  const folder = join(lake.ledger(), 'transactions', `ingest_date=${ingestDate}`);
-  if (!existsSync(folder)) return undefined;
-  const entries = readdirSync(folder)
-    .filter((name) => name.endsWith('.json'))
-    .map((name) => JSON.parse(readFileSync(join(folder, name), 'utf8')) as LedgerEntry)
-    .sort((a, b) => a.processed_at.localeCompare(b.processed_at));
-  return entries.at(-1);
+/** The newest committed ledger entry of an ingest date (the last run's), if silver processed it. */
+async function latestLedgerEntry(lake: Lake, ingestDate: IsoDate): Promise<LedgerCounts | undefined> {
+  const files = (await lake.snapshot(LEDGER_TABLE)).files({ ingest_date: ingestDate });
+  const entries = await Promise.all(
+    files.map(async (file) => JSON.parse((await lake.store.get(file.key)).toString('utf8')) as LedgerEntry),
+  );
+  return entries.sort((a, b) => a.processed_at.localeCompare(b.processed_at)).at(-1);
 }

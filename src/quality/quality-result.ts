@@ -1,7 +1,7 @@
 /**
  * What the quality gate produces: one result per expectation (and per partition for per-partition ones), the
  * metrics later runs compare themselves with, and what was scanned. Plain JSON-serialisable data: it is stored
- * as is in the lake (`_quality/results/…`), flattened into `audit.quality_results`, rendered as data docs.
+ * as is in the lake (table `_quality/results`), flattened into `audit.quality_results`, rendered as data docs.
  */
 import type { IsoDate } from '../core/dates.ts';
 import type { ExpectationType } from './expectation-catalog.ts';
@@ -68,7 +68,7 @@ export interface DatasetScan {
 
 /** The silver batch a gate judged: what the load of a released hold must bring into the warehouse. */
 export interface QualityBatch {
-  /** The transaction files holding the batch's rows, relative to the lake root. */
+  /** The transaction files holding the batch's rows, as lake keys (relative to the lake root). */
   transactionFiles: string[];
   /** The event dates of those rows. */
   eventDates: IsoDate[];

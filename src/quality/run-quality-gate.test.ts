@@ -1,15 +1,24 @@
 /**
  * The gate on a hand-made silver batch with known values: every expectation type, exact observed values, the
  * batch scope (rows of other ingest dates in the same files are not judged), one scan per dataset, samples only
- * for failures, and suite mistakes found against the data's columns.
+ * for failures, and suite mistakes found against the data's columns. The batch is committed to a local lake and
+ * to an S3 lake: the gate finds its files through the committed snapshots (and reads an S3 lake's through the
+ * cache).
  */
-import { mkdirSync, mkdtempSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestLake, STORE_KINDS, stopSharedS3Server } from '../../test/helpers/test-lake.ts';
 import type { IsoDate } from '../core/dates.ts';
-import { LakeLayout } from '../lake/lake-layout.ts';
+import type { TableDefinition } from '../lake/commit-log/commit-tables.ts';
+import type { Lake } from '../lake/lake.ts';
+import {
+  QUARANTINE_DEFINITION,
+  SILVER_INDEX_DEFINITION,
+  silverTableDefinition,
+} from '../silver/silver-tables.ts';
 import { parseSuite, SuiteError } from './load-suites.ts';
 import type { ExpectationResult, QualityGateResult } from './quality-result.ts';
 import { runQualityGate } from './run-quality-gate.ts';
@@ -61,10 +70,26 @@ expectations:
 /**
  * 12 rows of ingest date D (10 on event date D, 2 late ones on D-1), a 13th copying T1 under T5's id, and 3
  * rows of an earlier ingest date in the same files. Amounts 1.00 … 11.00 and 1,200.00 (T12); customers c0 … c5,
- * two null; one EUR, one mcc 'ABCD', one 'mobile' channel, one unknown merchant.
+ * two null; one EUR, one mcc 'ABCD', one 'mobile' channel, one unknown merchant. Written to a work folder, then
+ * uploaded and committed as silver's tables hold them.
  */
-async function writeLake(root: string): Promise<void> {
-  const lake = new LakeLayout(root);
+async function writeLake(lake: Lake): Promise<void> {
+  const work = await lake.scratch('gate-test');
+  const staged: {
+    definition: TableDefinition;
+    key: string;
+    path: string;
+    partition: Record<string, string>;
+  }[] = [];
+  const stage = (definition: TableDefinition, partition: Record<string, string>) => {
+    const folder = Object.entries(partition)
+      .map(([column, value]) => `${column}=${value}`)
+      .join('/');
+    const key = `${definition.table}/${folder}/data.parquet`;
+    const path = join(work, `${staged.length}.parquet`);
+    staged.push({ definition, key, path, partition });
+    return path;
+  };
   const db = await (await DuckDBInstance.create(':memory:')).connect();
   const rows = `(select
       'T' || i as transaction_id,
@@ -77,11 +102,9 @@ async function writeLake(root: string): Promise<void> {
       case when i > 10 then date '${D}' - 1 else date '${D}' end as event_date,
       date '${D}' as ingest_date
     from range(1, 13) t(i))`;
-  const partition = (eventDate: string) => {
-    const folder = lake.silverPartition(eventDate as IsoDate, 'dining');
-    mkdirSync(folder, { recursive: true });
-    return join(folder, 'data.parquet');
-  };
+  const transactions = silverTableDefinition('transactions');
+  const partition = (eventDate: string) =>
+    stage(transactions, { event_date: eventDate, merchant_category: 'dining' });
   // t5 again on event date D (a duplicate silver would never write), and earlier rows sharing the files.
   await db.run(
     `copy (select * from ${rows} where event_date = date '${D}'
@@ -92,20 +115,34 @@ async function writeLake(root: string): Promise<void> {
   await db.run(
     `copy (select * from ${rows} where event_date < date '${D}') to '${partition('2025-03-09')}' (format parquet)`,
   );
-  mkdirSync(join(root, 'silver', '_index', 'transactions'), { recursive: true });
   await db.run(
-    `copy (select transaction_id, event_date, 'dining' as merchant_category from ${rows}) to '${join(root, 'silver', '_index', 'transactions', `ingest_date=${D}.parquet`)}' (format parquet)`,
+    `copy (select transaction_id, event_date, 'dining' as merchant_category from ${rows}) to '${stage(SILVER_INDEX_DEFINITION, { ingest_date: D })}' (format parquet)`,
   );
-  const merchants = lake.silverEntity('merchants', '2025-03-08' as IsoDate);
-  mkdirSync(merchants, { recursive: true });
   await db.run(
-    `copy (select 'M1' as merchant_id, 'dining' as merchant_category, date '2025-03-08' as snapshot_date) to '${join(merchants, 'data.parquet')}' (format parquet)`,
+    `copy (select 'M1' as merchant_id, 'dining' as merchant_category, date '2025-03-08' as snapshot_date) to '${stage(silverTableDefinition('merchants'), { snapshot_date: '2025-03-08' })}' (format parquet)`,
   );
-  mkdirSync(lake.quarantinePartition(D), { recursive: true });
   await db.run(
-    `copy (select 'bronze/x.jsonl' as source_file, i as line, ['unknown_currency'] as reason_codes, '{"amount": 1}' as raw_record from range(1, 4) t(i)) to '${join(lake.quarantinePartition(D), 'data.parquet')}' (format parquet)`,
+    `copy (select 'bronze/x.jsonl' as source_file, i as line, ['unknown_currency'] as reason_codes, '{"amount": 1}' as raw_record from range(1, 4) t(i)) to '${stage(QUARANTINE_DEFINITION, { ingest_date: D })}' (format parquet)`,
   );
   db.closeSync();
+  await lake.withWriterLease(async () => {
+    const byTable = new Map<
+      TableDefinition,
+      { key: string; partitionValues: Record<string, string>; size: number }[]
+    >();
+    for (const file of staged) {
+      const info = await lake.upload(file.key, file.path);
+      byTable.set(file.definition, [
+        ...(byTable.get(file.definition) ?? []),
+        { key: info.key, partitionValues: file.partition, size: info.size },
+      ]);
+    }
+    await lake.commit(
+      [...byTable].map(([definition, add]) => ({ definition, add, remove: [] })),
+      { operation: 'WRITE', runId: 'hand-made' },
+    );
+  });
+  await lake.releaseScratch(work);
 }
 
 const history = [1, 2, 3].map((back) => ({
@@ -128,8 +165,10 @@ const history = [1, 2, 3].map((back) => ({
   },
 }));
 
-describe('runQualityGate on a hand-made batch', () => {
-  let root: string;
+afterAll(() => stopSharedS3Server());
+
+describe.each(STORE_KINDS)('runQualityGate on a hand-made batch (%s lake)', (store) => {
+  let lake: Lake;
   let gate: QualityGateResult;
   const result = (id: string, partition?: string): ExpectationResult => {
     const found = gate.results.find(
@@ -141,14 +180,13 @@ describe('runQualityGate on a hand-made batch', () => {
   };
 
   beforeAll(async () => {
-    root = mkdtempSync(join(tmpdir(), 'gate-'));
-    await writeLake(root);
+    lake = (await createTestLake(store, mkdtempSync(join(tmpdir(), 'gate-')))).lake;
+    await writeLake(lake);
     gate = await runQualityGate({
-      lakeRoot: root,
+      lake,
       ingestDate: D,
       runId: 'run-1',
       suites: [parseSuite(SUITE, 'transactions.yml')],
-      transactionIndex: join(root, 'silver', '_index', 'transactions', `ingest_date=${D}.parquet`),
       ledger: { bronze_rows: 100, quarantined: 3, quarantined_by_reason: { unknown_currency: 3 } },
       history,
     });
@@ -270,7 +308,7 @@ describe('runQualityGate on a hand-made batch', () => {
   it('refuses a column the batch does not have and a row_condition that does not bind, naming the line', async () => {
     const bad = (expectation: string) =>
       runQualityGate({
-        lakeRoot: root,
+        lake,
         ingestDate: D,
         runId: 'run-2',
         suites: [
@@ -279,7 +317,6 @@ describe('runQualityGate on a hand-made batch', () => {
             't.yml',
           ),
         ],
-        transactionIndex: join(root, 'silver', '_index', 'transactions', `ingest_date=${D}.parquet`),
         history: [],
       });
     await expect(

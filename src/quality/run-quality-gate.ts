@@ -4,20 +4,23 @@
  * (the orchestrator records the results and holds the date when it fails; `fintech-etl quality` only prints).
  *
  * Scope: the rows of ingest date D, never a scan of silver: the files of the partitions the version index of D
- * names, with the files the run's silver commit wrote. Entities: the snapshot of D. One aggregate query per dataset
- * (compile-suite.ts), then one query for the samples of the failed expectations.
+ * names, with the files the run's silver commit wrote. Entities: the snapshot of D. Every file is resolved
+ * through the lake's committed snapshots and read from its local path (a local lake's file, or its cached copy
+ * from an S3 lake), never found by listing folders. One aggregate query per dataset (compile-suite.ts), then one
+ * query for the samples of the failed expectations.
  *
  * @example
- *   const result = await runQualityGate({ lakeRoot, ingestDate: '2025-03-01', runId, suites, history: [],
- *     writtenFiles: silver.writtenFiles, transactionIndex, ledger: silver.ledger });
+ *   const result = await runQualityGate({ lake, ingestDate: '2025-03-01', runId, suites, history: [],
+ *     writtenFiles: silver.writtenFiles, ledger: silver.ledger });
  *   result.outcome; // 'passed' | 'failed'
  */
-import { existsSync, mkdirSync, readdirSync } from 'node:fs';
-import { isAbsolute, join, relative } from 'node:path';
+import { mkdirSync } from 'node:fs';
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import type { IsoDate } from '../core/dates.ts';
 import { PipelineError } from '../core/errors.ts';
-import { LakeLayout, silverPartitionPath } from '../lake/lake-layout.ts';
+import type { LiveFile, TableSnapshot } from '../lake/commit-log/table-snapshot.ts';
+import type { Lake, LakeObjectRef } from '../lake/lake.ts';
+import { ENTITY_DATASETS, QUARANTINE_TABLE, SILVER_INDEX_TABLE, silverTable } from '../lake/lake-layout.ts';
 import { compileSampleQuery, compileScan, type SampleRequest, type ScanInput } from './compile-suite.ts';
 import { type EvaluationInput, evaluateSuite, type LedgerCounts } from './evaluate-suite.ts';
 import { SuiteError } from './load-suites.ts';
@@ -34,14 +37,12 @@ import type {
 import { columnsOf, DATASET_KEYS, type QualityDataset, type Suite } from './suite.ts';
 
 export interface QualityGateInput {
-  lakeRoot: string;
+  lake: Lake;
   ingestDate: IsoDate;
   runId: string;
   suites: Suite[];
-  /** The transaction files the run's silver commit wrote, relative to the lake root (none outside a run). */
+  /** The transaction files the run's silver commit wrote, as lake keys (none outside a run). */
   writtenFiles?: string[];
-  /** The version index file of D (silver/_index/transactions/ingest_date=D.parquet). */
-  transactionIndex: string;
   /** The run's ledger entry (quarantine rate); absent: ledger expectations are not evaluated. */
   ledger?: LedgerCounts;
   /** Metrics of earlier ingest dates whose gate passed or was accepted (quality-results-store.ts). */
@@ -52,7 +53,6 @@ export interface QualityGateInput {
 export async function runQualityGate(input: QualityGateInput): Promise<QualityGateResult> {
   const started = performance.now();
   const startedCpu = process.cpuUsage();
-  const lake = new LakeLayout(input.lakeRoot);
   const options: Record<string, string> = { preserve_insertion_order: 'false' };
   if (input.duckdb?.memoryLimit) options['memory_limit'] = input.duckdb.memoryLimit;
   if (input.duckdb?.threads) options['threads'] = String(input.duckdb.threads);
@@ -70,6 +70,7 @@ export async function runQualityGate(input: QualityGateInput): Promise<QualityGa
     return rowsOf(connection, sql);
   };
   try {
+    const lake = await committedSilver(input.lake);
     const batch = await transactionBatch(input, lake, run);
     const results: ExpectationResult[] = [];
     const metrics: QualityMetrics = {};
@@ -83,7 +84,7 @@ export async function runQualityGate(input: QualityGateInput): Promise<QualityGa
           ? batch.transactionFiles
           : entityFiles(lake, suite.dataset, input.ingestDate);
       const relation = await batchRelation(lake, suite.dataset, files, input.ingestDate);
-      const references = referencesOf(suite, lake, input.ingestDate);
+      const references = await referencesOf(suite, lake, input.ingestDate);
       const scan: ScanInput = { suite, dialect: DUCKDB_QUALITY_DIALECT, batch: relation ?? '', references };
       let observations: EvaluationInput['observations'];
       if (relation) {
@@ -122,7 +123,7 @@ export async function runQualityGate(input: QualityGateInput): Promise<QualityGa
           `select ${DUCKDB_QUALITY_DIALECT.quoteLiteral(suite.dataset)} as fintech_dataset, * from (${query})`,
         );
     }
-    const quarantine = quarantineSample(input, lake, results);
+    const quarantine = await quarantineSample(input, lake, results);
     if (quarantine) sampleParts.push(quarantine);
     if (sampleParts.length) {
       const samples = await run(sampleParts.map((part) => `(${part})`).join('\nunion all\n'), 'sample');
@@ -163,26 +164,60 @@ async function rowsOf(connection: DuckDBConnection, sql: string): Promise<Record
   );
 }
 
+/** The committed state of silver the gate reads, as one consistent set of snapshots, and how to read a file. */
+interface CommittedSilver {
+  lake: Lake;
+  snapshot(table: string): TableSnapshot;
+  /** Local paths DuckDB reads for lake keys (downloaded into the cache first from an S3 lake). */
+  localPaths(keys: readonly string[]): Promise<string[]>;
+}
+
+async function committedSilver(lake: Lake): Promise<CommittedSilver> {
+  const snapshots = await lake.snapshots([
+    silverTable('transactions'),
+    SILVER_INDEX_TABLE,
+    QUARANTINE_TABLE,
+    ...ENTITY_DATASETS.map(silverTable),
+  ]);
+  const snapshot = (table: string) => snapshots.get(table)!;
+  const transactions = new Map<string, LiveFile>(
+    snapshot(silverTable('transactions'))
+      .files()
+      .map((file) => [file.key, file]),
+  );
+  return {
+    lake,
+    snapshot,
+    // The log's size of a silver file lets the cache check its copy without asking the store.
+    localPaths: (keys) => lake.localPaths(keys.map((key): LakeObjectRef => transactions.get(key) ?? { key })),
+  };
+}
+
 /**
  * D's transaction files: those of the partitions D's version index names (where each id of D has its newest
  * version of D), plus the files the run's silver commit wrote. The written files alone hold every row of a
  * first run of D, but not of a rerun, which rewrites only some partitions; the index finds them all. Files of
  * those partitions that hold no row of D cost a footer read: the ingest_date statistics skip their row groups.
  */
-async function transactionBatch(input: QualityGateInput, lake: LakeLayout, run: Run): Promise<QualityBatch> {
-  const toRelative = (file: string) => (isAbsolute(file) ? relative(lake.root, file) : file);
-  const written = (input.writtenFiles ?? []).map(toRelative);
+async function transactionBatch(
+  input: QualityGateInput,
+  lake: CommittedSilver,
+  run: Run,
+): Promise<QualityBatch> {
+  const written = input.writtenFiles ?? [];
   const indexed: string[] = [];
-  if (existsSync(input.transactionIndex)) {
+  const indexFiles = lake.snapshot(SILVER_INDEX_TABLE).files({ ingest_date: input.ingestDate });
+  if (indexFiles.length > 0) {
     const partitions = await run(
-      `select distinct cast(event_date as varchar) as event_date, merchant_category from read_parquet(${DUCKDB_QUALITY_DIALECT.quoteLiteral(input.transactionIndex)})`,
+      `select distinct cast(event_date as varchar) as event_date, merchant_category from ${DUCKDB_QUALITY_DIALECT.readParquet(await input.lake.localPaths(indexFiles), false)}`,
     );
+    const silver = lake.snapshot(silverTable('transactions'));
     for (const partition of partitions) {
-      const folder = join(
-        lake.silverTransactions(),
-        silverPartitionPath(partition['event_date'] as IsoDate, String(partition['merchant_category'])),
-      );
-      for (const name of parquetFiles(folder)) indexed.push(relative(lake.root, join(folder, name)));
+      const files = silver.files({
+        event_date: String(partition['event_date']),
+        merchant_category: String(partition['merchant_category']),
+      });
+      indexed.push(...files.map((file) => file.key));
     }
   }
   const files = [...new Set([...indexed, ...written])].sort();
@@ -198,20 +233,15 @@ function eventDatesOf(files: string[]): IsoDate[] {
   return [...new Set(dates)].sort() as IsoDate[];
 }
 
-function parquetFiles(folder: string): string[] {
-  if (!existsSync(folder)) return [];
-  return readdirSync(folder)
-    .filter((name) => name.endsWith('.parquet'))
-    .sort();
-}
-
 function entityFiles(
-  lake: LakeLayout,
+  lake: CommittedSilver,
   dataset: Exclude<QualityDataset, 'transactions'>,
   date: IsoDate,
 ): string[] {
-  const folder = lake.silverEntity(dataset, date);
-  return parquetFiles(folder).map((name) => relative(lake.root, join(folder, name)));
+  return lake
+    .snapshot(silverTable(dataset))
+    .files({ snapshot_date: date })
+    .map((file) => file.key);
 }
 
 /**
@@ -220,7 +250,7 @@ function entityFiles(
  * row count checks still run.
  */
 async function batchRelation(
-  lake: LakeLayout,
+  lake: CommittedSilver,
   dataset: QualityDataset,
   files: string[],
   ingestDate: IsoDate,
@@ -228,62 +258,46 @@ async function batchRelation(
   const dialect = DUCKDB_QUALITY_DIALECT;
   if (dataset !== 'transactions') {
     return files.length
-      ? dialect.readParquet(
-          files.map((file) => join(lake.root, file)),
-          true,
-        )
+      ? dialect.readParquet(await lake.lake.localPaths(files.map((key) => ({ key }))), true)
       : undefined;
   }
   const ofTheDate = `ingest_date = cast(${dialect.quoteLiteral(ingestDate)} as date)`;
   if (files.length) {
-    return `(select * from ${dialect.readParquet(
-      files.map((file) => join(lake.root, file)),
-      false,
-    )} where ${ofTheDate})`;
+    return `(select * from ${dialect.readParquet(await lake.localPaths(files), false)} where ${ofTheDate})`;
   }
-  const anyFile = firstParquet(lake.silverTransactions());
-  return anyFile ? `(select * from ${dialect.readParquet([anyFile], false)} where false)` : undefined;
-}
-
-function firstParquet(folder: string): string | undefined {
-  if (!existsSync(folder)) return undefined;
-  for (const entry of readdirSync(folder, { withFileTypes: true }).sort((a, b) =>
-    a.name.localeCompare(b.name),
-  )) {
-    if (entry.name.startsWith('_')) continue;
-    const path = join(folder, entry.name);
-    if (entry.isDirectory()) {
-      const found = firstParquet(path);
-      if (found) return found;
-    } else if (entry.name.endsWith('.parquet')) return path;
-  }
-  return undefined;
+  const anyFile = lake.snapshot(silverTable('transactions')).files()[0];
+  return anyFile
+    ? `(select * from ${dialect.readParquet(await lake.lake.localPaths([anyFile]), false)} where false)`
+    : undefined;
 }
 
 /** The reference set of each in-set expectation that reads one: the latest snapshot on or before D. */
-function referencesOf(suite: Suite, lake: LakeLayout, ingestDate: IsoDate): Map<number, string> {
+async function referencesOf(
+  suite: Suite,
+  lake: CommittedSilver,
+  ingestDate: IsoDate,
+): Promise<Map<number, string>> {
   const references = new Map<number, string>();
-  suite.expectations.forEach((expectation, index) => {
-    if (expectation.type !== 'expect_column_values_to_be_in_set') return;
+  for (const [index, expectation] of suite.expectations.entries()) {
+    if (expectation.type !== 'expect_column_values_to_be_in_set') continue;
     const set = expectation.kwargs.value_set;
-    if (Array.isArray(set)) return;
-    const base = lake.silverEntity(set.from_dataset);
-    if (!existsSync(base)) return;
-    const latest = readdirSync(base)
-      .map((name) => /^snapshot_date=(\d{4}-\d{2}-\d{2})$/.exec(name)?.[1])
-      .filter((date): date is string => date !== undefined && date <= ingestDate)
+    if (Array.isArray(set)) continue;
+    const snapshot = lake.snapshot(silverTable(set.from_dataset));
+    const latest = snapshot
+      .partitions()
+      .map((values) => values['snapshot_date'])
+      .filter((date): date is string => typeof date === 'string' && date <= ingestDate)
       .sort()
       .at(-1);
-    if (!latest) return;
-    const folder = lake.silverEntity(set.from_dataset, latest as IsoDate);
-    const files = parquetFiles(folder).map((name) => join(folder, name));
-    if (files.length === 0) return;
+    if (!latest) continue;
+    const files = snapshot.files({ snapshot_date: latest });
+    if (files.length === 0) continue;
     const dialect = DUCKDB_QUALITY_DIALECT;
     references.set(
       index,
-      `(select ${dialect.quoteIdentifier(set.column)} as ref_value from ${dialect.readParquet(files, true)})`,
+      `(select ${dialect.quoteIdentifier(set.column)} as ref_value from ${dialect.readParquet(await lake.lake.localPaths(files), true)})`,
     );
-  });
+  }
   return references;
 }
 
@@ -346,20 +360,20 @@ function sampleRequests(suite: Suite, results: ExpectationResult[]): SampleReque
 }
 
 /** The quarantined lines of D are the sample of a failed quarantine rate (masked raw records, no PAN). */
-function quarantineSample(
+async function quarantineSample(
   input: QualityGateInput,
-  lake: LakeLayout,
+  lake: CommittedSilver,
   results: ExpectationResult[],
-): string | undefined {
+): Promise<string | undefined> {
   const failed = results.find(
     (result) => result.expectation === 'expect_quarantine_rate_to_be_between' && result.success === false,
   );
   if (!failed) return undefined;
   const suite = input.suites.find((candidate) => candidate.dataset === 'transactions');
   const index = suite?.expectations.findIndex((expectation) => expectation.id === failed.expectationId) ?? -1;
-  const folder = lake.quarantinePartition(input.ingestDate);
-  const files = parquetFiles(folder).map((name) => join(folder, name));
-  if (index < 0 || files.length === 0) return undefined;
+  const committed = lake.snapshot(QUARANTINE_TABLE).files({ ingest_date: input.ingestDate });
+  if (index < 0 || committed.length === 0) return undefined;
+  const files = await lake.lake.localPaths(committed);
   const dialect = DUCKDB_QUALITY_DIALECT;
   const sample = dialect.jsonObject({
     source_file: 'source_file',

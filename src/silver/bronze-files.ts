@@ -1,12 +1,14 @@
 /**
- * The files of a bronze transactions partition, in the order that decides which of two versions is newer:
- * by file name (part-00000, part-00001, …), then line.
+ * The files of a committed bronze partition as DuckDB reads them (local paths: the objects themselves in a local
+ * lake, their cached copies from an S3 lake), in the order that decides which of two versions is newer: by file
+ * name (part-00000, part-00001, …), then line.
  */
-import { join, relative } from 'node:path';
 import type { IsoDate } from '../core/dates.ts';
 import { PipelineError } from '../core/errors.ts';
-import type { BronzeDataset, LakeLayout } from '../lake/lake-layout.ts';
-import { type BronzeManifest, readManifest } from '../lake/manifest.ts';
+import { readBronzePartition } from '../lake/bronze-partition.ts';
+import type { Lake } from '../lake/lake.ts';
+import type { BronzeDataset } from '../lake/lake-layout.ts';
+import type { BronzeManifest } from '../lake/manifest.ts';
 import type { BronzeFile } from './bronze-line-reader.ts';
 
 export function bronzeFileFormat(name: string): Pick<BronzeFile, 'format' | 'gzip'> | undefined {
@@ -23,26 +25,33 @@ export interface BronzePartitionFiles {
   files: BronzeFile[];
 }
 
+/** The committed partition's files, downloaded first from a remote lake; undefined when none was committed. */
 export async function listBronzeFiles(
-  layout: LakeLayout,
+  lake: Lake,
   dataset: BronzeDataset,
   ingestDate: IsoDate,
 ): Promise<BronzePartitionFiles | undefined> {
-  const dir = layout.bronzePartition(dataset, ingestDate);
-  const manifest = await readManifest(dir);
-  if (!manifest) return undefined;
-  const entries = [...manifest.files].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  const files = entries.map(({ name, rows }, fileNo) => {
-    const format = bronzeFileFormat(name);
+  const partition = await readBronzePartition(lake, dataset, ingestDate);
+  if (!partition) return undefined;
+  const formats = partition.files.map((file) => {
+    const format = bronzeFileFormat(file.name);
     if (!format) {
       throw new PipelineError(
-        `bronze file ${dataset}/ingest_date=${ingestDate}/${name} has an unknown format`,
+        `bronze file ${dataset}/ingest_date=${ingestDate}/${file.name} has an unknown format`,
       );
     }
-    const path = join(dir, name);
-    return { fileNo, path, sourceFile: relative(layout.root, path), manifestRows: rows, ...format };
+    return format;
   });
-  return { manifest, files };
+  const paths = await lake.localPaths(partition.files);
+  const counted = new Map(partition.manifest.files.map((file) => [file.name, file.rows]));
+  const files = partition.files.map((file, fileNo) => ({
+    fileNo,
+    path: paths[fileNo]!,
+    sourceFile: file.key,
+    manifestRows: counted.get(file.name) ?? 0,
+    ...formats[fileNo]!,
+  }));
+  return { manifest: partition.manifest, files };
 }
 
 /**

@@ -1,13 +1,14 @@
 /**
- * Entity snapshots (customers, cards, merchants) of one ingest date → `silver/<entity>/snapshot_date=D/`.
- * They feed the type-2 dimensions, so a snapshot is replaced whole (one file, renamed over the old one).
+ * Entity snapshots (customers, cards, merchants) of one ingest date → one Parquet work file per dataset, which
+ * the silver run commits as `silver/<entity>/snapshot_date=D/data-<run>.parquet` (replacing a previous one of D),
+ * in the same commit as the transactions. They feed the type-2 dimensions, so a snapshot is replaced whole.
  * Lines that are not JSON objects or carry no id cannot become a dimension row; they are counted as rejected.
  */
-import { mkdir, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { IsoDate } from '../core/dates.ts';
-import { ENTITY_DATASETS, type EntityDataset, type LakeLayout } from '../lake/lake-layout.ts';
+import type { Lake } from '../lake/lake.ts';
+import { ENTITY_DATASETS, type EntityDataset } from '../lake/lake-layout.ts';
 import { assertNoRecordsLost, listBronzeFiles } from './bronze-files.ts';
 import { withBronzeLines } from './bronze-line-reader.ts';
 import { renderSql, type SqlParam } from './sql-template.ts';
@@ -22,13 +23,19 @@ export interface EntitySnapshotResult {
 
 export interface EntitySnapshotInput {
   db: DuckDBConnection;
-  lake: LakeLayout;
+  lake: Lake;
   ingestDate: IsoDate;
-  stageRoot: string;
+  /** The run's work folder: each snapshot is written there as `<dataset>.parquet`. */
+  workDir: string;
 }
 
-export async function runEntitySnapshots(input: EntitySnapshotInput): Promise<EntitySnapshotResult[]> {
-  const results: EntitySnapshotResult[] = [];
+/** A snapshot written to the work folder, to be committed. */
+export interface StagedSnapshot extends EntitySnapshotResult {
+  path: string;
+}
+
+export async function stageEntitySnapshots(input: EntitySnapshotInput): Promise<StagedSnapshot[]> {
+  const results: StagedSnapshot[] = [];
   for (const dataset of ENTITY_DATASETS) {
     const bronze = await listBronzeFiles(input.lake, dataset, input.ingestDate);
     if (!bronze) continue;
@@ -50,8 +57,7 @@ export async function runEntitySnapshots(input: EntitySnapshotInput): Promise<En
     const [{ lines }] = (
       await input.db.runAndReadAll('SELECT count(*) AS lines FROM entity_all_lines')
     ).getRowObjectsJS() as [{ lines: bigint }];
-    await mkdir(input.stageRoot, { recursive: true });
-    const staged = join(input.stageRoot, `${dataset}.parquet`);
+    const staged = join(input.workDir, `${dataset}.parquet`);
     const params: Record<string, SqlParam> = { snapshot_date: input.ingestDate, target: staged };
     await input.db.run(renderSql(`snapshot-${dataset}`, params));
     const [{ written }] = (
@@ -59,14 +65,12 @@ export async function runEntitySnapshots(input: EntitySnapshotInput): Promise<En
         `SELECT count(*) AS written FROM read_parquet('${staged.replaceAll("'", "''")}')`,
       )
     ).getRowObjectsJS() as [{ written: bigint }];
-    const target = input.lake.silverEntity(dataset, input.ingestDate);
-    await mkdir(target, { recursive: true });
-    await rename(staged, join(target, 'data.parquet'));
     results.push({
       dataset,
       snapshotDate: input.ingestDate,
       rows: Number(written),
       rejected: Number(lines) - Number(written),
+      path: staged,
     });
   }
   await input.db.run('DROP TABLE IF EXISTS entity_all_lines; DROP TABLE IF EXISTS entity_lines');

@@ -3,12 +3,11 @@
  * loaded by the warehouse into `audit.ledger`. `bronze_rows = inserted + superseded + duplicates + quarantined`
  * must hold or the run fails before anything is committed.
  */
-import { join } from 'node:path';
+import type { ColumnSpec } from '../core/column-type.ts';
 import type { IsoDate } from '../core/dates.ts';
 import { daysBetween } from '../core/dates.ts';
 import { PipelineError } from '../core/errors.ts';
 import type { ReasonCode } from '../core/reason-codes.ts';
-import type { LakeLayout } from '../lake/lake-layout.ts';
 
 export interface LedgerEntry {
   run_id: string;
@@ -33,6 +32,21 @@ export interface LedgerEntry {
   files: string[];
   processed_at: string;
 }
+
+/**
+ * The scalar fields of an entry as table columns: what an engine that cannot read a JSON file's fields itself
+ * (Redshift) creates `audit.ledger` from; the nested ones (`quarantined_by_reason`, `late_by_days`, the lists)
+ * stay in the lake's JSON.
+ */
+export const LEDGER_COLUMNS: ColumnSpec[] = [
+  { name: 'run_id', type: { kind: 'varchar', maxLength: 256 } },
+  { name: 'dataset', type: { kind: 'varchar', maxLength: 32 } },
+  { name: 'ingest_date', type: { kind: 'date' } },
+  ...(['bronze_rows', 'inserted', 'superseded', 'duplicates', 'quarantined', 'late_rows'] as const).map(
+    (name): ColumnSpec => ({ name, type: { kind: 'bigint' } }),
+  ),
+  { name: 'processed_at', type: { kind: 'varchar', maxLength: 64 } },
+];
 
 export type OutcomeCounts = Pick<LedgerEntry, 'inserted' | 'superseded' | 'duplicates' | 'quarantined'>;
 
@@ -63,6 +77,20 @@ export function lateByDays(
   return Object.fromEntries(Object.entries(counts).sort(([a], [b]) => Number(a) - Number(b)));
 }
 
-export function ledgerPath(layout: LakeLayout, ingestDate: IsoDate, runId: string): string {
-  return join(layout.ledger(), 'transactions', `ingest_date=${ingestDate}`, `${runId}.json`);
+/**
+ * The file name of a run's entry: `<run id>@<tag>.json`. The tag keeps names unique when one run processes a
+ * date twice (a retried task), which then replaces its own earlier entry ({@link isEntryOfRun}).
+ */
+export function ledgerEntryName(runId: string, tag: string): string {
+  return `${safeRunId(runId)}@${tag}.json`;
+}
+
+/** Whether a ledger file name is an entry of `runId`. */
+export function isEntryOfRun(name: string, runId: string): boolean {
+  return name.startsWith(`${safeRunId(runId)}@`);
+}
+
+/** A run id as a file name part: characters outside [A-Za-z0-9_.-] become `_`. */
+export function safeRunId(runId: string): string {
+  return runId.replace(/[^A-Za-z0-9_.-]/g, '_');
 }

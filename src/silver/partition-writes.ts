@@ -1,31 +1,29 @@
 /**
- * How one silver run changes each partition it touches, and the journal steps that do it. A partition holds a
- * base file (`data.parquet`) and, after runs that only added rows to it, one more file per such run
- * (`delta-<ingest date>-<run>.parquet`), at most MAX_PARTITION_FILES in all:
+ * How one silver run changes each partition it touches. A partition holds a base file (`data-<run>.parquet`) and,
+ * after runs that only added rows to it, one more file per such run (`delta-<ingest date>-<run>.parquet`), at most
+ * MAX_PARTITION_FILES in all, as its committed snapshot lists them:
  *  - a partition that loses a row (a version replaced in place, or moved to another partition) is rewritten:
- *    all its files merged, minus the ids whose row a winner replaces, plus its winners, into a new `data.parquet`;
+ *    all its files merged, minus the ids whose row a winner replaces, plus its winners, into a new base file
+ *    that replaces them all;
  *  - a partition that only gains rows (late arrivals, new ids) gets them as one new file, so a few late rows
  *    for an old day never rewrite that day (the cost of a day does not grow with the history behind it);
  *  - a partition that already holds MAX_PARTITION_FILES files is rewritten (compacted) instead.
- * Either way a run writes one file per partition it touches.
+ * Either way a run writes one file per partition it touches, under a name never used before.
  *
  * @example
- *   const writes = await planPartitionWrites(lake, touched);
- *   const steps = await partitionSteps(connections, { silver, rewrite }, writes, deltaFileName(ingestDate, runTag));
+ *   const writes = planPartitionWrites(silverSnapshot, touched);
+ *   const outcomes = await partitionOutcomes(connections, stages, writes, names, (files) => lake.localPaths(files));
  */
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, rm } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { IsoDate } from '../core/dates.ts';
 import { PipelineError } from '../core/errors.ts';
-import { type LakeLayout, silverPartitionPath } from '../lake/lake-layout.ts';
-import type { JournalStep } from './commit-journal.ts';
+import type { LiveFile, TableSnapshot } from '../lake/commit-log/table-snapshot.ts';
+import { silverPartitionPath } from '../lake/lake-layout.ts';
 import type { SilverSession } from './silver-session.ts';
 import { renderSql, sqlLiteral as sql } from './sql-template.ts';
-
-/** The base file of a silver partition, replaced by rename when the partition is rewritten. */
-export const DATA_FILE = 'data.parquet';
 
 /** Files a partition may hold before the next write that touches it compacts them into one. */
 export const MAX_PARTITION_FILES = 8;
@@ -42,12 +40,28 @@ export interface TouchedPartition extends SilverPartitionRef {
 
 export interface PartitionWrite {
   partition: SilverPartitionRef;
-  /** The partition's folder in the lake. */
-  dir: string;
-  /** The Parquet files it holds now, sorted. */
-  files: string[];
+  /** The partition's live files now (its committed snapshot), sorted by key. */
+  files: LiveFile[];
   /** rewrite: merge its files with the batch into a new base file; add: the batch's rows as one more file. */
   mode: 'rewrite' | 'add';
+}
+
+/** What a run does to one partition: the work file it adds (if any rows are left) and the live files it drops. */
+export interface PartitionOutcome {
+  partition: SilverPartitionRef;
+  add?: { path: string; name: string };
+  remove: LiveFile[];
+}
+
+/** Names of the new files: a partition's new base file, and the file a run adds to a partition. */
+export interface PartitionFileNames {
+  base: string;
+  delta: string;
+}
+
+/** The names a run gives its files; `runTag` makes them unique (never reused by another run or attempt). */
+export function partitionFileNames(ingestDate: IsoDate, runTag: string): PartitionFileNames {
+  return { base: `data-${runTag}.parquet`, delta: `delta-${ingestDate}-${runTag}.parquet` };
 }
 
 /** The partitions a run's winners go to or its replaced versions leave (classify-versions.sql), sorted. */
@@ -62,74 +76,67 @@ export async function readTouchedPartitions(session: SilverSession): Promise<Tou
   }));
 }
 
-export async function planPartitionWrites(
-  lake: LakeLayout,
-  touched: TouchedPartition[],
-): Promise<PartitionWrite[]> {
-  return Promise.all(
-    touched.map(async ({ losesRows, ...partition }) => {
-      const dir = lake.silverPartition(partition.eventDate, partition.merchantCategory);
-      const files = existsSync(dir)
-        ? (await readdir(dir))
-            .filter((name) => name.endsWith('.parquet'))
-            .sort()
-            .map((name) => join(dir, name))
-        : [];
-      const mode = losesRows || files.length >= MAX_PARTITION_FILES ? 'rewrite' : 'add';
-      return { partition, dir, files, mode } satisfies PartitionWrite;
-    }),
-  );
-}
-
-/** The name of the file a run adds to a partition it only adds rows to. */
-export function deltaFileName(ingestDate: IsoDate, runTag: string): string {
-  return `delta-${ingestDate}-${runTag}.parquet`;
+export function planPartitionWrites(silver: TableSnapshot, touched: TouchedPartition[]): PartitionWrite[] {
+  return touched.map(({ losesRows, ...partition }) => {
+    const files = silver.files({
+      event_date: partition.eventDate,
+      merchant_category: partition.merchantCategory,
+    });
+    const mode = losesRows || files.length >= MAX_PARTITION_FILES ? 'rewrite' : 'add';
+    return { partition, files, mode } satisfies PartitionWrite;
+  });
 }
 
 /**
- * The journal steps that put the staged partitions (`<stage>/event_date=…/merchant_category=…/`) in place.
- * A partition being rewritten is first merged into one file under `rewriteStage` (rewrite-partition.sql: what
- * it held minus the replaced ids, plus its staged winners), one partition per connection at a time, on all the
- * `connections` given. A rewrite moves its new base file in first and then deletes the other files, so a crash
- * between the two is finished by replaying the journal; a partition whose every row moved away loses all its
- * files.
+ * What each staged partition (`<stage>/event_date=…/merchant_category=…/`) becomes. A partition being rewritten
+ * is first merged into one file under `rewriteStage` (rewrite-partition.sql: what it held minus the replaced ids,
+ * plus its staged winners), one partition per connection at a time, on all the `connections` given; its live
+ * files are read through `localPaths`. A partition whose every row moved away loses all its files.
  */
-export async function partitionSteps(
+export async function partitionOutcomes(
   connections: DuckDBConnection[],
   stages: { silver: string; rewrite: string },
   writes: PartitionWrite[],
-  deltaName: string,
-): Promise<JournalStep[]> {
+  names: PartitionFileNames,
+  localPaths: (files: LiveFile[]) => Promise<string[]>,
+): Promise<PartitionOutcome[]> {
   const planned = await Promise.all(
     writes.map(async (write) => ({ write, staged: await stagedFiles(stages.silver, write.partition) })),
   );
-  const rewritten = await inParallel(
-    connections,
-    planned.filter(({ write }) => write.mode === 'rewrite' && write.files.length > 0),
-    (db, { write, staged }) => rewritePartition(db, write, staged, stages.rewrite),
+  const rewrites = planned.filter(({ write }) => write.mode === 'rewrite' && write.files.length > 0);
+  const existing = await localPaths(rewrites.flatMap(({ write }) => write.files));
+  const pathsOf = new Map<PartitionWrite, string[]>();
+  let next = 0;
+  for (const { write } of rewrites) {
+    pathsOf.set(write, existing.slice(next, next + write.files.length));
+    next += write.files.length;
+  }
+  const rewritten = await inParallel(connections, rewrites, (db, { write, staged }) =>
+    rewritePartition(db, write, pathsOf.get(write)!, staged, stages.rewrite),
   );
-  const steps: JournalStep[] = [];
+  const outcomes: PartitionOutcome[] = [];
   for (const item of planned) {
     const { write, staged } = item;
     const from = rewritten.get(item);
     if (from === null || (from === undefined && staged.length === 0)) {
       if (write.mode === 'add')
         throw new PipelineError(`silver staged no file for ${partitionPath(write.partition)}`);
-      for (const file of write.files) steps.push({ kind: 'delete', path: file });
+      outcomes.push({ partition: write.partition, remove: write.files });
       continue;
     }
     const source = from ?? (staged.length === 1 ? staged[0]! : await mergeFiles(connections[0]!, staged));
     if (write.mode === 'add') {
-      const name = write.files.length === 0 ? DATA_FILE : deltaName;
-      steps.push({ kind: 'move', from: source, to: join(write.dir, name) });
-      continue;
-    }
-    steps.push({ kind: 'move', from: source, to: join(write.dir, DATA_FILE) });
-    for (const file of write.files) {
-      if (basename(file) !== DATA_FILE) steps.push({ kind: 'delete', path: file });
+      const name = write.files.length === 0 ? names.base : names.delta;
+      outcomes.push({ partition: write.partition, add: { path: source, name }, remove: [] });
+    } else {
+      outcomes.push({
+        partition: write.partition,
+        add: { path: source, name: names.base },
+        remove: write.files,
+      });
     }
   }
-  return steps;
+  return outcomes;
 }
 
 function partitionPath(partition: SilverPartitionRef): string {
@@ -145,24 +152,25 @@ async function stagedFiles(silverStage: string, partition: SilverPartitionRef): 
 }
 
 /**
- * Merges a partition's files minus the replaced ids with its staged winners into one file under `rewriteStage`;
- * null when no row is left (the partition is then deleted).
+ * Merges a partition's files (at `existingPaths`) minus the replaced ids with its staged winners into one file
+ * under `rewriteStage`; null when no row is left (the partition is then emptied).
  */
 async function rewritePartition(
   db: DuckDBConnection,
   write: PartitionWrite,
+  existingPaths: string[],
   staged: string[],
   rewriteStage: string,
 ): Promise<string | null> {
   const dir = join(rewriteStage, partitionPath(write.partition));
   await mkdir(dir, { recursive: true });
-  const target = join(dir, DATA_FILE);
+  const target = join(dir, 'rewritten.parquet');
   const stagedSource = staged.length
     ? `read_parquet(${sql(staged)}, hive_partitioning = false)`
-    : `(SELECT * FROM read_parquet(${sql(write.files)}, hive_partitioning = false) WHERE FALSE)`;
+    : `(SELECT * FROM read_parquet(${sql(existingPaths)}, hive_partitioning = false) WHERE FALSE)`;
   const result = await db.runAndReadAll(
     renderSql('rewrite-partition', {
-      existing_files: write.files,
+      existing_files: existingPaths,
       staged_source: { kind: 'sql', text: stagedSource },
       target,
     }),

@@ -1,59 +1,76 @@
 /**
  * One silver run for one ingest date: bronze transactions → contract check, tokenization, enrichment →
  * deduplicate/supersede against the version index → rewrite only the touched silver partitions, the
- * quarantine and the ledger, all committed through one journal (see commit-journal.ts). Entity snapshots of
- * the same ingest date are typed and tokenized alongside. Each step is reported to `events`.
+ * quarantine and the ledger, with the entity snapshots of the same ingest date, all published by one commit of
+ * the lake (silver-commit.ts). DuckDB works on local files: the bronze partition and the index (and the
+ * partitions it rewrites) are read in place from a local lake or through the cache of a remote one, and what it
+ * writes goes to a work folder first. Each step is reported to `events`.
  *
  * @example
  *   const result = await runSilver({ config, lake, ingestDate: '2025-03-01', runId: 'run-1' });
  *   result.ledger.inserted; result.touchedEventDates; result.touchedPartitions;
  */
 import { randomUUID } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
-import { basename, join, relative } from 'node:path';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { ResolvedConfig } from '../config/load-config.ts';
 import type { IsoDate } from '../core/dates.ts';
 import { PipelineError } from '../core/errors.ts';
 import { type EventSink, NO_EVENTS } from '../core/pipeline-event.ts';
-import type { LakeLayout } from '../lake/lake-layout.ts';
+import type { TableSnapshot } from '../lake/commit-log/table-snapshot.ts';
+import type { Lake } from '../lake/lake.ts';
+import {
+  baseName,
+  ENTITY_DATASETS,
+  LEDGER_TABLE,
+  partitionFolder,
+  QUARANTINE_TABLE,
+  SILVER_INDEX_TABLE,
+  silverTable,
+} from '../lake/lake-layout.ts';
 import { listBronzeFiles } from './bronze-files.ts';
 import { buildLedgerEntry } from './build-ledger-entry.ts';
-import {
-  type CommitHooks,
-  commitJournal,
-  JOURNAL_FILE,
-  type JournalStep,
-  recoverSilverCommits,
-  silverStagingRoot,
-} from './commit-journal.ts';
-import { type EntitySnapshotResult, runEntitySnapshots } from './entity-snapshots.ts';
+import { type EntitySnapshotResult, stageEntitySnapshots } from './entity-snapshots.ts';
 import { hmacKeyPads } from './hmac-key-pads.ts';
-import { assertLedgerBalanced, type LedgerEntry, ledgerPath } from './ledger-entry.ts';
 import {
-  DATA_FILE,
-  deltaFileName,
+  assertLedgerBalanced,
+  isEntryOfRun,
+  type LedgerEntry,
+  ledgerEntryName,
+  safeRunId,
+} from './ledger-entry.ts';
+import {
   type PartitionWrite,
-  partitionSteps,
+  partitionFileNames,
+  partitionOutcomes,
   planPartitionWrites,
   readTouchedPartitions,
   type SilverPartitionRef,
 } from './partition-writes.ts';
 import { readBronzeBatch } from './read-bronze-batch.ts';
 import { batchRowColumns } from './record-fields.ts';
+import { type CommitHooks, commitSilverRun, type StagedObject } from './silver-commit.ts';
 import { openSilverDatabase, type SilverDatabase } from './silver-database.ts';
-import { silverIndexDir, silverIndexSource } from './silver-index.ts';
+import { silverIndexSource } from './silver-index.ts';
 import { SilverSession } from './silver-session.ts';
+import {
+  LEDGER_DEFINITION,
+  QUARANTINE_DEFINITION,
+  SILVER_INDEX_DEFINITION,
+  silverTableDefinition,
+} from './silver-tables.ts';
 import { resolveTokenizationKey } from './tokenization-key.ts';
+
+export type { CommitHooks } from './silver-commit.ts';
 
 export interface RunSilverOptions {
   config: ResolvedConfig;
-  lake: LakeLayout;
+  lake: Lake;
   ingestDate: IsoDate;
   runId: string;
   /** Where notices (a created tokenization key, a recovered run) and step timings go; default: nowhere. */
   events?: EventSink;
-  /** Called around the commit steps (crash tests); default: none. */
+  /** Called around the upload and commit steps (crash tests); default: none. */
   commitHooks?: CommitHooks;
   /** Overrides the tokenization key (tests); otherwise resolved from config `tokenization.key`. */
   tokenizationKey?: Buffer;
@@ -65,19 +82,29 @@ export interface SilverResult {
   touchedEventDates: IsoDate[];
   touchedPartitions: SilverPartitionRef[];
   /**
-   * The transaction files this run's commit put into silver (new base files and added files), relative to the
-   * lake root: every row the run changed is in one of them (what the load task exposes as the run's batch).
+   * The transaction files this run's commit put into silver (new base files and added files), as lake keys
+   * (relative to the lake root): every row the run changed is in one of them (what the load task exposes as
+   * the run's batch).
    */
   writtenFiles: string[];
   entities: EntitySnapshotResult[];
   /** Runs that had crashed after their commit point and were finished first. */
   recoveredRuns: string[];
+  /** The versions the run's commit gave each table it changed. */
+  versions: Record<string, number>;
 }
 
 export async function runSilver(options: RunSilverOptions): Promise<SilverResult> {
+  const { lake } = options;
+  // One writer at a time from classification to commit: the versions it classifies against must still be the
+  // latest when it commits.
+  return lake.withWriterLease(() => runSilverUnderLease(options));
+}
+
+async function runSilverUnderLease(options: RunSilverOptions): Promise<SilverResult> {
   const { config, lake, ingestDate, runId } = options;
   const events = options.events ?? NO_EVENTS;
-  const recoveredRuns = await recoverSilverCommits(lake);
+  const recoveredRuns = (await lake.recover()).map((recovered) => recovered.runId);
   for (const run of recoveredRuns) {
     events.emit({ kind: 'notice', message: `finished the interrupted silver commit of run ${run}` });
   }
@@ -89,11 +116,18 @@ export async function runSilver(options: RunSilverOptions): Promise<SilverResult
     );
   }
   const pads = hmacKeyPads(options.tokenizationKey ?? (await resolveTokenizationKey(config, events)));
-
-  const stageDir = join(silverStagingRoot(lake), `${safeName(runId)}-${randomUUID().slice(0, 8)}`);
-  await mkdir(stageDir, { recursive: true });
-  const database = await openSilverDatabase(config, join(stageDir, 'spill'));
+  const runTag = `${safeRunId(runId)}-${randomUUID().slice(0, 8)}`;
+  const workDir = await lake.scratch(`silver-${ingestDate}`);
+  const database = await openSilverDatabase(config, join(workDir, 'spill'));
   try {
+    const snapshots = await lake.snapshots([
+      silverTable('transactions'),
+      SILVER_INDEX_TABLE,
+      QUARANTINE_TABLE,
+      LEDGER_TABLE,
+      ...ENTITY_DATASETS.map(silverTable),
+    ]);
+    const snapshot = (table: string) => snapshots.get(table)!;
     const session = new SilverSession(database.connection, events);
     await session.run('setup-session', {
       mcc_seed: join(config.projectDir, 'seeds', 'mcc_codes.csv'),
@@ -104,7 +138,11 @@ export async function runSilver(options: RunSilverOptions): Promise<SilverResult
       hmac_outer: { kind: 'blob', bytes: pads.outer },
     });
     await readBronzeBatch(session, bronze.files, { config, ingestDate, runId });
-    await session.run('classify-versions', { index_source: await silverIndexSource(lake) });
+    await session.run('classify-versions', {
+      index_source: await session.timed('index files', () =>
+        silverIndexSource(lake, snapshot(SILVER_INDEX_TABLE)),
+      ),
+    });
     await session.timed(
       'memory',
       () =>
@@ -113,74 +151,96 @@ export async function runSilver(options: RunSilverOptions): Promise<SilverResult
         ),
       (memory) => JSON.stringify(memory),
     );
-    const writes = await planPartitionWrites(lake, await readTouchedPartitions(session));
+    const writes = planPartitionWrites(
+      snapshot(silverTable('transactions')),
+      await readTouchedPartitions(session),
+    );
     const touchedPartitions = writes.map((write) => write.partition);
 
-    const { ledger, silverSteps, steps } = await stageWrites(session, database, {
+    const staged = await stageWrites(session, database, {
       lake,
       ingestDate,
       runId,
-      stageDir,
+      runTag,
+      workDir,
       writes,
+      snapshot,
       files: bronze.files.map((file) => file.sourceFile),
     });
-    await session.timed('commit', () => commitJournal(stageDir, { runId, steps }, options.commitHooks));
-
-    const entities = await session.timed('entity snapshots', async () => {
-      const snapshots = await runEntitySnapshots({
-        db: session.db,
-        lake,
-        ingestDate,
-        stageRoot: stageDir,
-      });
-      await rm(stageDir, { recursive: true, force: true });
-      return snapshots;
-    });
+    const { versions } = await session.timed(
+      'commit',
+      () =>
+        commitSilverRun(
+          lake,
+          {
+            runId,
+            staged: staged.objects,
+            removed: staged.removed,
+            tables: [
+              silverTableDefinition('transactions'),
+              SILVER_INDEX_DEFINITION,
+              QUARANTINE_DEFINITION,
+              LEDGER_DEFINITION,
+              ...ENTITY_DATASETS.map((dataset) => silverTableDefinition(dataset)),
+            ],
+          },
+          options.commitHooks,
+        ),
+      () => `${staged.objects.length} objects uploaded`,
+    );
     return {
-      ledger,
+      ledger: staged.ledger,
       touchedEventDates: [...new Set(touchedPartitions.map((partition) => partition.eventDate))],
       touchedPartitions,
-      writtenFiles: silverSteps.flatMap((step) =>
-        step.kind === 'move' ? [relative(lake.root, step.to)] : [],
-      ),
-      entities,
+      writtenFiles: staged.objects
+        .filter((object) => object.definition.table === silverTable('transactions'))
+        .map((object) => object.key),
+      entities: staged.entities,
       recoveredRuns,
+      versions,
     };
-  } catch (error) {
-    // Before the commit point nothing in the lake changed; remove the litter. After it, the journal stays for
-    // the next run to finish.
-    if (!existsSync(join(stageDir, JOURNAL_FILE))) await rm(stageDir, { recursive: true, force: true });
-    throw error;
   } finally {
     database.close();
+    // Uploaded files were moved out; what is left is spill and intermediate files.
+    await lake.releaseScratch(workDir);
   }
 }
 
+interface StagedRun {
+  ledger: LedgerEntry;
+  entities: EntitySnapshotResult[];
+  objects: StagedObject[];
+  removed: Map<string, string[]>;
+}
+
 /**
- * Writes everything a run commits under its staging folder — the version index entry, the quarantine file,
- * the balanced ledger entry, the new partition files — and returns the journal steps that move them in.
+ * Writes everything a run commits into its work folder — the version index entry, the quarantine file, the
+ * balanced ledger entry, the new partition files, the entity snapshots — and says where each goes and which live
+ * files it replaces.
  */
 async function stageWrites(
   session: SilverSession,
   database: SilverDatabase,
   context: {
-    lake: LakeLayout;
+    lake: Lake;
     ingestDate: IsoDate;
     runId: string;
-    stageDir: string;
+    runTag: string;
+    workDir: string;
     writes: PartitionWrite[];
-    /** The bronze files read, relative to the lake root. */
+    snapshot: (table: string) => TableSnapshot;
+    /** The bronze files read, as lake keys. */
     files: string[];
   },
-): Promise<{ ledger: LedgerEntry; silverSteps: JournalStep[]; steps: JournalStep[] }> {
-  const { lake, ingestDate, runId, stageDir, writes } = context;
+): Promise<StagedRun> {
+  const { lake, ingestDate, runId, runTag, workDir, writes, snapshot } = context;
   const touchedPartitions = writes.map((write) => write.partition);
   const stage = {
-    silver: join(stageDir, 'silver'),
-    rewrite: join(stageDir, 'rewrite'),
-    index: join(stageDir, 'index.parquet'),
-    quarantine: join(stageDir, 'quarantine.parquet'),
-    ledger: join(stageDir, 'ledger.json'),
+    silver: join(workDir, 'silver'),
+    rewrite: join(workDir, 'rewrite'),
+    index: join(workDir, 'index.parquet'),
+    quarantine: join(workDir, 'quarantine.parquet'),
+    ledger: join(workDir, 'ledger.json'),
   };
   await session.run('write-index', { index_stage: stage.index, quarantine_stage: stage.quarantine });
   const ledger = await buildLedgerEntry(session, {
@@ -194,35 +254,102 @@ async function stageWrites(
   // Last, as it drops every table but the winners first (write-silver.sql): the largest write gets the memory.
   await session.run('write-silver', { silver_stage: stage.silver, ingest_date: ingestDate });
 
-  const silverSteps = await session.timed(
-    'partition steps',
+  const outcomes = await session.timed(
+    'partition rewrites',
     async () => {
       const rewriters = [session.db, await database.connect()];
-      return partitionSteps(rewriters, stage, writes, deltaFileName(ingestDate, basename(stageDir))).finally(
-        () => rewriters[1]!.closeSync(),
-      );
+      return partitionOutcomes(rewriters, stage, writes, partitionFileNames(ingestDate, runTag), (files) =>
+        lake.localPaths(files),
+      ).finally(() => rewriters[1]!.closeSync());
     },
     () => describeWrites(writes),
   );
-  const steps: JournalStep[] = [
-    ...silverSteps,
-    {
-      kind: 'move',
-      from: stage.index,
-      to: join(silverIndexDir(lake), `ingest_date=${ingestDate}.parquet`),
-    },
-    { kind: 'move', from: stage.quarantine, to: join(lake.quarantinePartition(ingestDate), DATA_FILE) },
-    { kind: 'move', from: stage.ledger, to: ledgerPath(lake, ingestDate, runId) },
-  ];
-  return { ledger, silverSteps, steps };
+  const entities = await session.timed('entity snapshots', () =>
+    stageEntitySnapshots({ db: session.db, lake, ingestDate, workDir }),
+  );
+
+  const byIngestDate = { ingest_date: ingestDate };
+  const dateFolder = partitionFolder(byIngestDate);
+  const transactions = silverTableDefinition('transactions');
+  const objects: StagedObject[] = [];
+  const removed = new Map<string, string[]>();
+  for (const outcome of outcomes) {
+    const partitionValues = {
+      event_date: outcome.partition.eventDate,
+      merchant_category: outcome.partition.merchantCategory,
+    };
+    if (outcome.add) {
+      objects.push({
+        definition: transactions,
+        key: `${transactions.table}/${partitionFolder(partitionValues)}/${outcome.add.name}`,
+        path: outcome.add.path,
+        partitionValues,
+      });
+    }
+    removed.set(transactions.table, [
+      ...(removed.get(transactions.table) ?? []),
+      ...outcome.remove.map((file) => file.key),
+    ]);
+  }
+  // The index entry and the quarantine file of the date replace the ones an earlier run of it wrote.
+  for (const [definition, path, name] of [
+    [SILVER_INDEX_DEFINITION, stage.index, `index-${runTag}.parquet`],
+    [QUARANTINE_DEFINITION, stage.quarantine, `quarantine-${runTag}.parquet`],
+  ] as const) {
+    objects.push({
+      definition,
+      key: `${definition.table}/${dateFolder}/${name}`,
+      path,
+      partitionValues: byIngestDate,
+    });
+    removed.set(
+      definition.table,
+      snapshot(definition.table)
+        .files(byIngestDate)
+        .map((file) => file.key),
+    );
+  }
+  // One entry per run and date: a retried run replaces its own earlier entry, other runs' entries stay.
+  objects.push({
+    definition: LEDGER_DEFINITION,
+    key: `${LEDGER_DEFINITION.table}/${dateFolder}/${ledgerEntryName(runId, runTag.slice(-8))}`,
+    path: stage.ledger,
+    partitionValues: byIngestDate,
+  });
+  removed.set(
+    LEDGER_TABLE,
+    snapshot(LEDGER_TABLE)
+      .files(byIngestDate)
+      .filter((file) => isEntryOfRun(baseName(file.key), runId))
+      .map((file) => file.key),
+  );
+  for (const entity of entities) {
+    const definition = silverTableDefinition(entity.dataset);
+    const partitionValues = { snapshot_date: ingestDate };
+    objects.push({
+      definition,
+      key: `${definition.table}/${partitionFolder(partitionValues)}/data-${runTag}.parquet`,
+      path: entity.path,
+      partitionValues,
+      numRecords: entity.rows,
+    });
+    removed.set(
+      definition.table,
+      snapshot(definition.table)
+        .files(partitionValues)
+        .map((file) => file.key),
+    );
+  }
+  return {
+    ledger,
+    entities: entities.map(({ path: _path, ...result }) => result),
+    objects,
+    removed,
+  };
 }
 
 function describeWrites(writes: PartitionWrite[]): string {
   const rewrites = writes.filter((write) => write.mode === 'rewrite');
   const merged = rewrites.flatMap((write) => write.files).length;
   return `${rewrites.length} partitions rewritten (${merged} files merged), ${writes.length - rewrites.length} added to`;
-}
-
-function safeName(runId: string): string {
-  return runId.replace(/[^A-Za-z0-9_.-]/g, '_');
 }

@@ -1,26 +1,20 @@
 /**
- * The version index: `silver/_index/transactions/ingest_date=D.parquet` holds, for each transaction_id in
- * bronze partition D, its newest version there (position, record_hash, event_date, merchant_category). The
- * version silver holds for an id is the newest over all files. A run reads only the index (a few narrow columns,
- * joined to its own ids), never silver itself, to find where the current version of each id lives; and each
- * file depends only on its bronze partition, so processing order cannot change it.
+ * The version index: table `silver/_index/transactions`, one file per ingest date D holding, for each
+ * transaction_id in bronze partition D, its newest version there (position, record_hash, event_date,
+ * merchant_category). The version silver holds for an id is the newest over all files. A run reads only the
+ * index (a few narrow columns, joined to its own ids), never silver itself, to find where the current version of
+ * each id lives; and each file depends only on its bronze partition, so processing order cannot change it.
  */
-import { existsSync } from 'node:fs';
-import { readdir } from 'node:fs/promises';
-import { join } from 'node:path';
-import type { LakeLayout } from '../lake/lake-layout.ts';
+import type { TableSnapshot } from '../lake/commit-log/table-snapshot.ts';
+import type { Lake } from '../lake/lake.ts';
 import { sqlLiteral } from './sql-template.ts';
 
-export function silverIndexDir(lake: LakeLayout): string {
-  return join(lake.root, 'silver', '_index', 'transactions');
-}
-
-/** A SQL relation over every index file, or an empty one with the same columns on a fresh lake. */
-export async function silverIndexSource(lake: LakeLayout): Promise<{ kind: 'sql'; text: string }> {
-  const dir = silverIndexDir(lake);
-  const files = existsSync(dir)
-    ? (await readdir(dir)).filter((name) => name.endsWith('.parquet')).map((name) => join(dir, name))
-    : [];
+/** A SQL relation over every committed index file, or an empty one with the same columns on a fresh lake. */
+export async function silverIndexSource(
+  lake: Lake,
+  snapshot: TableSnapshot,
+): Promise<{ kind: 'sql'; text: string }> {
+  const files = snapshot.files();
   if (files.length === 0) {
     return {
       kind: 'sql',
@@ -29,5 +23,5 @@ export async function silverIndexSource(lake: LakeLayout): Promise<{ kind: 'sql'
         'source_file_of(file_no) AS source_file, source_line FROM batch_rows WHERE FALSE)',
     };
   }
-  return { kind: 'sql', text: `read_parquet(${sqlLiteral(files.sort())})` };
+  return { kind: 'sql', text: `read_parquet(${sqlLiteral(await lake.localPaths(files))})` };
 }

@@ -2,7 +2,6 @@
  * The one factory that turns the configured `warehouse:` URL into a connected {@link Warehouse}. The password
  * comes from the `warehouse_password` secret reference, else `PGPASSWORD`, never from a log line.
  */
-import { join } from 'node:path';
 import type { ResolvedConfig } from '../config/load-config.ts';
 import { resolveSecret, type SecretContext } from '../config/secrets.ts';
 import { type EventSink, NO_EVENTS } from '../core/pipeline-event.ts';
@@ -16,14 +15,14 @@ export interface OpenWarehouseOptions {
   events?: EventSink;
   /**
    * For `query`: a session that reads the warehouse and nothing else (DuckDB: the file opened read-only,
-   * external access off but for silver; PostgreSQL guards `queryReadOnly` itself).
+   * external access off but for `readableFolders`, the local files of silver its staging views read;
+   * PostgreSQL guards `queryReadOnly` itself).
    */
-  forQuery?: boolean;
+  forQuery?: { readableFolders: readonly string[] };
 }
 
 export async function openWarehouse(
-  config: Pick<ResolvedConfig, 'warehouseTarget' | 'warehouse_password' | 'home' | 'models'> &
-    Partial<Pick<ResolvedConfig, 'lakeLocation'>>,
+  config: Pick<ResolvedConfig, 'warehouseTarget' | 'warehouse_password' | 'home' | 'models'>,
   options: OpenWarehouseOptions = {},
 ): Promise<Warehouse> {
   const target = config.warehouseTarget;
@@ -32,9 +31,12 @@ export async function openWarehouse(
   if (target.kind === 'duckdb') {
     const { DuckDBWarehouse } = await import('./duckdb/duckdb-warehouse.ts');
     if (options.forQuery) {
-      const lake = config.lakeLocation;
-      const silver = lake?.kind === 'local' ? [join(lake.root, 'silver')] : [];
-      return DuckDBWarehouse.openForQuery(target.path, target.settings, silver, events);
+      return DuckDBWarehouse.openForQuery(
+        target.path,
+        target.settings,
+        options.forQuery.readableFolders,
+        events,
+      );
     }
     return DuckDBWarehouse.open(target.path, target.settings, events);
   }

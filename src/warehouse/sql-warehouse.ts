@@ -5,6 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { type ColumnSpec, type ColumnType, standardSqlType } from '../core/column-type.ts';
+import { PipelineError } from '../core/errors.ts';
 import type {
   ColumnEquals,
   ColumnInfo,
@@ -31,6 +32,7 @@ export const DEFAULT_CAPABILITIES: WarehouseCapabilities = {
   filtersLoadedRows: false,
   columnar: false,
   prunesMaterializedCte: false,
+  supportsCopyFromObjectStore: false,
 };
 
 export abstract class SqlWarehouse implements Warehouse {
@@ -45,6 +47,13 @@ export abstract class SqlWarehouse implements Warehouse {
   abstract queryReadOnly(sql: string): Promise<QueryResult>;
   abstract loadFiles(options: LoadFilesOptions): Promise<LoadResult>;
   abstract exportParquet(relation: Relation, file: string): Promise<void>;
+
+  /** Engines that read and write local files cannot write to S3 themselves: the caller exports and uploads. */
+  async unloadParquet(relation: Relation, prefix: string): Promise<void> {
+    throw new PipelineError(
+      `${this.engine} cannot write ${relation.schema}.${relation.name} to ${prefix} itself; export it to a local file`,
+    );
+  }
   abstract close(): Promise<void>;
 
   execute(sql: string): Promise<void> {

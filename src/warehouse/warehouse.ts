@@ -59,6 +59,13 @@ export interface WarehouseCapabilities {
    * keeps whole rows there (its tests share a temporary table instead); Redshift has no such CTE.
    */
   readonly prunesMaterializedCte: boolean;
+  /**
+   * The engine reads and writes the lake's object store itself (Redshift): loads take a COPY manifest in S3
+   * that lists exactly the files to load ({@link LoadFilesOptions.manifest}), and {@link Warehouse.unloadParquet}
+   * writes a relation to S3. The others read and write local files (a local lake, or the cached copies of an S3
+   * lake's objects).
+   */
+  readonly supportsCopyFromObjectStore: boolean;
 }
 
 /** Physical options a model's config may carry; engines ignore what they do not support. */
@@ -105,8 +112,13 @@ export type RowReplacement =
 
 export interface LoadFilesOptions {
   target: Relation;
-  /** Paths or globs of the files (Redshift: S3 prefixes, the part of each glob before its first `*`). */
+  /**
+   * Local paths or globs of the files; with `manifest`, the one `s3://` URL of a COPY manifest (engines that
+   * `supportsCopyFromObjectStore`; Redshift also takes S3 prefixes, the part of each glob before its first `*`).
+   */
   files: string[];
+  /** `files` is a COPY manifest listing exactly the objects to load (never a prefix, which takes any object). */
+  manifest?: boolean;
   format: 'parquet' | 'json';
   /** Default: `all`. */
   replace?: RowReplacement;
@@ -129,9 +141,10 @@ export interface LoadFilesOptions {
   /**
    * Where all of the table's rows are when the table is a copy of files: an engine may then keep it without a
    * write-ahead log (PostgreSQL's UNLOGGED tables, which a server crash empties), and a partial load that finds
-   * it emptied rebuilds it from these files instead.
+   * it emptied rebuilds it from these files instead. A function is called only then (resolving all of a remote
+   * lake's files means downloading them).
    */
-  rebuildFrom?: string[];
+  rebuildFrom?: string[] | (() => Promise<string[]>);
 }
 
 export interface LoadResult {
@@ -254,6 +267,12 @@ export interface Warehouse extends SqlSession {
   exposeSubset(target: Relation, subset: Subset): Promise<void>;
   /** Writes every row of `relation` to one Parquet file at the local path `file` (the gold export). */
   exportParquet(relation: Relation, file: string): Promise<void>;
+  /**
+   * Writes every row of `relation` as Parquet objects whose keys start with the `s3://` `prefix`, plus a manifest
+   * `<prefix>manifest` listing them with their sizes (the gold export of an engine that
+   * `supportsCopyFromObjectStore`; Redshift's UNLOAD), encrypted with the lake's KMS key when it has one.
+   */
+  unloadParquet(relation: Relation, prefix: string, options?: { kmsKeyId?: string }): Promise<void>;
 
   close(): Promise<void>;
 }

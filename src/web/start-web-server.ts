@@ -8,7 +8,7 @@ import { serve } from '@hono/node-server';
 import type { ResolvedConfig } from '../config/load-config.ts';
 import { resolveSecret } from '../config/secrets.ts';
 import { ConfigError } from '../core/errors.ts';
-import type { LakeLayout } from '../lake/lake-layout.ts';
+import type { Lake } from '../lake/lake.ts';
 import { GoldDatabase } from './data/gold-database.ts';
 import { LakeFiles } from './data/lake-files.ts';
 import { LineageReader } from './data/lineage-docs.ts';
@@ -18,7 +18,7 @@ import { createWebApp } from './web-app.ts';
 
 export interface StartWebServerOptions {
   config: ResolvedConfig;
-  lake: LakeLayout;
+  lake: Lake;
   /** Overrides `serve.host` / `serve.port` (the CLI's --host / --port). Port 0 picks a free port. */
   host?: string;
   port?: number;

@@ -5,12 +5,11 @@
  * and live in the URL; no response holds a card-number-like run. An empty lake shows "no data yet".
  * Screenshots of every page go to test/browser/output/generated-week/.
  */
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addDays, type IsoDate } from '../../src/core/dates.ts';
 import { generateBronze } from '../../src/generate/generate-bronze.ts';
+import { LEDGER_TABLE } from '../../src/lake/lake-layout.ts';
 import type { LedgerEntry } from '../../src/silver/ledger-entry.ts';
 import type { WarehouseRow } from '../../src/warehouse/warehouse.ts';
 import { type RunningWebServer, startWebServer } from '../../src/web/start-web-server.ts';
@@ -65,7 +64,7 @@ describe.skipIf(skip)('web app on a generated week', () => {
 
   beforeAll(async () => {
     harness = await createPipelineHarness();
-    await generateBronze({ layout: harness.lake, settings: SETTINGS, from: FIRST, to: LATEST });
+    await generateBronze({ lake: harness.lake, settings: SETTINGS, from: FIRST, to: LATEST });
     for (let day = FIRST; day <= LATEST; day = addDays(day, 1)) expectRunOk(await harness.run(day));
     server = await startWebServer({
       config: harness.config,
@@ -337,13 +336,10 @@ describe.skipIf(skip)('web app on a generated week', () => {
     const first = await hoverTooltip(page, 'chart-reasons', 0, 0);
     expect(first.rows['Records']).toBe(Number(reasons[0]!['records']).toLocaleString('en-US'));
     const late = new Map<string, number>();
-    const ledgerFolder = join(harness.lake.ledger(), 'transactions');
-    for (const partition of readdirSync(ledgerFolder)) {
-      for (const file of readdirSync(join(ledgerFolder, partition))) {
-        const entry = JSON.parse(readFileSync(join(ledgerFolder, partition, file), 'utf8')) as LedgerEntry;
-        for (const [days, rows] of Object.entries(entry.late_by_days))
-          late.set(days, (late.get(days) ?? 0) + rows);
-      }
+    for (const file of (await harness.lake.snapshot(LEDGER_TABLE)).files()) {
+      const entry = JSON.parse((await harness.lake.store.get(file.key)).toString('utf8')) as LedgerEntry;
+      for (const [days, rows] of Object.entries(entry.late_by_days))
+        late.set(days, (late.get(days) ?? 0) + rows);
     }
     const lateDays = [...late.keys()].sort((a, b) => Number(a) - Number(b));
     expect(await chartCategories(page, 'chart-late')).toEqual(lateDays);

@@ -7,9 +7,17 @@ import { REQUIRED_TRANSACTION_FIELDS } from '../../src/core/record-contract.ts';
 import { generateBronze } from '../../src/generate/generate-bronze.ts';
 import { RESEND_WINDOW_DAYS } from '../../src/generate/generator-settings.ts';
 import type { GroundTruth } from '../../src/generate/ground-truth.ts';
-import { LakeLayout } from '../../src/lake/lake-layout.ts';
+import type { Lake } from '../../src/lake/lake.ts';
 import type { BronzeManifest } from '../../src/lake/manifest.ts';
-import { hashTree, partitionLines, readJson, tempDir, testSettings } from '../helpers/lake-files.ts';
+import {
+  bronzeDir,
+  hashTree,
+  lakeRoot,
+  localLake,
+  partitionLines,
+  readJson,
+  testSettings,
+} from '../helpers/lake-files.ts';
 
 const settings = testSettings();
 /** Three warm-up days first, so every re-send in the checked days refers to an id sent in this lake. */
@@ -18,15 +26,15 @@ const CHECK_FROM = '2025-03-01' as IsoDate;
 const TO = '2025-03-05' as IsoDate;
 const REQUIRED = REQUIRED_TRANSACTION_FIELDS;
 
-let lake: LakeLayout;
+let lake: Lake;
 
 beforeAll(async () => {
-  lake = new LakeLayout(join(tempDir(), 'lake'));
-  await generateBronze({ layout: lake, settings, from: WARM_UP_FROM, to: TO });
+  lake = localLake();
+  await generateBronze({ lake, settings, from: WARM_UP_FROM, to: TO });
 });
 
 const manifestOf = (dataset: 'transactions' | 'customers' | 'cards' | 'merchants', date: IsoDate) =>
-  readJson<BronzeManifest>(join(lake.bronzePartition(dataset, date), '_manifest.json'));
+  readJson<BronzeManifest>(join(bronzeDir(lake, dataset, date), '_manifest.json'));
 
 /** The one defect of a record, found by our own reading of the record contract (not the generator's code). */
 function defectOf(line: string): string | undefined {
@@ -67,7 +75,7 @@ function defectOf(line: string): string | undefined {
 }
 
 /** Recounts a partition against what earlier partitions sent, from the files alone. */
-function recount(date: IsoDate, latestById: Map<string, string>, layout: LakeLayout = lake): GroundTruth {
+function recount(date: IsoDate, latestById: Map<string, string>, layout: Lake = lake): GroundTruth {
   const truth: GroundTruth = {
     records: 0,
     new: 0,
@@ -87,7 +95,7 @@ function recount(date: IsoDate, latestById: Map<string, string>, layout: LakeLay
       truth.late_by_days[String(days)] = (truth.late_by_days[String(days)] ?? 0) + 1;
     }
   };
-  for (const line of partitionLines(layout.bronzePartition('transactions', date))) {
+  for (const line of partitionLines(bronzeDir(layout, 'transactions', date))) {
     truth.records++;
     const defect = defectOf(line);
     if (defect) {
@@ -175,7 +183,7 @@ describe('generate: ground truth', () => {
 
 describe('generate: records', () => {
   it('writes believable clean records: exact amounts, Luhn-valid PANs, declines, refunds, fraud, cross-border', () => {
-    const records = partitionLines(lake.bronzePartition('transactions', '2025-03-04' as IsoDate))
+    const records = partitionLines(bronzeDir(lake, 'transactions', '2025-03-04' as IsoDate))
       .filter((line) => defectOf(line) === undefined)
       .map((line) => JSON.parse(line) as Record<string, unknown>);
     for (const record of records) {
@@ -203,7 +211,7 @@ describe('generate: records', () => {
   it('refunds refer to an earlier approved purchase of the same card and merchant', () => {
     const sent = new Map<string, Record<string, unknown>>();
     for (const date of dateRange(WARM_UP_FROM, TO)) {
-      for (const line of partitionLines(lake.bronzePartition('transactions', date))) {
+      for (const line of partitionLines(bronzeDir(lake, 'transactions', date))) {
         if (defectOf(line)) continue;
         const record = JSON.parse(line) as Record<string, unknown>;
         if (record['is_refund'] === true && date >= ('2025-03-05' as IsoDate)) {
@@ -221,7 +229,7 @@ describe('generate: records', () => {
   it('invalid_pan records are exactly the records failing Luhn', () => {
     for (const date of dateRange(CHECK_FROM, TO)) {
       const truth = manifestOf('transactions', date).ground_truth as unknown as GroundTruth;
-      const failing = partitionLines(lake.bronzePartition('transactions', date)).filter((line) => {
+      const failing = partitionLines(bronzeDir(lake, 'transactions', date)).filter((line) => {
         try {
           return !isLuhnValid(String((JSON.parse(line) as { card_number?: unknown }).card_number));
         } catch {
@@ -234,7 +242,7 @@ describe('generate: records', () => {
 
   it('writes daily entity snapshots whose changes type-2 dimensions can track', () => {
     const cards = (date: IsoDate) =>
-      partitionLines(lake.bronzePartition('cards', date)).map((line) => JSON.parse(line));
+      partitionLines(bronzeDir(lake, 'cards', date)).map((line) => JSON.parse(line));
     for (const card of cards(TO)) {
       expect(isLuhnValid(card.card_number)).toBe(true);
       expect(['credit', 'debit']).toContain(card.card_type);
@@ -244,7 +252,7 @@ describe('generate: records', () => {
     expect(statuses.has('active')).toBe(true);
     const customersOn = (date: IsoDate) =>
       new Map(
-        partitionLines(lake.bronzePartition('customers', date)).map((line) => {
+        partitionLines(bronzeDir(lake, 'customers', date)).map((line) => {
           const customer = JSON.parse(line);
           return [customer.customer_id, customer.city];
         }),
@@ -260,25 +268,25 @@ describe('generate: records', () => {
 
 describe('generate: determinism and immutability', () => {
   it('gives byte-identical bronze for the same seed, and for one date alone as inside a range', async () => {
-    const again = new LakeLayout(join(tempDir(), 'lake'));
-    await generateBronze({ layout: again, settings, from: WARM_UP_FROM, to: TO });
-    expect(hashTree(again.root)).toEqual(hashTree(lake.root));
+    const again = localLake();
+    await generateBronze({ lake: again, settings, from: WARM_UP_FROM, to: TO });
+    expect(hashTree(lakeRoot(again))).toEqual(hashTree(lakeRoot(lake)));
 
-    const alone = new LakeLayout(join(tempDir(), 'lake'));
+    const alone = localLake();
     await generateBronze({
-      layout: alone,
+      lake: alone,
       settings,
       from: '2025-03-03' as IsoDate,
       to: '2025-03-03' as IsoDate,
     });
-    const inRange = hashTree(join(lake.root, 'bronze'), { withManifests: false });
-    const single = hashTree(join(alone.root, 'bronze'), { withManifests: false });
+    const inRange = hashTree(join(lakeRoot(lake), 'bronze'), { withManifests: false });
+    const single = hashTree(join(lakeRoot(alone), 'bronze'), { withManifests: false });
     expect(Object.keys(single).length).toBe(4);
     for (const [path, hash] of Object.entries(single)) expect(inRange[path]).toBe(hash);
     // Same bytes, but counted against what that lake received: re-sends of ids it never saw are new there.
     const aloneDate = '2025-03-03' as IsoDate;
     const aloneTruth = readJson<BronzeManifest>(
-      join(alone.bronzePartition('transactions', aloneDate), '_manifest.json'),
+      join(bronzeDir(alone, 'transactions', aloneDate), '_manifest.json'),
     ).ground_truth as unknown as GroundTruth;
     expect(recount(aloneDate, new Map(), alone)).toEqual(aloneTruth);
     expect(aloneTruth.records).toBe(
@@ -295,9 +303,9 @@ describe('generate: determinism and immutability', () => {
     ] as const) {
       const trees = [];
       for (const workers of [0, 2]) {
-        const layout = new LakeLayout(join(tempDir(), 'lake'));
-        await generateBronze({ layout, settings: { ...bigger, gzip }, from, to: TO, workers });
-        trees.push(hashTree(layout.root));
+        const fresh = localLake();
+        await generateBronze({ lake: fresh, settings: { ...bigger, gzip }, from, to: TO, workers });
+        trees.push(hashTree(lakeRoot(fresh)));
       }
       expect(Object.keys(trees[0]!).length).toBeGreaterThan(0);
       expect(trees[1]).toEqual(trees[0]);
@@ -305,28 +313,28 @@ describe('generate: determinism and immutability', () => {
   });
 
   it('gives different bronze for another seed', async () => {
-    const other = new LakeLayout(join(tempDir(), 'lake'));
-    await generateBronze({ layout: other, settings: { ...settings, seed: 8 }, from: TO, to: TO });
+    const other = localLake();
+    await generateBronze({ lake: other, settings: { ...settings, seed: 8 }, from: TO, to: TO });
     const path = 'bronze/transactions/ingest_date=2025-03-05/part-00000.jsonl';
-    expect(hashTree(other.root)[path]).not.toBe(hashTree(lake.root)[path]);
+    expect(hashTree(lakeRoot(other))[path]).not.toBe(hashTree(lakeRoot(lake))[path]);
   });
 
   it('is a no-op for identical content and refuses different content in an existing partition', async () => {
-    const [result] = await generateBronze({ layout: lake, settings, from: TO, to: TO });
+    const [result] = await generateBronze({ lake, settings, from: TO, to: TO });
     expect(result!.result).toBe('unchanged');
     await expect(
-      generateBronze({ layout: lake, settings: { ...settings, seed: 99 }, from: TO, to: TO }),
+      generateBronze({ lake, settings: { ...settings, seed: 99 }, from: TO, to: TO }),
     ).rejects.toThrow(ImmutablePartitionError);
   });
 
   it('writes gzip JSON Lines when asked, with the same records', async () => {
-    const gz = new LakeLayout(join(tempDir(), 'lake'));
-    await generateBronze({ layout: gz, settings: { ...settings, gzip: true }, from: TO, to: TO });
-    const partition = gz.bronzePartition('transactions', TO);
+    const gz = localLake();
+    await generateBronze({ lake: gz, settings: { ...settings, gzip: true }, from: TO, to: TO });
+    const partition = bronzeDir(gz, 'transactions', TO);
     expect(manifestOf('transactions', TO).files[0]!.name).toBe('part-00000.jsonl');
     expect(readJson<BronzeManifest>(join(partition, '_manifest.json')).files[0]!.name).toBe(
       'part-00000.jsonl.gz',
     );
-    expect(partitionLines(partition)).toEqual(partitionLines(lake.bronzePartition('transactions', TO)));
+    expect(partitionLines(partition)).toEqual(partitionLines(bronzeDir(lake, 'transactions', TO)));
   });
 });

@@ -4,12 +4,13 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { IsoDate } from '../../src/core/dates.ts';
 import { commitBronzePartition, createStagingDir } from '../../src/lake/bronze-partition.ts';
-import { BRONZE_DATASETS, type LakeLayout } from '../../src/lake/lake-layout.ts';
+import type { Lake } from '../../src/lake/lake.ts';
+import { BRONZE_DATASETS } from '../../src/lake/lake-layout.ts';
 import { sha256OfFile } from '../../src/lake/manifest.ts';
 
 export const HANDBUILT_DIR = fileURLToPath(new URL('../fixtures/handbuilt', import.meta.url));
 
-export async function writeHandbuiltDay(lake: LakeLayout, day: IsoDate): Promise<void> {
+export async function writeHandbuiltDay(lake: Lake, day: IsoDate): Promise<void> {
   for (const dataset of BRONZE_DATASETS) {
     const source = join(HANDBUILT_DIR, `${dataset}_${day}.jsonl`);
     const staged = await createStagingDir(lake);

@@ -1,16 +1,18 @@
 /**
  * A throw-away fintech-etl home (lake, config, warehouse) for end-to-end tests of the daily pipeline on DuckDB
- * or on a real PostgreSQL database.
+ * or on a real PostgreSQL database, with a local lake or an S3 lake on the loopback server.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadConfig, type ResolvedConfig } from '../../src/config/load-config.ts';
+import type { ResolvedConfig } from '../../src/config/load-config.ts';
 import type { IsoDate } from '../../src/core/dates.ts';
-import { LakeLayout } from '../../src/lake/lake-layout.ts';
+import type { Lake } from '../../src/lake/lake.ts';
 import { type DailyRunResult, runDaily } from '../../src/orchestrator/daily-run.ts';
 import { openWarehouse } from '../../src/warehouse/open-warehouse.ts';
 import type { Warehouse, WarehouseRow } from '../../src/warehouse/warehouse.ts';
+import type { S3TestServer } from './s3-test-server.ts';
+import { createTestLake, type StoreKind } from './test-lake.ts';
 
 export const MARTS = [
   'mart_cohort_retention',
@@ -26,7 +28,10 @@ export const END_TO_END_SETUP_MS = 600_000;
 
 export interface PipelineHarness {
   home: string;
-  lake: LakeLayout;
+  lake: Lake;
+  store: StoreKind;
+  /** The S3 server of an S3 lake. */
+  server?: S3TestServer;
   config: ResolvedConfig;
   warehouse: Warehouse;
   /** The daily run of `day`; `acceptQualityFailures` loads what the quality gate would hold (an operator's call). */
@@ -37,23 +42,24 @@ export interface PipelineHarness {
 }
 
 export async function createPipelineHarness(
-  options: { warehouseUrl?: string; configYaml?: string } = {},
+  options: { warehouseUrl?: string; configYaml?: string; store?: StoreKind } = {},
 ): Promise<PipelineHarness> {
   const home = mkdtempSync(join(tmpdir(), 'fintech-pipeline-'));
   const yaml = [
     options.warehouseUrl ? `warehouse: ${options.warehouseUrl}` : '',
     options.configYaml ?? '',
   ].join('\n');
-  writeFileSync(join(home, 'fintech-etl.yaml'), yaml);
   // One fixed key for every test home, so card tokens compare across homes (a real home creates its own).
   mkdirSync(join(home, 'secrets'), { recursive: true });
   writeFileSync(join(home, 'secrets', 'tokenization.key'), 'ab'.repeat(32), { mode: 0o600 });
-  const config = loadConfig({ home, cwd: home, env: {} });
-  const lake = new LakeLayout(join(home, 'lake'));
+  const store = options.store ?? 'local';
+  const { config, lake, server } = await createTestLake(store, home, yaml);
   const warehouse = await openWarehouse(config, { env: {} });
   return {
     home,
     lake,
+    store,
+    ...(server ? { server } : {}),
     config,
     warehouse,
     run: (logicalDate, options = {}) => runDaily({ config, lake, warehouse, logicalDate, ...options }),
@@ -65,6 +71,7 @@ export async function createPipelineHarness(
     },
     close: async () => {
       await warehouse.close();
+      await lake.close();
       rmSync(home, { recursive: true, force: true });
     },
   };

@@ -5,8 +5,14 @@
 import type { PgPoolLike } from '../../src/warehouse/postgres/connection-pool.ts';
 import { RedshiftWarehouse } from '../../src/warehouse/redshift/redshift-warehouse.ts';
 
-/** `existing`: relations that exist, as `schema.name` → information_schema table_type. */
-export function recordingRedshift(existing: Record<string, 'BASE TABLE' | 'VIEW'> = {}) {
+/**
+ * `existing`: relations that exist, as `schema.name` → information_schema table_type. `onStatement` sees every
+ * statement before it is answered (a test plays Redshift's side effects there, such as the files of an UNLOAD).
+ */
+export function recordingRedshift(
+  existing: Record<string, 'BASE TABLE' | 'VIEW'> = {},
+  onStatement?: (sql: string) => Promise<void>,
+) {
   const statements: string[] = [];
   const answer = (sql: string) => {
     const table = /table_schema = '([^']+)' and table_name = '([^']+)'/.exec(sql);
@@ -31,6 +37,7 @@ export function recordingRedshift(existing: Record<string, 'BASE TABLE' | 'VIEW'
       query: async (config) => {
         const sql = typeof config === 'string' ? config : config.text;
         statements.push(sql);
+        await onStatement?.(sql);
         return answer(sql);
       },
       release: () => undefined,

@@ -1,6 +1,8 @@
 /**
  * The silver → warehouse mapping of the load task (src/orchestrator/load-silver.ts), run against the engines:
- * PostgreSQL for real, Redshift through a recording fake (its exact SQL pinned).
+ * PostgreSQL for real, Redshift through a recording fake (its exact SQL pinned). The files given here are
+ * globs over tiny hand-written lakes: what the load does with a file list; which files a run's snapshot
+ * lists is tested with the pipeline (test/pipeline/).
  */
 import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -8,42 +10,58 @@ import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { describe, expect, it } from 'vitest';
 import type { IsoDate } from '../../src/core/dates.ts';
-import { LakeLayout } from '../../src/lake/lake-layout.ts';
 import {
   exposeSilverBatch,
+  filesSource,
   type SilverChange,
+  type SilverFilesSource,
   silverLoadOptions,
 } from '../../src/orchestrator/load-silver.ts';
 import { SILVER_CARDS, SILVER_TRANSACTIONS } from '../../src/silver/silver-contract.ts';
 import { PostgresWarehouse } from '../../src/warehouse/postgres/postgres-warehouse.ts';
 import { writeTinySilverLake } from '../../src/warehouse/warehouse.contract.ts';
 import type { Warehouse } from '../../src/warehouse/warehouse.ts';
+import { localLake } from '../helpers/lake-files.ts';
 import { createTestDatabase, postgresSkipReason } from '../helpers/postgres-test-database.ts';
 import { recordingRedshift } from '../helpers/recording-redshift.ts';
 
-/** What the load task loads of the silver transactions under `lakeRoot` for a change. */
+/** The files of the silver transactions under `lakeRoot` for a change, as globs. */
+const localSource = (lakeRoot: string, partitions: 'all' | readonly string[]): SilverFilesSource => {
+  const all = [`${lakeRoot}/silver/transactions/**/*.parquet`];
+  return {
+    kind: 'local',
+    files:
+      partitions === 'all'
+        ? all
+        : partitions.map((date) => `${lakeRoot}/silver/transactions/event_date=${date}/**/*.parquet`),
+    all,
+  };
+};
+
+/** What the load task loads of the silver transactions from `source` for a change. */
 const loadTransactions = (
   warehouse: Warehouse,
-  lakeRoot: string,
+  source: SilverFilesSource | string,
   partitions: 'all' | readonly string[],
   ingestDate?: string,
 ) =>
   warehouse.loadFiles(
     silverLoadOptions(
       SILVER_TRANSACTIONS,
-      `${lakeRoot}/silver/transactions`,
+      typeof source === 'string' ? localSource(source, partitions) : source,
       { partitions: partitions as SilverChange['partitions'], ingestDate: ingestDate as IsoDate | undefined },
       warehouse.capabilities,
     ),
   );
 
 describe('silver load on Redshift (SQL pinned)', () => {
-  it('loads touched silver partitions with COPY FROM S3 … FORMAT AS PARQUET IAM_ROLE, in one transaction', async () => {
+  it('loads touched silver partitions with one COPY … FORMAT AS PARQUET MANIFEST of exactly their committed files', async () => {
     const { warehouse, writes } = recordingRedshift();
+    const manifest = 's3://lake-bucket/prod/silver/_copy_manifests/run-1/silver_transactions.manifest';
     // Redshift cannot keep some rows of a file: the run's ingest date does not narrow its load.
     const result = await loadTransactions(
       warehouse,
-      's3://lake-bucket/prod',
+      { kind: 'manifest', url: manifest },
       ['2024-01-01', '2024-01-02'],
       '2024-01-02',
     );
@@ -56,8 +74,7 @@ describe('silver load on Redshift (SQL pinned)', () => {
       ),
       'begin',
       `delete from "staging"."silver_transactions" where "event_date" in ('2024-01-01', '2024-01-02')`,
-      `copy "staging"."silver_transactions" from 's3://lake-bucket/prod/silver/transactions/event_date=2024-01-01/' ${role} format as parquet`,
-      `copy "staging"."silver_transactions" from 's3://lake-bucket/prod/silver/transactions/event_date=2024-01-02/' ${role} format as parquet`,
+      `copy "staging"."silver_transactions" from '${manifest}' ${role} format as parquet manifest`,
       'select pg_last_copy_count() as n',
       'commit',
       'analyze "staging"."silver_transactions"',
@@ -69,7 +86,7 @@ describe('silver load on Redshift (SQL pinned)', () => {
 
   it("exposes a run's silver rows as a view filtering the loaded table by ingest date", async () => {
     const { warehouse, writes } = recordingRedshift({ 'staging.silver_transactions_batch': 'VIEW' });
-    await exposeSilverBatch(warehouse, new LakeLayout('/unused'), {
+    await exposeSilverBatch(warehouse, localLake(), {
       ingestDate: '2024-01-02' as IsoDate,
       files: ['silver/transactions/event_date=2024-01-02/merchant_category=grocery/data.parquet'],
     });
@@ -85,11 +102,20 @@ describe('silver load on Redshift (SQL pinned)', () => {
 
   it('refuses a local lake with a message naming the config key', async () => {
     const { warehouse } = recordingRedshift();
+    const file = {
+      key: 'silver/cards/snapshot_date=2024-01-01/data-x.parquet',
+      partitionValues: {},
+      size: 1,
+      modificationTime: 0,
+    };
+    await expect(
+      filesSource(warehouse, localLake(), [file], [file], 'silver/_copy_manifests/r/cards.manifest'),
+    ).rejects.toThrow(/config key 'lake': redshift loads from S3, so the lake must be s3:\/\/…/);
     await expect(
       warehouse.loadFiles(
         silverLoadOptions(
           SILVER_CARDS,
-          '/data/lake/silver/cards',
+          { kind: 'local', files: ['/data/lake/silver/cards/a.parquet'], all: [] },
           { partitions: 'all' },
           warehouse.capabilities,
         ),

@@ -10,6 +10,7 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { IsoDate } from '../../src/core/dates.ts';
 import { generateBronze } from '../../src/generate/generate-bronze.ts';
+import { QUARANTINE_TABLE, silverTable } from '../../src/lake/lake-layout.ts';
 import { loadProject } from '../../src/models/project/load-project.ts';
 import { runModels } from '../../src/models/run/run-models.ts';
 import type { WarehouseRow } from '../../src/warehouse/warehouse.ts';
@@ -26,6 +27,7 @@ import {
   postgresSkipReason,
   type TestDatabase,
 } from '../helpers/postgres-test-database.ts';
+import { committedParquet } from '../silver/silver-fixture.ts';
 
 const DAYS = ['2025-03-01', '2025-03-02', '2025-03-03'] as IsoDate[];
 const SETTINGS = testSettings({ rowsPerDay: 1500, customers: 300, merchants: 60, entityChangeRate: 0.05 });
@@ -37,7 +39,7 @@ const FACT_COLUMNS =
 
 async function pipelineOver(order: IsoDate[], warehouseUrl?: string): Promise<PipelineHarness> {
   const harness = await createPipelineHarness({ warehouseUrl });
-  await generateBronze({ layout: harness.lake, settings: SETTINGS, from: DAYS[0]!, to: DAYS.at(-1)! });
+  await generateBronze({ lake: harness.lake, settings: SETTINGS, from: DAYS[0]!, to: DAYS.at(-1)! });
   for (const day of order) expectRunOk(await harness.run(day));
   return harness;
 }
@@ -81,7 +83,7 @@ describe('generated data through the daily pipeline', () => {
     const db = await (await DuckDBInstance.create(':memory:')).connect();
     const silver = await db.runAndReadAll(
       `select count(*)::integer as n, count(distinct transaction_id)::integer as ids
-       from read_parquet('${inOrder.lake.silverTransactions()}/**/*.parquet')`,
+       from ${await committedParquet(inOrder.lake, silverTable('transactions'))}`,
     );
     const { n, ids } = silver.getRowObjectsJS()[0] as { n: number; ids: number };
     expect(n).toBe(ids);
@@ -118,7 +120,9 @@ describe('generated data through the daily pipeline', () => {
     expect(String(view!['sql'])).not.toContain('*.parquet');
     // New base files of partitions the run rewrote, and the files it added to the others.
     expect(files.length).toBeGreaterThan(10);
-    for (const [, file] of files) expect(file).toMatch(new RegExp(`/(data|delta-${last}-[^/]+)\\.parquet$`));
+    // Named after the run that wrote them.
+    for (const [, file] of files)
+      expect(file).toMatch(new RegExp(`/(data|delta-${last})-run-${last}-[^/]+\\.parquet$`));
     if (postgres)
       expect((await batch(postgres)).rows).toEqual(await idsOf(postgres, `ingest_date = '${last}'`));
   });
@@ -160,7 +164,7 @@ describe('generated data through the daily pipeline', () => {
     const db = await (await DuckDBInstance.create(':memory:')).connect();
     const files = await db.runAndReadAll(
       `select cast(ingest_date as varchar) as ingest_date, run_id, count(*)::integer as n
-       from read_parquet('${inOrder.lake.root}/quarantine/transactions/*/*.parquet')
+       from ${await committedParquet(inOrder.lake, QUARANTINE_TABLE)}
        group by all order by all`,
     );
     const loaded = await inOrder.warehouse.query(

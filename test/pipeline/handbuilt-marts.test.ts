@@ -2,11 +2,10 @@
  * The hand-built dataset (test/fixtures/handbuilt) through the whole daily pipeline, on DuckDB and on a real
  * PostgreSQL: ledger, fact and every customer mart equal the figures computed by hand.
  */
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { IsoDate } from '../../src/core/dates.ts';
+import { goldTable } from '../../src/lake/lake-layout.ts';
 import {
   AS_OF,
   EXPECTED_COHORTS,
@@ -29,6 +28,7 @@ import {
   postgresSkipReason,
   type TestDatabase,
 } from '../helpers/postgres-test-database.ts';
+import { committedParquet } from '../silver/silver-fixture.ts';
 
 const pick = (rows: Record<string, unknown>[], keys: string[]) =>
   rows.map((row) => Object.fromEntries(keys.map((key) => [key, row[key]])));
@@ -161,13 +161,19 @@ describe.each([
   it.skipIf(skip)('exports every mart to gold Parquet with the warehouse rows', async () => {
     const db = await (await DuckDBInstance.create(':memory:')).connect();
     for (const mart of MARTS) {
-      const file = join(harness.lake.goldMart(mart), 'part-00000.parquet');
-      expect(existsSync(file), file).toBe(true);
-      const reader = await db.runAndReadAll(`select count(*)::integer as n from read_parquet('${file}')`);
+      const files = (await harness.lake.snapshot(goldTable(mart))).files();
+      expect(
+        files.map((file) => file.key),
+        mart,
+      ).toEqual([expect.stringMatching(new RegExp(`^gold/marts/${mart}/part-00000-run-.+\\.parquet$`))]);
+      const reader = await db.runAndReadAll(
+        `select count(*)::integer as n from ${await committedParquet(harness.lake, goldTable(mart))}`,
+      );
       expect(reader.getRowObjectsJS()[0]!['n'], mart).toBe((await harness.rows(`marts.${mart}`)).length);
+      expect(files[0]!.numRecords, mart).toBe((await harness.rows(`marts.${mart}`)).length);
     }
     const rfm = await db.runAndReadAll(
-      `select customer_id, monetary::varchar as monetary from read_parquet('${join(harness.lake.goldMart('mart_rfm_customer'), 'part-00000.parquet')}') order by 1`,
+      `select customer_id, monetary::varchar as monetary from ${await committedParquet(harness.lake, goldTable('mart_rfm_customer'))} order by 1`,
     );
     expect(rfm.getRowObjectsJS().map((row) => row['monetary'])).toEqual([
       '31000.00',

@@ -2,32 +2,38 @@
  * Bronze days for the quality gate tests: a generated day copied as it is, or with its transactions rewritten
  * into one of the faulty feeds of issue 23 (the entity snapshots stay as generated).
  */
-import { copyFileSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { IsoDate } from '../../src/core/dates.ts';
 import { formatCents, parseCents } from '../../src/core/money.ts';
-import { commitBronzePartition, createStagingDir } from '../../src/lake/bronze-partition.ts';
-import { BRONZE_DATASETS, type LakeLayout } from '../../src/lake/lake-layout.ts';
-import { type BronzeManifest, readManifest, sha256OfFile } from '../../src/lake/manifest.ts';
+import {
+  commitBronzePartition,
+  createStagingDir,
+  readBronzePartition,
+} from '../../src/lake/bronze-partition.ts';
+import type { Lake } from '../../src/lake/lake.ts';
+import { BRONZE_DATASETS } from '../../src/lake/lake-layout.ts';
+import { type BronzeManifest, sha256OfFile } from '../../src/lake/manifest.ts';
 
 /** Rewrites the lines of a day's transactions file (line number from 0). */
 export type FeedTransform = (lines: string[]) => string[];
 
 /** Copies ingest date `date` of every dataset from `source` into `target`, transactions rewritten by `transform`. */
 export async function copyBronzeDay(
-  source: LakeLayout,
-  target: LakeLayout,
+  source: Lake,
+  target: Lake,
   date: IsoDate,
   transform?: FeedTransform,
 ): Promise<void> {
   for (const dataset of BRONZE_DATASETS) {
-    const from = source.bronzePartition(dataset, date);
-    const manifest = (await readManifest(from))!;
+    const { manifest, files: committed } = (await readBronzePartition(source, dataset, date))!;
     const staged = await createStagingDir(target);
     const files: BronzeManifest['files'] = [];
-    for (const name of readdirSync(from).filter((file) => file.startsWith('part-'))) {
+    for (const { name, key } of committed) {
+      const bytes = await source.store.get(key);
       if (dataset === 'transactions' && transform) {
-        const lines = readFileSync(join(from, name), 'utf8')
+        const lines = bytes
+          .toString('utf8')
           .split('\n')
           .filter((line) => line !== '');
         const rewritten = transform(lines);
@@ -40,7 +46,7 @@ export async function copyBronzeDay(
           sha256: await sha256OfFile(join(staged, name)),
         });
       } else {
-        copyFileSync(join(from, name), join(staged, name));
+        writeFileSync(join(staged, name), bytes);
         files.push(manifest.files.find((file) => file.name === name)!);
       }
     }

@@ -1,4 +1,3 @@
-import { existsSync } from 'node:fs';
 import { readdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,19 +6,27 @@ import { describe, expect, it } from 'vitest';
 import type { IsoDate } from '../../src/core/dates.ts';
 import { PipelineError } from '../../src/core/errors.ts';
 import { ingestFiles } from '../../src/ingest/ingest-files.ts';
-import { createSilverFixture, query, readSilver, txn, writeBronze } from './silver-fixture.ts';
+import { LEDGER_TABLE, QUARANTINE_TABLE, silverTable } from '../../src/lake/lake-layout.ts';
+import {
+  committedParquet,
+  createSilverFixture,
+  query,
+  readSilver,
+  type SilverFixture,
+  txn,
+  writeBronze,
+} from './silver-fixture.ts';
 
 const DAY = '2025-03-01' as IsoDate;
 
-async function quarantined(f: ReturnType<typeof createSilverFixture>): Promise<Record<string, unknown>[]> {
-  return query(
-    `SELECT line, reason_codes, raw_record FROM read_parquet('${f.lake.quarantinePartition(DAY)}/*.parquet') ORDER BY line`,
-  );
+async function quarantined(f: SilverFixture): Promise<Record<string, unknown>[]> {
+  const files = await committedParquet(f.lake, QUARANTINE_TABLE, { ingest_date: DAY });
+  return query(`SELECT line, reason_codes, raw_record FROM ${files} ORDER BY line`);
 }
 
 describe('silver: every value a valid record carries fits the warehouse', () => {
   it('quarantines an amount or amount × FX beyond DECIMAL(18,2) as amount_out_of_range, showing the amount', async () => {
-    const f = createSilverFixture();
+    const f = await createSilverFixture();
     await writeBronze(f.lake, DAY, [
       {
         name: 'part-00000.jsonl',
@@ -54,7 +61,7 @@ describe('silver: every value a valid record carries fits the warehouse', () => 
   });
 
   it('quarantines a txn_ts before silver.earliest_event_date as early_timestamp', async () => {
-    const f = createSilverFixture();
+    const f = await createSilverFixture();
     await writeBronze(f.lake, DAY, [
       {
         name: 'part-00000.jsonl',
@@ -70,7 +77,7 @@ describe('silver: every value a valid record carries fits the warehouse', () => 
     expect(ledger.quarantined_by_reason).toEqual({ early_timestamp: 2 });
     expect((await readSilver(f.lake)).map((row) => row['transaction_id'])).toEqual(['Y2000']);
 
-    const later = createSilverFixture();
+    const later = await createSilverFixture();
     later.config.silver = { ...later.config.silver, earliest_event_date: '2025-01-01' };
     await writeBronze(later.lake, DAY, [
       { name: 'part-00000.jsonl', lines: [txn('OLD', { txn_ts: '2024-12-31T12:00:00+09:00' }), txn('NEW')] },
@@ -79,7 +86,7 @@ describe('silver: every value a valid record carries fits the warehouse', () => 
   });
 
   it('quarantines a record with a NUL character, which PostgreSQL cannot store, as unsupported_character', async () => {
-    const f = createSilverFixture();
+    const f = await createSilverFixture();
     await writeBronze(f.lake, DAY, [
       {
         name: 'part-00000.jsonl',
@@ -100,7 +107,7 @@ describe('silver: every value a valid record carries fits the warehouse', () => 
 
 describe('silver: ambiguous input is never resolved silently', () => {
   it('quarantines a JSON record that names a field twice as duplicate_field', async () => {
-    const f = createSilverFixture();
+    const f = await createSilverFixture();
     const clean = JSON.stringify(txn('DUP'));
     await writeBronze(f.lake, DAY, [
       {
@@ -122,7 +129,7 @@ describe('silver: ambiguous input is never resolved silently', () => {
   });
 
   it('quarantines every record of a CSV whose header names a field twice', async () => {
-    const f = createSilverFixture();
+    const f = await createSilverFixture();
     const csv = [
       'transaction_id,customer_id,card_id,merchant_id,txn_ts,amount,currency,mcc,status,is_refund,channel,amount',
       'T1,C1,K1,M1,2025-03-01 09:00:00,15000,KRW,5812,approved,false,pos,1',
@@ -136,7 +143,7 @@ describe('silver: ambiguous input is never resolved silently', () => {
 
 describe('silver: CSV records as RFC 4180 reads them', () => {
   it('reads a quoted field spanning lines as one record, counted as ingest counted it', async () => {
-    const f = createSilverFixture();
+    const f = await createSilverFixture();
     const header =
       'transaction_id,customer_id,card_id,merchant_id,txn_ts,amount,currency,mcc,status,is_refund,channel,merchant_name';
     const csv = [
@@ -153,7 +160,7 @@ describe('silver: CSV records as RFC 4180 reads them', () => {
     ].join('\r\n');
     const source = join(tmpdir(), `multi-line-${process.pid}-${Date.now()}_${DAY}.csv`);
     await writeFile(source, `${csv}\r\n`);
-    const [partition] = await ingestFiles({ layout: f.lake, files: [source] });
+    const [partition] = await ingestFiles({ lake: f.lake, files: [source] });
     const { ledger } = await f.run(DAY);
     // T4 lacks a field and the line of spaces is one field: both malformed records, not blank lines
     expect(ledger).toMatchObject({ bronze_rows: 6, inserted: 4, quarantined: 2 });
@@ -174,7 +181,7 @@ describe('silver: CSV records as RFC 4180 reads them', () => {
 
 describe('silver: a bronze file that lost records since it was written', () => {
   it('fails naming a truncated gzip file (which DuckDB reads without an error) and commits nothing', async () => {
-    const f = createSilverFixture();
+    const f = await createSilverFixture();
     const lines = Array.from({ length: 3000 }, (_, i) => JSON.stringify(txn(`T${i}`)));
     const gzip = gzipSync(`${lines.join('\n')}\n`);
     await writeBronze(f.lake, DAY, [
@@ -185,8 +192,9 @@ describe('silver: a bronze file that lost records since it was written', () => {
     await expect(run).rejects.toThrow(
       /bronze file bronze\/transactions\/ingest_date=2025-03-01\/part-00000\.jsonl\.gz yields \d+ records where its manifest counted 3000: it is truncated or corrupt/,
     );
-    expect(existsSync(f.lake.silverTransactions())).toBe(false);
-    expect(existsSync(f.lake.ledger())).toBe(false);
-    expect(await readdir(join(f.lake.staging(), 'silver'))).toEqual([]);
+    expect((await f.lake.snapshot(silverTable('transactions'))).exists).toBe(false);
+    expect((await f.lake.snapshot(LEDGER_TABLE)).exists).toBe(false);
+    // The run's work folder (its staged silver files) is gone too.
+    expect(await readdir(join(f.home, 'lake', '.tmp', 'work'))).toEqual([]);
   });
 });

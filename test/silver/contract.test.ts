@@ -1,26 +1,33 @@
 import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { createSilverFixture, query, readSilver, TEST_KEY, txn, writeBronze } from './silver-fixture.ts';
+import { QUARANTINE_TABLE } from '../../src/lake/lake-layout.ts';
+import {
+  committedParquet,
+  createSilverFixture,
+  query,
+  readSilver,
+  TEST_KEY,
+  txn,
+  writeBronze,
+} from './silver-fixture.ts';
 
 const PAN = '4111111111111111';
 
 describe('silver contract enforcement', () => {
   it('skips blank lines (empty or only space characters) but quarantines a line of a tab', async () => {
-    const f = createSilverFixture();
+    const f = await createSilverFixture();
     await writeBronze(f.lake, '2025-03-01', [
       { name: 'part-00000.jsonl', lines: [txn('A'), '', '   ', '\u00a0 \u3000', '\t', txn('B')] },
     ]);
     const { ledger } = await f.run('2025-03-01');
     expect(ledger).toMatchObject({ bronze_rows: 3, inserted: 2, quarantined: 1 });
     expect(ledger.quarantined_by_reason).toEqual({ malformed_record: 1 });
-    const quarantine = await query(
-      `SELECT line FROM read_parquet('${f.lake.quarantinePartition('2025-03-01' as never)}/*.parquet')`,
-    );
+    const quarantine = await query(`SELECT line FROM ${await committedParquet(f.lake, QUARANTINE_TABLE)}`);
     expect(quarantine.map((row) => row['line'])).toEqual(['5']);
   });
 
   it('trims space characters (also Unicode ones) off every field, but not tabs, and reads a blank field as missing', async () => {
-    const f = createSilverFixture();
+    const f = await createSilverFixture();
     await writeBronze(f.lake, '2025-03-01', [
       {
         name: 'part-00000.jsonl',
@@ -57,7 +64,7 @@ describe('silver contract enforcement', () => {
   });
 
   it('quarantines bad records with every reason code that applies, and keeps good ones', async () => {
-    const f = createSilverFixture();
+    const f = await createSilverFixture();
     await writeBronze(f.lake, '2025-03-01', [
       {
         name: 'part-00000.jsonl',
@@ -109,7 +116,7 @@ describe('silver contract enforcement', () => {
     });
     const quarantine = await query(
       `SELECT line, reason_codes, raw_record, source_file, run_id, ingest_date
-       FROM read_parquet('${f.lake.quarantinePartition('2025-03-01' as never)}/*.parquet') ORDER BY line`,
+       FROM ${await committedParquet(f.lake, QUARANTINE_TABLE)} ORDER BY line`,
     );
     expect(quarantine.map((row) => row['line'])).toEqual([
       '2',
@@ -166,7 +173,7 @@ describe('silver contract enforcement', () => {
   });
 
   it('keeps one bad line from failing its file: invalid UTF-8 and control characters are quarantined', async () => {
-    const f = createSilverFixture();
+    const f = await createSilverFixture();
     const text = `${JSON.stringify(txn('G1'))}\n\x01{"x":1}\n\xff\xfe\n${JSON.stringify(txn('G2'))}\r\n`;
     await writeBronze(f.lake, '2025-03-01', [
       { name: 'part-00000.jsonl', bytes: Buffer.from(text, 'latin1') },
@@ -178,7 +185,7 @@ describe('silver contract enforcement', () => {
   });
 
   it('converts to the reporting currency with as-of rates and cross rates through KRW', async () => {
-    const f = createSilverFixture({ reporting_currency: 'USD' });
+    const f = await createSilverFixture({ config: { reporting_currency: 'USD' } });
     await writeBronze(f.lake, '2025-03-01', [
       {
         name: 'part-00000.jsonl',
@@ -203,7 +210,7 @@ describe('silver contract enforcement', () => {
   });
 
   it("reads the original project's daily CSV end to end", async () => {
-    const f = createSilverFixture();
+    const f = await createSilverFixture();
     const csv = [
       'transaction_id,customer_id,card_id,merchant_id,txn_ts,amount,currency,mcc,status,is_refund,channel',
       'T100,C1,K1,M1,2025-03-01 09:00:00,15000,KRW,5812,approved,false,pos',

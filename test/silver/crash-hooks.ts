@@ -1,7 +1,23 @@
-/** Commit hooks that make a silver run die at a chosen point of its commit, to prove recovery. */
-import type { CommitHooks } from '../../src/silver/commit-journal.ts';
+/** Commit hooks that make a silver run die at a chosen point of its upload or commit, to prove recovery. */
+import type { CommitHooks } from '../../src/silver/silver-commit.ts';
 
-export type CrashPoint = 'before-commit' | 'after-commit' | 'mid-apply';
+/**
+ * during-upload: half of the run's objects are in the lake, none committed; before-commit: all uploaded, the
+ * commit record not written; after-commit: the record written (committed), no table's log entry yet;
+ * mid-apply: the record and some tables' log entries written.
+ */
+export type CrashPoint = 'during-upload' | 'before-commit' | 'after-commit' | 'mid-apply';
+export const CRASH_POINTS: readonly CrashPoint[] = [
+  'during-upload',
+  'before-commit',
+  'after-commit',
+  'mid-apply',
+];
+
+/** Whether a crash at this point leaves the run committed (readers see it; the next writer finishes it). */
+export function isCommitted(point: CrashPoint): boolean {
+  return point === 'after-commit' || point === 'mid-apply';
+}
 
 export class InjectedCrash extends Error {
   override name = 'InjectedCrash';
@@ -9,6 +25,13 @@ export class InjectedCrash extends Error {
 
 export function crashAt(point: CrashPoint): CommitHooks {
   switch (point) {
+    case 'during-upload':
+      return {
+        beforeUpload: (index, total) => {
+          if (index === Math.ceil(total / 2))
+            throw new InjectedCrash('injected crash while uploading silver');
+        },
+      };
     case 'before-commit':
       return {
         beforeCommitPoint: () => {
@@ -23,9 +46,9 @@ export function crashAt(point: CrashPoint): CommitHooks {
       };
     case 'mid-apply':
       return {
-        beforeStep: (index, total) => {
-          if (index === Math.ceil(total / 2)) {
-            throw new InjectedCrash('injected crash while applying the silver commit journal');
+        afterEntry: (index, total) => {
+          if (index === Math.floor(total / 2)) {
+            throw new InjectedCrash('injected crash while writing the silver commit to the tables');
           }
         },
       };

@@ -20,7 +20,7 @@ interface Generated {
 }
 
 async function generated(): Promise<Generated> {
-  const fixture = createSilverFixture();
+  const fixture = await createSilverFixture();
   const defaults = generatorSettings(fixture.config, {
     rows: 1500,
     seed: 11,
@@ -31,7 +31,7 @@ async function generated(): Promise<Generated> {
   });
   // A small world keeps the test fast; the rates above make every kind of record appear.
   const settings = { ...defaults, customers: 300, merchants: 80 };
-  const results = await generateBronze({ layout: fixture.lake, settings, from: FROM, to: TO });
+  const results = await generateBronze({ lake: fixture.lake, settings, from: FROM, to: TO });
   return {
     fixture,
     truths: new Map(results.map((result) => [result.date, result.transactions])),

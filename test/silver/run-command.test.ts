@@ -3,7 +3,6 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { LakeLayout } from '../../src/lake/lake-layout.ts';
 import { createSilverFixture, txn, writeBronze } from './silver-fixture.ts';
 
 const CLI = fileURLToPath(new URL('../../bin/fintech-etl', import.meta.url));
@@ -14,9 +13,8 @@ function cli(home: string, args: string[]) {
 
 describe('fintech-etl run --date', () => {
   it('runs silver, creates the tokenization key with a notice, and prints the ledger as JSON', async () => {
-    const f = createSilverFixture();
-    const lake = new LakeLayout(join(f.home, 'lake'));
-    await writeBronze(lake, '2025-03-01', [{ name: 'part-00000.jsonl', lines: [txn('A'), txn('A'), 'x'] }]);
+    const f = await createSilverFixture();
+    await writeBronze(f.lake, '2025-03-01', [{ name: 'part-00000.jsonl', lines: [txn('A'), txn('A'), 'x'] }]);
     const result = cli(f.home, ['--json', 'run', '--date', '2025-03-01']);
     expect(result.status, result.stderr).toBe(0);
     expect(result.stderr).toMatch(/created a new tokenization key/);
@@ -27,9 +25,10 @@ describe('fintech-etl run --date', () => {
   });
 
   it('exits 1 naming the file when a bronze file cannot be read', async () => {
-    const f = createSilverFixture();
-    const lake = new LakeLayout(join(f.home, 'lake'));
-    await writeBronze(lake, '2025-03-01', [{ name: 'part-00000.jsonl.gz', bytes: Buffer.from('not gzip') }]);
+    const f = await createSilverFixture();
+    await writeBronze(f.lake, '2025-03-01', [
+      { name: 'part-00000.jsonl.gz', bytes: Buffer.from('not gzip') },
+    ]);
     const result = cli(f.home, ['run', '--date', '2025-03-01']);
     expect(result.status).toBe(1);
     expect(result.stderr).toMatch(

@@ -8,10 +8,11 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { standardSqlType } from '../../src/core/column-type.ts';
 import type { IsoDate } from '../../src/core/dates.ts';
+import { silverTable } from '../../src/lake/lake-layout.ts';
 import { contractSections, contractTable, withContractTables } from '../../src/silver/contract-readme.ts';
-import { SILVER_DATASETS, silverDataset } from '../../src/silver/silver-contract.ts';
+import { SILVER_DATASETS, type SilverDatasetName, silverDataset } from '../../src/silver/silver-contract.ts';
 import { writeHandbuiltDay } from '../helpers/handbuilt-bronze.ts';
-import { createSilverFixture, query } from './silver-fixture.ts';
+import { committedParquet, createSilverFixture, query } from './silver-fixture.ts';
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
 const declaredTypes = (name: (typeof SILVER_DATASETS)[number]['name']) =>
@@ -30,16 +31,15 @@ describe('silver contract', () => {
   });
 
   it('is the columns, order and types of the Parquet files silver writes', async () => {
-    const f = createSilverFixture();
+    const f = await createSilverFixture();
     await writeHandbuiltDay(f.lake, '2025-01-30' as IsoDate);
     await f.run('2025-01-30');
-    const describe = (files: string) =>
-      query(`SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM read_parquet('${files}'))`);
-    expect(await describe(`${f.lake.silverTransactions()}/*/*/*.parquet`)).toEqual(
-      declaredTypes('transactions'),
-    );
-    for (const entity of ['customers', 'cards', 'merchants'] as const) {
-      expect(await describe(`${f.lake.silverEntity(entity)}/*/*.parquet`)).toEqual(declaredTypes(entity));
+    const describe = async (dataset: SilverDatasetName) =>
+      query(
+        `SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM ${await committedParquet(f.lake, silverTable(dataset))})`,
+      );
+    for (const dataset of ['transactions', 'customers', 'cards', 'merchants'] as const) {
+      expect(await describe(dataset)).toEqual(declaredTypes(dataset));
     }
   });
 

@@ -1,4 +1,4 @@
-/** Hand-built bronze partitions and a throwaway home for silver tests. */
+/** Hand-built bronze partitions and a throwaway home for silver tests, on a local or an S3 lake. */
 import { createHash } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
@@ -6,34 +6,39 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { loadConfig, type ResolvedConfig } from '../../src/config/load-config.ts';
+import type { ResolvedConfig } from '../../src/config/load-config.ts';
 import type { IsoDate } from '../../src/core/dates.ts';
 import { inspectFile } from '../../src/ingest/inspect-file.ts';
 import { commitBronzePartition, createStagingDir } from '../../src/lake/bronze-partition.ts';
-import { type BronzeDataset, LakeLayout } from '../../src/lake/lake-layout.ts';
+import type { Lake } from '../../src/lake/lake.ts';
+import { type BronzeDataset, silverTable } from '../../src/lake/lake-layout.ts';
 import { bronzeFileFormat } from '../../src/silver/bronze-files.ts';
 import { runSilver, type SilverResult } from '../../src/silver/run-silver.ts';
+import { createTestLake, type StoreKind } from '../helpers/test-lake.ts';
 
 export const TEST_KEY = Buffer.from('test-tokenization-key-0123456789abcdef', 'utf8');
 
 export interface SilverFixture {
   home: string;
   config: ResolvedConfig;
-  lake: LakeLayout;
+  lake: Lake;
+  store: StoreKind;
   run(date: string, runId?: string): Promise<SilverResult>;
 }
 
-export function createSilverFixture(yaml: Record<string, unknown> = {}): SilverFixture {
+export async function createSilverFixture(
+  options: { store?: StoreKind; config?: Record<string, unknown> } = {},
+): Promise<SilverFixture> {
   const home = mkdtempSync(join(tmpdir(), 'fintech-silver-'));
-  const config = loadConfig({ home, cwd: home, env: {} });
-  Object.assign(config, yaml);
+  const { config, lake } = await createTestLake(options.store ?? 'local', home);
+  Object.assign(config, options.config ?? {});
   config.silver = { ...config.silver, threads: 2, memory_limit: '512MB' };
-  const lake = new LakeLayout(join(home, 'lake'));
   let runs = 0;
   return {
     home,
     config,
     lake,
+    store: options.store ?? 'local',
     run: (date, runId) =>
       runSilver({
         config,
@@ -76,7 +81,7 @@ export type BronzeFileSpec = {
 };
 
 export async function writeBronze(
-  lake: LakeLayout,
+  lake: Lake,
   date: string,
   files: BronzeFileSpec[],
   dataset: BronzeDataset = 'transactions',
@@ -106,11 +111,27 @@ export async function writeBronze(
   });
 }
 
-/** Every silver transaction row, ordered by id, as plain objects (DECIMAL as strings). */
-export async function readSilver(lake: LakeLayout, where = 'TRUE'): Promise<Record<string, unknown>[]> {
-  return query(
-    `SELECT * FROM read_parquet('${lake.silverTransactions()}/*/*/*.parquet') WHERE ${where} ORDER BY transaction_id`,
-  );
+/** The local paths of a silver table's committed files (downloaded first from an S3 lake). */
+export async function committedPaths(lake: Lake, table = silverTable('transactions')): Promise<string[]> {
+  return lake.localPaths((await lake.snapshot(table)).files());
+}
+
+/** `read_parquet([...])` over a table's committed files (of one partition when given), for test queries. */
+export async function committedParquet(
+  lake: Lake,
+  table: string,
+  partition: Record<string, string> = {},
+): Promise<string> {
+  const paths = await lake.localPaths((await lake.snapshot(table)).files(partition));
+  return `read_parquet([${paths.map((path) => `'${path}'`).join(', ')}])`;
+}
+
+/** Every committed silver transaction row, ordered by id, as plain objects (DECIMAL as strings). */
+export async function readSilver(lake: Lake, where = 'TRUE'): Promise<Record<string, unknown>[]> {
+  const paths = await committedPaths(lake);
+  if (paths.length === 0) return [];
+  const list = paths.map((path) => `'${path}'`).join(', ');
+  return query(`SELECT * FROM read_parquet([${list}]) WHERE ${where} ORDER BY transaction_id`);
 }
 
 export async function query(sql: string): Promise<Record<string, unknown>[]> {
@@ -126,7 +147,7 @@ export async function query(sql: string): Promise<Record<string, unknown>[]> {
 }
 
 /** A content hash of silver (ordered by id), to compare runs. */
-export async function silverContentHash(lake: LakeLayout): Promise<string> {
+export async function silverContentHash(lake: Lake): Promise<string> {
   const rows = await readSilver(lake);
   return createHash('sha256').update(JSON.stringify(rows)).digest('hex');
 }

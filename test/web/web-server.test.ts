@@ -10,13 +10,13 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig, parseConfig } from '../../src/config/load-config.ts';
 import { ConfigError } from '../../src/core/errors.ts';
-import { LakeLayout } from '../../src/lake/lake-layout.ts';
 import { GoldDatabase } from '../../src/web/data/gold-database.ts';
 import { LakeFiles } from '../../src/web/data/lake-files.ts';
 import { LineageReader } from '../../src/web/data/lineage-docs.ts';
 import { OperatorAuth, SESSION_COOKIE } from '../../src/web/server/operator-auth.ts';
 import { startWebServer } from '../../src/web/start-web-server.ts';
 import { createWebApp } from '../../src/web/web-app.ts';
+import { localLake } from '../helpers/lake-files.ts';
 import { runCli } from '../helpers/run-cli.ts';
 
 const TOKEN = 'operator-token-for-tests-0123456789';
@@ -25,7 +25,7 @@ describe('the web server', () => {
   let home: string;
   let gold: GoldDatabase;
   const apps = (token: string | undefined, readsNeedToken: boolean) => {
-    const lake = new LakeFiles(new LakeLayout(join(home, 'lake')));
+    const lake = new LakeFiles(localLake(join(home, 'lake')));
     const config = loadConfig({ home, cwd: home, env: {} });
     return createWebApp({
       data: { gold, lake, lineage: new LineageReader(config.projectDir, 'duckdb') },
@@ -37,7 +37,7 @@ describe('the web server', () => {
 
   beforeAll(async () => {
     home = mkdtempSync(join(tmpdir(), 'fintech-web-'));
-    gold = await GoldDatabase.open(new LakeFiles(new LakeLayout(join(home, 'lake'))));
+    gold = await GoldDatabase.open(new LakeFiles(localLake(join(home, 'lake'))));
   });
 
   afterAll(() => {
@@ -47,7 +47,7 @@ describe('the web server', () => {
 
   it('refuses to listen beyond loopback without serve.token, naming the fix', async () => {
     const config = loadConfig({ home, cwd: home, env: {} });
-    const lake = new LakeLayout(join(home, 'lake'));
+    const lake = localLake(join(home, 'lake'));
     for (const host of ['0.0.0.0', '::', '192.168.1.20']) {
       await expect(startWebServer({ config, lake, host, port: 0 }), host).rejects.toThrow(ConfigError);
     }
@@ -63,7 +63,7 @@ describe('the web server', () => {
     const config = parseConfig({ serve: { token: { env: 'FINTECH_TEST_SERVE_TOKEN' } } }, 'test');
     const resolved = { ...loadConfig({ home, cwd: home, env: {} }), serve: config.serve };
     await expect(
-      startWebServer({ config: resolved, lake: new LakeLayout(join(home, 'lake')), port: 0, env: {} }),
+      startWebServer({ config: resolved, lake: localLake(join(home, 'lake')), port: 0, env: {} }),
     ).rejects.toThrow(
       "config key 'serve.token': the secret it refers to is not set (environment variable FINTECH_TEST_SERVE_TOKEN)",
     );
@@ -72,7 +72,7 @@ describe('the web server', () => {
   it('listens on loopback, serves pages, and stops', async () => {
     const server = await startWebServer({
       config: loadConfig({ home, cwd: home, env: {} }),
-      lake: new LakeLayout(join(home, 'lake')),
+      lake: localLake(join(home, 'lake')),
       port: 0,
     });
     try {

@@ -28,15 +28,15 @@ export const registerDemoCommand: RegisterCommand = (program: Command, context: 
       const settings = generatorSettings(config, { rows: options.rows });
       const to = options.to ?? addDays(todayIn(config.timezone), -1);
       const from = addDays(to, 1 - options.days);
-      const lake = context.lake();
+      const lake = await context.lake();
       // The generator (faker, worker threads) loads only when a command generates.
       const { generateBronze } = await import('../../generate/generate-bronze.ts');
       const generated = await withProgressBar(json, (onProgress) =>
-        generateBronze({ layout: lake, settings, from, to, onProgress }),
+        generateBronze({ lake, settings, from, to, onProgress }),
       );
-      context.say(`bronze in ${lake.root} (${from} … ${to}, seed ${settings.seed}):`);
+      context.say(`bronze in ${lake.location} (${from} … ${to}, seed ${settings.seed}):`);
       printGeneratedDates(context, generated);
-      context.say('\ndaily pipeline (silver → load → models → tests → gold):');
+      context.say('\ndaily pipeline (silver → quality → load → models → tests → gold):');
 
       const runs: DailyRunResult[] = [];
       await withPipeline(context, async (pipeline) => {
@@ -48,10 +48,16 @@ export const registerDemoCommand: RegisterCommand = (program: Command, context: 
         }
       });
       if (json)
-        context.emitJson({ lake: lake.root, from, to, bronze: generated, runs: runs.map(runSummaryJson) });
+        context.emitJson({
+          lake: lake.location,
+          from,
+          to,
+          bronze: generated,
+          runs: runs.map(runSummaryJson),
+        });
       const failed = runs.find((run) => !run.ok);
       if (failed) return failIfRunFailed(failed);
-      printWhereResultsAre(context, lake.root);
+      printWhereResultsAre(context, lake.location);
     });
 };
 
@@ -81,7 +87,7 @@ function printWhereResultsAre(context: CliContext, lakeRoot: string): void {
   const home = context.options().home ? ` --home ${context.options().home}` : '';
   context.say('\nresults:');
   context.say(
-    `  lake       ${lakeRoot}  (bronze/, silver/, quarantine/, gold/marts/<mart>/part-00000.parquet)`,
+    `  lake       ${lakeRoot}  (bronze/, silver/, quarantine/, gold/marts/<mart>/: Parquet files and a Delta log each)`,
   );
   context.say(
     `  warehouse  ${target.kind === 'duckdb' ? target.path : target.url.replace(/\/\/[^@]*@/, '//')}`,

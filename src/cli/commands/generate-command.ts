@@ -35,14 +35,14 @@ export const registerGenerateCommand: RegisterCommand = (program: Command, conte
         updateRate: options.updateRate,
         badRate: options.badRate,
       });
-      const layout = context.lake();
+      const lake = await context.lake();
       // The generator (faker, worker threads) loads only when a command generates.
       const { generateBronze } = await import('../../generate/generate-bronze.ts');
       const generated = await withProgressBar(Boolean(context.options().json), (onProgress) =>
-        generateBronze({ layout, settings, from: options.from, to: options.to ?? options.from, onProgress }),
+        generateBronze({ lake, settings, from: options.from, to: options.to ?? options.from, onProgress }),
       );
       if (context.options().json)
-        context.emitJson({ lake: layout.root, seed: settings.seed, dates: generated });
+        context.emitJson({ lake: lake.location, seed: settings.seed, dates: generated });
       else printGeneratedDates(context, generated);
     });
 };

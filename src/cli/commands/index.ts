@@ -9,6 +9,7 @@ import { registerQualityCommand } from './quality-command.ts';
 import { registerQueryCommand } from './query-command.ts';
 import { registerRunCommand } from './run-command.ts';
 import { registerServeCommand } from './serve-command.ts';
+import { registerVacuumCommand } from './vacuum-command.ts';
 
 export const COMMANDS: RegisterCommand[] = [
   registerDemoCommand,
@@ -19,5 +20,6 @@ export const COMMANDS: RegisterCommand[] = [
   registerModelsCommand,
   registerQueryCommand,
   registerIamCommand,
+  registerVacuumCommand,
   registerServeCommand,
 ];

@@ -8,7 +8,10 @@ export const registerIngestCommand: RegisterCommand = (program: Command, context
   program
     .command('ingest')
     .description('copy transaction files (CSV with a header, JSON Lines; gzip or not) into bronze')
-    .argument('<files...>', 'files to ingest; the date comes from --ingest-date or a YYYY-MM-DD in the name')
+    .argument(
+      '<files...>',
+      'local files or s3://bucket/key objects (s3://bucket/prefix/ for all under it); the date comes from --ingest-date or a YYYY-MM-DD in the name',
+    )
     .option(
       '--ingest-date <date>',
       'bronze partition to write (default: the date in each file name)',
@@ -16,15 +19,20 @@ export const registerIngestCommand: RegisterCommand = (program: Command, context
     )
     .option('--format <format>', 'file format (default: from the extension)', oneOf('csv', 'jsonl'))
     .action(async (files: string[], options) => {
-      const layout = context.lake();
+      const lake = await context.lake();
+      const config = context.config();
       const partitions = await ingestFiles({
-        layout,
+        lake,
         files,
         ingestDate: options.ingestDate,
         format: options.format,
+        openBucket: async (bucket) => {
+          const { openS3Store } = await import('../../lake/open-object-store.ts');
+          return openS3Store(config, { bucket, prefix: '' });
+        },
       });
       if (context.options().json) {
-        context.emitJson({ lake: layout.root, partitions });
+        context.emitJson({ lake: lake.location, partitions });
         return;
       }
       for (const partition of partitions) {

@@ -8,14 +8,13 @@ import { type Command, InvalidArgumentError } from 'commander';
 import { parse as parseYaml } from 'yaml';
 import { parseIsoDate } from '../../core/dates.ts';
 import { PipelineError, UsageError } from '../../core/errors.ts';
-import { LakeLayout } from '../../lake/lake-layout.ts';
 import { ModelCompiler } from '../../models/compile/model-compiler.ts';
 import { buildLineage, formatLineage } from '../../models/lineage/build-lineage.ts';
 import { loadProject } from '../../models/project/load-project.ts';
 import { runModels } from '../../models/run/run-models.ts';
 import { testModels } from '../../models/testing/test-models.ts';
 import { latestSucceededDate } from '../../orchestrator/run-history.ts';
-import { ensureHoldsTable, syncHoldsToWarehouse } from '../../quality/quality-holds.ts';
+import { syncHoldsToWarehouse } from '../../quality/quality-holds.ts';
 import { openWarehouse } from '../../warehouse/open-warehouse.ts';
 import type { Warehouse } from '../../warehouse/warehouse.ts';
 import type { CliContext } from '../cli-context.ts';
@@ -44,17 +43,14 @@ async function withWarehouse<T>(context: CliContext, fn: (warehouse: Warehouse) 
 }
 
 /**
- * On engines that read Parquet themselves, point staging.silver_* at the lake so sources resolve; and bring
- * the quality gate's holds over from the lake, which the staging models exclude rows by.
+ * On engines that read Parquet themselves, point staging.silver_* at the lake's committed files (fetched into
+ * the local mirror of an S3 lake) so sources resolve; and bring the quality gate's holds over from the lake,
+ * which the staging models exclude rows by.
  */
 async function refreshSilverViewsOfLake(context: CliContext, warehouse: Warehouse): Promise<void> {
-  const location = context.config().lakeLocation;
-  if (location.kind !== 'local') {
-    await ensureHoldsTable(warehouse);
-    return;
-  }
-  const lake = new LakeLayout(location.root);
+  const lake = await context.lake();
   await syncHoldsToWarehouse(warehouse, lake);
+  if (!warehouse.capabilities.readsParquetDirectly) return;
   const { refreshSilverViews } = await import('../../orchestrator/load-silver.ts');
   await refreshSilverViews(warehouse, lake);
 }

@@ -25,7 +25,7 @@ export function registerQualityCommand(program: Command, context: CliContext): v
       if (!flags.date) throw new UsageError("quality needs --date YYYY-MM-DD (or the subcommand 'docs')");
       const config = context.config();
       const suites = loadSuites(config.qualitySuitesDir, { only: flags.suite });
-      const lake = context.lake();
+      const lake = await context.lake();
       const { checkQuality } = await import('../../orchestrator/quality-step.ts');
       const gate = await checkQuality({ config, lake, ingestDate: isoDate(flags.date), suites });
       if (context.options().json) context.emitJson(qualityJson(gate));
@@ -59,7 +59,7 @@ export function registerQualityCommand(program: Command, context: CliContext): v
     .option('--out <dir>', 'output folder (default: <home>/quality-docs)')
     .action(async (flags: { out?: string }) => {
       const config = context.config();
-      const records = readQualityRecords(context.lake());
+      const records = await readQualityRecords(await context.lake());
       const out = flags.out ? resolve(flags.out) : join(config.home, 'quality-docs');
       const pages = await writeDataDocs(records, out);
       if (context.options().json) {

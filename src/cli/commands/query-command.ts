@@ -48,7 +48,12 @@ export function registerQueryCommand(program: Command, context: CliContext): voi
     .argument('<sql>', 'one SELECT statement')
     .option('--format <format>', 'table, csv or json', oneOf('table', 'csv', 'json'), 'table')
     .action(async (sql: string, flags: { format: 'table' | 'csv' | 'json' }) => {
-      const warehouse = await openWarehouse(context.config(), { events: renderEvents(), forQuery: true });
+      // The staging views read silver's files in place (a local lake's, or the cache's copies of an S3 lake's).
+      const silver = (await context.lake()).localFolder('silver');
+      const warehouse = await openWarehouse(context.config(), {
+        events: renderEvents(),
+        forQuery: { readableFolders: [silver] },
+      });
       let result: QueryResult;
       try {
         result = await warehouse.queryReadOnly(sql);

@@ -14,12 +14,12 @@ export const registerServeCommand: RegisterCommand = (program: Command, context:
     .option('--port <port>', 'port (default serve.port, 8080)', nonNegativeInteger)
     .action(async (options: { host?: string; port?: number }) => {
       const config = context.config();
-      const lake = context.lake();
+      const lake = await context.lake();
       // Loaded only by this command: the other commands need neither Hono nor the pages.
       const { startWebServer } = await import('../../web/start-web-server.ts');
       const server = await startWebServer({ config, lake, host: options.host, port: options.port });
-      context.say(`fintech-etl web app on ${server.url}  (lake ${lake.root}; Ctrl-C stops it)`);
-      if (context.options().json) context.emitJson({ url: server.url, lake: lake.root });
+      context.say(`fintech-etl web app on ${server.url}  (lake ${lake.location}; Ctrl-C stops it)`);
+      if (context.options().json) context.emitJson({ url: server.url, lake: lake.location });
       // The first Ctrl-C closes the server once open requests end; a second one does not wait.
       await new Promise<void>((resolve) => {
         let stopping = false;

@@ -203,4 +203,28 @@ describe('ObjectCache over S3', () => {
     expect(server.requests.filter((request) => request.method === 'GET').length).toBe(gets);
     cache.close();
   });
+
+  it('takes a just-uploaded work file in as the cached copy: the next read downloads nothing', async () => {
+    const store = new S3ObjectStore({
+      client: server.client(),
+      bucket: server.bucket,
+      prefix: 'adopt',
+      encryption: { kind: 'AES256' },
+    });
+    const dir = mkdtempSync(join(tmpdir(), 'cache-adopt-'));
+    const work = join(dir, 'work', 'out.parquet');
+    mkdirSync(join(dir, 'work'), { recursive: true });
+    writeFileSync(work, 'written by a run');
+    const key = 'silver/transactions/event_date=2025-03-02/data-run-1.parquet';
+    const info = await store.putFile(key, work);
+    const cache = new ObjectCache(store, { dir, maxBytes: 10_000 });
+    const adopted = await cache.adopt(work, info);
+    expect(existsSync(work)).toBe(false);
+    expect(adopted).toBe(cache.pathOf(key));
+    const gets = server.requests.filter((request) => request.method === 'GET').length;
+    expect(readFileSync(await cache.fetch(key, { size: info.size }), 'utf8')).toBe('written by a run');
+    expect(server.requests.filter((request) => request.method === 'GET').length).toBe(gets);
+    expect(cache.stats()).toEqual({ objects: 1, bytes: info.size });
+    cache.close();
+  });
 });

@@ -7,9 +7,10 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, unlinkSync } from 'node:fs';
-import { join } from 'node:path';
+import { copyFile, mkdir, rename, rm } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
-import type { ObjectStore } from '../object-store.ts';
+import type { ObjectInfo, ObjectStore } from '../object-store.ts';
 
 export interface ObjectCacheOptions {
   /** Folder of the cache (config `lake.cache_dir`). */
@@ -73,6 +74,12 @@ export class ObjectCache {
     const path = this.pathOf(key);
     if (this.touch(key, expected) && existsSync(path)) return path;
     const info = await this.store.getToFile(key, path);
+    this.register(key, info.etag, info.size);
+    this.evict();
+    return path;
+  }
+
+  private register(key: string, etag: string, size: number): void {
     const now = this.now();
     this.db
       .prepare(
@@ -80,19 +87,49 @@ export class ObjectCache {
          on conflict (lake, key) do update set etag = excluded.etag, size = excluded.size,
            last_used = excluded.last_used, pinned_until = excluded.pinned_until`,
       )
-      .run(this.lake, key, info.etag, info.size, now, now + this.pinMs);
+      .run(this.lake, key, etag, size, now, now + this.pinMs);
+  }
+
+  /**
+   * Takes a local file that was just uploaded as `info.key` into the cache (moved when it can be), so a reader
+   * of that object next needs no download: a run's own outputs are what its next task reads.
+   */
+  async adopt(path: string, info: ObjectInfo): Promise<string> {
+    const target = this.pathOf(info.key);
+    await mkdir(dirname(target), { recursive: true });
+    const temporary = `${target}.${process.pid}.adopt`;
+    try {
+      await rename(path, temporary);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EXDEV') throw error;
+      await copyFile(path, temporary);
+    }
+    try {
+      await rename(temporary, target);
+    } catch (error) {
+      await rm(temporary, { force: true });
+      throw error;
+    }
+    this.register(info.key, info.etag, info.size);
     this.evict();
-    return path;
+    return target;
   }
 
   /** Local paths of every key, in order (downloads run a few at a time). */
-  async fetchAll(keys: readonly string[], concurrency = 4): Promise<string[]> {
+  async fetchAll(
+    keys: readonly (string | ({ key: string } & ExpectedObject))[],
+    concurrency = 4,
+  ): Promise<string[]> {
     const paths: string[] = new Array(keys.length);
     let next = 0;
     const worker = async () => {
       while (next < keys.length) {
         const index = next++;
-        paths[index] = await this.fetch(keys[index]!);
+        const item = keys[index]!;
+        paths[index] =
+          typeof item === 'string'
+            ? await this.fetch(item)
+            : await this.fetch(item.key, { ...(item.size !== undefined ? { size: item.size } : {}) });
       }
     };
     await Promise.all(Array.from({ length: Math.min(concurrency, keys.length) }, worker));

@@ -9,7 +9,7 @@ import type { ObjectStore } from '../object-store.ts';
 import { S3ObjectStore } from '../s3/s3-object-store.ts';
 import { type CommitStep, commitTables, recoverTransactions, type TableDefinition } from './commit-tables.ts';
 import { checkpointKey, lastCheckpointKey, logEntryKey } from './delta-log.ts';
-import { clearSnapshotCache, readTableSnapshot } from './read-table-snapshot.ts';
+import { clearSnapshotCache, readTableSnapshot, readTableSnapshots } from './read-table-snapshot.ts';
 import { vacuumTables } from './vacuum-tables.ts';
 import { acquireObjectLease, LeaseBusyError, LeaseLostError, type WriterLease } from './writer-lease.ts';
 
@@ -266,6 +266,63 @@ describe.each(stores)('table commit log on %s', (_name, openStore) => {
       { lease, operation: 'WRITE', runId: 'clean' },
     );
     expect(clean.versions).toEqual({ [SILVER.table]: 2, [INDEX.table]: 2 });
+  });
+
+  it('shows readers a multi-table commit whole from its commit point, before any table’s log holds it', async () => {
+    const s = await dataFile(SILVER, food, 3);
+    const i = await dataFile(INDEX, { ingest_date: '2025-03-01' }, 3);
+    for (const step of ['commit-point', 'entry-written'] as const) {
+      clearSnapshotCache();
+      const before = await readTableSnapshots(store, [SILVER.table, INDEX.table]);
+      await expect(
+        commitTables(
+          store,
+          [
+            {
+              definition: SILVER,
+              add: [step === 'commit-point' ? s : await dataFile(SILVER, travel, 1)],
+              remove: [],
+            },
+            {
+              definition: INDEX,
+              add: [step === 'commit-point' ? i : await dataFile(INDEX, { ingest_date: '2025-03-02' }, 1)],
+              remove: [],
+            },
+          ],
+          {
+            lease,
+            operation: 'WRITE',
+            runId: `half-${step}`,
+            onStep: crashAt(step, step === 'entry-written' ? SILVER.table : undefined),
+          },
+        ),
+      ).rejects.toThrow(InjectedCrash);
+      // Crashed after one table's entry at most: a cold reader still sees both tables at the next version.
+      clearSnapshotCache();
+      const after = await readTableSnapshots(store, [SILVER.table, INDEX.table]);
+      for (const table of [SILVER.table, INDEX.table]) {
+        expect(after.get(table)!.version).toBe(before.get(table)!.version + 1);
+        expect(after.get(table)!.files().length).toBe(before.get(table)!.files().length + 1);
+      }
+      const [recovered] = await recoverTransactions(store, { lease });
+      expect(recovered).toEqual({ txnId: expect.stringMatching(/^half-/), runId: `half-${step}` });
+      clearSnapshotCache();
+      expect((await readTableSnapshot(store, INDEX.table)).version).toBe(after.get(INDEX.table)!.version);
+    }
+  });
+
+  it('takes over at once a lease whose holder died on this host', async () => {
+    await lease.release();
+    const held = await acquireObjectLease(store, 'dead-holder', { settleMs: 5, isAlive: () => true });
+    // The holder is still alive: the lease is busy.
+    await expect(
+      acquireObjectLease(store, 'dead-holder', { settleMs: 5, isAlive: () => true }),
+    ).rejects.toThrow(LeaseBusyError);
+    // Its process is gone (a SIGKILL leaves the object behind): taken over without waiting for the ttl.
+    const taken = await acquireObjectLease(store, 'dead-holder', { settleMs: 5, isAlive: () => false });
+    await expect(held.assertHeld()).rejects.toThrow(LeaseLostError);
+    await taken.release();
+    lease = await acquireObjectLease(store, 'lake', { settleMs: 5 });
   });
 
   it('keeps a reader’s files until the retention period passes, then vacuum deletes superseded and orphaned objects', async () => {

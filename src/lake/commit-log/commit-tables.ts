@@ -25,6 +25,7 @@ import {
 } from './delta-log.ts';
 import { readTableSnapshot } from './read-table-snapshot.ts';
 import type { TableSnapshot } from './table-snapshot.ts';
+import { readPendingRecords, recordKey, type TransactionRecord } from './transaction-record.ts';
 import type { WriterLease } from './writer-lease.ts';
 
 /** What a table is: where it lives, how it is partitioned, its columns. Fixed by its first commit. */
@@ -76,14 +77,12 @@ export interface CommitResult {
   versions: Record<string, number>;
 }
 
-/** A pending multi-table commit: written at the commit point, deleted once every entry is in its table's log. */
-export interface TransactionRecord {
+/** A multi-table commit its writer did not finish, completed by {@link recoverTransactions}. */
+export interface RecoveredTransaction {
   txnId: string;
-  createdAt: number;
-  entries: { table: string; version: number; actions: DeltaAction[] }[];
+  /** The run that made the commit (commitInfo's runId). */
+  runId: string;
 }
-
-export const TRANSACTIONS_PREFIX = '_transactions/';
 
 export class CommitConflictError extends PipelineError {
   override name = 'CommitConflictError';
@@ -124,7 +123,7 @@ export async function commitTables(
     await putEntry(store, txnId, entry!);
     await onStep({ step: 'commit-point' });
   } else {
-    const record: TransactionRecord = { txnId, createdAt: now(), entries };
+    const record: TransactionRecord = { txnId, runId: options.runId, createdAt: now(), entries };
     await store.put(recordKey(txnId), JSON.stringify(record), { ifAbsent: true });
     await onStep({ step: 'commit-point' });
     await applyRecord(store, record, onStep);
@@ -140,14 +139,12 @@ export async function commitTables(
 export async function recoverTransactions(
   store: ObjectStore,
   options: Pick<CommitOptions, 'lease' | 'onStep'>,
-): Promise<string[]> {
-  const finished: string[] = [];
-  const page = await store.list(TRANSACTIONS_PREFIX);
-  for (const object of page.objects) {
+): Promise<RecoveredTransaction[]> {
+  const finished: RecoveredTransaction[] = [];
+  for (const record of await readPendingRecords(store)) {
     await options.lease.assertHeld();
-    const record = JSON.parse((await store.get(object.key)).toString('utf8')) as TransactionRecord;
     await applyRecord(store, record, options.onStep ?? (() => undefined));
-    finished.push(record.txnId);
+    finished.push({ txnId: record.txnId, runId: record.runId ?? record.txnId });
   }
   return finished;
 }
@@ -282,8 +279,4 @@ function actionsOf(
     },
   });
   return actions;
-}
-
-function recordKey(txnId: string): string {
-  return `${TRANSACTIONS_PREFIX}${txnId}.json`;
 }

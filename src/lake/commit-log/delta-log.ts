@@ -147,6 +147,9 @@ export function deltaTypeOf(duckdbType: string): DeltaType {
     VARCHAR: 'string',
     TEXT: 'string',
     BIGINT: 'long',
+    // A sum or count over a wide type in DuckDB; Delta has no 128-bit integer.
+    HUGEINT: 'decimal(38,0)',
+    UBIGINT: 'decimal(20,0)',
     INTEGER: 'integer',
     INT: 'integer',
     SMALLINT: 'short',

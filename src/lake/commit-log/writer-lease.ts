@@ -29,6 +29,9 @@ interface LeaseRecord {
   owner: string;
   token: string;
   expiresAt: number;
+  /** Where the holder runs: on the same host a holder whose pid is gone (killed) frees the lease at once. */
+  host?: string;
+  pid?: number;
 }
 
 export interface ObjectLeaseOptions {
@@ -39,6 +42,8 @@ export interface ObjectLeaseOptions {
   /** Pause between writing the lease and reading it back: two racing writers both see who won. */
   settleMs?: number;
   now?: () => number;
+  /** Whether a process of this host is alive (default: signal 0). */
+  isAlive?: (pid: number) => boolean;
 }
 
 /**
@@ -46,6 +51,8 @@ export interface ObjectLeaseOptions {
  * It is created with `ifAbsent` (atomic on a local folder and on AWS S3, which honours If-None-Match), then
  * read back after `settleMs`, so that on a server ignoring conditional writes two writers racing for a lapsed
  * lease still see the same winner unless one pauses longer than `settleMs` between its write and its read.
+ * A lease whose holder died on this host (its pid is gone) is taken over at once; one held elsewhere when it
+ * lapses.
  * A state-store lease (a PostgreSQL row) gives the same interface without that caveat.
  */
 export async function acquireObjectLease(
@@ -58,10 +65,13 @@ export async function acquireObjectLease(
   const settleMs = options.settleMs ?? 200;
   const now = options.now ?? Date.now;
   const key = `_leases/${name}.json`;
+  const isAlive = options.isAlive ?? processAlive;
   const mine: LeaseRecord = {
     owner: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
     token: randomUUID(),
     expiresAt: 0,
+    host: hostname(),
+    pid: process.pid,
   };
   const deadline = now() + waitMs;
   const read = async (): Promise<LeaseRecord | undefined> => {
@@ -77,7 +87,12 @@ export async function acquireObjectLease(
 
   for (;;) {
     const current = await read();
-    if (current && current.token !== mine.token && current.expiresAt > now()) {
+    const holderDead =
+      current !== undefined &&
+      current.host === mine.host &&
+      current.pid !== undefined &&
+      !isAlive(current.pid);
+    if (current && current.token !== mine.token && current.expiresAt > now() && !holderDead) {
       if (now() >= deadline) {
         throw new LeaseBusyError(
           `the lake writer lease '${name}' is held by ${current.owner} until ${new Date(current.expiresAt).toISOString()}; another run is writing`,
@@ -129,6 +144,16 @@ export async function acquireObjectLease(
       if ((await read())?.token === mine.token) await store.delete(key);
     },
   };
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: it exists but belongs to another user.
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 function sleep(ms: number): Promise<void> {

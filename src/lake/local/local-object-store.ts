@@ -80,7 +80,18 @@ export class LocalObjectStore implements ObjectStore {
   }
 
   async putFile(key: string, path: string, options: PutOptions = {}): Promise<ObjectInfo> {
-    return this.publish(key, options, (temporary) => copyFile(path, temporary));
+    return this.publish(key, options, async (temporary) => {
+      if (options.consumeSource) {
+        try {
+          await rename(path, temporary);
+          return;
+        } catch (error) {
+          // Another file system: copy instead.
+          if ((error as NodeJS.ErrnoException).code !== 'EXDEV') throw error;
+        }
+      }
+      await copyFile(path, temporary);
+    });
   }
 
   async putStream(key: string, body: Readable, options: PutOptions = {}): Promise<ObjectInfo> {

@@ -56,7 +56,8 @@ export class S3ObjectStore implements ObjectStore {
   readonly client: S3Client;
   private readonly bucket: string;
   private readonly prefix: string;
-  private readonly encryption: ServerSideEncryption;
+  /** What every object written gets (also what a warehouse writing into the lake must use). */
+  readonly encryption: ServerSideEncryption;
   private readonly partSize: number;
 
   constructor(options: S3ObjectStoreOptions) {

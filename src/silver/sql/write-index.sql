@@ -1,6 +1,6 @@
 -- The staged version index entry and quarantine file of one silver run, written before the silver partitions
 -- (write-silver.sql) so the tables they read can be dropped before that larger write. Nothing here touches the
--- live lake: the files land under the run's staging folder and are moved in by the commit journal.
+-- live lake: the files land in the run's work folder and are published by its commit (silver-commit.ts).
 
 -- This ingest date's entry of the version index: the newest version of each id in this bronze partition.
 -- It depends only on the bronze partition, so it is the same whatever order dates are processed in.

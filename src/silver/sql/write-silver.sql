@@ -1,7 +1,7 @@
 -- The staged winners of one silver run, one folder per partition they fall in (the index and quarantine are
 -- staged before, by write-index.sql; partitions that lose rows are then rewritten one by one from these files,
--- rewrite-partition.sql). Nothing here touches the live lake: every file lands under the run's staging folder
--- and is moved in by the commit journal.
+-- rewrite-partition.sql). Nothing here touches the live lake: every file lands in the run's work folder and is
+-- published by its commit (silver-commit.ts).
 
 -- By now the ledger is counted and the index written: only the winners and replaced_ids are still needed.
 -- Dropping the rest leaves the write more of the memory limit.

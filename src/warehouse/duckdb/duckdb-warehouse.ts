@@ -113,7 +113,7 @@ export class DuckDBWarehouse extends SqlWarehouse {
   static async openForQuery(
     path: string,
     settings: Partial<DuckDBWarehouseSettings>,
-    allowedDirectories: string[],
+    allowedDirectories: readonly string[],
     events: EventSink = NO_EVENTS,
   ): Promise<DuckDBWarehouse> {
     if (!existsSync(path))
@@ -302,10 +302,17 @@ export class DuckDBWarehouse extends SqlWarehouse {
     });
   }
 
-  /** The files the paths and globs name, sorted; a glob that matches nothing adds none. */
+  /**
+   * The files the paths and globs name, sorted; a glob that matches nothing adds none. A path without a
+   * wildcard is taken as it is (the lake names exact files, often thousands).
+   */
   private async expandFiles(paths: string[]): Promise<string[]> {
     const files: string[] = [];
     for (const path of paths) {
+      if (!/[*?[]/.test(path)) {
+        files.push(path);
+        continue;
+      }
       const { rows } = await this.query(`select file from glob(${this.quoteLiteral(path)}) order by file`);
       files.push(...rows.map((row) => String(row['file'])));
     }

@@ -54,10 +54,17 @@ export async function describeSource(duck: DuckDBConnection, reader: string): Pr
     .map((row) => ({ name: String(row['column_name']), type: String(row['column_type']) }));
 }
 
-/** Expands globs to the files they match (sorted), with DuckDB's glob() so S3 paths work the same way. */
+/**
+ * Expands globs to the files they match (sorted), with DuckDB's glob() so S3 paths work the same way. A path
+ * without a wildcard is taken as it is: the lake names exact files (a commit's snapshot), often thousands.
+ */
 export async function expandGlobs(duck: DuckDBConnection, globs: string[]): Promise<string[]> {
   const files: string[] = [];
   for (const pattern of globs) {
+    if (!/[*?[]/.test(pattern)) {
+      files.push(pattern);
+      continue;
+    }
     const result = await duck.runAndReadAll(`select file from glob(${literal(pattern)}) order by file`);
     files.push(...result.getRowObjects().map((row) => String(row['file'])));
   }

@@ -149,7 +149,7 @@ export class PostgresWarehouse extends SqlWarehouse {
     let { files, replace = { kind: 'all' }, only } = options;
     const partial = replace.kind === 'in' || replace.kind === 'key';
     if (options.rebuildFrom && partial && (await isEmptyUnlogged(this, options.target))) {
-      files = options.rebuildFrom;
+      files = typeof options.rebuildFrom === 'function' ? await options.rebuildFrom() : options.rebuildFrom;
       replace = { kind: 'all' };
       only = undefined;
     }

@@ -58,7 +58,12 @@ export class RedshiftWarehouse extends PostgresWarehouse {
   }
 
   protected override capabilitiesFor(): WarehouseCapabilities {
-    return { ...DEFAULT_CAPABILITIES, supportsMerge: true, columnar: true };
+    return {
+      ...DEFAULT_CAPABILITIES,
+      supportsMerge: true,
+      columnar: true,
+      supportsCopyFromObjectStore: true,
+    };
   }
 
   /** `redshift://user@cluster:5439/db?iam_role=arn:aws:iam::…:role/…`. */
@@ -145,14 +150,18 @@ export class RedshiftWarehouse extends PostgresWarehouse {
     });
   }
 
-  private copySql(target: Relation, from: string, format: 'parquet' | 'json'): string {
+  private iamRoleSql(): string {
     if (!this.options.iamRole) {
       throw new ConfigError(
-        `config key 'warehouse': Redshift loads need an IAM role, add ?iam_role=arn:aws:iam::…:role/… to the URL`,
+        `config key 'warehouse': Redshift reads and writes S3 with an IAM role, add ?iam_role=arn:aws:iam::…:role/… to the URL`,
       );
     }
+    return `iam_role ${this.quoteLiteral(this.options.iamRole)}`;
+  }
+
+  private copySql(target: Relation, from: string, format: 'parquet' | 'json', manifest: boolean): string {
     const formatSql = format === 'parquet' ? 'format as parquet' : `format as json 'auto'`;
-    return `copy ${this.quoteRelation(target)} from ${this.quoteLiteral(from)} iam_role ${this.quoteLiteral(this.options.iamRole)} ${formatSql}`;
+    return `copy ${this.quoteRelation(target)} from ${this.quoteLiteral(from)} ${this.iamRoleSql()} ${formatSql}${manifest ? ' manifest' : ''}`;
   }
 
   /** The S3 prefix a path or glob names (Redshift COPY takes prefixes, not globs); refuses a local path. */
@@ -196,7 +205,9 @@ export class RedshiftWarehouse extends PostgresWarehouse {
         );
       }
       for (const prefix of prefixes)
-        await session.execute(this.copySql(options.target, prefix, options.format));
+        await session.execute(
+          this.copySql(options.target, prefix, options.format, options.manifest === true),
+        );
       const { rows: counted } = await session.query('select pg_last_copy_count() as n');
       return Number(counted[0]?.['n'] ?? 0);
     });
@@ -209,10 +220,28 @@ export class RedshiftWarehouse extends PostgresWarehouse {
     await this.createView(target, this.subsetSelect(subset, this.quoteRelation(subset.from)));
   }
 
-  /** Redshift cannot COPY to a client; its export is UNLOAD to S3, which the gold task does not issue yet. */
+  /** Redshift cannot COPY to a client: its gold export is {@link unloadParquet} into the S3 lake. */
   override async exportParquet(relation: Relation): Promise<void> {
     throw new PipelineError(
-      `exporting ${relation.schema}.${relation.name} to gold needs UNLOAD to S3, which this version does not run on Redshift yet`,
+      `Redshift cannot export ${relation.schema}.${relation.name} to a local file: the gold export UNLOADs it to the S3 lake`,
+    );
+  }
+
+  /**
+   * `UNLOAD … TO '<prefix>' … FORMAT AS PARQUET MANIFEST VERBOSE`: Redshift writes the files in parallel (one or
+   * more per slice, named `<prefix><slice>_part_<n>.parquet`) and `<prefix>manifest`, which lists them with
+   * their sizes and row counts, so the caller commits exactly what was written. UNLOAD encrypts with SSE-S3
+   * unless given a KMS key (`kms_key_id … encrypted`), as a lake with `s3.sse: aws:kms` requires.
+   */
+  override async unloadParquet(
+    relation: Relation,
+    prefix: string,
+    options: { kmsKeyId?: string } = {},
+  ): Promise<void> {
+    const select = `select * from ${this.quoteRelation(relation)}`;
+    const kms = options.kmsKeyId ? ` kms_key_id ${this.quoteLiteral(options.kmsKeyId)} encrypted` : '';
+    await this.execute(
+      `unload (${this.quoteLiteral(select)}) to ${this.quoteLiteral(prefix)} ${this.iamRoleSql()} format as parquet manifest verbose${kms}`,
     );
   }
 }

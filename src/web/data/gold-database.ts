@@ -2,14 +2,15 @@
  * The web app's own in-memory DuckDB over the lake's gold marts and quarantine. It never opens the warehouse
  * file (the embedded warehouse allows one writing process, and a run must never wait for the dashboard, nor
  * the dashboard for a run) and never takes the writer lease. Before a query runs, each table it names is
- * compared with its file in the lake and reloaded when the file was replaced, so a finished run shows on the
- * next page load. Queries are fixed SQL files (./sql) with named parameters: nothing of a request becomes SQL.
+ * compared with its committed files in the lake and reloaded when a commit replaced them, so a finished run
+ * shows on the next page load. Queries are fixed SQL files (./sql) with named parameters: nothing of a request
+ * becomes SQL.
  */
 import { readFileSync } from 'node:fs';
 import { type DuckDBConnection, DuckDBInstance, type DuckDBValue } from '@duckdb/node-api';
 import { duckdbValue } from '../../warehouse/duckdb/duckdb-value.ts';
 import type { WarehouseRow } from '../../warehouse/warehouse.ts';
-import type { FileVersion, LakeFiles } from './lake-files.ts';
+import type { LakeFiles } from './lake-files.ts';
 
 /** The gold marts the pages read (DESIGN.md §6), one Parquet file each. */
 export const GOLD_MARTS = [
@@ -93,7 +94,7 @@ export class GoldDatabase {
     this.instance.closeSync();
   }
 
-  /** One refresh of a table at a time; each request re-checks the file, which costs one stat. */
+  /** One refresh of a table at a time; each request re-reads the table's committed snapshot (a listing). */
   private refresh(table: string): Promise<void> {
     const run = () => this.reload(table);
     const next = (this.refreshes.get(table) ?? Promise.resolve()).then(run, run);
@@ -107,29 +108,30 @@ export class GoldDatabase {
   private async reload(table: string): Promise<void> {
     if (table === 'quarantine') {
       const files = await this.lake.quarantineFiles();
-      const version = files.map((file) => `${file.path}@${file.version}`).join('|');
-      if (this.loaded.get(table) === version) return;
+      if (this.loaded.get(table) === files.version) return;
+      const paths = await files.localPaths();
       await this.withConnection((connection) =>
         connection.run(
-          files.length === 0
+          paths.length === 0
             ? EMPTY_QUARANTINE
-            : `create or replace table quarantine as select * from ${parquetOf(files, true)}`,
+            : `create or replace table quarantine as select * from ${parquetOf(paths, true)}`,
         ),
       );
-      this.loaded.set(table, version);
+      this.loaded.set(table, files.version);
       return;
     }
-    const file = await this.lake.goldMart(table);
-    if (!file) {
+    const files = await this.lake.goldMart(table);
+    if (!files) {
       if (this.loaded.delete(table))
         await this.withConnection((connection) => connection.run(`drop table if exists ${table}`));
       throw new NoDataYet([table]);
     }
-    if (this.loaded.get(table) === file.version) return;
+    if (this.loaded.get(table) === files.version) return;
+    const paths = await files.localPaths();
     await this.withConnection((connection) =>
-      connection.run(`create or replace table ${table} as select * from ${parquetOf([file], false)}`),
+      connection.run(`create or replace table ${table} as select * from ${parquetOf(paths, false)}`),
     );
-    this.loaded.set(table, file.version);
+    this.loaded.set(table, files.version);
   }
 
   /** Connections of one instance share its tables; each query gets one to itself. */
@@ -150,8 +152,8 @@ function tablesNamedIn(sql: string): string[] {
   return LOADABLE.filter((table) => new RegExp(`\\b${table}\\b`).test(sql));
 }
 
-/** Paths come from the lake layout, never from a request; quoted as SQL string literals all the same. */
-function parquetOf(files: FileVersion[], unionByName: boolean): string {
-  const list = files.map((file) => `'${file.path.replaceAll("'", "''")}'`).join(', ');
+/** Paths come from the lake's snapshots, never from a request; quoted as SQL string literals all the same. */
+function parquetOf(paths: string[], unionByName: boolean): string {
+  const list = paths.map((path) => `'${path.replaceAll("'", "''")}'`).join(', ');
   return `read_parquet([${list}]${unionByName ? ', union_by_name = true' : ''})`;
 }

@@ -1,45 +1,40 @@
 /**
  * Every lake read of the web app: the gold marts' Parquet files, the quarantine's Parquet files and the ledger's
- * JSON entries. Nothing else in src/web knows where these live, so the lake's move behind an ObjectStore with
- * manifest commits changes this file alone. Each read returns what is there now: the server picks up a run's
- * new files on the next request, without a restart.
+ * JSON entries, each as its table's latest committed snapshot lists them (src/lake), never a folder listing, so
+ * the pages never show a half-written export. Nothing else in src/web knows where these live. Each read returns
+ * what is committed now: the server picks up a run's new files on the next request, without a restart.
  */
-import { readdir, readFile, stat } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { IsoDate } from '../../core/dates.ts';
-import type { LakeLayout } from '../../lake/lake-layout.ts';
-import { GOLD_FILE } from '../../orchestrator/export-gold.ts';
+import type { LiveFile } from '../../lake/commit-log/table-snapshot.ts';
+import type { Lake } from '../../lake/lake.ts';
+import { goldTable, LEDGER_TABLE, QUARANTINE_TABLE } from '../../lake/lake-layout.ts';
 import type { LedgerEntry } from '../../silver/ledger-entry.ts';
 
-/** A file and a token that changes whenever the file is replaced (the gold export renames a new file in). */
-export interface FileVersion {
-  path: string;
+/**
+ * The files of a table as one committed version: `version` changes whenever a commit changes them (their
+ * names are never reused), and `localPaths` gives files DuckDB reads (downloaded first from an S3 lake).
+ */
+export interface FileSet {
   version: string;
+  count: number;
+  localPaths(): Promise<string[]>;
 }
 
 export class LakeFiles {
-  private readonly ledgerCache = new Map<string, { version: string; entry: LedgerEntry }>();
+  /** Entries by key: a ledger object is never rewritten, so what was read once stays true. */
+  private readonly ledgerCache = new Map<string, LedgerEntry>();
 
-  constructor(private readonly layout: LakeLayout) {}
+  constructor(private readonly lake: Lake) {}
 
   /** The gold export of `mart`, or undefined before the first successful run. */
-  async goldMart(mart: string): Promise<FileVersion | undefined> {
-    return fileVersion(join(this.layout.goldMart(mart), GOLD_FILE));
+  async goldMart(mart: string): Promise<FileSet | undefined> {
+    const files = (await this.lake.snapshot(goldTable(mart))).files();
+    return files.length === 0 ? undefined : this.fileSet(files);
   }
 
-  /** Every quarantine Parquet file, one folder per ingest date. */
-  async quarantineFiles(): Promise<FileVersion[]> {
-    const zone = join(this.layout.root, 'quarantine', 'transactions');
-    const files: FileVersion[] = [];
-    for (const partition of await listFolder(zone)) {
-      if (!partition.startsWith('ingest_date=')) continue;
-      for (const name of await listFolder(join(zone, partition))) {
-        if (!name.endsWith('.parquet')) continue;
-        const file = await fileVersion(join(zone, partition, name));
-        if (file) files.push(file);
-      }
-    }
-    return files;
+  /** Every quarantine Parquet file, one per ingest date. */
+  async quarantineFiles(): Promise<FileSet> {
+    return this.fileSet((await this.lake.snapshot(QUARANTINE_TABLE)).files());
   }
 
   /**
@@ -58,27 +53,27 @@ export class LakeFiles {
   }
 
   private async ledgerEntries(): Promise<LedgerEntry[]> {
-    const zone = join(this.layout.ledger(), 'transactions');
+    const files = (await this.lake.snapshot(LEDGER_TABLE)).files();
+    const live = new Set(files.map((file) => file.key));
+    for (const key of this.ledgerCache.keys()) if (!live.has(key)) this.ledgerCache.delete(key);
     const entries: LedgerEntry[] = [];
-    const present = new Set<string>();
-    for (const partition of await listFolder(zone)) {
-      if (!partition.startsWith('ingest_date=')) continue;
-      for (const name of await listFolder(join(zone, partition))) {
-        if (!name.endsWith('.json')) continue;
-        const path = join(zone, partition, name);
-        const file = await fileVersion(path);
-        if (!file) continue;
-        present.add(path);
-        let cached = this.ledgerCache.get(path);
-        if (cached?.version !== file.version) {
-          cached = { version: file.version, entry: JSON.parse(await readFile(path, 'utf8')) as LedgerEntry };
-          this.ledgerCache.set(path, cached);
-        }
-        entries.push(cached.entry);
+    for (const file of files) {
+      let entry = this.ledgerCache.get(file.key);
+      if (!entry) {
+        entry = JSON.parse((await this.lake.store.get(file.key)).toString('utf8')) as LedgerEntry;
+        this.ledgerCache.set(file.key, entry);
       }
+      entries.push(entry);
     }
-    for (const path of this.ledgerCache.keys()) if (!present.has(path)) this.ledgerCache.delete(path);
     return entries;
+  }
+
+  private fileSet(files: LiveFile[]): FileSet {
+    return {
+      version: files.map((file) => file.key).join('|'),
+      count: files.length,
+      localPaths: () => this.lake.localPaths(files),
+    };
   }
 }
 
@@ -86,23 +81,4 @@ export interface LedgerRow {
   entry: LedgerEntry;
   /** Runs that processed this ingest date (each wrote an entry). */
   runs: number;
-}
-
-async function fileVersion(path: string): Promise<FileVersion | undefined> {
-  try {
-    const info = await stat(path);
-    return info.isFile() ? { path, version: `${info.ino}:${info.size}:${info.mtimeMs}` } : undefined;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw error;
-  }
-}
-
-async function listFolder(path: string): Promise<string[]> {
-  try {
-    return (await readdir(path)).sort();
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw error;
-  }
 }
