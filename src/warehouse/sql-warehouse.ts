@@ -21,6 +21,8 @@ import type {
   Warehouse,
   WarehouseCapabilities,
   WarehouseEngine,
+  WarehouseWriterLock,
+  WriterLockOptions,
 } from './warehouse.ts';
 
 const INSERT_BATCH_ROWS = 500;
@@ -55,6 +57,11 @@ export abstract class SqlWarehouse implements Warehouse {
     );
   }
   abstract close(): Promise<void>;
+
+  /** DuckDB's default: the file lock already keeps every other process out while this one has it open. */
+  async acquireWriterLock(_options: WriterLockOptions): Promise<WarehouseWriterLock> {
+    return { lost: new AbortController().signal, release: async () => undefined };
+  }
 
   execute(sql: string): Promise<void> {
     return this.withSession((session) => session.execute(sql));

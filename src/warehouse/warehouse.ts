@@ -5,6 +5,7 @@
  * engine can or cannot do is a read-only capability flag, never an `engine === …` test elsewhere.
  */
 import type { ColumnSpec, ColumnType } from '../core/column-type.ts';
+import { PipelineError } from '../core/errors.ts';
 
 /** A table or view in a schema. Rendered as `"schema"."name"` by {@link Warehouse.quoteRelation}. */
 export interface Relation {
@@ -274,7 +275,34 @@ export interface Warehouse extends SqlSession {
    */
   unloadParquet(relation: Relation, prefix: string, options?: { kmsKeyId?: string }): Promise<void>;
 
+  /**
+   * Makes this process the warehouse's one writer until `release` (or the process dies): two homes writing one
+   * PostgreSQL database would otherwise interleave their loads and models. A live holder makes it wait up to
+   * `waitSeconds`, then fail with {@link WarehouseLockedError} naming the holder. An engine whose file lock
+   * already excludes other processes (DuckDB) returns at once.
+   */
+  acquireWriterLock(options: WriterLockOptions): Promise<WarehouseWriterLock>;
+
   close(): Promise<void>;
+}
+
+export interface WriterLockOptions {
+  /** Who asks, as another process should read it: `process 123 on etl-1 (fintech-etl run --date …), home /srv/etl`. */
+  holder: string;
+  /** Seconds to wait for a live holder; 0 fails at once. */
+  waitSeconds: number;
+  pollMs?: number;
+}
+
+export interface WarehouseWriterLock {
+  /** Aborted when the lock can no longer be vouched for (its connection was lost): stop writing. */
+  readonly lost: AbortSignal;
+  release(): Promise<void>;
+}
+
+/** Another process holds the warehouse's writer lock: exit 1, naming it. */
+export class WarehouseLockedError extends PipelineError {
+  override name = 'WarehouseLockedError';
 }
 
 /** A write statement was sent to a read-only query. */

@@ -9,13 +9,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { failIfRunFailed } from '../../src/cli/commands/run-command.ts';
 import type { IsoDate } from '../../src/core/dates.ts';
 import { generateBronze } from '../../src/generate/generate-bronze.ts';
 import type { Lake } from '../../src/lake/lake.ts';
 import { loadProject } from '../../src/models/project/load-project.ts';
 import { runModels } from '../../src/models/run/run-models.ts';
-import { type DailyRunResult, runDaily } from '../../src/orchestrator/daily-run.ts';
 import { refreshSilverViews } from '../../src/orchestrator/load-silver.ts';
 import { loadSuites } from '../../src/quality/load-suites.ts';
 import { readHold } from '../../src/quality/quality-holds.ts';
@@ -24,6 +22,7 @@ import { readQualityRecords } from '../../src/quality/quality-results-store.ts';
 import { localLake, testSettings } from '../helpers/lake-files.ts';
 import {
   createPipelineHarness,
+  type DailyRunResult,
   END_TO_END_SETUP_MS,
   expectRunOk,
   MARTS,
@@ -123,22 +122,11 @@ export function describeQualityGate(engine: 'duckdb' | 'postgres', skip: string 
         await harness.warehouse.query('select transaction_id from core.fact_transactions order by 1')
       ).rows.map((row) => String(row['transaction_id']));
     const runDay = (date: IsoDate, options: { acceptQualityFailures?: boolean; suitesDir?: string } = {}) =>
-      runDaily({
-        config: harness.config,
-        lake: harness.lake,
-        warehouse: harness.warehouse,
-        logicalDate: date,
+      harness.run(date, {
         acceptQualityFailures: options.acceptQualityFailures,
-        suites: options.suitesDir ? loadSuites(options.suitesDir) : undefined,
+        ...(options.suitesDir ? { suites: loadSuites(options.suitesDir) } : {}),
       });
-    const exitOf = (result: DailyRunResult) => {
-      try {
-        failIfRunFailed(result);
-        return undefined;
-      } catch (error) {
-        return { code: (error as { exitCode: number }).exitCode, message: (error as Error).message };
-      }
-    };
+    const exitOf = (result: DailyRunResult) => result.exit;
 
     beforeAll(async () => {
       sourceHome = mkdtempSync(join(tmpdir(), 'quality-source-'));
@@ -434,10 +422,16 @@ export function describeQualityGate(engine: 'duckdb' | 'postgres', skip: string 
       const loaded = await factRowsOf('2025-03-04' as IsoDate);
       expect(loaded).toBeGreaterThan(2000);
       expect(await readHold(harness.lake, '2025-03-04' as IsoDate)).toBeUndefined();
-      const run = await harness.warehouse.query(
-        `select summary from audit.runs where run_id = '${result.runId}'`,
+      // The held run is resumed from its quality task, which records the operator's decision.
+      expect(result.runId).toBe(days.get('2025-03-04' as IsoDate)!.result.runId);
+      const [quality] = (await harness.state.taskInstances(result.runId)).filter(
+        (task) => task.task === 'quality',
       );
-      expect(JSON.parse(String(run.rows[0]!['summary']))).toMatchObject({ accepted_quality_failures: true });
+      expect(quality?.output).toMatchObject({ accepted: true, releasing: true });
+      const run = await harness.warehouse.query(
+        `select state from audit.runs where run_id = '${result.runId}'`,
+      );
+      expect(run.rows).toEqual([{ state: 'success' }]);
       const stored = await harness.warehouse.query(
         `select distinct accepted from audit.quality_results where run_id = '${result.runId}'`,
       );

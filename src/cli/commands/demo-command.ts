@@ -7,12 +7,11 @@ import type { Command } from 'commander';
 import { addDays } from '../../core/dates.ts';
 import { generatorSettings } from '../../generate/generator-settings.ts';
 import { todayIn } from '../../generate/today-in.ts';
-import type { DailyRunResult } from '../../orchestrator/daily-run.ts';
 import type { CliContext, RegisterCommand } from '../cli-context.ts';
+import { failIfRunFailed, openControlPlane } from '../control-plane.ts';
 import { isoDate, nonNegativeInteger, positiveInteger } from '../option-parsers.ts';
-import { withPipeline } from '../with-pipeline.ts';
+import { type DagRunSummary, ledgerOf, summarizeDagRun } from './print-dag-run.ts';
 import { printGeneratedDates } from './print-generated-dates.ts';
-import { failIfRunFailed, runSummaryJson } from './run-command.ts';
 import { withProgressBar } from './with-progress-bar.ts';
 
 export const registerDemoCommand: RegisterCommand = (program: Command, context: CliContext) => {
@@ -38,45 +37,52 @@ export const registerDemoCommand: RegisterCommand = (program: Command, context: 
       printGeneratedDates(context, generated);
       context.say('\ndaily pipeline (silver → quality → load → models → tests → gold):');
 
-      const runs: DailyRunResult[] = [];
-      await withPipeline(context, async (pipeline) => {
+      const runs: DagRunSummary[] = [];
+      const plane = await openControlPlane(context);
+      try {
         for (const { date } of generated) {
-          const result = await pipeline.runDaily(date);
-          runs.push(result);
-          context.say(describeRun(result));
-          if (!result.ok) break;
+          const result = await plane.runDate(date);
+          const summary = await summarizeDagRun(plane.store, result);
+          runs.push(summary);
+          context.say(describeRun(summary));
+          if (result.outcome !== 'success' && result.outcome !== 'already-succeeded') {
+            if (json) context.emitJson({ lake: lake.location, from, to, bronze: generated, runs });
+            return failIfRunFailed(plane, result);
+          }
         }
-      });
-      if (json)
-        context.emitJson({
-          lake: lake.location,
-          from,
-          to,
-          bronze: generated,
-          runs: runs.map(runSummaryJson),
-        });
-      const failed = runs.find((run) => !run.ok);
-      if (failed) return failIfRunFailed(failed);
+      } finally {
+        await plane.close();
+      }
+      if (json) context.emitJson({ lake: lake.location, from, to, bronze: generated, runs });
       printWhereResultsAre(context, lake.location);
     });
 };
 
-function describeRun(result: DailyRunResult): string {
-  const ledger = result.silver?.ledger;
-  const tests = result.tests?.tests ?? [];
-  const seconds = result.tasks.reduce((sum, task) => sum + task.seconds, 0);
+function describeRun(summary: DagRunSummary): string {
+  const ledger = ledgerOf(summary);
+  const output = (task: string) =>
+    summary.tasks.find((each) => each.task === task)?.output as Record<string, unknown> | undefined;
+  const models = output('models')?.['models'] as { status: string }[] | undefined;
+  const tests = output('tests') as { passed: number; tests: unknown[] } | undefined;
+  const quality = output('quality') as { outcome: string } | undefined;
+  const seconds = summary.tasks.reduce((sum, task) => sum + (task.seconds ?? 0), 0);
+  const failed = summary.tasks.find((task) => task.state === 'failed');
   const parts = [
-    `  ${result.logicalDate}`,
+    `  ${summary.logical_date}`,
     ledger
       ? `${ledger.bronze_rows} rows: ${ledger.inserted} new, ${ledger.superseded} superseded, ${ledger.duplicates} dup, ${ledger.quarantined} quarantined, ${ledger.late_rows} late`
       : '',
-    result.quality ? `quality ${result.quality.held ? 'held' : result.quality.gate.outcome}` : '',
-    result.models
-      ? `models ${result.models.models.filter((m) => m.status === 'success').length}/${result.models.models.length}`
-      : '',
-    result.tests ? `tests ${tests.filter((t) => t.status === 'pass').length}/${tests.length}` : '',
+    quality ? `quality ${quality.outcome}` : '',
+    models ? `models ${models.filter((m) => m.status === 'success').length}/${models.length}` : '',
+    tests ? `tests ${tests.passed}/${tests.tests.length}` : '',
     `${seconds.toFixed(1)}s`,
-    result.ok ? 'OK' : `FAILED in ${result.tasks.find((task) => task.status === 'failed')?.task}`,
+    summary.outcome === 'already-succeeded'
+      ? 'already succeeded'
+      : failed
+        ? `FAILED in ${failed.task}`
+        : summary.outcome === 'success'
+          ? 'OK'
+          : summary.outcome.toUpperCase(),
   ];
   return parts.filter(Boolean).join('  ');
 }

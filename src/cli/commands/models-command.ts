@@ -18,6 +18,7 @@ import { syncHoldsToWarehouse } from '../../quality/quality-holds.ts';
 import { openWarehouse } from '../../warehouse/open-warehouse.ts';
 import type { Warehouse } from '../../warehouse/warehouse.ts';
 import type { CliContext } from '../cli-context.ts';
+import { DAILY_DAG, openStateOnly } from '../control-plane.ts';
 import { renderEvents } from '../render-events.ts';
 
 /** `--vars k=v` (repeatable) or `--vars '{k: v}'` (YAML, like dbt). */
@@ -57,11 +58,10 @@ async function refreshSilverViewsOfLake(context: CliContext, warehouse: Warehous
 
 /**
  * The marts are built as of var `logical_date`. Without `--vars logical_date=…` that is the latest logical date
- * a daily run succeeded for (audit.runs): the date the pipeline last built them as of. Before any successful
+ * a daily run succeeded for (the state store): the date the pipeline last built them as of. Before any successful
  * run there is none, and the command refuses (exit 2) rather than build empty marts as of a placeholder date.
  */
 async function varsWithLogicalDate(
-  warehouse: Warehouse,
   given: Record<string, unknown> | undefined,
   context: CliContext,
 ): Promise<Record<string, unknown>> {
@@ -69,13 +69,14 @@ async function varsWithLogicalDate(
     parseIsoDate(String(given['logical_date']), '--vars logical_date');
     return given;
   }
-  const latest = await latestSucceededDate(warehouse);
+  const { store } = await openStateOnly(context);
+  const latest = await latestSucceededDate(store, DAILY_DAG).finally(() => store.close());
   if (!latest) {
     throw new UsageError(
-      'models run needs --vars logical_date=YYYY-MM-DD: no daily run has succeeded yet (audit.runs), so there is no date to build the marts as of',
+      `models run needs --vars logical_date=YYYY-MM-DD: no daily run has succeeded yet (fintech-etl runs), so there is no date to build the marts as of`,
     );
   }
-  context.say(`logical_date ${latest}: the latest succeeded daily run (audit.runs)`);
+  context.say(`logical_date ${latest}: the latest succeeded daily run (fintech-etl runs)`);
   return { ...given, logical_date: latest };
 }
 
@@ -101,7 +102,7 @@ export function registerModelsCommand(program: Command, context: CliContext): vo
     .action(async (flags: RunFlags) => {
       const config = context.config();
       const result = await withWarehouse(context, async (warehouse) => {
-        const vars = await varsWithLogicalDate(warehouse, flags.vars, context);
+        const vars = await varsWithLogicalDate(flags.vars, context);
         const project = loadProject(config.projectDir, { vars });
         await refreshSilverViewsOfLake(context, warehouse);
         return runModels({

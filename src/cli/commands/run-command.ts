@@ -1,100 +1,69 @@
 /**
- * `fintech-etl run --date D [--accept-quality-failures]`: the daily pipeline for logical date D (silver →
- * quality → load → models → tests → gold), with a summary of rows per task, the ledger, the quality gate's
- * failures (observed values and samples), tests and time per task. Exit 1 when any task failed.
+ * `fintech-etl run --date D [--force] [--from-task T] [--wait S] [--accept-quality-failures]`: the DAG
+ * `daily_batch_etl` for logical date D through the state store, under the home's writer lease. A failed or
+ * killed run of D is resumed from its first task that did not succeed (reusing the recorded outputs of the
+ * others); a succeeded one is left alone unless `--force` (every task again) or `--from-task T` (T and what
+ * follows it). Prints a line per task, and the failure report when a task failed. Exit 1 when the run failed
+ * (or another writer holds the home or the warehouse), 2 on bad usage or config.
  */
 import type { Command } from 'commander';
-import { ConfigError, PipelineError } from '../../core/errors.ts';
-import type { DailyRunResult } from '../../orchestrator/daily-run.ts';
+import { buildFailureReport } from '../../orchestrator/failure-report.ts';
 import type { CliContext } from '../cli-context.ts';
-import { isoDate } from '../option-parsers.ts';
-import { withPipeline } from '../with-pipeline.ts';
-import { failureDetail, qualityJson } from './print-quality.ts';
+import { failIfRunFailed, openControlPlane } from '../control-plane.ts';
+import { isoDate, nonNegativeInteger } from '../option-parsers.ts';
+import { printDagRun, summarizeDagRun } from './print-dag-run.ts';
+import { failureReportLines } from './print-failure-report.ts';
 
 export function registerRunCommand(program: Command, context: CliContext): void {
   program
     .command('run')
-    .description('run the daily pipeline for one logical date: silver → load → models → tests → gold')
+    .description('run the daily DAG for one logical date: silver → quality → load → models → tests → gold')
     .requiredOption('--date <date>', 'logical date YYYY-MM-DD (the bronze ingest date it processes)', isoDate)
+    .option('--force', 'run every task again, even when the date already succeeded')
+    .option(
+      '--from-task <task>',
+      'run this task and every task after it again (a new run if the date succeeded)',
+    )
+    .option(
+      '--wait <seconds>',
+      'wait this long for another writer of the home or warehouse',
+      nonNegativeInteger,
+      0,
+    )
     .option(
       '--accept-quality-failures',
       'load the batch even when error expectations of the quality gate fail (recorded on the run)',
     )
-    .action(async (options: { date: string; acceptQualityFailures?: boolean }) => {
-      const result = await withPipeline(context, (pipeline) =>
-        pipeline.runDaily(isoDate(options.date), { acceptQualityFailures: options.acceptQualityFailures }),
-      );
-      if (context.options().json) context.emitJson(runSummaryJson(result));
-      else printRunSummary(context, result);
-      failIfRunFailed(result);
-    });
-}
-
-/** The `--json` document of a run: tasks, the ledger and the test outcome, no row samples. */
-export function runSummaryJson(result: DailyRunResult) {
-  return {
-    run_id: result.runId,
-    logical_date: result.logicalDate,
-    as_of_date: result.asOfDate,
-    ok: result.ok,
-    tasks: result.tasks,
-    ledger: result.silver?.ledger,
-    entities: result.silver?.entities,
-    quality: result.quality && {
-      ...qualityJson(result.quality.gate),
-      held: result.quality.held,
-      accepted: result.quality.accepted,
-      released_hold: result.quality.releasing,
-    },
-    models: result.models?.models.map(({ name, status, seconds, error }) => ({
-      name,
-      status,
-      seconds,
-      error,
-    })),
-    tests: result.tests?.tests.map(({ name, status, failures }) => ({ name, status, failures })),
-    gold: result.gold,
-  };
-}
-
-export function printRunSummary(context: CliContext, result: DailyRunResult): void {
-  context.say(`run ${result.runId}  logical date ${result.logicalDate}  (marts as of ${result.asOfDate})`);
-  for (const task of result.tasks) {
-    const status = task.status === 'success' ? 'OK  ' : task.status === 'failed' ? 'FAIL' : 'SKIP';
-    context.say(
-      `  ${status} ${task.task.padEnd(7)} ${task.seconds.toFixed(2).padStart(7)}s  cpu ${task.cpuSeconds.toFixed(2).padStart(7)}s  ${task.summary}`,
+    .action(
+      async (options: {
+        date: string;
+        force?: boolean;
+        fromTask?: string;
+        wait: number;
+        acceptQualityFailures?: boolean;
+      }) => {
+        const plane = await openControlPlane(context, {
+          waitSeconds: options.wait,
+          acceptQualityFailures: options.acceptQualityFailures,
+        });
+        try {
+          const result = await plane.runDate(isoDate(options.date), {
+            ...(options.force ? { force: true } : {}),
+            ...(options.fromTask !== undefined ? { fromTask: options.fromTask } : {}),
+          });
+          const summary = await summarizeDagRun(plane.store, result);
+          if (context.options().json) context.emitJson(summary);
+          else {
+            printDagRun(context, summary);
+            if (result.outcome === 'failed') {
+              const report = await buildFailureReport(plane.store, result.runId, { order: plane.dag.order });
+              if (report) for (const line of ['', ...failureReportLines(report)]) context.say(line);
+            }
+          }
+          failIfRunFailed(plane, result);
+        } finally {
+          await plane.close();
+        }
+      },
     );
-  }
-  const ledger = result.silver?.ledger;
-  if (ledger) {
-    const late = Object.entries(ledger.late_by_days)
-      .map(([days, rows]) => `${days}d:${rows}`)
-      .join(' ');
-    context.say(
-      `  ledger  bronze_rows ${ledger.bronze_rows} = inserted ${ledger.inserted} + superseded ${ledger.superseded}` +
-        ` + duplicates ${ledger.duplicates} + quarantined ${ledger.quarantined}` +
-        (ledger.late_rows ? `; late ${ledger.late_rows} (${late})` : ''),
-    );
-  }
-  const quality = result.quality;
-  const failed = quality?.gate.results.filter((expectation) => expectation.success === false) ?? [];
-  if (quality && failed.length) {
-    context.say(
-      `  quality ${quality.held ? `ingest date ${result.logicalDate} held (not loaded)` : quality.accepted ? 'failures accepted by the operator' : 'warnings'}:`,
-    );
-    for (const expectation of failed) {
-      context.say(
-        `    ${expectation.severity === 'error' ? 'FAIL' : 'WARN'} ${expectation.dataset} ${expectation.expectationId} [${expectation.partition}] observed ${JSON.stringify(expectation.observed)}`,
-      );
-      for (const line of failureDetail(expectation)) context.say(`  ${line}`);
-    }
-  }
-}
-
-/** Exit code 1 with the first failed task's message (DESIGN.md §2); 2 when it failed on bad config (a suite). */
-export function failIfRunFailed(result: DailyRunResult): void {
-  const failed = result.tasks.find((task) => task.status === 'failed');
-  if (!failed) return;
-  const message = `run for ${result.logicalDate} failed in task ${failed.task}: ${failed.summary}`;
-  throw failed.exitCode === 2 ? new ConfigError(message) : new PipelineError(message);
 }

@@ -6,6 +6,7 @@
  */
 import type { Dag } from '../definitions/dag.ts';
 import { describeNonJson, type JsonValue } from '../definitions/json-value.ts';
+import { isRetryable } from '../definitions/non-retryable-error.ts';
 import { calculateDelay } from '../definitions/retry-policy.ts';
 import type { AnyTask, TaskInput } from '../definitions/task-definition.ts';
 import type { TaskEvent, TaskEventSink } from '../definitions/task-event.ts';
@@ -214,7 +215,7 @@ async function runTry(
       ok: false,
       error: errorSentence(outcome.error),
       failureKind: 'error',
-      retryable: true,
+      retryable: isRetryable(outcome.error),
       logPath,
     };
   } else {

@@ -11,3 +11,15 @@ export function bronzeFingerprint(manifest: Pick<BronzeManifest, 'files'>): stri
   for (const file of files) hash.update(`${file.name}\0${file.sha256}\n`);
   return `sha256:${hash.digest('hex')}`;
 }
+
+/**
+ * The same idea from a committed snapshot's files (key and size), without reading each partition's manifest:
+ * bronze is immutable, so a partition whose files are the same objects holds the same records. What `plan`
+ * compares over a long range of dates, one snapshot read per dataset.
+ */
+export function bronzeFilesFingerprint(files: readonly { key: string; size: number }[]): string {
+  const sorted = [...files].sort((a, b) => a.key.localeCompare(b.key));
+  const hash = createHash('sha256');
+  for (const file of sorted) hash.update(`${file.key}\0${file.size}\n`);
+  return `files:${hash.digest('hex')}`;
+}

@@ -19,7 +19,10 @@ import type {
   Subset,
   WarehouseCapabilities,
   WarehouseEngine,
+  WarehouseWriterLock,
+  WriterLockOptions,
 } from '../warehouse.ts';
+import { acquireAdvisoryWriterLock } from './advisory-writer-lock.ts';
 import {
   type ConnectionInfo,
   connectPool,
@@ -72,7 +75,16 @@ export class PostgresWarehouse extends SqlWarehouse {
       'postgres',
     );
     const version = await serverVersion(pool, connection, 'postgres');
-    return new PostgresWarehouse(pool, connection, version, options.events);
+    const warehouse = new PostgresWarehouse(pool, connection, version, options.events);
+    warehouse.password = options.password ?? urlPassword;
+    return warehouse;
+  }
+
+  /** Kept for the writer lock's own connection (advisory-writer-lock.ts); never printed. */
+  private password: string | undefined;
+
+  override acquireWriterLock(options: WriterLockOptions): Promise<WarehouseWriterLock> {
+    return acquireAdvisoryWriterLock(this.connection, this.password, options);
   }
 
   protected async withClient<T>(fn: (client: PgClientLike) => Promise<T>): Promise<T> {

@@ -26,6 +26,7 @@ import type {
   TableOptions,
   WarehouseCapabilities,
   WarehouseEngine,
+  WarehouseWriterLock,
 } from '../warehouse.ts';
 
 export interface RedshiftOptions {
@@ -55,6 +56,14 @@ export class RedshiftWarehouse extends PostgresWarehouse {
 
   protected override engineName(): string {
     return 'redshift';
+  }
+
+  /**
+   * Redshift has no advisory locks: writers of one cluster from several homes are not kept apart here (the
+   * home's writer lease still keeps one writer per home).
+   */
+  override async acquireWriterLock(): Promise<WarehouseWriterLock> {
+    return { lost: new AbortController().signal, release: async () => undefined };
   }
 
   protected override capabilitiesFor(): WarehouseCapabilities {

@@ -1,34 +1,33 @@
 /**
- * The daily DAG for one logical date D: silver (bronze partition D) → quality → load → models → tests → gold.
- * Tasks run in order; the first failure skips the rest. The quality gate judges the silver batch before anything
- * reaches the warehouse (quality-step.ts), and failing error-severity model tests keep the marts out of gold.
- * Every run is recorded in `audit.runs`.
- *
- * @example
- *   const result = await runDaily({ config, lake, warehouse, project, logicalDate: '2025-03-01' });
- *   if (!result.ok) process.exitCode = 1;
+ * The daily pipeline as one straight script, without the control plane (no state store, no retries, no logs,
+ * no lease): silver → quality → load → models → tests → gold in memory, each step's result handed to the next.
+ * Kept only for bench/control-plane.bench.ts, which compares a run through the DAG with this straight line in
+ * the same process (the orchestration's cost). `fintech-etl run` goes through pipeline/dag.
  */
-import type { ResolvedConfig } from '../config/load-config.ts';
-import type { IsoDate } from '../core/dates.ts';
-import { FintechEtlError } from '../core/errors.ts';
-import { type EventSink, NO_EVENTS } from '../core/pipeline-event.ts';
-import { redact } from '../core/redact.ts';
-import { newRunId } from '../core/run-id.ts';
-import { startStopwatch } from '../core/stopwatch.ts';
-import type { Lake } from '../lake/lake.ts';
-import { ModelCompiler } from '../models/compile/model-compiler.ts';
-import { loadProject } from '../models/project/load-project.ts';
-import { type RunModelsResult, runModels } from '../models/run/run-models.ts';
-import { type TestModelsResult, testModels } from '../models/testing/test-models.ts';
-import { loadSuites } from '../quality/load-suites.ts';
-import { deleteHold, syncHoldsToWarehouse } from '../quality/quality-holds.ts';
-import type { Suite } from '../quality/suite.ts';
-import { runSilver, type SilverResult } from '../silver/run-silver.ts';
-import type { Warehouse } from '../warehouse/warehouse.ts';
-import { exportGold, type GoldExport } from './export-gold.ts';
-import { type LoadWarehouseResult, loadWarehouse } from './load-warehouse.ts';
-import { type QualityStepResult, qualitySummary, runQualityStep } from './quality-step.ts';
-import { asOfDateFor, latestSucceededDate, recordRun } from './run-history.ts';
+import type { ResolvedConfig } from '../../src/config/load-config.ts';
+import type { IsoDate } from '../../src/core/dates.ts';
+import { FintechEtlError } from '../../src/core/errors.ts';
+import { type EventSink, NO_EVENTS } from '../../src/core/pipeline-event.ts';
+import { redact } from '../../src/core/redact.ts';
+import { newRunId } from '../../src/core/run-id.ts';
+import { startStopwatch } from '../../src/core/stopwatch.ts';
+import type { Lake } from '../../src/lake/lake.ts';
+import { ModelCompiler } from '../../src/models/compile/model-compiler.ts';
+import { loadProject } from '../../src/models/project/load-project.ts';
+import { type RunModelsResult, runModels } from '../../src/models/run/run-models.ts';
+import { type TestModelsResult, testModels } from '../../src/models/testing/test-models.ts';
+import { exportGold, type GoldExport } from '../../src/orchestrator/export-gold.ts';
+import { type LoadWarehouseResult, loadWarehouse } from '../../src/orchestrator/load-warehouse.ts';
+import {
+  type QualityStepResult,
+  qualitySummary,
+  runQualityStep,
+} from '../../src/orchestrator/quality-step.ts';
+import { loadSuites } from '../../src/quality/load-suites.ts';
+import { deleteHold, syncHoldsToWarehouse } from '../../src/quality/quality-holds.ts';
+import type { Suite } from '../../src/quality/suite.ts';
+import { runSilver, type SilverResult } from '../../src/silver/run-silver.ts';
+import type { Warehouse } from '../../src/warehouse/warehouse.ts';
 
 export const TASKS = ['silver', 'quality', 'load', 'models', 'tests', 'gold'] as const;
 export type TaskName = (typeof TASKS)[number];
@@ -65,12 +64,14 @@ export interface DailyRunOptions {
   acceptQualityFailures?: boolean;
   /** The expectation suites; default: loaded from config `quality.suites` before anything runs. */
   suites?: Suite[];
+  /** The as-of date of the customer marts; default the logical date. */
+  asOfDate?: IsoDate;
 }
 
 export interface DailyRunResult {
   runId: string;
   logicalDate: IsoDate;
-  /** The date the customer marts were computed as of (see run-history.ts). */
+  /** The date the customer marts were computed as of. */
   asOfDate: IsoDate;
   ok: boolean;
   tasks: TaskReport[];
@@ -87,9 +88,8 @@ export async function runDaily(options: DailyRunOptions): Promise<DailyRunResult
   const events = options.events ?? NO_EVENTS;
   // A bad suite is refused before anything runs (exit 2, naming the file and line).
   const suites = options.suites ?? loadSuites(config.qualitySuitesDir);
-  const startedAt = new Date();
   const runId = options.runId ?? newRunId(`run-${logicalDate}`);
-  const asOfDate = asOfDateFor(logicalDate, await latestSucceededDate(warehouse));
+  const asOfDate = options.asOfDate ?? logicalDate;
   const result: DailyRunResult = { runId, logicalDate, asOfDate, ok: true, tasks: [] };
 
   const task = async (name: TaskName, body: () => Promise<{ summary: string; ok?: boolean }>) => {
@@ -239,32 +239,5 @@ export async function runDaily(options: DailyRunOptions): Promise<DailyRunResult
     await syncHoldsToWarehouse(warehouse, lake);
   }
 
-  await recordRun(warehouse, {
-    runId,
-    logicalDate,
-    asOfDate,
-    status: result.ok ? 'succeeded' : 'failed',
-    startedAt,
-    finishedAt: new Date(),
-    summary: {
-      tasks: result.tasks,
-      ledger: result.silver?.ledger,
-      quality: result.quality && {
-        outcome: result.quality.gate.outcome,
-        held: result.quality.held,
-        released_hold: result.quality.releasing,
-        failed: result.quality.gate.results
-          .filter((expectation) => expectation.success === false)
-          .map(({ dataset, expectationId, partition, severity }) => ({
-            dataset,
-            expectationId,
-            partition,
-            severity,
-          })),
-      },
-      accept_quality_failures: options.acceptQualityFailures ?? false,
-      accepted_quality_failures: result.quality?.accepted ?? false,
-    },
-  });
   return result;
 }

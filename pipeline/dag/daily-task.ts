@@ -1,0 +1,37 @@
+/**
+ * What every task of `daily_batch_etl` does around its own work: routes the warehouse's and silver's events to
+ * the try's log, lets a test's fault hook fail the try, and after a failed try closes the warehouse, so the
+ * retry reconnects (a PostgreSQL that restarted, a DuckDB file another process let go). The error is kept by
+ * task name, so the CLI can exit 2 when a task failed on bad config.
+ */
+import type { TaskContext, TaskInput } from '../../src/orchestrator/definitions/task-definition.ts';
+import type { DailyResources } from './daily-resources.ts';
+
+export type DailyTaskBody<Upstream, Output> = (
+  input: TaskInput<Upstream>,
+  context: TaskContext,
+  resources: DailyResources,
+) => Promise<Output>;
+
+/** The tasks' own errors, by task, for the CLI's exit code (kept in this process only). */
+export const taskErrors = new WeakMap<DailyResources, Map<string, unknown>>();
+
+export function dailyTaskRun<Upstream, Output>(
+  resources: () => DailyResources,
+  body: DailyTaskBody<Upstream, Output>,
+): (input: TaskInput<Upstream>, context: TaskContext) => Promise<Output> {
+  return async (input, context) => {
+    const shared = resources();
+    shared.useEvents(context.events);
+    try {
+      shared.faults.beforeTask?.(context.task, context.tryNumber);
+      return await body(input, context, shared);
+    } catch (error) {
+      const errors = taskErrors.get(shared) ?? new Map<string, unknown>();
+      errors.set(context.task, error);
+      taskErrors.set(shared, errors);
+      await shared.discardWarehouse();
+      throw error;
+    }
+  };
+}

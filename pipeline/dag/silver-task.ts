@@ -1,0 +1,84 @@
+/**
+ * `silver`: bronze partition `ingest_date=D` → silver, quarantine, ledger and the entity snapshots of D, one
+ * commit of the lake (src/silver). The entity snapshots are part of that commit, not a task of their own: split
+ * apart, a crash between the two would leave silver transactions whose snapshot of the same day is missing.
+ *
+ * A retry after the process died past the commit (the state store has no output, the lake has the commit) reads
+ * the committed result back instead of processing the date again (src/silver/committed-silver-run.ts).
+ * The partitions it rewrote are recorded in the state store, so `plan` sees late data not yet in the marts.
+ */
+import type { IsoDate } from '../../src/core/dates.ts';
+import { defineTask } from '../../src/orchestrator/definitions/task-definition.ts';
+import { committedSilverRun } from '../../src/silver/committed-silver-run.ts';
+import type { LedgerEntry } from '../../src/silver/ledger-entry.ts';
+import { runSilver } from '../../src/silver/run-silver.ts';
+import type { DailyResources } from './daily-resources.ts';
+import { dailyTaskRun } from './daily-task.ts';
+
+export interface SilverOutput {
+  ledger: LedgerEntry;
+  /** Event dates whose partitions the commit rewrote: what the warehouse reloads and the models rebuild. */
+  touchedEventDates: IsoDate[];
+  /** The transaction files the commit wrote (lake keys); empty when read back after a crash. */
+  writtenFiles: string[];
+  entities: { dataset: string; snapshotDate: IsoDate; rows: number; rejected: number | null }[];
+  /** Runs whose commit a crash had left unfinished, finished first. */
+  recoveredRuns: string[];
+  /** The result was read back from the lake: this run had committed it before its process died. */
+  readBack: boolean;
+  summary: string;
+}
+
+export function silverTask(resources: () => DailyResources) {
+  return defineTask({
+    name: 'silver',
+    description:
+      'bronze partition ingest_date=D → silver, quarantine, ledger and entity snapshots (one lake commit)',
+    retry: { retries: 2, retryDelay: 30, backoff: 'exponential', maxRetryDelay: 600 },
+    run: dailyTaskRun<Record<string, never>, SilverOutput>(
+      resources,
+      async ({ logicalDate, runId }, context, shared) => {
+        const committed = await committedSilverRun(shared.lake, logicalDate, runId);
+        if (committed) {
+          context.events.emit({
+            kind: 'notice',
+            message: `silver of ${logicalDate} was committed by this run before its process stopped: using that commit`,
+          });
+        }
+        const result =
+          committed ??
+          (await runSilver({
+            config: shared.config,
+            lake: shared.lake,
+            ingestDate: logicalDate,
+            runId,
+            events: context.events,
+            ...(shared.faults.silverCommit ? { commitHooks: shared.faults.silverCommit } : {}),
+          }));
+        await shared.store.recordSilverWrites(
+          runId,
+          result.touchedEventDates.map((date) => ({ dataset: 'transactions', partitionDate: date })),
+          new Date(),
+        );
+        const { ledger } = result;
+        return {
+          ledger,
+          touchedEventDates: result.touchedEventDates,
+          writtenFiles: result.writtenFiles,
+          entities: result.entities.map(({ dataset, snapshotDate, rows, rejected }) => ({
+            dataset,
+            snapshotDate,
+            rows,
+            rejected,
+          })),
+          recoveredRuns: result.recoveredRuns,
+          readBack: committed !== undefined,
+          summary:
+            `${ledger.bronze_rows} bronze rows: ${ledger.inserted} inserted, ${ledger.superseded} superseded, ` +
+            `${ledger.duplicates} duplicates, ${ledger.quarantined} quarantined; ` +
+            `${result.touchedEventDates.length} event dates touched`,
+        };
+      },
+    ),
+  });
+}

@@ -1,0 +1,78 @@
+/**
+ * `tests`: the model project's tests on what the run built. A failing error-severity test fails the task without
+ * retrying it (the same rows fail again) and keeps the marts out of gold; each failing test is logged as a
+ * `check-failed` event with its SQL and sample rows, which `fintech-etl logs RUN` shows.
+ */
+
+import { ModelCompiler } from '../../src/models/compile/model-compiler.ts';
+import { loadProject } from '../../src/models/project/load-project.ts';
+import { compileTests } from '../../src/models/testing/compile-tests.ts';
+import { testModels } from '../../src/models/testing/test-models.ts';
+import type { JsonValue } from '../../src/orchestrator/definitions/json-value.ts';
+import { NonRetryableError } from '../../src/orchestrator/definitions/non-retryable-error.ts';
+import { defineTask } from '../../src/orchestrator/definitions/task-definition.ts';
+import type { CheckFailedEvent } from '../../src/orchestrator/failure-report.ts';
+import type { DailyResources } from './daily-resources.ts';
+import { dailyTaskRun } from './daily-task.ts';
+import type { modelsTask } from './models-task.ts';
+import { ensureSilverBatch } from './silver-batch.ts';
+
+export interface TestsOutput {
+  passed: number;
+  warned: number;
+  tests: { name: string; status: string; failures: number }[];
+  summary: string;
+}
+
+export function testsTask(resources: () => DailyResources, models: ReturnType<typeof modelsTask>) {
+  return defineTask({
+    name: 'tests',
+    description:
+      'the model tests on the rows the run wrote; a failing error test keeps the marts out of gold',
+    dependsOn: [models],
+    retry: { retries: 1, retryDelay: 30, backoff: 'exponential', maxRetryDelay: 600 },
+    run: dailyTaskRun(resources, async ({ logicalDate, runId, upstream }, context, shared) => {
+      const warehouse = await shared.warehouse();
+      const { vars, batch } = upstream.models;
+      await ensureSilverBatch(shared, warehouse, runId, logicalDate, batch);
+      const project = loadProject(shared.config.projectDir, { vars: { ...vars } });
+      const result = await testModels({ warehouse, project, vars: { ...vars }, runId });
+      const failing = result.tests.filter((test) => test.status !== 'pass');
+      if (failing.length) {
+        const compiled = new Map(
+          compileTests(project, new ModelCompiler(project, warehouse, { ...vars }), warehouse).map((test) => [
+            test.name,
+            test,
+          ]),
+        );
+        for (const test of failing) {
+          const event: CheckFailedEvent = {
+            kind: 'check-failed',
+            check: 'test',
+            name: test.name,
+            target: test.model,
+            severity: test.severity,
+            status: test.status,
+            failures: test.status === 'error' ? null : test.failures,
+            ...(test.message ? { details: test.message } : {}),
+            ...(compiled.get(test.name) ? { sql: compiled.get(test.name)!.sql } : {}),
+            sample: JSON.parse(JSON.stringify(test.sample)) as Record<string, JsonValue>[],
+          };
+          context.events.emit(event);
+        }
+      }
+      const count = (status: string) => result.tests.filter((test) => test.status === status).length;
+      const failed = result.tests.filter((test) => test.status === 'fail' || test.status === 'error');
+      const summary =
+        `${count('pass')} passed, ${count('warn')} warned, ${failed.length} failed` +
+        (failed.length ? `: ${failed.map((test) => test.name).join(', ')} (see audit.test_failures)` : '');
+      if (!result.ok) throw new NonRetryableError(`model tests: ${summary}`);
+      return {
+        passed: count('pass'),
+        warned: count('warn'),
+        tests: result.tests.map(({ name, status, failures }) => ({ name, status, failures })),
+        summary,
+      };
+    }),
+  });
+}

@@ -1,0 +1,66 @@
+/**
+ * Fault injection for tests of the real binary, off unless its environment variables are set. They make a run
+ * fail or die at an exact point of its work, chosen by what it reports (its events), never by timing:
+ *
+ * - `FINTECH_ETL_FAIL_TASK=load:2` — the first 2 tries of task `load` fail (`injected failure …`) as they start.
+ * - `FINTECH_ETL_KILL_AT=<kind>[:<field>~<text>][#<n>]` — the process SIGKILLs itself at the n-th (default 1st)
+ *   event of that kind whose field contains the text, after the event is in the try's log. For example
+ *   `task-started:task~models`, `statement-timed:sql~agg_customer_daily#2`, `step-timed:step~commit`.
+ *   `silver-commit-point` kills right after silver's commit point (committed, no table written yet).
+ */
+
+import type { FaultHooks } from '../../pipeline/dag/daily-resources.ts';
+import { UsageError } from '../core/errors.ts';
+import type { TaskEvent, TaskEventSink } from '../orchestrator/definitions/task-event.ts';
+
+export const FAIL_TASK_SWITCH = 'FINTECH_ETL_FAIL_TASK';
+export const KILL_AT_SWITCH = 'FINTECH_ETL_KILL_AT';
+
+export class InjectedFailure extends Error {
+  override name = 'InjectedFailure';
+}
+
+export function faultHooksFromEnvironment(env: NodeJS.ProcessEnv = process.env): FaultHooks {
+  const hooks: FaultHooks = {};
+  const failTask = env[FAIL_TASK_SWITCH];
+  if (failTask) {
+    const [, task, times] = /^([a-z_]+):(\d+)$/.exec(failTask) ?? [];
+    if (!task) throw new UsageError(`${FAIL_TASK_SWITCH} '${failTask}' is not TASK:TIMES (e.g. load:2)`);
+    hooks.beforeTask = (name, tryNumber) => {
+      if (name === task && tryNumber <= Number(times)) {
+        throw new InjectedFailure(`injected failure (${FAIL_TASK_SWITCH}) in try ${tryNumber} of ${name}`);
+      }
+    };
+  }
+  if (env[KILL_AT_SWITCH] === 'silver-commit-point') {
+    hooks.silverCommit = { afterCommitPoint: killNow };
+  }
+  return hooks;
+}
+
+/** Wraps the sink every event of a run passes through; with `FINTECH_ETL_KILL_AT` set, dies at its event. */
+export function killAtEvent(sink: TaskEventSink, env: NodeJS.ProcessEnv = process.env): TaskEventSink {
+  const spec = env[KILL_AT_SWITCH];
+  if (!spec || spec === 'silver-commit-point') return sink;
+  const [, kind, field, text, nth] = /^([a-z-]+)(?::([a-zA-Z]+)~([^#]*))?(?:#(\d+))?$/.exec(spec) ?? [];
+  if (!kind) throw new UsageError(`${KILL_AT_SWITCH} '${spec}' is not KIND[:FIELD~TEXT][#N]`);
+  let seen = 0;
+  return {
+    emit: <E extends TaskEvent>(event: E) => {
+      sink.emit(event);
+      if (event.kind !== kind) return;
+      if (field !== undefined) {
+        const value = (event as unknown as Record<string, unknown>)[field];
+        if (typeof value !== 'string' || !value.includes(text!)) return;
+      }
+      seen += 1;
+      if (seen === Number(nth ?? 1)) killNow();
+    },
+  };
+}
+
+function killNow(): never {
+  process.kill(process.pid, 'SIGKILL');
+  // SIGKILL is delivered before the next instruction runs; this only satisfies the type.
+  throw new Error('unreachable');
+}
