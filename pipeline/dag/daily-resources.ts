@@ -55,11 +55,9 @@ export interface DailyResources {
   readonly suites: Suite[];
   readonly acceptQualityFailures: boolean;
   readonly faults: FaultHooks;
-  /**
-   * The warehouse, opened and locked on first use. After a try failed, {@link discardWarehouse} closes it, so
-   * the next try opens a fresh connection.
-   */
+  /** The warehouse, opened and locked on first use; an open that failed is tried again by the next call. */
   warehouse(): Promise<Warehouse>;
+  /** Releases the lock and closes the warehouse (between dates); the next {@link warehouse} opens it again. */
   discardWarehouse(): Promise<void>;
   /** Aborted when the warehouse's writer lock is lost: the run stops (no new task starts). */
   readonly warehouseLockLost: AbortSignal;

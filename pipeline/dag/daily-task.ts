@@ -1,8 +1,8 @@
 /**
  * What every task of `daily_batch_etl` does around its own work: routes the warehouse's and silver's events to
- * the try's log, lets a test's fault hook fail the try, and after a failed try closes the warehouse, so the
- * retry reconnects (a PostgreSQL that restarted, a DuckDB file another process let go). The error is kept by
- * task name, so the CLI can exit 2 when a task failed on bad config.
+ * the try's log, lets a test's fault hook fail the try, and keeps the error by task name, so the CLI can exit 2
+ * when a task failed on bad config. The warehouse stays open (and locked) between tries: its pool replaces a
+ * broken connection by itself, and only a warehouse that could not be opened is opened again by the next try.
  */
 import type { TaskContext, TaskInput } from '../../src/orchestrator/definitions/task-definition.ts';
 import type { DailyResources } from './daily-resources.ts';
@@ -30,7 +30,6 @@ export function dailyTaskRun<Upstream, Output>(
       const errors = taskErrors.get(shared) ?? new Map<string, unknown>();
       errors.set(context.task, error);
       taskErrors.set(shared, errors);
-      await shared.discardWarehouse();
       throw error;
     }
   };

@@ -11,6 +11,7 @@ import { loadWarehouse } from '../../src/orchestrator/load-warehouse.ts';
 import type { DailyResources } from './daily-resources.ts';
 import { dailyTaskRun } from './daily-task.ts';
 import type { LoadBatch, qualityTask } from './quality-task.ts';
+import { liveBatchFiles } from './silver-batch.ts';
 
 export interface LoadOutput {
   /** Rows written per table (0 where the engine reads the files in place). */
@@ -37,7 +38,7 @@ export function loadTask(resources: () => DailyResources, quality: ReturnType<ty
         lake: shared.lake,
         logicalDate,
         touchedEventDates: batch.touchedEventDates,
-        writtenFiles: batch.writtenFiles,
+        writtenFiles: await liveBatchFiles(shared.lake, batch.writtenFiles),
         runId,
       });
       shared.markBatchExposed(runId, logicalDate);

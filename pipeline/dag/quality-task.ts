@@ -13,6 +13,7 @@ import { qualitySummary, runQualityStep } from '../../src/orchestrator/quality-s
 import { failedResults } from '../../src/quality/quality-result.ts';
 import type { DailyResources } from './daily-resources.ts';
 import { dailyTaskRun } from './daily-task.ts';
+import { liveBatchFiles } from './silver-batch.ts';
 import type { silverTask } from './silver-task.ts';
 
 /** What the load and the models take: the run's own changes, or the whole batch of a date a hold released. */
@@ -54,7 +55,7 @@ export function qualityTask(resources: () => DailyResources, silver: ReturnType<
         runId,
         suites: shared.suites,
         silver: {
-          writtenFiles: upstream.silver.writtenFiles,
+          writtenFiles: await liveBatchFiles(shared.lake, upstream.silver.writtenFiles),
           touchedEventDates: upstream.silver.touchedEventDates,
           ledger: upstream.silver.ledger,
         },

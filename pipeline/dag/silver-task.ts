@@ -8,6 +8,8 @@
  * The partitions it rewrote are recorded in the state store, so `plan` sees late data not yet in the marts.
  */
 import type { IsoDate } from '../../src/core/dates.ts';
+import { bronzeTable } from '../../src/lake/lake-layout.ts';
+import { NonRetryableError } from '../../src/orchestrator/definitions/non-retryable-error.ts';
 import { defineTask } from '../../src/orchestrator/definitions/task-definition.ts';
 import { committedSilverRun } from '../../src/silver/committed-silver-run.ts';
 import type { LedgerEntry } from '../../src/silver/ledger-entry.ts';
@@ -38,7 +40,20 @@ export function silverTask(resources: () => DailyResources) {
     run: dailyTaskRun<Record<string, never>, SilverOutput>(
       resources,
       async ({ logicalDate, runId }, context, shared) => {
+        const bronze = await shared.lake.snapshot(bronzeTable('transactions'));
+        if (bronze.files({ ingest_date: logicalDate }).length === 0) {
+          // Another try finds no more bronze than this one: ingest it (or generate it), then run the date again.
+          throw new NonRetryableError(
+            `no bronze transactions partition for ingest_date=${logicalDate} (nothing to process)`,
+          );
+        }
         const committed = await committedSilverRun(shared.lake, logicalDate, runId);
+        for (const run of committed?.recoveredRuns ?? []) {
+          context.events.emit({
+            kind: 'notice',
+            message: `finished the interrupted silver commit of run ${run}`,
+          });
+        }
         if (committed) {
           context.events.emit({
             kind: 'notice',

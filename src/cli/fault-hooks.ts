@@ -3,9 +3,10 @@
  * fail or die at an exact point of its work, chosen by what it reports (its events), never by timing:
  *
  * - `FINTECH_ETL_FAIL_TASK=load:2` — the first 2 tries of task `load` fail (`injected failure …`) as they start.
- * - `FINTECH_ETL_KILL_AT=<kind>[:<field>~<text>][#<n>]` — the process SIGKILLs itself at the n-th (default 1st)
- *   event of that kind whose field contains the text, after the event is in the try's log. For example
- *   `task-started:task~models`, `statement-timed:sql~agg_customer_daily#2`, `step-timed:step~commit`.
+ * - `FINTECH_ETL_KILL_AT=[<task>/]<kind>[:<field>~<text>][#<n>]` — the process SIGKILLs itself at the n-th
+ *   (default 1st) event of that kind whose field contains the text (while that task runs, when one is named),
+ *   after the event is in the try's log. For example `task-started:task~models`,
+ *   `models/statement-timed:sql~agg_customer_daily#2`, `silver/step-timed:step~commit`.
  *   `silver-commit-point` kills right after silver's commit point (committed, no table written yet).
  */
 
@@ -42,13 +43,16 @@ export function faultHooksFromEnvironment(env: NodeJS.ProcessEnv = process.env):
 export function killAtEvent(sink: TaskEventSink, env: NodeJS.ProcessEnv = process.env): TaskEventSink {
   const spec = env[KILL_AT_SWITCH];
   if (!spec || spec === 'silver-commit-point') return sink;
-  const [, kind, field, text, nth] = /^([a-z-]+)(?::([a-zA-Z]+)~([^#]*))?(?:#(\d+))?$/.exec(spec) ?? [];
-  if (!kind) throw new UsageError(`${KILL_AT_SWITCH} '${spec}' is not KIND[:FIELD~TEXT][#N]`);
+  const [, task, kind, field, text, nth] =
+    /^(?:([a-z_]+)\/)?([a-z-]+)(?::([a-zA-Z]+)~([^#]*))?(?:#(\d+))?$/.exec(spec) ?? [];
+  if (!kind) throw new UsageError(`${KILL_AT_SWITCH} '${spec}' is not [TASK/]KIND[:FIELD~TEXT][#N]`);
   let seen = 0;
+  let running: unknown;
   return {
     emit: <E extends TaskEvent>(event: E) => {
       sink.emit(event);
-      if (event.kind !== kind) return;
+      if (event.kind === 'task-started') running = (event as unknown as { task?: unknown }).task;
+      if (event.kind !== kind || (task !== undefined && running !== task)) return;
       if (field !== undefined) {
         const value = (event as unknown as Record<string, unknown>)[field];
         if (typeof value !== 'string' || !value.includes(text!)) return;

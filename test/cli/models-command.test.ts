@@ -57,7 +57,7 @@ describe('fintech-etl models run without --vars logical_date (the shipped projec
       });
       expect(refused.status).toBe(2);
       expect(refused.stderr).toBe(
-        'fintech-etl: models run needs --vars logical_date=YYYY-MM-DD: no daily run has succeeded yet (audit.runs), so there is no date to build the marts as of\n',
+        'fintech-etl: models run needs --vars logical_date=YYYY-MM-DD: no daily run has succeeded yet (fintech-etl runs), so there is no date to build the marts as of\n',
       );
 
       const harness = await createPipelineHarness();
@@ -75,7 +75,9 @@ describe('fintech-etl models run without --vars logical_date (the shipped projec
         { encoding: 'utf8' },
       );
       expect(run.status, run.stderr).toBe(0);
-      expect(run.stdout).toContain('logical_date 2025-01-31: the latest succeeded daily run (audit.runs)');
+      expect(run.stdout).toContain(
+        'logical_date 2025-01-31: the latest succeeded daily run (fintech-etl runs)',
+      );
       const warehouse = await DuckDBWarehouse.open(join(harness.home, 'warehouse.duckdb'));
       try {
         // the marts the daily run built, not empty ones as of the project's placeholder date 1970-01-01

@@ -294,7 +294,7 @@ describe.each([
         ['2025-03-01', '100.00'],
         ['2025-03-02', '19999999999999999.98'],
       ]);
-      const again = expectRunOk(await harness.run(NEXT_DAY, ACCEPTED));
+      const again = expectRunOk(await harness.run(NEXT_DAY, { ...ACCEPTED, force: true }));
       expect(again.models!.models.filter((model) => model.action?.endsWith('(rebuild_if)'))).toEqual([]);
     },
     END_TO_END_SETUP_MS,

@@ -154,7 +154,7 @@ describe('generated data through the daily pipeline', () => {
 
   it('gives the same marts when a date is run again', async () => {
     const before = await martsOf(inOrder);
-    const rerun = expectRunOk(await inOrder.run(DAYS[1]!));
+    const rerun = expectRunOk(await inOrder.run(DAYS[1]!, { force: true }));
     expect(rerun.asOfDate).toBe(DAYS[2]);
     expect(rerun.silver!.ledger.inserted).toBe(0);
     expect(await martsOf(inOrder)).toEqual(before);
