@@ -29,7 +29,7 @@ export function goldTask(
     description: 'every mart exported to the lake (gold/marts/<mart>) in one commit',
     dependsOn: [models, tests],
     retry: { retries: 2, retryDelay: 30, backoff: 'exponential', maxRetryDelay: 600 },
-    run: dailyTaskRun(resources, async ({ logicalDate, runId, upstream }, _context, shared) => {
+    run: dailyTaskRun(resources, async ({ logicalDate, runId, upstream }, context, shared) => {
       const warehouse = await shared.warehouse();
       const { vars, releasing } = upstream.models;
       const project = loadProject(shared.config.projectDir, { vars: { ...vars } });
@@ -38,7 +38,7 @@ export function goldTask(
         .map((name) => compiler.relationOf(name))
         .filter((relation) => relation.schema === 'marts')
         .sort((a, b) => a.name.localeCompare(b.name));
-      const exported = await exportGold(warehouse, shared.lake, marts, { runId });
+      const exported = await exportGold(warehouse, shared.lake, marts, { runId, events: context.events });
       if (releasing) {
         // The released batch is in the marts now: the hold has done its job.
         await deleteHold(shared.lake, logicalDate, runId);

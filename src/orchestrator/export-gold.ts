@@ -8,6 +8,8 @@
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { ConfigError, PipelineError } from '../core/errors.ts';
+import { type EventSink, NO_EVENTS } from '../core/pipeline-event.ts';
+import { startStopwatch } from '../core/stopwatch.ts';
 import type { AddedFile, TableChange } from '../lake/commit-log/commit-tables.ts';
 import type { Lake } from '../lake/lake.ts';
 import { goldTable } from '../lake/lake-layout.ts';
@@ -24,6 +26,8 @@ export interface GoldExport {
 export interface ExportGoldOptions {
   /** Names the files and the commit (default: a new id). */
   runId?: string;
+  /** Each mart's export and the commit, as `step-timed` events (scope `gold`). */
+  events?: EventSink;
 }
 
 /** What `UNLOAD … MANIFEST VERBOSE` writes beside the files it unloaded. */
@@ -40,6 +44,13 @@ export async function exportGold(
   const runId = options.runId ?? `gold-${randomUUID().slice(0, 8)}`;
   const tag = `${runId.replace(/[^A-Za-z0-9_.-]/g, '_')}-${randomUUID().slice(0, 8)}`;
   const unload = warehouse.capabilities.supportsCopyFromObjectStore;
+  const events = options.events ?? NO_EVENTS;
+  const timed = async <T>(step: string, work: () => Promise<T>): Promise<T> => {
+    const watch = startStopwatch();
+    const result = await work();
+    events.emit({ kind: 'step-timed', scope: 'gold', step, ...watch.read() });
+    return result;
+  };
   if (unload && !lake.urlOf('gold')) {
     throw new ConfigError(
       `config key 'lake': ${warehouse.engine} exports gold with UNLOAD to S3, so the lake must be s3://… (got ${lake.location})`,
@@ -50,8 +61,8 @@ export async function exportGold(
     const work = unload ? undefined : await lake.scratch('gold');
     try {
       const exported = work
-        ? await exportLocally(warehouse, lake, marts, tag, work)
-        : await unloadToLake(warehouse, lake, marts, tag);
+        ? await exportLocally(warehouse, lake, marts, tag, work, timed)
+        : await unloadToLake(warehouse, lake, marts, tag, timed);
       const changes: TableChange[] = exported.map(({ mart, files, summary }) => ({
         definition: { table: goldTable(mart.name), partitionColumns: [], columns: summary.columns },
         add: files,
@@ -60,7 +71,7 @@ export async function exportGold(
           .files()
           .map((file) => file.key),
       }));
-      await lake.commit(changes, { operation: 'WRITE', runId });
+      await timed('commit', () => lake.commit(changes, { operation: 'WRITE', runId }));
       return exported.map(({ mart, files, summary }) => ({
         mart: mart.name,
         files: files.map((file) => file.key),
@@ -71,6 +82,8 @@ export async function exportGold(
     }
   });
 }
+
+type Timed = <T>(step: string, work: () => Promise<T>) => Promise<T>;
 
 interface ExportedMart {
   mart: Relation;
@@ -85,9 +98,12 @@ async function exportLocally(
   marts: Relation[],
   tag: string,
   work: string,
+  timed: Timed,
 ): Promise<ExportedMart[]> {
   const paths = marts.map((mart) => join(work, `${mart.name}.parquet`));
-  for (const [index, mart] of marts.entries()) await warehouse.exportParquet(mart, paths[index]!);
+  for (const [index, mart] of marts.entries()) {
+    await timed(`export ${mart.name}`, () => warehouse.exportParquet(mart, paths[index]!));
+  }
   const summaries = await describeParquet(paths);
   const exported: ExportedMart[] = [];
   for (const [index, mart] of marts.entries()) {
@@ -109,13 +125,16 @@ async function unloadToLake(
   lake: Lake,
   marts: Relation[],
   tag: string,
+  timed: Timed,
 ): Promise<ExportedMart[]> {
   const encryption = lake.serverSideEncryption;
   const kmsKeyId = encryption?.kind === 'aws:kms' ? encryption.kmsKeyId : undefined;
   const unloaded: { mart: Relation; files: AddedFile[] }[] = [];
   for (const mart of marts) {
     const prefix = `${goldTable(mart.name)}/part-${tag}-`;
-    await warehouse.unloadParquet(mart, lake.urlOf(prefix)!, kmsKeyId ? { kmsKeyId } : {});
+    await timed(`export ${mart.name}`, () =>
+      warehouse.unloadParquet(mart, lake.urlOf(prefix)!, kmsKeyId ? { kmsKeyId } : {}),
+    );
     unloaded.push({ mart, files: await unloadedFiles(lake, mart, prefix) });
   }
   // The columns come from the Parquet Redshift wrote (one file of a mart is enough: all have its columns).
