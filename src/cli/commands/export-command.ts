@@ -32,7 +32,7 @@ export function registerExportCommand(program: Command, context: CliContext): vo
         startDate: (config.scheduler.start_date as IsoDate | undefined) ?? todayIn(timezone),
         catchup: config.scheduler.catchup,
         maxActiveRuns: config.scheduler.max_active_runs,
-        command: home ? `${options.command} --home ${resolve(home)}` : options.command,
+        command: home ? `${options.command} --home ${shellWord(resolve(home))}` : options.command,
       });
       if (!options.out) {
         process.stdout.write(python);
@@ -43,4 +43,9 @@ export function registerExportCommand(program: Command, context: CliContext): vo
       writeFileSync(path, python);
       context.say(`wrote ${path} (${dag.order.length} tasks: ${dag.order.join(' → ')})`);
     });
+}
+
+/** A path as one shell word: as it is when it needs no quoting, else in single quotes. */
+function shellWord(text: string): string {
+  return /^[\w@%+=:,./-]+$/.test(text) ? text : `'${text.replaceAll("'", `'\\''`)}'`;
 }
