@@ -5,7 +5,6 @@
  */
 
 import { ModelCompiler } from '../../src/models/compile/model-compiler.ts';
-import { loadProject } from '../../src/models/project/load-project.ts';
 import { compileTests } from '../../src/models/testing/compile-tests.ts';
 import { testModels } from '../../src/models/testing/test-models.ts';
 import type { JsonValue } from '../../src/orchestrator/definitions/json-value.ts';
@@ -35,7 +34,7 @@ export function testsTask(resources: () => DailyResources, models: ReturnType<ty
       const warehouse = await shared.warehouse();
       const { vars, batch } = upstream.models;
       await ensureSilverBatch(shared, warehouse, runId, logicalDate, batch);
-      const project = loadProject(shared.config.projectDir, { vars: { ...vars } });
+      const project = shared.project({ ...vars });
       const result = await testModels({ warehouse, project, vars: { ...vars }, runId });
       const failing = result.tests.filter((test) => test.status !== 'pass');
       if (failing.length) {
