@@ -51,23 +51,24 @@ async function homeWithBronze(rows: number): Promise<Home> {
   return { dir, lake, config };
 }
 
+/** Opening and closing the warehouse are part of both runs: closing DuckDB checkpoints what the run wrote. */
 async function straightRun(home: Home) {
-  const warehouse = await openWarehouse(home.config, { env: {} });
-  try {
-    const measured = await measure(() =>
-      runDaily({
+  const measured = await measure(async () => {
+    const warehouse = await openWarehouse(home.config, { env: {} });
+    try {
+      return await runDaily({
         config: home.config,
         lake: home.lake,
         warehouse,
         logicalDate: DAY,
         acceptQualityFailures: true,
-      }),
-    );
-    if (!measured.result.ok) throw new Error(`straight run failed: ${JSON.stringify(measured.result.tasks)}`);
-    return measured;
-  } finally {
-    await warehouse.close();
-  }
+      });
+    } finally {
+      await warehouse.close();
+    }
+  });
+  if (!measured.result.ok) throw new Error(`straight run failed: ${JSON.stringify(measured.result.tasks)}`);
+  return measured;
 }
 
 async function dagRun(home: Home) {
@@ -82,6 +83,7 @@ async function dagRun(home: Home) {
     logsDir: join(home.dir, 'logs'),
   });
   try {
+    // runDate lets go of (closes) the warehouse when the date ends.
     const measured = await measure(() => runner.runDate(DAY));
     if (measured.result.outcome !== 'success') throw new Error(`DAG run failed: ${measured.result.error}`);
     return measured;
