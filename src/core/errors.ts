@@ -24,6 +24,14 @@ export class PipelineError extends FintechEtlError {
   override name = 'PipelineError';
 }
 
+/**
+ * A failure the same input reproduces every time (a corrupt bronze file, a quality gate that held the batch):
+ * exit code 1, and the control plane does not retry it — another try would only wait to fail again.
+ */
+export class PermanentError extends PipelineError {
+  override name = 'PermanentError';
+}
+
 /** Writing different content into an existing bronze partition (bronze is immutable): exit code 1. */
 export class ImmutablePartitionError extends PipelineError {
   override name = 'ImmutablePartitionError';

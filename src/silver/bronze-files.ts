@@ -4,7 +4,7 @@
  * name (part-00000, part-00001, …), then line.
  */
 import type { IsoDate } from '../core/dates.ts';
-import { PipelineError } from '../core/errors.ts';
+import { PermanentError } from '../core/errors.ts';
 import { readBronzePartition } from '../lake/bronze-partition.ts';
 import type { Lake } from '../lake/lake.ts';
 import type { BronzeDataset } from '../lake/lake-layout.ts';
@@ -36,7 +36,7 @@ export async function listBronzeFiles(
   const formats = partition.files.map((file) => {
     const format = bronzeFileFormat(file.name);
     if (!format) {
-      throw new PipelineError(
+      throw new PermanentError(
         `bronze file ${dataset}/ingest_date=${ingestDate}/${file.name} has an unknown format`,
       );
     }
@@ -61,7 +61,7 @@ export async function listBronzeFiles(
  */
 export function assertNoRecordsLost(file: BronzeFile, recordsRead: number): void {
   if (recordsRead < file.manifestRows) {
-    throw new PipelineError(
+    throw new PermanentError(
       `bronze file ${file.sourceFile} yields ${recordsRead} records where its manifest counted ${file.manifestRows}: ` +
         'it is truncated or corrupt (restore it from its source; silver does not process a partial file)',
     );

@@ -7,7 +7,7 @@
 import { createReadStream } from 'node:fs';
 import { createGunzip } from 'node:zlib';
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { PipelineError } from '../core/errors.ts';
+import { PermanentError } from '../core/errors.ts';
 import { renderSql } from './sql-template.ts';
 
 export interface BronzeFile {
@@ -62,7 +62,7 @@ export async function withBronzeLines(
     );
     await appendLinesWithNode(connection, file);
   } catch (error) {
-    throw new PipelineError(`bronze file ${file.sourceFile} cannot be read: ${(error as Error).message}`);
+    throw new PermanentError(`bronze file ${file.sourceFile} cannot be read: ${(error as Error).message}`);
   }
   const release = dropper(connection, 'node_lines');
   await consume('SELECT * FROM node_lines', release);

@@ -22,8 +22,8 @@ describe('vacuum CLI', () => {
     const cli = (...args: string[]) => runCli(['--home', home, ...args]);
     expect((await cli('generate', '--from', '2025-03-01', '--rows', '300')).status).toBe(0);
     // Two runs of one date: the second replaces silver's files, the quarantine, the index and every gold mart.
-    for (let run = 0; run < 2; run++) {
-      const result = await cli('run', '--date', '2025-03-01');
+    for (const force of [[], ['--force']]) {
+      const result = await cli('run', '--date', '2025-03-01', ...force);
       expect(result.status, result.stderr).toBe(0);
     }
     const vacuum = async (...args: string[]) => {
@@ -57,7 +57,7 @@ describe('vacuum CLI', () => {
     for (const key of superseded) expect(existsSync(join(home, 'lake', key)), key).toBe(false);
     expect(deleted(await vacuum('--retention-hours', '0'))).toEqual([]);
 
-    const again = await cli('run', '--date', '2025-03-01');
+    const again = await cli('run', '--date', '2025-03-01', '--force');
     expect(again.status, again.stderr).toBe(0);
     const query = await cli('query', 'select count(*) as n from marts.mart_sales_daily', '--format', 'json');
     expect(JSON.parse(query.stdout)[0].n).toBeGreaterThan(0);

@@ -154,7 +154,11 @@ describe('fintech-etl quality', () => {
       /FAIL quality .*1 failed: transactions expect_column_values_to_be_in_set\(status\) \[ingest_date=2025-03-02\] observed [\d.]+; ingest date 2025-03-02 held/,
     );
     expect(held.stdout).toMatch(/SKIP load/);
-    expect(held.stdout).toContain('quality ingest date 2025-03-02 held (not loaded):');
+    // The failure report: the failed expectation with what it found and a sample of the rows.
+    expect(held.stdout).toMatch(
+      /failed expectation \S+\.expect_column_values_to_be_in_set\(status\) on transactions ingest_date=2025-03-02 \[error, failed\] — \d+ offending rows?\n {2}\d+ of \d+ values are not in the set/,
+    );
+    expect(held.stdout).toMatch(/\n {4}\{"transaction_id":"T[^"]+","status":"declined"\}\n/);
     expect(held.stderr).toMatch(/run for 2025-03-02 failed in task quality: /);
     const notLoaded = await cli(
       'query',
@@ -174,11 +178,16 @@ describe('fintech-etl quality', () => {
       '--accept-quality-failures',
     );
     expect(accepted.status, accepted.stderr).toBe(0);
-    expect(JSON.parse(accepted.stdout).quality).toMatchObject({
+    // The held run is resumed from its quality task, whose output records the operator's decision.
+    const summary = JSON.parse(accepted.stdout) as {
+      resumed: boolean;
+      tasks: { task: string; output: unknown }[];
+    };
+    expect(summary.resumed).toBe(true);
+    expect(summary.tasks.find((task) => task.task === 'quality')?.output).toMatchObject({
       outcome: 'failed',
       accepted: true,
-      held: false,
-      released_hold: true,
+      releasing: true,
     });
     const loaded = await cli(
       'query',
@@ -196,18 +205,13 @@ describe('fintech-etl quality', () => {
     const { pages } = JSON.parse(result.stdout) as {
       pages: { runId: string; ingestDate: string; file: string }[];
     };
-    // run 2025-03-01, the good run of 2025-03-03 (the one with a bad suite recorded nothing), the held run of
-    // 2025-03-02 and its accepted rerun; `quality --date` records nothing.
-    expect(pages.map((page) => page.ingestDate)).toEqual([
-      '2025-03-02',
-      '2025-03-02',
-      '2025-03-03',
-      '2025-03-01',
-    ]);
-    expect(readdirSync(join(out, 'runs'))).toHaveLength(4);
+    // run 2025-03-01, the good run of 2025-03-03 (the one with a bad suite recorded nothing), and the run of
+    // 2025-03-02, whose accepting resume replaced its held record (a run keeps one record per date; the state
+    // store keeps both tries); `quality --date` records nothing.
+    expect(pages.map((page) => page.ingestDate)).toEqual(['2025-03-02', '2025-03-03', '2025-03-01']);
+    expect(readdirSync(join(out, 'runs'))).toHaveLength(3);
     const index = readFileSync(join(out, 'index.html'), 'utf8');
     expect(index).toContain('<span class="badge accepted">ACCEPTED</span>');
-    expect(index).toContain('<span class="badge fail">FAIL</span>');
     const accepted = readFileSync(pages[0]!.file, 'utf8');
     expect(accepted).toContain('<code>expect_column_values_to_be_in_set(status)</code>');
     expect(accepted).toMatch(

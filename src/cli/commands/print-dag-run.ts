@@ -24,9 +24,13 @@ export interface DagRunSummary {
   dag: string;
   logical_date: string;
   outcome: DagRunResult['outcome'];
+  /** The date is done: this run succeeded, or an earlier one had. */
+  ok: boolean;
   resumed: boolean;
   as_of_date: string | null;
   error: string | null;
+  /** Silver's ledger entry of the date (also in the silver task's output). */
+  ledger: LedgerCounts | null;
   tasks: TaskLine[];
   recovered_tries: { task: string; try: number; error: string | null }[];
 }
@@ -40,9 +44,13 @@ export async function summarizeDagRun(store: StateStore, result: DagRunResult): 
     dag: result.dag,
     logical_date: result.logicalDate,
     outcome: result.outcome,
+    ok: result.outcome === 'success' || result.outcome === 'already-succeeded',
     resumed: result.resumed,
     as_of_date: run?.asOfDate ?? null,
     error: result.error ?? null,
+    ledger:
+      (result.tasks.find((task) => task.task === 'silver')?.output as { ledger?: LedgerCounts } | undefined)
+        ?.ledger ?? null,
     tasks: result.tasks.map((task) => {
       const attempt = latestTry(task.task);
       const output = task.output as { summary?: unknown } | undefined;
@@ -134,8 +142,5 @@ export interface LedgerCounts {
 }
 
 export function ledgerOf(summary: DagRunSummary): LedgerCounts | undefined {
-  const silver = summary.tasks.find((task) => task.task === 'silver')?.output as
-    | { ledger?: LedgerCounts }
-    | undefined;
-  return silver?.ledger;
+  return summary.ledger ?? undefined;
 }
