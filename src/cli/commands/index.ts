@@ -10,6 +10,8 @@ import { registerQueryCommand } from './query-command.ts';
 import { registerRunCommand } from './run-command.ts';
 import { registerServeCommand } from './serve-command.ts';
 import { registerVacuumCommand } from './vacuum-command.ts';
+import { registerWorkerCommand } from './worker-command.ts';
+import { registerWorkersCommand } from './workers-command.ts';
 
 export const COMMANDS: RegisterCommand[] = [
   registerDemoCommand,
@@ -22,4 +24,6 @@ export const COMMANDS: RegisterCommand[] = [
   registerIamCommand,
   registerVacuumCommand,
   registerServeCommand,
+  registerWorkerCommand,
+  registerWorkersCommand,
 ];
