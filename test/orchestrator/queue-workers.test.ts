@@ -279,6 +279,30 @@ describe('queue workers', () => {
     expect(requeued.sort()).toEqual(waiting);
   });
 
+  it('completes a run across a Redis restart (shutdown nosave, started again empty), each task run once', async (test) => {
+    if (skip) test.skip();
+    const redis: PrivateRedis = await startPrivateRedis();
+    cleanups.push(() => redis.stop());
+    const s = setup(redis.url);
+    await Promise.all([startWorker(s), startWorker(s), startWorker(s)]);
+    const running = drive(s, fanoutDag, { branchMs: 2500 }, { logicalDate: '2025-03-03' as IsoDate });
+    await waitFor(
+      () => BRANCHES.filter((branch) => existsSync(join(s.dir, `running-${branch}`))).length === 3,
+      'three branches to run',
+    );
+    await redis.restart();
+
+    const result = await running;
+    expect(result.outcome).toBe('success');
+    for (const task of ['start', ...BRANCHES, 'join']) {
+      expect(calls(s, task), `calls of ${task}`).toHaveLength(1);
+    }
+    const tries = await store.tries(result.runId);
+    expect(tries.map((attempt) => [attempt.task, attempt.tryNumber, attempt.state]).sort()).toEqual(
+      ['b1', 'b2', 'b3', 'b4', 'b5', 'join', 'start'].map((task) => [task, 1, 'success']),
+    );
+  });
+
   it('drains on SIGTERM: the running try finishes, no new one starts, the worker exits 0 as stopped', async (test) => {
     if (skip) test.skip();
     const s = setup();

@@ -294,7 +294,10 @@ export async function runDag(options: RunDagOptions): Promise<DagRunResult> {
           const definition = dag.task(task);
           if (!definition.dependencies.every((dependency) => states.get(dependency) === 'success')) continue;
           states.set(task, 'running');
-          const previousTry = instances.get(task)?.tryNumber ?? 0;
+          const instance = instances.get(task);
+          // A try that was queued but never started (its run stopped first) is queued again under its number.
+          const previousTry =
+            instance?.state === 'queued' ? instance.tryNumber - 1 : (instance?.tryNumber ?? 0);
           const input = {
             dag: dag.name,
             logicalDate,

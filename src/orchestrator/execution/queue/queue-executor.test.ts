@@ -53,7 +53,12 @@ function recorder() {
   return { events, sink: { emit: (event: TaskEvent) => void events.push(event as never) } };
 }
 
-async function workers(queue: string, dags: Parameters<typeof startQueueWorker>[0]['dags'], names: string[]) {
+async function workers(
+  queue: string,
+  dags: Parameters<typeof startQueueWorker>[0]['dags'],
+  names: string[],
+  tasks?: string[],
+) {
   const logsDir = mkdtempSync(join(tmpdir(), 'fintech-worker-logs-'));
   const started: (QueueWorker & { log: ReturnType<typeof recorder> })[] = [];
   for (const [index, host] of names.entries()) {
@@ -63,6 +68,7 @@ async function workers(queue: string, dags: Parameters<typeof startQueueWorker>[
       queue,
       store,
       dags,
+      ...(tasks ? { tasks } : {}),
       concurrency: 1,
       logsDir,
       // Hosts other than this one: liveness is their heartbeat, as for workers on other machines.
@@ -243,5 +249,99 @@ describe('the queue executor', () => {
       tryNumber: 1,
       output: { calls: 1 },
     });
+  });
+
+  it('warns when no live worker takes a queued task, and runs it once one does; a worker given tasks takes only those', async (test) => {
+    if (skip) test.skip();
+    const queue = uniqueQueue('filter');
+    const only = defineTask({ name: 'only', run: async () => ({ ok: 1 }) });
+    const rest = defineTask({
+      name: 'rest',
+      dependsOn: [only],
+      run: async ({ upstream }) => ({ after: upstream.only.ok }),
+    });
+    const dag = defineDag({ name: 'qfilter', tasks: [only, rest] });
+    const [onlyWorker] = await workers(queue, [dag], ['worker-a'], ['only']);
+    expect(onlyWorker!.serves).toEqual(['qfilter.only']);
+    const log = recorder();
+    const running = runDag({
+      dag,
+      store,
+      logicalDate: DATE,
+      logsDir: mkdtempSync(join(tmpdir(), 'fintech-orchestrator-logs-')),
+      events: log.sink,
+      executor: queueExecutor(taskQueue(queue), {
+        pollIntervalMs: 100,
+        reconcileIntervalMs: 100,
+        unservedWarningMs: 300,
+      }),
+    });
+    const warning = () => log.events.find((event) => event.kind === 'warning');
+    for (let waited = 0; !warning() && waited < 20_000; waited += 50) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect(warning()?.['message']).toBe(
+      `try 1 of rest is waiting in the queue, but no live worker takes qfilter.rest ` +
+        '(start one: fintech-etl worker, with rest in --tasks if you give --tasks)',
+    );
+    await workers(queue, [dag], ['worker-b']);
+    const result = await running;
+    expect(result.outcome).toBe('success');
+    expect(result.tasks[1]!.output).toEqual({ after: 1 });
+    expect((await store.tries(result.runId)).map((t) => [t.task, t.process.host])).toEqual([
+      ['only', 'worker-a'],
+      ['rest', 'worker-b'],
+    ]);
+  });
+
+  it('stops a run whose try still waits in the queue: its job is withdrawn, the next run queues the same try', async (test) => {
+    if (skip) test.skip();
+    const queue = uniqueQueue('stop');
+    let calls = 0;
+    const wait = defineTask({
+      name: 'wait',
+      run: async () => {
+        calls++;
+        return { calls };
+      },
+    });
+    const dag = defineDag({ name: 'qstop', tasks: [wait] });
+    const logsDir = mkdtempSync(join(tmpdir(), 'fintech-orchestrator-logs-'));
+    const stop = new AbortController();
+    const options = {
+      dag,
+      store,
+      logicalDate: DATE,
+      logsDir,
+      executor: queueExecutor(taskQueue(queue), { pollIntervalMs: 100 }),
+    };
+    const running = runDag({ ...options, stopSignal: stop.signal });
+    const queued = async () => (await store.listRuns({ dag: 'qstop' }))[0];
+    for (let waited = 0; waited < 20_000; waited += 50) {
+      const run = await queued();
+      if (run && (await store.taskInstances(run.runId))[0]?.state === 'queued') break;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    stop.abort(new Error('SIGTERM'));
+    const stopped = await running;
+    expect(stopped.outcome).toBe('stopped');
+    expect(stopped.error).toBe('stopped during task wait (SIGTERM); the next run resumes it');
+    const bull = new Queue(taskQueueName(queue, 'qstop', 'wait'), {
+      connection: { url: REDIS_URL },
+      prefix: QUEUE_KEY_PREFIX,
+    });
+    cleanups.push(() => bull.close());
+    expect(await bull.getJobCounts('waiting', 'active', 'delayed')).toEqual({
+      waiting: 0,
+      active: 0,
+      delayed: 0,
+    });
+    expect(await store.tries(stopped.runId)).toEqual([]);
+
+    await workers(queue, [dag], ['worker-a']);
+    const resumed = await runDag(options);
+    expect(resumed).toMatchObject({ outcome: 'success', runId: stopped.runId, resumed: true });
+    expect((await store.tries(stopped.runId)).map((t) => [t.tryNumber, t.state])).toEqual([[1, 'success']]);
+    expect(calls).toBe(1);
   });
 });

@@ -86,7 +86,7 @@ async function runTryOnQueue(
           .ensure(job)
           .catch((error) => warn(`could not check the job of try ${tryNumber} of ${task.name}`, error));
         if (!warnedUnserved && Date.now() - queuedAt >= (options.unservedWarningMs ?? 30_000)) {
-          warnedUnserved = await warnIfUnserved(settings, job);
+          warnedUnserved = await warnIfUnserved(settings, queue.queue, job);
         }
         if (requeued) {
           runEvents.emit({
@@ -132,12 +132,17 @@ async function runTryOnQueue(
 }
 
 /** True when it warned: no worker that is alive takes this task's jobs. */
-async function warnIfUnserved(settings: TaskRunnerSettings, job: TaskJob): Promise<boolean> {
+async function warnIfUnserved(
+  settings: TaskRunnerSettings,
+  queueName: string,
+  job: TaskJob,
+): Promise<boolean> {
   const check = settings.liveness();
   const workers = await settings.store.listWorkers();
   const queueTask = `${job.dag}.${job.task}`;
   const serving = workers.filter(
     (worker) =>
+      worker.queue === queueName &&
       worker.tasks.includes(queueTask) &&
       deadHolderReason(worker.process, worker.heartbeatAt, check) === undefined,
   );
