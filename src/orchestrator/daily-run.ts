@@ -25,6 +25,7 @@ import { deleteHold, syncHoldsToWarehouse } from '../quality/quality-holds.ts';
 import type { Suite } from '../quality/suite.ts';
 import { runSilver, type SilverResult } from '../silver/run-silver.ts';
 import type { Warehouse } from '../warehouse/warehouse.ts';
+import { qualityCheckEvents, testCheckEvents } from './check-failed-events.ts';
 import { exportGold, type GoldExport } from './export-gold.ts';
 import { type LoadWarehouseResult, loadWarehouse } from './load-warehouse.ts';
 import { type QualityStepResult, qualitySummary, runQualityStep } from './quality-step.ts';
@@ -154,6 +155,7 @@ export async function runDaily(options: DailyRunOptions): Promise<DailyRunResult
       },
       acceptFailures: options.acceptQualityFailures ?? false,
     });
+    for (const event of qualityCheckEvents(result.quality.gate, suites)) events.emit(event);
     return { ok: !result.quality.held, summary: qualitySummary(result.quality) };
   });
 
@@ -213,6 +215,7 @@ export async function runDaily(options: DailyRunOptions): Promise<DailyRunResult
 
   await task('tests', async () => {
     result.tests = await testModels({ warehouse, project, vars, runId });
+    for (const event of testCheckEvents(result.tests.tests)) events.emit(event);
     const count = (status: string) => result.tests!.tests.filter((test) => test.status === status).length;
     const failing = result.tests.tests.filter((test) => test.status === 'fail' || test.status === 'error');
     return {

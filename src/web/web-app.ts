@@ -151,17 +151,40 @@ export function createWebApp(options: WebAppOptions): Hono {
         ),
       ),
     );
-    app.get(`/api/${page.id}`, async (c) => {
-      try {
-        const body = await page.load(QueryParams.of(c.req.url), data);
-        return c.json({ currency: options.currency, ...body });
-      } catch (error) {
-        if (error instanceof BadRequest) return c.json({ error: redact(error.message) }, 400);
-        if (error instanceof NoDataYet)
-          return c.json({ currency: options.currency, empty: true, message: NO_DATA_MESSAGE });
-        throw error;
-      }
-    });
+    const endpoints = { '': page.load, ...page.endpoints };
+    for (const [name, load] of Object.entries(endpoints)) {
+      app.get(`/api/${page.id}${name ? `/${name}` : ''}`, async (c) => {
+        try {
+          const body = await load(QueryParams.of(c.req.url), data);
+          return c.json({ currency: options.currency, ...body });
+        } catch (error) {
+          if (error instanceof BadRequest) return c.json({ error: redact(error.message) }, 400);
+          if (error instanceof NoDataYet)
+            return c.json({ currency: options.currency, empty: true, message: NO_DATA_MESSAGE });
+          throw error;
+        }
+      });
+    }
+    for (const [name, action] of Object.entries(page.actions ?? {})) {
+      // The write gate above has let only the operator through.
+      app.post(`/api/${page.id}/${name}`, async (c) => {
+        let body: unknown;
+        try {
+          body = await c.req.json();
+        } catch {
+          return c.json({ error: 'the request body must be a JSON object' }, 400);
+        }
+        if (body === null || typeof body !== 'object' || Array.isArray(body))
+          return c.json({ error: 'the request body must be a JSON object' }, 400);
+        try {
+          const result = await action(QueryParams.fromObject(body as Record<string, unknown>), data);
+          return c.json(result.body, result.status);
+        } catch (error) {
+          if (error instanceof BadRequest) return c.json({ error: redact(error.message) }, 400);
+          throw error;
+        }
+      });
+    }
   }
 
   app.notFound((c) =>

@@ -7,7 +7,18 @@
 import type { IsoDate } from '../../core/dates.ts';
 import type { LiveFile } from '../../lake/commit-log/table-snapshot.ts';
 import type { Lake } from '../../lake/lake.ts';
-import { goldTable, LEDGER_TABLE, QUARANTINE_TABLE } from '../../lake/lake-layout.ts';
+import {
+  BRONZE_DATASETS,
+  type BronzeDataset,
+  bronzeManifestKey,
+  bronzeTable,
+  goldTable,
+  LEDGER_TABLE,
+  QUARANTINE_TABLE,
+} from '../../lake/lake-layout.ts';
+import type { BronzeManifest } from '../../lake/manifest.ts';
+import { bronzeFingerprint } from '../../orchestrator/planner/bronze-fingerprint.ts';
+import type { BronzePartitionNow } from '../../orchestrator/planner/plan-dates.ts';
 import type { LedgerEntry } from '../../silver/ledger-entry.ts';
 
 /**
@@ -23,6 +34,8 @@ export interface FileSet {
 export class LakeFiles {
   /** Entries by key: a ledger object is never rewritten, so what was read once stays true. */
   private readonly ledgerCache = new Map<string, LedgerEntry>();
+  /** A committed bronze partition is immutable (DESIGN.md §4): its manifest, once read, stays true. */
+  private readonly bronzeCache = new Map<string, BronzePartitionNow>();
 
   constructor(private readonly lake: Lake) {}
 
@@ -52,6 +65,52 @@ export class LakeFiles {
     return [...byDate.values()].sort((a, b) => a.entry.ingest_date.localeCompare(b.entry.ingest_date));
   }
 
+  /**
+   * The committed bronze partitions now (one snapshot read per dataset): the latest ingest date of
+   * transactions, and for a range of dates each dataset's partition (what `plan` compares with the
+   * fingerprints a run recorded).
+   */
+  async bronze(): Promise<BronzeNow> {
+    const snapshots = await this.lake.snapshots(BRONZE_DATASETS.map(bronzeTable));
+    const datesOf = new Map<BronzeDataset, string[]>();
+    let latest: IsoDate | undefined;
+    for (const dataset of BRONZE_DATASETS) {
+      const dates: string[] = [];
+      for (const values of snapshots.get(bronzeTable(dataset))?.partitions() ?? []) {
+        if (values['ingest_date']) dates.push(values['ingest_date']);
+      }
+      datesOf.set(dataset, dates);
+      if (dataset === 'transactions') latest = dates.sort().at(-1) as IsoDate | undefined;
+    }
+    return {
+      latest,
+      partitions: async (from, to) => {
+        const partitions = new Map<string, Record<string, BronzePartitionNow>>();
+        for (const [dataset, dates] of datesOf) {
+          for (const date of dates) {
+            if (date < from || date > to) continue;
+            partitions.set(date, {
+              ...partitions.get(date),
+              [dataset]: await this.bronzePartition(dataset, date),
+            });
+          }
+        }
+        return partitions;
+      },
+    };
+  }
+
+  private async bronzePartition(dataset: BronzeDataset, date: string): Promise<BronzePartitionNow> {
+    const key = bronzeManifestKey(dataset, date as IsoDate);
+    let partition = this.bronzeCache.get(key);
+    if (!partition) {
+      const manifest = JSON.parse((await this.lake.store.get(key)).toString('utf8')) as BronzeManifest;
+      partition = { fingerprint: bronzeFingerprint(manifest), rows: manifest.rows };
+      this.bronzeCache.set(key, partition);
+    }
+    return partition;
+  }
+
   private async ledgerEntries(): Promise<LedgerEntry[]> {
     const files = (await this.lake.snapshot(LEDGER_TABLE)).files();
     const live = new Set(files.map((file) => file.key));
@@ -75,6 +134,14 @@ export class LakeFiles {
       localPaths: () => this.lake.localPaths(files),
     };
   }
+}
+
+/** The bronze zone as one request sees it. */
+export interface BronzeNow {
+  /** The latest ingest date with a transactions partition. */
+  latest: IsoDate | undefined;
+  /** Date → dataset → its partition, for the dates from `from` to `to`. */
+  partitions(from: IsoDate, to: IsoDate): Promise<Map<string, Record<string, BronzePartitionNow>>>;
 }
 
 export interface LedgerRow {

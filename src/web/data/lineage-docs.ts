@@ -10,6 +10,8 @@ import { ModelCompiler } from '../../models/compile/model-compiler.ts';
 import { buildLineage, type LineageNode } from '../../models/lineage/build-lineage.ts';
 import { loadProject } from '../../models/project/load-project.ts';
 import type { ModelProject, TestSpec } from '../../models/project/model-project.ts';
+import { fingerprintProject } from '../../orchestrator/planner/project-fingerprint.ts';
+import type { ProjectFingerprint } from '../../orchestrator/state/state-store.ts';
 import type { WarehouseEngine } from '../../warehouse/warehouse.ts';
 
 export interface LineageDocNode extends LineageNode {
@@ -30,7 +32,7 @@ export interface LineageDocs {
 const FOLDER_LAYERS: Record<string, number> = { staging: 1, core: 2, marts: 3 };
 
 export class LineageReader {
-  private cached: { signature: string; docs: LineageDocs } | undefined;
+  private cached: { signature: string; docs: LineageDocs; fingerprint: ProjectFingerprint } | undefined;
 
   constructor(
     private readonly projectDir: string,
@@ -38,15 +40,24 @@ export class LineageReader {
   ) {}
 
   async read(): Promise<LineageDocs> {
-    const signature = await folderSignature(this.projectDir);
-    if (this.cached?.signature !== signature) {
-      this.cached = { signature, docs: this.build() };
-    }
-    return this.cached.docs;
+    return (await this.current()).docs;
   }
 
-  private build(): LineageDocs {
-    const project = loadProject(this.projectDir);
+  /** The project's fingerprint now: what `plan` compares with the one a run was built with. */
+  async fingerprint(): Promise<ProjectFingerprint> {
+    return (await this.current()).fingerprint;
+  }
+
+  private async current(): Promise<{ docs: LineageDocs; fingerprint: ProjectFingerprint }> {
+    const signature = await folderSignature(this.projectDir);
+    if (this.cached?.signature !== signature) {
+      const project = loadProject(this.projectDir);
+      this.cached = { signature, docs: this.build(project), fingerprint: fingerprintProject(project) };
+    }
+    return this.cached;
+  }
+
+  private build(project: ModelProject): LineageDocs {
     const dialect = { engine: this.engine, dispatchOrder: [], quoteRelation: () => '' };
     const lineage = buildLineage(project, new ModelCompiler(project, dialect, {}));
     const singular = singularTestsByModel(project);
