@@ -35,7 +35,10 @@ export function testCheckEvents(tests: readonly TestResult[]): CheckFailedEvent[
  * Failed expectations of a gate, error severity first. The SQL is written over the warehouse's staging
  * relations (`staging.silver_transactions_batch` is the run's batch), as the gate ran it over the batch's files.
  */
-export function qualityCheckEvents(gate: QualityGateResult, suites: readonly Suite[]): CheckFailedEvent[] {
+export function qualityCheckEvents(
+  gate: Pick<QualityGateResult, 'results'>,
+  suites: readonly Suite[],
+): CheckFailedEvent[] {
   return failedResults(gate).map((result) => {
     const suite = suites.find((candidate) => candidate.name === result.suite);
     const index = suite?.expectations.findIndex((expectation) => expectation.id === result.expectationId);
