@@ -54,7 +54,9 @@ export function createWebApp(options: WebAppOptions): Hono {
     c.header('Content-Security-Policy', CONTENT_SECURITY_POLICY);
     c.header('X-Content-Type-Options', 'nosniff');
     c.header('X-Frame-Options', 'DENY');
-    c.header('Referrer-Policy', 'no-referrer');
+    // Not no-referrer: under it Chromium sends `Origin: null` with the app's own form posts, which the
+    // cross-site check below must refuse. same-origin sends nothing to other sites either.
+    c.header('Referrer-Policy', 'same-origin');
     if (!c.res.headers.has('Cache-Control')) c.header('Cache-Control', 'no-store');
   });
 

@@ -288,7 +288,16 @@ describe.skipIf(skip)('web app on the hand-built dataset', () => {
   });
 
   it('loads every page without a console error, inline script or card number, and saves a screenshot', async () => {
-    const pages = ['/', '/sales', '/customers', '/fraud', '/merchants', '/data-health', '/lineage'];
+    const pages = [
+      '/',
+      '/sales',
+      '/customers',
+      '/fraud',
+      '/merchants',
+      '/data-health',
+      '/pipeline',
+      '/lineage',
+    ];
     for (const path of pages) {
       const fresh = await watchedPage(browser);
       expect(await openPage(fresh.page, url(path)), path).toBe('true');

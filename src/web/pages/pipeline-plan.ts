@@ -54,7 +54,7 @@ export async function pipelinePlan(options: {
   const counts: PipelinePlan['counts'] = {};
   const listed: DatePlan[] = [];
   for (const plan of plans) {
-    const waiting = plan.status === 'missing' && !plan.wouldRun;
+    const waiting = plan.status === 'missing' && Object.keys(plan.explain.bronzeRows).length === 0;
     const status = waiting ? 'no bronze' : plan.status;
     counts[status] = (counts[status] ?? 0) + 1;
     if (!waiting && plan.status !== 'up to date') listed.push(plan);

@@ -97,12 +97,15 @@ function renderGrid(data) {
   if (grid.rows.length === 0 || ran === 0) {
     fill(
       'grid',
-      emptyNote(
-        data.state_store
-          ? 'No runs in these dates yet.'
-          : 'No runs yet: nothing has recorded a run in the state store of this home. ' +
-              'Run a date with `fintech-etl run --date D`, or use the plan below.',
-      ),
+      data.state_store
+        ? emptyNote('No runs in these dates yet.')
+        : h(
+            'p',
+            { class: 'empty', id: 'no-runs' },
+            'No runs yet: nothing has recorded a run in the state store of this home. Run a date with ',
+            h('code', {}, 'fintech-etl run --date D'),
+            ', or see the plan below.',
+          ),
     );
     return;
   }
@@ -478,8 +481,14 @@ function renderWorkers(workers) {
   if (!workers || workers.length === 0) {
     fill(
       'workers',
-      emptyNote(
-        'No workers: the local executor runs every task inside the `run`, `backfill` or scheduler process.',
+      h(
+        'p',
+        { class: 'empty' },
+        'No workers: the local executor runs every task inside the ',
+        h('code', {}, 'run'),
+        ', ',
+        h('code', {}, 'backfill'),
+        ' or scheduler process.',
       ),
     );
     return;
