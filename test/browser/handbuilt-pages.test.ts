@@ -5,9 +5,12 @@
  * card number. Screenshots of every page go to test/browser/output/handbuilt/.
  */
 
+import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { IsoDate } from '../../src/core/dates.ts';
+import { runDag } from '../../src/orchestrator/execution/run-dag.ts';
+import { SqliteStateStore } from '../../src/orchestrator/state/sqlite/sqlite-state-store.ts';
 import { type RunningWebServer, startWebServer } from '../../src/web/start-web-server.ts';
 import { EXPECTED_LEDGER, EXPECTED_SALES, INGEST_DATES } from '../fixtures/handbuilt/expected-marts.ts';
 import {
@@ -34,6 +37,7 @@ import {
   expectRunOk,
   type PipelineHarness,
 } from '../helpers/pipeline-harness.ts';
+import { webTestDag } from '../web/helpers/web-test-dag.ts';
 
 const skip = browserSkipReason();
 /** The PANs of the hand-built transactions (Luhn-valid test numbers); none may leave bronze. */
@@ -140,6 +144,31 @@ describe.skipIf(skip)('web app on the hand-built dataset', () => {
     expect(figureOf((await watched.page.locator('[data-total="net_amount"] .value').textContent())!)).toBe(
       money([...days.values()].reduce((sum, day) => sum + day.net, 0)),
     );
+  });
+
+  it('lists the last runs of the state store on the Overview, each a link to its run on the Pipeline page', async () => {
+    const store = new SqliteStateStore(join(harness.home, 'state.db'));
+    const run = await runDag({
+      dag: webTestDag({ flakyLoad: true }),
+      store,
+      logicalDate: '2025-02-02' as IsoDate,
+      logsDir: join(harness.home, 'logs'),
+    });
+    await store.close();
+    await openPage(watched.page, url('/'));
+    expect(await tableKeys(watched.page, 'last-runs')).toEqual([run.runId]);
+    const row = watched.page.locator(`[data-table="last-runs"] tr[data-key="${run.runId}"]`);
+    expect(await row.locator('[data-col="state"]').textContent()).toBe('success');
+    await row.locator('[data-col="logical_date"] a').click();
+    await watched.page.waitForURL(/\/pipeline\?run=/);
+    await expect
+      .poll(() => watched.page.locator('#run-detail h2').textContent())
+      .toContain('Sun, 2 Feb 2025');
+    expect(
+      await watched.page
+        .locator('[data-table="tries"] tr[data-key="load/1"] [data-col="error"]')
+        .textContent(),
+    ).toContain('connection refused');
   });
 
   it('narrows every chart and the table with a filter kept in the URL, and the back button undoes it', async () => {
