@@ -10,6 +10,7 @@ import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import { redact } from '../core/redact.ts';
 import { NoDataYet } from './data/gold-database.ts';
 import { PAGES, type WebData, type WebPage } from './page-registry.ts';
+import { registerDataDocs } from './server/data-docs.ts';
 import { type OperatorAuth, SESSION_COOKIE } from './server/operator-auth.ts';
 import { BadRequest, QueryParams } from './server/query-params.ts';
 import { renderLogin, renderMessage, renderPage } from './server/render-page.ts';
@@ -51,7 +52,9 @@ export function createWebApp(options: WebAppOptions): Hono {
 
   app.use('*', async (c, next) => {
     await next();
-    c.header('Content-Security-Policy', CONTENT_SECURITY_POLICY);
+    // A route with a policy of its own (the data docs) keeps it.
+    if (!c.res.headers.has('Content-Security-Policy'))
+      c.header('Content-Security-Policy', CONTENT_SECURITY_POLICY);
     c.header('X-Content-Type-Options', 'nosniff');
     c.header('X-Frame-Options', 'DENY');
     // Not no-referrer: under it Chromium sends `Origin: null` with the app's own form posts, which the
@@ -188,6 +191,10 @@ export function createWebApp(options: WebAppOptions): Hono {
       });
     }
   }
+
+  registerDataDocs(app, data);
+  // Pages the app did not write (the data docs) name no icon: the browser asks for this one.
+  app.get('/favicon.ico', (c) => c.body(null, 204));
 
   app.notFound((c) =>
     c.req.path.startsWith('/api/')

@@ -289,6 +289,38 @@ describe.skipIf(skip)('web app on the hand-built dataset', () => {
     expect(raw).not.toMatch(PAN_LIKE);
   });
 
+  it('shows the quality gate per ingest date with observed values, linking to its data docs', async () => {
+    await openPage(watched.page, url('/data-health'));
+    expect(await tableKeys(watched.page, 'quality-days')).toEqual([...INGEST_DATES].reverse());
+    const day = watched.page.locator('[data-table="quality-days"] tr[data-key="2025-01-30"]');
+    expect(await day.locator('[data-col="outcome"]').textContent()).toBe('passed');
+    expect(await day.locator('[data-col="counts"]').textContent()).toBe(
+      '47 passed, 0 failed, 0 warned, 6 not evaluated',
+    );
+    expect(await watched.page.locator('#quality-latest-title').textContent()).toBe(
+      'Every expectation of Sun, 2 Feb 2025',
+    );
+    const lengths = watched.page.locator(
+      '[data-table="quality-results"] tr[data-key="cards/expect_column_value_lengths_to_be_between(card_token)/snapshot_date=2025-02-02"]',
+    );
+    expect(await lengths.locator('[data-col="observed"]').textContent()).toBe('0');
+    expect(await lengths.locator('[data-col="details"]').textContent()).toBe(
+      '0 of 4 values have a length outside [64, 64] (0%); none allowed',
+    );
+    // The data docs page: its own stylesheet allowed by hash, nothing refused by the policy.
+    const docs = await watchedPage(browser);
+    const href = (await watched.page
+      .locator('[data-table="quality-days"] tr[data-key="2025-02-02"] [data-col="docs"] a')
+      .getAttribute('href'))!;
+    await docs.page.goto(url(href));
+    expect(await docs.page.locator('h1').textContent()).toBe('Data docs · ingest date 2025-02-02');
+    expect(await docs.page.locator('h1').evaluate((h1) => getComputedStyle(h1).fontSize)).toBe('22.4px');
+    await docs.page.locator('a:text("all runs")').click();
+    await docs.page.waitForURL(/\/data-docs\/index\.html$|\/data-docs\/$/);
+    expect(docs.problems).toEqual([]);
+    await docs.page.close();
+  });
+
   it('draws the model graph and shows a model’s docs on a click, with a working back button', async () => {
     await openPage(watched.page, url('/lineage'));
     const nodes = await graphNodeIds(watched.page, 'chart-lineage');

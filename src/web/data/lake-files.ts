@@ -1,8 +1,9 @@
 /**
- * Every lake read of the web app: the gold marts' Parquet files, the quarantine's Parquet files and the ledger's
- * JSON entries, each as its table's latest committed snapshot lists them (src/lake), never a folder listing, so
- * the pages never show a half-written export. Nothing else in src/web knows where these live. Each read returns
- * what is committed now: the server picks up a run's new files on the next request, without a restart.
+ * Every lake read of the web app: the gold marts' Parquet files, the quarantine's Parquet files, the ledger's
+ * JSON entries, the quality gate's run records and the bronze manifests, each as its table's latest committed
+ * snapshot lists them (src/lake), never a folder listing, so the pages never show a half-written export. Nothing
+ * else in src/web knows where these live. Each read returns what is committed now: the server picks up a run's
+ * new files on the next request, without a restart.
  */
 import type { IsoDate } from '../../core/dates.ts';
 import type { LiveFile } from '../../lake/commit-log/table-snapshot.ts';
@@ -14,11 +15,13 @@ import {
   bronzeTable,
   goldTable,
   LEDGER_TABLE,
+  QUALITY_RESULTS_TABLE,
   QUARANTINE_TABLE,
 } from '../../lake/lake-layout.ts';
 import type { BronzeManifest } from '../../lake/manifest.ts';
 import { bronzeFingerprint } from '../../orchestrator/planner/bronze-fingerprint.ts';
 import type { BronzePartitionNow } from '../../orchestrator/planner/plan-dates.ts';
+import type { QualityRunRecord } from '../../quality/quality-results-store.ts';
 import type { LedgerEntry } from '../../silver/ledger-entry.ts';
 
 /**
@@ -34,6 +37,8 @@ export interface FileSet {
 export class LakeFiles {
   /** Entries by key: a ledger object is never rewritten, so what was read once stays true. */
   private readonly ledgerCache = new Map<string, LedgerEntry>();
+  /** Quality records by key: a record object is never rewritten (a retried gate publishes a new one). */
+  private readonly qualityCache = new Map<string, QualityRunRecord>();
   /** A committed bronze partition is immutable (DESIGN.md §4): its manifest, once read, stays true. */
   private readonly bronzeCache = new Map<string, BronzePartitionNow>();
 
@@ -109,6 +114,25 @@ export class LakeFiles {
       this.bronzeCache.set(key, partition);
     }
     return partition;
+  }
+
+  /** The quality gate's committed run records (table `_quality/results`), oldest evaluation first. */
+  async qualityRecords(): Promise<QualityRunRecord[]> {
+    const files = (await this.lake.snapshot(QUALITY_RESULTS_TABLE)).files();
+    const live = new Set(files.map((file) => file.key));
+    for (const key of this.qualityCache.keys()) if (!live.has(key)) this.qualityCache.delete(key);
+    const records: QualityRunRecord[] = [];
+    for (const file of files) {
+      let record = this.qualityCache.get(file.key);
+      if (!record) {
+        record = JSON.parse((await this.lake.store.get(file.key)).toString('utf8')) as QualityRunRecord;
+        this.qualityCache.set(file.key, record);
+      }
+      records.push(record);
+    }
+    return records.sort(
+      (a, b) => a.evaluatedAt.localeCompare(b.evaluatedAt) || a.runId.localeCompare(b.runId),
+    );
   }
 
   private async ledgerEntries(): Promise<LedgerEntry[]> {
