@@ -34,6 +34,7 @@ import { WEB_TEST_DAG, WEB_TEST_TASKS } from '../web/helpers/web-test-dag.ts';
 const skip = browserSkipReason();
 const TOKEN = 'pipeline-browser-operator-token-77c2';
 const STAND_IN = fileURLToPath(new URL('../web/helpers/stand-in-cli.ts', import.meta.url));
+const FIXTURE_PROJECT = fileURLToPath(new URL('../fixtures/model-project', import.meta.url));
 
 describe.skipIf(skip)('the Pipeline page in Chromium', () => {
   let home: PipelineHome;
@@ -49,7 +50,8 @@ describe.skipIf(skip)('the Pipeline page in Chromium', () => {
     cell(date, task).evaluate((element) => getComputedStyle(element).backgroundColor);
 
   beforeAll(async () => {
-    home = await createPipelineHome();
+    // The model project whose tests the web test DAG runs, so the Lineage page shows their results.
+    home = await createPipelineHome(`models:\n  project: ${FIXTURE_PROJECT}\n`);
     server = await startWebServer({
       config: home.config,
       lake: home.lake,
@@ -149,6 +151,22 @@ describe.skipIf(skip)('the Pipeline page in Chromium', () => {
     await watched.page.goBack();
     await watched.page.waitForURL((current) => !current.search.includes('run='));
     await expect.poll(() => watched.page.locator('#run-detail').isHidden()).toBe(true);
+  });
+
+  it('shows each test’s latest result on the Lineage page, from the failed run’s tests log', async () => {
+    await openPage(watched.page, url('/lineage?node=model.fct_payments'));
+    const docs = watched.page.locator('#node-docs');
+    await expect.poll(() => docs.locator('h2').textContent()).toContain('fct_payments');
+    expect(await docs.locator('#test-results-note').textContent()).toBe(
+      `Latest results: the run of ${FAILED_DATE}.`,
+    );
+    const result = (name: string) =>
+      docs.locator(`[data-test="${name}"] [data-result]`).getAttribute('data-result');
+    expect(await result('expression_is_true_fct_payments__amount_15')).toBe('fail');
+    expect(await result('accepted_values_fct_payments_status__approved__declined')).toBe('warn');
+    expect(await result('not_null_fct_payments_status_label')).toBe('fail');
+    expect(await result('unique_fct_payments_payment_id')).toBe('pass');
+    await saveScreenshot(watched.page, shots, 'lineage-results');
   });
 
   it('gives a visitor without the token no buttons, and refuses their write', async () => {

@@ -10,7 +10,14 @@ import { execPath } from 'node:process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { acquireLease, WRITER_LEASE } from '../../src/orchestrator/execution/lease.ts';
+import { GoldDatabase } from '../../src/web/data/gold-database.ts';
+import { LakeFiles } from '../../src/web/data/lake-files.ts';
+import { LineageReader } from '../../src/web/data/lineage-docs.ts';
+import { RunStateReader } from '../../src/web/data/run-state-reader.ts';
+import { CliLauncher } from '../../src/web/server/cli-launcher.ts';
+import { OperatorAuth } from '../../src/web/server/operator-auth.ts';
 import { type RunningWebServer, startWebServer } from '../../src/web/start-web-server.ts';
+import { createWebApp } from '../../src/web/web-app.ts';
 import { PAN_LIKE } from '../helpers/browser.ts';
 import {
   createPipelineHome,
@@ -24,6 +31,7 @@ import { WEB_TEST_DAG, WEB_TEST_TASKS } from './helpers/web-test-dag.ts';
 
 const TOKEN = 'pipeline-operator-token-5e1f0a';
 const STAND_IN = fileURLToPath(new URL('./helpers/stand-in-cli.ts', import.meta.url));
+const FIXTURE_PROJECT = fileURLToPath(new URL('../fixtures/model-project', import.meta.url));
 
 interface GridRow {
   date: string;
@@ -250,6 +258,43 @@ describe('the Pipeline page endpoints', () => {
     expect((await get(server, '/api/pipeline/run')).body.error).toBe(
       "parameter 'run' is required: the id of a run",
     );
+  });
+
+  it('gives the Lineage page each test’s latest result from the tests task log of the latest run', async () => {
+    // The model project the web test DAG's tests task ran (the fixture), read like the shipped one.
+    const lake = new LakeFiles(home.lake);
+    const gold = await GoldDatabase.open(lake);
+    const app = createWebApp({
+      data: {
+        gold,
+        lake,
+        lineage: new LineageReader(FIXTURE_PROJECT, 'duckdb'),
+        runs: RunStateReader.fromConfig(home.config, { env: {} }),
+        launcher: new CliLauncher({ home: home.home, configFile: undefined, cwd: home.home, env: {} }),
+      },
+      auth: new OperatorAuth(undefined, false),
+      currency: 'KRW',
+    });
+    const lineage = await (await app.request('/api/lineage')).json();
+    expect(lineage.test_results).toMatchObject({
+      run_id: home.runIds.failed,
+      logical_date: FAILED_DATE,
+      judged: true,
+      results: {
+        expression_is_true_fct_payments__amount_15: { status: 'fail', failures: 1 },
+        not_null_fct_payments_status_label: { status: 'fail', failures: 1 },
+        accepted_values_fct_payments_status__approved__declined: { status: 'warn', failures: 1 },
+      },
+    });
+    const payments = lineage.nodes.find((node: { name: string }) => node.name === 'fct_payments');
+    const names = [
+      ...payments.tests.map((test: { name: string }) => test.name),
+      ...payments.columns.flatMap((column: { tests: { name: string }[] }) => column.tests.map((t) => t.name)),
+    ];
+    // Every test the log names is a test the docs list, under the same name.
+    for (const name of Object.keys(lineage.test_results.results)) expect(names).toContain(name);
+    expect(names).toContain('unique_fct_payments_payment_id');
+    gold.close();
   });
 
   it('refuses the operator buttons without the operator token, starting nothing', async () => {

@@ -31,9 +31,10 @@ export interface PipelineHome {
   close(): Promise<void>;
 }
 
-export async function createPipelineHome(): Promise<PipelineHome> {
+/** `configYaml`: more lines of the home's fintech-etl.yaml (another model project, say). */
+export async function createPipelineHome(configYaml = ''): Promise<PipelineHome> {
   const home = mkdtempSync(join(tmpdir(), 'fintech-pipeline-page-'));
-  const { config, lake } = await createTestLake('local', home);
+  const { config, lake } = await createTestLake('local', home, configYaml);
   for (const date of [OK_DATE, RETRIED_DATE, FAILED_DATE, UNRUN_DATE]) await writeHandbuiltDay(lake, date);
   const store = new SqliteStateStore(join(home, 'state.db'));
   const run = (logicalDate: IsoDate, options: Parameters<typeof webTestDag>[0]) =>

@@ -74,7 +74,7 @@ export function webTestDag(options: WebTestDagOptions = {}): Dag {
         );
         const project = loadProject(FIXTURE);
         await runModels({ warehouse, project, fullRefresh: true });
-        const result = await testModels({ warehouse, project, select: 'fct_payments' });
+        const result = await testModels({ warehouse, project });
         for (const event of testCheckEvents(result.tests)) events.emit(event);
         const failed = result.tests.filter((test) => test.status === 'fail').map((test) => test.name);
         if (failed.length) throw new Error(`${failed.length} model tests failed: ${failed.join(', ')}`);
