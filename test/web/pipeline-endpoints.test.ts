@@ -6,6 +6,7 @@
  * (a stand-in running the test DAG the way `run` and `backfill` run the daily one) whose runs then show in the
  * state and the grid.
  */
+import { join } from 'node:path';
 import { execPath } from 'node:process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,7 +14,7 @@ import { acquireLease, WRITER_LEASE } from '../../src/orchestrator/execution/lea
 import { GoldDatabase } from '../../src/web/data/gold-database.ts';
 import { LakeFiles } from '../../src/web/data/lake-files.ts';
 import { LineageReader } from '../../src/web/data/lineage-docs.ts';
-import { RunStateReader } from '../../src/web/data/run-state-reader.ts';
+import { RunStateReader, type WorkerRecord } from '../../src/web/data/run-state-reader.ts';
 import { CliLauncher } from '../../src/web/server/cli-launcher.ts';
 import { OperatorAuth } from '../../src/web/server/operator-auth.ts';
 import { type RunningWebServer, startWebServer } from '../../src/web/start-web-server.ts';
@@ -294,6 +295,60 @@ describe('the Pipeline page endpoints', () => {
     // Every test the log names is a test the docs list, under the same name.
     for (const name of Object.keys(lineage.test_results.results)) expect(names).toContain(name);
     expect(names).toContain('unique_fct_payments_payment_id');
+    gold.close();
+  });
+
+  it('lists the workers a state store records (issue 26), live or silent by their heartbeat', async () => {
+    const now = Date.now();
+    const workers: WorkerRecord[] = [
+      {
+        id: 'w1',
+        host: 'etl-2',
+        pid: 4242,
+        running: [`${home.runIds.ok}/silver/1`],
+        startedAt: new Date(now - 3_600_000),
+        heartbeatAt: new Date(now - 5_000),
+      },
+      {
+        id: 'w2',
+        host: 'etl-3',
+        pid: 77,
+        running: [],
+        startedAt: new Date(now - 7_200_000),
+        heartbeatAt: new Date(now - 600_000),
+      },
+    ];
+    const store = home.store();
+    const withWorkers = Object.assign(store, { listWorkers: async () => workers });
+    const lake = new LakeFiles(home.lake);
+    const gold = await GoldDatabase.open(lake);
+    const app = createWebApp({
+      data: {
+        gold,
+        lake,
+        lineage: new LineageReader(home.config.projectDir, 'duckdb'),
+        runs: new RunStateReader({
+          open: async () => withWorkers,
+          exists: () => true,
+          logsDir: join(home.home, 'logs'),
+          heartbeatTimeoutMs: 120_000,
+        }),
+        launcher: new CliLauncher({ home: home.home, configFile: undefined, cwd: home.home, env: {} }),
+      },
+      auth: new OperatorAuth(undefined, false),
+      currency: 'KRW',
+    });
+    const body = await (await app.request('/api/pipeline')).json();
+    expect(body.workers).toEqual([
+      expect.objectContaining({
+        id: 'w1',
+        host: 'etl-2',
+        pid: 4242,
+        running: [`${home.runIds.ok}/silver/1`],
+        alive: true,
+      }),
+      expect.objectContaining({ id: 'w2', host: 'etl-3', pid: 77, running: [], alive: false }),
+    ]);
     gold.close();
   });
 
