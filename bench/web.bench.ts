@@ -89,7 +89,13 @@ export const benchmark: Benchmark = {
     try {
       const url = (path: string) => new URL(path, server.url).toString();
       console.log('first request after start (marts read from the lake into memory):');
-      for (const path of ['/api/overview', '/api/merchants', '/api/data-health', '/api/lineage']) {
+      for (const path of [
+        '/api/overview',
+        '/api/merchants',
+        '/api/data-health',
+        '/api/pipeline',
+        '/api/lineage',
+      ]) {
         const started = performance.now();
         await (await fetch(url(path))).arrayBuffer();
         console.log(`  ${path.padEnd(22)} ${(performance.now() - started).toFixed(0)} ms`);
