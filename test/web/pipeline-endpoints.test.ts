@@ -433,8 +433,19 @@ describe('the Pipeline page endpoints', () => {
     const started = await post(server, '/api/pipeline/backfill', { from: OK_DATE, to: UNRUN_DATE }, TOKEN);
     expect(started.status).toBe(202);
     expect(started.body.launched.command).toBe(`fintech-etl backfill --from ${OK_DATE} --to ${UNRUN_DATE}`);
-    await new Promise((resolve) => setTimeout(resolve, 3000));
+    const deadline = Date.now() + 60_000;
+    while (
+      !(await get(server, '/api/pipeline')).body.launches[0].output_tail.some((line: string) =>
+        line.includes('taking the writer lease'),
+      )
+    ) {
+      if (Date.now() > deadline) throw new Error('the backfill never got to the writer lease');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    // Past that point a run starts within milliseconds, unless the lease holds it back.
+    await new Promise((resolve) => setTimeout(resolve, 1500));
     expect(row((await grid()).rows, UNRUN_DATE).runs).toBe(0);
+    expect((await get(server, '/api/pipeline')).body.launches[0].running).toBe(true);
     await lease.release();
 
     const [launch] = await launchesEnded();

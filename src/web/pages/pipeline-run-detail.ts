@@ -24,8 +24,12 @@ export async function pipelineRunDetail(query: QueryParams, data: WebData): Prom
     store.tries(run.runId),
     store.listRuns({ dag: run.dag, logicalDate: run.logicalDate }),
   ]);
-  // Tasks in the order they first ran (tries come by start time), then those that never ran in this run.
-  const tasks = [...new Set([...tries.map((t) => t.task), ...instances.map((instance) => instance.task)])];
+  // The DAG's order when the server knows the DAG; else the order tasks first ran in (tries come by start time,
+  // and two quick tasks can start in the same millisecond), then those that never ran in this run.
+  const present = new Set([...tries.map((t) => t.task), ...instances.map((instance) => instance.task)]);
+  const known =
+    data.runs.dag?.name === run.dag ? data.runs.dag.order.filter((task) => present.has(task)) : [];
+  const tasks = [...new Set([...known, ...tries.map((t) => t.task), ...instances.map((i) => i.task)])];
   const task = query.oneOf('task', tasks);
   const tryNumber = query.integer('try', 0, 1, 10_000);
   const failure = await failureReport(data.runs, store, run);

@@ -30,6 +30,8 @@ const dates: IsoDate[] =
     ? [parseIsoDate(take('--date') ?? '')]
     : dateRange(parseIsoDate(take('--from') ?? ''), parseIsoDate(take('--to') ?? ''));
 const store = new SqliteStateStore(join(home, 'state.db'));
+// Said before the writer lease is asked for, so a test knows the process got that far.
+console.log(`stand-in-cli: ${command} ${dates[0]} … ${dates.at(-1)}, taking the writer lease`);
 let failed = false;
 for (const logicalDate of dates) {
   const result = await runWithWriterLease({
