@@ -42,10 +42,8 @@ export const pipelinePage: WebPage = {
   <div id="grid-legend" class="legend"></div>
   <div id="grid"></div>
 </section>
-<div class="grid-2">
-  <section class="card"><h2>Plan</h2><p class="hint">What <code>fintech-etl plan</code> says for these dates: what a run would do, and why.</p><div id="plan"></div></section>
-  <section class="card"><h2>Workers</h2><div id="workers"></div></section>
-</div>`,
+<section class="card"><h2>Plan</h2><p class="hint">What <code>fintech-etl plan</code> says for these dates: what a run would do, and why.</p><div id="plan"></div></section>
+<section class="card"><h2>Workers</h2><div id="workers"></div></section>`,
 
   async load(query, data) {
     const requested = query.requestedRange();
