@@ -111,6 +111,6 @@ function printWhereResultsAre(context: CliContext, lakeRoot: string): void {
   context.say(`  ./bin/fintech-etl${home} quality docs     # the quality gate's results as HTML (data docs)`);
   const serve = config.serve;
   context.say(
-    `dashboards, data health and lineage: ./bin/fintech-etl${home} serve   (then open http://${serve.host}:${serve.port}/)`,
+    `dashboards, pipeline runs, data health and lineage: ./bin/fintech-etl${home} serve   (then open http://${serve.host}:${serve.port}/)`,
   );
 }
