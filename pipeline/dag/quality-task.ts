@@ -5,10 +5,10 @@
  * logged as a `check-failed` event, with its sample, for the failure report.
  */
 import type { IsoDate } from '../../src/core/dates.ts';
+import { qualityCheckEvents } from '../../src/orchestrator/check-failed-events.ts';
 import type { JsonValue } from '../../src/orchestrator/definitions/json-value.ts';
 import { NonRetryableError } from '../../src/orchestrator/definitions/non-retryable-error.ts';
 import { defineTask } from '../../src/orchestrator/definitions/task-definition.ts';
-import type { CheckFailedEvent } from '../../src/orchestrator/failure-report.ts';
 import { qualitySummary, runQualityStep } from '../../src/orchestrator/quality-step.ts';
 import { failedResults } from '../../src/quality/quality-result.ts';
 import type { DailyResources } from './daily-resources.ts';
@@ -62,20 +62,7 @@ export function qualityTask(resources: () => DailyResources, silver: ReturnType<
         acceptFailures: shared.acceptQualityFailures,
       });
       const failed = failedResults(step.gate);
-      for (const result of failed) {
-        const event: CheckFailedEvent = {
-          kind: 'check-failed',
-          check: 'expectation',
-          name: `${result.suite}.${result.expectationId}`,
-          target: `${result.dataset} ${result.partition}`,
-          severity: result.severity,
-          status: 'failed',
-          failures: result.unexpectedCount,
-          details: result.details,
-          sample: result.sample,
-        };
-        context.events.emit(event);
-      }
+      for (const event of qualityCheckEvents(step.gate, shared.suites)) context.events.emit(event);
       const summary = qualitySummary(step);
       if (step.held) throw new NonRetryableError(`quality gate: ${summary}`);
       return {

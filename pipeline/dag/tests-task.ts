@@ -4,14 +4,12 @@
  * `check-failed` event with its SQL and sample rows, which `fintech-etl logs RUN` shows.
  */
 
-import { ModelCompiler } from '../../src/models/compile/model-compiler.ts';
 import { loadProject } from '../../src/models/project/load-project.ts';
-import { compileTests } from '../../src/models/testing/compile-tests.ts';
 import { testModels } from '../../src/models/testing/test-models.ts';
+import { testCheckEvents } from '../../src/orchestrator/check-failed-events.ts';
 import type { JsonValue } from '../../src/orchestrator/definitions/json-value.ts';
 import { NonRetryableError } from '../../src/orchestrator/definitions/non-retryable-error.ts';
 import { defineTask } from '../../src/orchestrator/definitions/task-definition.ts';
-import type { CheckFailedEvent } from '../../src/orchestrator/failure-report.ts';
 import type { DailyResources } from './daily-resources.ts';
 import { dailyTaskRun } from './daily-task.ts';
 import type { modelsTask } from './models-task.ts';
@@ -37,29 +35,11 @@ export function testsTask(resources: () => DailyResources, models: ReturnType<ty
       await ensureSilverBatch(shared, warehouse, runId, logicalDate, batch);
       const project = loadProject(shared.config.projectDir, { vars: { ...vars } });
       const result = await testModels({ warehouse, project, vars: { ...vars }, runId });
-      const failing = result.tests.filter((test) => test.status !== 'pass');
-      if (failing.length) {
-        const compiled = new Map(
-          compileTests(project, new ModelCompiler(project, warehouse, { ...vars }), warehouse).map((test) => [
-            test.name,
-            test,
-          ]),
-        );
-        for (const test of failing) {
-          const event: CheckFailedEvent = {
-            kind: 'check-failed',
-            check: 'test',
-            name: test.name,
-            target: test.model,
-            severity: test.severity,
-            status: test.status,
-            failures: test.status === 'error' ? null : test.failures,
-            ...(test.message ? { details: test.message } : {}),
-            ...(compiled.get(test.name) ? { sql: compiled.get(test.name)!.sql } : {}),
-            sample: JSON.parse(JSON.stringify(test.sample)) as Record<string, JsonValue>[],
-          };
-          context.events.emit(event);
-        }
+      for (const event of testCheckEvents(result.tests)) {
+        context.events.emit({
+          ...event,
+          sample: JSON.parse(JSON.stringify(event.sample)) as Record<string, JsonValue>[],
+        });
       }
       const count = (status: string) => result.tests.filter((test) => test.status === status).length;
       const failed = result.tests.filter((test) => test.status === 'fail' || test.status === 'error');

@@ -69,6 +69,8 @@ export interface CheckFailedEvent {
   check: 'test' | 'quality';
   /** The test's name, or `<suite>.<expectation id>` (with the partition judged, for per-partition ones). */
   name: string;
+  /** The model a test belongs to, or the dataset and partition an expectation judged. */
+  target?: string;
   severity: 'error' | 'warn';
   /** fail: offending rows or values found; warn: found, at severity warn; error: the check could not run. */
   status: 'fail' | 'warn' | 'error';

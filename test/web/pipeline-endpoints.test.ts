@@ -14,7 +14,7 @@ import { acquireLease, WRITER_LEASE } from '../../src/orchestrator/execution/lea
 import { GoldDatabase } from '../../src/web/data/gold-database.ts';
 import { LakeFiles } from '../../src/web/data/lake-files.ts';
 import { LineageReader } from '../../src/web/data/lineage-docs.ts';
-import { RunStateReader, type WorkerRecord } from '../../src/web/data/run-state-reader.ts';
+import { RunStateReader } from '../../src/web/data/run-state-reader.ts';
 import { CliLauncher } from '../../src/web/server/cli-launcher.ts';
 import { OperatorAuth } from '../../src/web/server/operator-auth.ts';
 import { type RunningWebServer, startWebServer } from '../../src/web/start-web-server.ts';
@@ -300,26 +300,27 @@ describe('the Pipeline page endpoints', () => {
 
   it('lists the workers a state store records (issue 26), live or silent by their heartbeat', async () => {
     const now = Date.now();
-    const workers: WorkerRecord[] = [
-      {
-        id: 'w1',
-        host: 'etl-2',
-        pid: 4242,
-        running: [`${home.runIds.ok}/silver/1`],
-        startedAt: new Date(now - 3_600_000),
-        heartbeatAt: new Date(now - 5_000),
-      },
-      {
-        id: 'w2',
-        host: 'etl-3',
-        pid: 77,
-        running: [],
-        startedAt: new Date(now - 7_200_000),
-        heartbeatAt: new Date(now - 600_000),
-      },
-    ];
+    const worker = (workerId: string, host: string, pid: number, started: number, heartbeat: number) => ({
+      workerId,
+      process: { host, pid, command: 'fintech-etl worker' },
+      queue: 'fintech-etl',
+      tasks: ['daily_batch_etl.silver'],
+      concurrency: 1,
+      state: 'running' as const,
+      startedAt: new Date(now - started),
+      heartbeatAt: new Date(now - heartbeat),
+    });
     const store = home.store();
-    const withWorkers = Object.assign(store, { listWorkers: async () => workers });
+    const [okTry] = await store.tries(home.runIds.ok, 'silver');
+    const withWorkers = Object.assign(store, {
+      listWorkers: async () => [
+        worker('w1', 'etl-2', 4242, 3_600_000, 5_000),
+        worker('w2', 'etl-3', 77, 7_200_000, 600_000),
+      ],
+      runningTries: async () => [
+        { ...okTry!, process: { host: 'etl-2', pid: 4242, command: 'fintech-etl worker' } },
+      ],
+    });
     const lake = new LakeFiles(home.lake);
     const gold = await GoldDatabase.open(lake);
     const app = createWebApp({

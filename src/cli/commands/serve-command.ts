@@ -20,14 +20,15 @@ export const registerServeCommand: RegisterCommand = (program: Command, context:
       const lake = await context.lake();
       // Loaded only by this command: the other commands need neither Hono nor the pages.
       const { startWebServer } = await import('../../web/start-web-server.ts');
-      const { TASKS } = await import('../../orchestrator/daily-run.ts');
+      const { dailyBatchEtl } = await import('../../../pipeline/dag/daily-batch-etl.ts');
+      const declared = dailyBatchEtl();
       const server = await startWebServer({
         config,
         lake,
         host: options.host,
         port: options.port,
-        // The daily DAG as DESIGN.md §1 names it: its tasks are the run grid's columns, in order.
-        dag: { name: 'daily_batch_etl', order: TASKS },
+        // The daily DAG's tasks are the run grid's columns, in order.
+        dag: { name: declared.name, order: declared.order },
       });
       context.say(`fintech-etl web app on ${server.url}  (lake ${lake.location}; Ctrl-C stops it)`);
       if (context.options().json) context.emitJson({ url: server.url, lake: lake.location });

@@ -11,10 +11,7 @@ import type { ResolvedConfig } from '../../config/load-config.ts';
 import { openStateStore } from '../../orchestrator/state/open-state-store.ts';
 import type { StateStore, TryRecord } from '../../orchestrator/state/state-store.ts';
 
-/**
- * A worker process as the queue executor records it (issue 26: `workers` heartbeats in the state store). A store
- * without workers (the local executor) has no {@link WorkerListing}.
- */
+/** A queue worker as the Pipeline page lists it (from the state store's worker heartbeats, issue 26). */
 export interface WorkerRecord {
   id: string;
   host: string;
@@ -23,11 +20,6 @@ export interface WorkerRecord {
   running: string[];
   startedAt: Date;
   heartbeatAt: Date;
-}
-
-/** What a state store offers once it records workers; the Pipeline page lists them when it does. */
-export interface WorkerListing {
-  listWorkers(): Promise<WorkerRecord[]>;
 }
 
 /** The DAG the page lays the grid out by (its task order), when the caller knows it. */
@@ -94,9 +86,24 @@ export class RunStateReader {
 
   /** The workers the store records, or undefined when it records none (the local executor). */
   async workers(): Promise<WorkerRecord[] | undefined> {
-    const store = (await this.store()) as (StateStore & Partial<WorkerListing>) | undefined;
-    if (!store?.listWorkers) return undefined;
-    return store.listWorkers();
+    const store = await this.store();
+    if (!store) return undefined;
+    const workers = await store.listWorkers();
+    if (!workers.length) return undefined;
+    const running = await store.runningTries();
+    return workers.map((worker) => ({
+      id: worker.workerId,
+      host: worker.process.host,
+      pid: worker.process.pid,
+      running: running
+        .filter(
+          (attempt) =>
+            attempt.process.pid === worker.process.pid && attempt.process.host === worker.process.host,
+        )
+        .map((attempt) => `${attempt.runId}/${attempt.task}/${attempt.tryNumber}`),
+      startedAt: worker.startedAt,
+      heartbeatAt: worker.heartbeatAt,
+    }));
   }
 
   /**
