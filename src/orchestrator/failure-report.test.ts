@@ -86,6 +86,7 @@ describe('buildFailureReport', () => {
         severity: 'error',
         status: 'fail',
         failures: 2,
+        details: '2 offending rows in fact_transactions',
         sql: 'select * from core.fact_transactions where amount is null',
         sample: [{ transaction_id: 't-1', amount: null }],
       },

@@ -62,7 +62,7 @@ describe('the run button with the real CLI', () => {
     } while (launch?.running && Date.now() < deadline);
     expect(launch).toMatchObject({ running: false, exit_code: 0 });
     const output = launch!.output_tail.join('\n');
-    expect(output).toMatch(new RegExp(`run \\S+ +logical date ${DAY}`));
+    expect(output).toMatch(new RegExp(`run \\S+ +daily_batch_etl +logical date ${DAY}`));
     expect(output).toContain('OK   gold');
     const overview = (await api('/api/overview')).body;
     expect(overview.date).toBe(DAY);
