@@ -12,6 +12,8 @@ import type { ResolvedConfig } from '../../src/config/load-config.ts';
 import type { IsoDate } from '../../src/core/dates.ts';
 import type { EventSink, PipelineEvent } from '../../src/core/pipeline-event.ts';
 import type { Lake } from '../../src/lake/lake.ts';
+import { loadProject } from '../../src/models/project/load-project.ts';
+import type { ModelProject } from '../../src/models/project/model-project.ts';
 import type { TaskEventSink } from '../../src/orchestrator/definitions/task-event.ts';
 import type { StateStore } from '../../src/orchestrator/state/state-store.ts';
 import type { Suite } from '../../src/quality/suite.ts';
@@ -69,6 +71,11 @@ export interface DailyResources {
    */
   batchExposedFor(runId: string, ingestDate: IsoDate): boolean;
   markBatchExposed(runId: string, ingestDate: IsoDate): void;
+  /**
+   * The model project parsed with these vars; the models, tests and gold tasks of one run share one parse
+   * (only the latest is kept: a long-lived scheduler sees the project's files as they are at each date).
+   */
+  project(vars: Record<string, unknown>): ModelProject;
   close(): Promise<void>;
 }
 
@@ -78,6 +85,7 @@ export function createDailyResources(options: DailyResourcesOptions): DailyResou
   const lockLost = new AbortController();
   let opened: Promise<{ warehouse: Warehouse; lock: WarehouseWriterLock }> | undefined;
   let exposed: string | undefined;
+  let parsed: { key: string; project: ModelProject } | undefined;
 
   const open = async () => {
     const warehouse = await options.openWarehouse(events);
@@ -127,6 +135,11 @@ export function createDailyResources(options: DailyResourcesOptions): DailyResou
     batchExposedFor: (runId, ingestDate) => exposed === `${runId}\u0000${ingestDate}`,
     markBatchExposed: (runId, ingestDate) => {
       exposed = `${runId}\u0000${ingestDate}`;
+    },
+    project: (vars) => {
+      const key = JSON.stringify(vars);
+      if (parsed?.key !== key) parsed = { key, project: loadProject(options.config.projectDir, { vars }) };
+      return parsed.project;
     },
     close: discard,
   };

@@ -5,7 +5,6 @@
  */
 
 import { ModelCompiler } from '../../src/models/compile/model-compiler.ts';
-import { loadProject } from '../../src/models/project/load-project.ts';
 import { defineTask } from '../../src/orchestrator/definitions/task-definition.ts';
 import { exportGold } from '../../src/orchestrator/export-gold.ts';
 import { deleteHold, syncHoldsToWarehouse } from '../../src/quality/quality-holds.ts';
@@ -32,7 +31,7 @@ export function goldTask(
     run: dailyTaskRun(resources, async ({ logicalDate, runId, upstream }, context, shared) => {
       const warehouse = await shared.warehouse();
       const { vars, releasing } = upstream.models;
-      const project = loadProject(shared.config.projectDir, { vars: { ...vars } });
+      const project = shared.project({ ...vars });
       const compiler = new ModelCompiler(project, warehouse, { ...vars });
       const marts = [...project.models.keys()]
         .map((name) => compiler.relationOf(name))

@@ -6,7 +6,6 @@
  */
 import type { IsoDate } from '../../src/core/dates.ts';
 import { PipelineError } from '../../src/core/errors.ts';
-import { loadProject } from '../../src/models/project/load-project.ts';
 import { runModels } from '../../src/models/run/run-models.ts';
 import { defineTask } from '../../src/orchestrator/definitions/task-definition.ts';
 import { asOfDateFor, latestSucceededDate } from '../../src/orchestrator/run-history.ts';
@@ -52,7 +51,7 @@ export function modelsTask(resources: () => DailyResources, load: ReturnType<typ
         silver_batch: true,
       };
       // Parsed with the run's vars, as dbt does: config such as `partitions=var('event_dates')` needs them.
-      const project = loadProject(shared.config.projectDir, { vars: { ...vars } });
+      const project = shared.project({ ...vars });
       const result = await runModels({
         warehouse,
         project,

@@ -4,7 +4,6 @@
  * `check-failed` event with its SQL and sample rows, which `fintech-etl logs RUN` shows.
  */
 
-import { loadProject } from '../../src/models/project/load-project.ts';
 import { testModels } from '../../src/models/testing/test-models.ts';
 import { testCheckEvents } from '../../src/orchestrator/check-failed-events.ts';
 import type { JsonValue } from '../../src/orchestrator/definitions/json-value.ts';
@@ -33,7 +32,7 @@ export function testsTask(resources: () => DailyResources, models: ReturnType<ty
       const warehouse = await shared.warehouse();
       const { vars, batch } = upstream.models;
       await ensureSilverBatch(shared, warehouse, runId, logicalDate, batch);
-      const project = loadProject(shared.config.projectDir, { vars: { ...vars } });
+      const project = shared.project({ ...vars });
       const result = await testModels({ warehouse, project, vars: { ...vars }, runId });
       for (const event of testCheckEvents(result.tests)) {
         context.events.emit({

@@ -9,6 +9,7 @@
  */
 import type { Command } from 'commander';
 import { PipelineError, UsageError } from '../../core/errors.ts';
+import { stopOnSignals } from '../../orchestrator/execution/stop-signal.ts';
 import { planRange } from '../../orchestrator/plan-range.ts';
 import { type Reprocess, selectBackfillDates } from '../../orchestrator/planner/backfill-dates.ts';
 import type { CliContext } from '../cli-context.ts';
@@ -57,6 +58,8 @@ export function registerBackfillCommand(program: Command, context: CliContext): 
       }
       const plane = await openControlPlane(context, { waitSeconds: options.wait });
       const json = Boolean(context.options().json);
+      // SIGTERM/SIGINT: no new date starts, the running try gets its grace period; twice: exit.
+      const stop = stopOnSignals();
       try {
         const plans = await planRange({
           store: plane.store,
@@ -86,7 +89,12 @@ export function registerBackfillCommand(program: Command, context: CliContext): 
           async (onProgress) => {
             onProgress?.(0, selection.dates.length, '0 rows');
             for (const [index, date] of selection.dates.entries()) {
-              const result = await plane.runDate(date.date, { trigger: 'backfill', force: date.force });
+              if (stop.signal.aborted) break;
+              const result = await plane.runDate(date.date, {
+                trigger: 'backfill',
+                force: date.force,
+                stopSignal: stop.signal,
+              });
               const summary = await summarizeDagRun(plane.store, result);
               runs.push(summary);
               rows += ledgerOf(summary)?.bronze_rows ?? 0;
@@ -116,6 +124,7 @@ export function registerBackfillCommand(program: Command, context: CliContext): 
           );
         }
       } finally {
+        stop.dispose();
         await plane.close();
       }
     });

@@ -109,6 +109,9 @@ function printWhereResultsAre(context: CliContext, lakeRoot: string): void {
     `  ./bin/fintech-etl${home} query "select * from audit.ledger order by ingest_date" --format csv`,
   );
   context.say(`  ./bin/fintech-etl${home} quality docs     # the quality gate's results as HTML (data docs)`);
+  context.say(
+    `  ./bin/fintech-etl${home} runs             # each run with its tasks and tries (logs RUN: a run's failure report)`,
+  );
   const serve = config.serve;
   context.say(
     `dashboards, pipeline runs, data health and lineage: ./bin/fintech-etl${home} serve   (then open http://${serve.host}:${serve.port}/)`,

@@ -58,7 +58,7 @@ export async function summarizeDagRun(store: StateStore, result: DagRunResult): 
             ? (attempt.finishedAt.getTime() - attempt.startedAt.getTime()) / 1000
             : null,
         summary: typeof output?.summary === 'string' ? output.summary : null,
-        error: task.error ?? null,
+        error: task.error ?? (task.state === 'failed' ? (attempt?.error ?? null) : null),
         output: task.output ?? null,
       };
     }),
@@ -80,7 +80,7 @@ const MARKS: Record<string, string> = {
   skipped: 'SKIP',
   running: 'RUN ',
   queued: '... ',
-  'not-run': '    ',
+  'not-run': '--  ',
 };
 
 export function printDagRun(context: CliContext, summary: DagRunSummary): void {
@@ -108,7 +108,9 @@ export function printDagRun(context: CliContext, summary: DagRunSummary): void {
     const detail =
       task.state === 'upstream_failed'
         ? 'not run: a task it depends on failed'
-        : (task.error ?? task.summary ?? '');
+        : task.state === 'not-run'
+          ? 'not run'
+          : (task.error ?? task.summary ?? '');
     context.say(
       `  ${mark} ${task.task.padEnd(8)}${seconds.padStart(9)}  ${tries.padEnd(8)}  ${detail}`.trimEnd(),
     );

@@ -7,6 +7,7 @@
  * (or another writer holds the home or the warehouse), 2 on bad usage or config.
  */
 import type { Command } from 'commander';
+import { stopOnSignals } from '../../orchestrator/execution/stop-signal.ts';
 import { buildFailureReport } from '../../orchestrator/failure-report.ts';
 import type { CliContext } from '../cli-context.ts';
 import { failIfRunFailed, openControlPlane } from '../control-plane.ts';
@@ -46,8 +47,11 @@ export function registerRunCommand(program: Command, context: CliContext): void 
           waitSeconds: options.wait,
           acceptQualityFailures: options.acceptQualityFailures,
         });
+        // SIGTERM/SIGINT: the running try gets its grace period, then the run stops (resumable); twice: exit.
+        const stop = stopOnSignals();
         try {
           const result = await plane.runDate(isoDate(options.date), {
+            stopSignal: stop.signal,
             ...(options.force ? { force: true } : {}),
             ...(options.fromTask !== undefined ? { fromTask: options.fromTask } : {}),
           });
@@ -62,6 +66,7 @@ export function registerRunCommand(program: Command, context: CliContext): void 
           }
           failIfRunFailed(plane, result);
         } finally {
+          stop.dispose();
           await plane.close();
         }
       },

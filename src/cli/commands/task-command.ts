@@ -5,6 +5,7 @@
  * (Airflow) retries. Exit 1 when it failed.
  */
 import type { Command } from 'commander';
+import { stopOnSignals } from '../../orchestrator/execution/stop-signal.ts';
 import type { CliContext } from '../cli-context.ts';
 import { failIfRunFailed, openControlPlane } from '../control-plane.ts';
 import { isoDate, nonNegativeInteger } from '../option-parsers.ts';
@@ -29,8 +30,10 @@ export function registerTaskCommand(program: Command, context: CliContext): void
           waitSeconds: options.wait,
           acceptQualityFailures: options.acceptQualityFailures,
         });
+        const stop = stopOnSignals();
         try {
           const result = await plane.runDate(isoDate(options.date), {
+            stopSignal: stop.signal,
             onlyTask: task,
             singleTry: true,
             trigger: 'task',
@@ -40,6 +43,7 @@ export function registerTaskCommand(program: Command, context: CliContext): void
           else printDagRun(context, summary);
           failIfRunFailed(plane, result);
         } finally {
+          stop.dispose();
           await plane.close();
         }
       },
