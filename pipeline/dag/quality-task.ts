@@ -16,6 +16,12 @@ import { dailyTaskRun } from './daily-task.ts';
 import { liveBatchFiles } from './silver-batch.ts';
 import type { silverTask } from './silver-task.ts';
 
+/**
+ * The run's conf key of `run --accept-quality-failures`: the operator's decision for the invocation driving the
+ * run, set on the run by its driver before each quality try (daily-runner.ts), read wherever that try runs.
+ */
+export const ACCEPT_QUALITY_FAILURES = 'accept_quality_failures';
+
 /** What the load and the models take: the run's own changes, or the whole batch of a date a hold released. */
 export interface LoadBatch {
   touchedEventDates: IsoDate[];
@@ -46,7 +52,7 @@ export function qualityTask(resources: () => DailyResources, silver: ReturnType<
     description: "the expectation suites on D's silver batch; a failed error expectation holds D",
     dependsOn: [silver],
     retry: { retries: 1, retryDelay: 30, backoff: 'exponential', maxRetryDelay: 600 },
-    run: dailyTaskRun(resources, async ({ logicalDate, runId, upstream }, context, shared) => {
+    run: dailyTaskRun(resources, async ({ logicalDate, runId, upstream, conf }, context, shared) => {
       const step = await runQualityStep({
         config: shared.config,
         lake: shared.lake,
@@ -59,7 +65,7 @@ export function qualityTask(resources: () => DailyResources, silver: ReturnType<
           touchedEventDates: upstream.silver.touchedEventDates,
           ledger: upstream.silver.ledger,
         },
-        acceptFailures: shared.acceptQualityFailures,
+        acceptFailures: conf[ACCEPT_QUALITY_FAILURES] === true,
       });
       const failed = failedResults(step.gate);
       for (const event of qualityCheckEvents(step.gate, shared.suites)) context.events.emit(event);

@@ -10,6 +10,7 @@ import type {
   ColumnEquals,
   ColumnInfo,
   DeleteInsertOptions,
+  JoinWriterLockOptions,
   LoadFilesOptions,
   LoadResult,
   ParquetFiles,
@@ -60,6 +61,11 @@ export abstract class SqlWarehouse implements Warehouse {
 
   /** DuckDB's default: the file lock already keeps every other process out while this one has it open. */
   async acquireWriterLock(_options: WriterLockOptions): Promise<WarehouseWriterLock> {
+    return { lost: new AbortController().signal, release: async () => undefined };
+  }
+
+  /** Nothing to join where the lock is a no-op. */
+  async joinWriterLock(_options: JoinWriterLockOptions): Promise<WarehouseWriterLock> {
     return { lost: new AbortController().signal, release: async () => undefined };
   }
 

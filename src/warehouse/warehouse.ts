@@ -283,6 +283,15 @@ export interface Warehouse extends SqlSession {
    */
   acquireWriterLock(options: WriterLockOptions): Promise<WarehouseWriterLock>;
 
+  /**
+   * For a task running on another process (a queue worker) for the run whose driver holds the writer lock:
+   * checks the lock is held under `owner` (what that driver passed to {@link acquireWriterLock}) and, until
+   * `release`, keeps the next writer out: a process that takes the lock after the holder died waits for these
+   * writes to end before it writes, so two runs never interleave. Fails with {@link WarehouseLockedError} when
+   * the lock is not held under `owner`. An engine whose lock is a no-op returns at once.
+   */
+  joinWriterLock(options: JoinWriterLockOptions): Promise<WarehouseWriterLock>;
+
   close(): Promise<void>;
 }
 
@@ -292,6 +301,18 @@ export interface WriterLockOptions {
   /** Seconds to wait for a live holder; 0 fails at once. */
   waitSeconds: number;
   pollMs?: number;
+  /**
+   * Recorded with the lock: the tag the run's tasks on other processes present to {@link
+   * Warehouse.joinWriterLock} (the home's writer lease, pipeline/dag/run-writer.ts).
+   */
+  owner?: string;
+}
+
+export interface JoinWriterLockOptions {
+  /** The tag the lock must be held under. */
+  owner: string;
+  /** Who joins, as the next writer should read it while it waits: `task load of run … on etl-2 pid 77`. */
+  joiner: string;
 }
 
 export interface WarehouseWriterLock {

@@ -15,9 +15,9 @@ import type { TaskEvent, TaskEventSink } from '../../orchestrator/definitions/ta
 import { withTaskOverrides } from '../../orchestrator/definitions/task-overrides.ts';
 import { currentProcess } from '../../orchestrator/execution/process-identity.ts';
 import { startQueueWorker } from '../../orchestrator/execution/queue/queue-worker.ts';
-import { openStateStore } from '../../orchestrator/state/open-state-store.ts';
 import type { CliContext, RegisterCommand } from '../cli-context.ts';
 import { DAG_MODULES } from '../dag-modules.ts';
+import { killAtEvent } from '../fault-hooks.ts';
 import { redisTarget } from '../open-task-executor.ts';
 import { positiveInteger } from '../option-parsers.ts';
 import { renderEvents } from '../render-events.ts';
@@ -44,29 +44,26 @@ export const registerWorkerCommand: RegisterCommand = (program: Command, context
       const redis = await redisTarget(config);
       const dags = await registeredDags(context, options.dagModule ?? []);
       const tasks = parseTasks(options.tasks, dags);
-      const store = await openStateStore(config);
-      const events = workerEvents();
-      try {
-        const worker = await startQueueWorker({
-          redis,
-          queue: config.executor.kind === 'queue' ? config.executor.queue : '',
-          store,
-          dags,
-          ...(tasks ? { tasks } : {}),
-          concurrency: options.concurrency,
-          logsDir: resolve(config.home, 'logs'),
-          identity: currentProcess(),
-          events,
-          heartbeatIntervalMs: config.orchestrator.heartbeat_interval * 1000,
-          heartbeatTimeoutMs: config.orchestrator.heartbeat_timeout * 1000,
-          timeoutGraceMs: 30_000,
-          stopGraceMs: 30_000,
-        });
-        await untilStopped(worker, events);
-        context.say(`worker ${worker.workerId} stopped`);
-      } finally {
-        await store.close();
-      }
+      const store = await context.stateStore();
+      // The kill switch of the fault hooks (tests): a worker dies at an event of a try it runs.
+      const events = killAtEvent(workerEvents());
+      const worker = await startQueueWorker({
+        redis,
+        queue: config.executor.kind === 'queue' ? config.executor.queue : '',
+        store,
+        dags,
+        ...(tasks ? { tasks } : {}),
+        concurrency: options.concurrency,
+        logsDir: resolve(config.home, 'logs'),
+        identity: currentProcess(),
+        events,
+        heartbeatIntervalMs: config.orchestrator.heartbeat_interval * 1000,
+        heartbeatTimeoutMs: config.orchestrator.heartbeat_timeout * 1000,
+        timeoutGraceMs: 30_000,
+        stopGraceMs: 30_000,
+      });
+      await untilStopped(worker, events);
+      context.say(`worker ${worker.workerId} stopped`);
     });
 };
 

@@ -128,9 +128,15 @@ export function stateStoreContract(name: string, target: () => Promise<StateStor
         heartbeatAt: at(45),
         process: other,
         facts: { projectFingerprint: { hash: 'p2', models: {} } },
+        conf: { accept_quality_failures: true },
       });
       const updated = await store.getRun(created.runId);
-      expect(updated).toMatchObject({ state: 'running', heartbeatAt: at(45), process: other });
+      expect(updated).toMatchObject({
+        state: 'running',
+        heartbeatAt: at(45),
+        process: other,
+        conf: { accept_quality_failures: true },
+      });
       expect(updated?.projectFingerprint).toEqual({ hash: 'p2', models: {} });
       expect(updated).not.toHaveProperty('error');
       expect(updated).not.toHaveProperty('failureKind');

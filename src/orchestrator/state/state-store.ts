@@ -87,6 +87,8 @@ export interface RunUpdate {
   heartbeatAt?: Date;
   process?: ProcessIdentity;
   facts?: RunFacts;
+  /** Replaces the run's parameters: an operator's decision for the invocation resuming it (`--accept-…`). */
+  conf?: JsonObject;
 }
 
 export interface RunFilter {

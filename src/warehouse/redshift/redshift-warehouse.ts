@@ -66,6 +66,10 @@ export class RedshiftWarehouse extends PostgresWarehouse {
     return { lost: new AbortController().signal, release: async () => undefined };
   }
 
+  override async joinWriterLock(): Promise<WarehouseWriterLock> {
+    return { lost: new AbortController().signal, release: async () => undefined };
+  }
+
   protected override capabilitiesFor(): WarehouseCapabilities {
     return {
       ...DEFAULT_CAPABILITIES,

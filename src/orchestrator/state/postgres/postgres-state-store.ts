@@ -188,6 +188,7 @@ export class PostgresStateStore implements StateStore {
     if (update.facts?.projectFingerprint !== undefined) {
       set('project_fingerprint', JSON.stringify(update.facts.projectFingerprint), '::jsonb');
     }
+    if (update.conf !== undefined) set('conf', JSON.stringify(update.conf), '::jsonb');
     if (sets.length === 0) return;
     values.push(runId);
     try {

@@ -150,6 +150,7 @@ export class SqliteStateStore implements StateStore {
     if (update.facts?.projectFingerprint !== undefined) {
       set('project_fingerprint', JSON.stringify(update.facts.projectFingerprint));
     }
+    if (update.conf !== undefined) set('conf', JSON.stringify(update.conf));
     if (sets.length === 0) return;
     try {
       this.db.prepare(`update runs set ${sets.join(', ')} where run_id = ?`).run(...values, runId);
