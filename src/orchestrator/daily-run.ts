@@ -26,7 +26,7 @@ import type { Suite } from '../quality/suite.ts';
 import { runSilver, type SilverResult } from '../silver/run-silver.ts';
 import type { Warehouse } from '../warehouse/warehouse.ts';
 import { exportGold, type GoldExport } from './export-gold.ts';
-import { type LoadWarehouseResult, loadWarehouse } from './load-warehouse.ts';
+import { batchVars, type LoadWarehouseResult, loadSummary, loadWarehouse } from './load-warehouse.ts';
 import { type QualityStepResult, qualitySummary, runQualityStep } from './quality-step.ts';
 import { asOfDateFor, latestSucceededDate, recordRun } from './run-history.ts';
 
@@ -157,7 +157,7 @@ export async function runDaily(options: DailyRunOptions): Promise<DailyRunResult
     return { ok: !result.quality.held, summary: qualitySummary(result.quality) };
   });
 
-  // What the load and models take: the run's own changes, or the whole batch of a date a hold released.
+  // Beyond the silver commits the warehouse lacks (the load finds them): the whole batch of a date a hold released.
   const batch = result.quality?.load ?? {
     touchedEventDates: result.silver?.touchedEventDates ?? [],
     writtenFiles: result.silver?.writtenFiles ?? [],
@@ -172,21 +172,15 @@ export async function runDaily(options: DailyRunOptions): Promise<DailyRunResult
       writtenFiles: batch.writtenFiles,
       runId,
     });
-    const loaded = Object.entries(result.load.rows).filter(([, rows]) => rows > 0);
-    return {
-      summary: loaded.length
-        ? loaded.map(([table, rows]) => `${table} ${rows}`).join(', ')
-        : `${warehouse.engine} reads silver in place`,
-    };
+    return { summary: loadSummary(result.load, warehouse.engine, runId) };
   });
 
   const vars = {
     logical_date: logicalDate,
     as_of_date: asOfDate,
-    event_dates: batch.touchedEventDates,
-    // The load task exposed the rows the silver commit wrote (staging.silver_transactions_batch): incremental
-    // models read them from there (pipeline/macros/event_dates.sql: run_transactions).
-    silver_batch: true,
+    // The batch the load exposed (staging.silver_transactions_batch): incremental models read its rows and
+    // recompute its event dates; the models run marks its commits done (load-warehouse.ts: batchVars).
+    ...batchVars(result.load?.batch ?? { commits: [], ingestDates: [logicalDate], eventDates: [] }),
   };
   // Parsed with the run's vars, as dbt does: config such as `partitions=var('event_dates')` needs them.
   const project = loadProject(config.projectDir, { vars });
