@@ -10,7 +10,8 @@ export type KillPoint =
   | { kind: 'after-task'; task: string }
   /**
    * Right after the commit of the `nth` (default 1st) warehouse transaction that wrote to `relation`
-   * (`schema.name`): an INSERT INTO or DELETE FROM it; a write outside a transaction kills right after it.
+   * (`schema.name`): an INSERT INTO, DELETE FROM, UPDATE or TRUNCATE of it; a write outside a transaction kills
+   * right after it.
    */
   | { kind: 'after-commit-writing'; relation: string; nth?: number };
 
@@ -24,7 +25,7 @@ export function describeKillPoint(point: KillPoint): string {
 export function writesTo(sql: string, relation: string): boolean {
   const [schema, name] = relation.split('.') as [string, string];
   const quoted = `"${schema}"\\."${name}"`;
-  return new RegExp(`(insert into|delete from|update) ${quoted}(\\s|\\(|$)`, 'i').test(sql);
+  return new RegExp(`(insert into|delete from|update|truncate table) ${quoted}(\\s|\\(|$)`, 'i').test(sql);
 }
 
 /** A sink that SIGKILLs this process at `point`. */

@@ -25,18 +25,22 @@ export interface KillableHome {
   lake: Lake;
   /** The daily run of `date` in a child process, SIGKILLed at `point`; throws when it was not killed there. */
   killedRun(date: IsoDate, point: KillPoint): Promise<void>;
-  /** The daily run of `date` in this process. */
-  run(date: IsoDate): Promise<DailyRunResult>;
+  /** The daily run of `date` in this process (`acceptQualityFailures`: an operator's call). */
+  run(date: IsoDate, options?: { acceptQualityFailures?: boolean }): Promise<DailyRunResult>;
   /** Runs `fn` on the home's warehouse, opened for it alone. */
   withWarehouse<T>(fn: (warehouse: Warehouse) => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }
 
-/** `settings` generated for `days`; the tokenization key is the one every test home shares. */
+/**
+ * `settings` generated for `days` (or the bronze `bronze` writes into the home's lake); the tokenization key is
+ * the one every test home shares.
+ */
 export async function createKillableHome(options: {
   settings: GeneratorSettings;
   days: IsoDate[];
   warehouseUrl?: string;
+  bronze?: (lake: Lake) => Promise<void>;
 }): Promise<KillableHome> {
   const home = mkdtempSync(join(tmpdir(), 'fintech-killable-'));
   mkdirSync(join(home, 'secrets'), { recursive: true });
@@ -47,12 +51,14 @@ export async function createKillableHome(options: {
   );
   const config = loadConfig({ home, cwd: home, env: {} });
   const lake = await openLake(config);
-  await generateBronze({
-    lake,
-    settings: options.settings,
-    from: options.days[0]!,
-    to: options.days.at(-1)!,
-  });
+  if (options.bronze) await options.bronze(lake);
+  else
+    await generateBronze({
+      lake,
+      settings: options.settings,
+      from: options.days[0]!,
+      to: options.days.at(-1)!,
+    });
   const withWarehouse = async <T>(fn: (warehouse: Warehouse) => Promise<T>): Promise<T> => {
     const warehouse = await openWarehouse(config, { env: {} });
     try {
@@ -79,7 +85,8 @@ export async function createKillableHome(options: {
         );
       }
     },
-    run: (date) => withWarehouse((warehouse) => runDaily({ config, lake, warehouse, logicalDate: date })),
+    run: (date, runOptions = {}) =>
+      withWarehouse((warehouse) => runDaily({ config, lake, warehouse, logicalDate: date, ...runOptions })),
     close: async () => {
       await lake.close();
       rmSync(home, { recursive: true, force: true });
