@@ -57,6 +57,11 @@ export interface LoadWarehouseResult {
   /** Rows written per table (0 where the engine reads the files in place). */
   rows: Record<string, number>;
   batch: SilverBatch;
+  /**
+   * The live files `staging.silver_transactions_batch` reads in place (lake keys), so a task in another process
+   * can expose it again the same way; undefined when its rows are read from the loaded relation.
+   */
+  files?: string[];
 }
 
 export async function loadWarehouse(input: LoadWarehouseInput): Promise<LoadWarehouseResult> {
@@ -101,11 +106,9 @@ export async function loadWarehouse(input: LoadWarehouseInput): Promise<LoadWare
   );
 
   const batch = batchOf([...backlog.unmodeled, ...loading], input, new Set(loading.map((c) => c.txnId)));
-  await exposeSilverBatch(warehouse, lake, {
-    ingestDates: batch.ingestDates,
-    files: await batchFiles(lake, [...backlog.unmodeled, ...loading], batch, input.writtenFiles),
-  });
-  return { rows, batch };
+  const files = await batchFiles(lake, [...backlog.unmodeled, ...loading], batch, input.writtenFiles);
+  await exposeSilverBatch(warehouse, lake, { ingestDates: batch.ingestDates, files });
+  return { rows, batch, ...(files ? { files } : {}) };
 }
 
 /** The batch of `commits` (loaded now or before, not yet modeled), with the run's own date and extras. */

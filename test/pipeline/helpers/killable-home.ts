@@ -1,7 +1,8 @@
 /**
- * A throw-away fintech-etl home whose daily runs can be SIGKILLed at a kill point (killed-daily-run.ts, a child
- * process) and rerun in this process, on DuckDB or PostgreSQL. The warehouse is opened only for the duration
- * of each step, since a DuckDB file admits one process at a time.
+ * A throw-away fintech-etl home whose DAG runs can be SIGKILLed at a kill point (killed-daily-run.ts, a child
+ * process) and run again in this process (the harness's `runDailyDag`: a killed run of the date is resumed), on
+ * DuckDB or PostgreSQL. The warehouse and the state store are opened only for the duration of each step, since a
+ * DuckDB file admits one process at a time.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,10 +13,10 @@ import { generateBronze } from '../../../src/generate/generate-bronze.ts';
 import type { GeneratorSettings } from '../../../src/generate/generator-settings.ts';
 import type { Lake } from '../../../src/lake/lake.ts';
 import { openLake } from '../../../src/lake/open-lake.ts';
-import { type DailyRunResult, runDaily } from '../../../src/orchestrator/daily-run.ts';
+import { openStateStore } from '../../../src/orchestrator/state/open-state-store.ts';
 import { openWarehouse } from '../../../src/warehouse/open-warehouse.ts';
 import type { Warehouse, WarehouseRow } from '../../../src/warehouse/warehouse.ts';
-import { MARTS } from '../../helpers/pipeline-harness.ts';
+import { type DailyRunResult, MARTS, runDailyDag } from '../../helpers/pipeline-harness.ts';
 import { exited, spawnHelper } from '../../orchestrator/helpers/child-process.ts';
 import { describeKillPoint, type KillPoint } from './kill-point.ts';
 
@@ -25,7 +26,10 @@ export interface KillableHome {
   lake: Lake;
   /** The daily run of `date` in a child process, SIGKILLed at `point`; throws when it was not killed there. */
   killedRun(date: IsoDate, point: KillPoint): Promise<void>;
-  /** The daily run of `date` in this process (`acceptQualityFailures`: an operator's call). */
+  /**
+   * The DAG run of `date` in this process (`acceptQualityFailures`: an operator's call); a run of the date a
+   * kill left unfinished is resumed.
+   */
   run(date: IsoDate, options?: { acceptQualityFailures?: boolean }): Promise<DailyRunResult>;
   /** Runs `fn` on the home's warehouse, opened for it alone. */
   withWarehouse<T>(fn: (warehouse: Warehouse) => Promise<T>): Promise<T>;
@@ -86,7 +90,14 @@ export async function createKillableHome(options: {
       }
     },
     run: (date, runOptions = {}) =>
-      withWarehouse((warehouse) => runDaily({ config, lake, warehouse, logicalDate: date, ...runOptions })),
+      withWarehouse(async (warehouse) => {
+        const state = await openStateStore(config, { env: {} });
+        try {
+          return await runDailyDag({ config, lake, warehouse, state }, date, runOptions);
+        } finally {
+          await state.close();
+        }
+      }),
     close: async () => {
       await lake.close();
       rmSync(home, { recursive: true, force: true });
