@@ -9,7 +9,11 @@ import { qualityCheckEvents } from '../../src/orchestrator/check-failed-events.t
 import type { JsonValue } from '../../src/orchestrator/definitions/json-value.ts';
 import { NonRetryableError } from '../../src/orchestrator/definitions/non-retryable-error.ts';
 import { defineTask } from '../../src/orchestrator/definitions/task-definition.ts';
-import { qualitySummary, runQualityStep } from '../../src/orchestrator/quality-step.ts';
+import {
+  type JudgedPendingDate,
+  qualitySummary,
+  runQualityStep,
+} from '../../src/orchestrator/quality-step.ts';
 import { failedResults } from '../../src/quality/quality-result.ts';
 import type { DailyResources } from './daily-resources.ts';
 import { dailyTaskRun } from './daily-task.ts';
@@ -35,6 +39,11 @@ export interface QualityOutput {
   /** D was held and this run releases it: the load takes its whole batch; gold drops the hold at the end. */
   releasing: boolean;
   batch: LoadBatch;
+  /**
+   * Other dates whose silver a killed run left unjudged, judged before the load takes them (quality-step.ts);
+   * a failed one is held, and the run goes on. In the summary too.
+   */
+  pendingDates: JudgedPendingDate[];
   failed: {
     dataset: string;
     expectationId: string;
@@ -76,6 +85,12 @@ export function qualityTask(resources: () => DailyResources, silver: ReturnType<
         accepted: step.accepted,
         releasing: step.releasing,
         batch: step.load,
+        pendingDates: (step.pendingDates ?? []).map(({ ingestDate, outcome, held, error }) => ({
+          ingestDate,
+          outcome,
+          held,
+          ...(error === undefined ? {} : { error }),
+        })),
         failed: failed.map(({ dataset, expectationId, partition, severity, details, observed }) => ({
           dataset,
           expectationId,

@@ -30,8 +30,8 @@ export function testsTask(resources: () => DailyResources, models: ReturnType<ty
     retry: { retries: 1, retryDelay: 30, backoff: 'exponential', maxRetryDelay: 600 },
     run: dailyTaskRun(resources, async ({ logicalDate, runId, upstream }, context, shared) => {
       const warehouse = await shared.warehouse();
-      const { vars, batch } = upstream.models;
-      await ensureSilverBatch(shared, warehouse, runId, logicalDate, batch);
+      const { vars } = upstream.models;
+      await ensureSilverBatch(shared, warehouse, runId, logicalDate, upstream.models);
       const project = shared.project({ ...vars });
       const result = await testModels({ warehouse, project, vars: { ...vars }, runId });
       for (const event of testCheckEvents(result.tests)) {

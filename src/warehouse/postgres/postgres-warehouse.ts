@@ -179,6 +179,7 @@ export class PostgresWarehouse extends SqlWarehouse {
       key: replace.kind === 'key' ? this.replacementKey(options) : options.key,
       statisticsColumns: options.statisticsColumns,
       unlogged: options.rebuildFrom !== undefined,
+      ...(options.alsoExecute ? { alsoExecute: options.alsoExecute } : {}),
     });
     return { relation: options.target, rows };
   }
@@ -261,7 +262,7 @@ export class PostgresWarehouse extends SqlWarehouse {
     }
     const table = this.quoteRelation(target);
     const recorded = this.quoteRelation(record.relation);
-    const restore = await this.createChangesTable(session, batch, record);
+    const restore = await this.appendToChangesTable(session, target, batch, record);
     const deletes = (options.alsoDeleteWhere ?? []).map(
       (where) => `delete from ${table} where ${where} returning ${this.columnList(record.columns)}`,
     );
