@@ -1,6 +1,7 @@
 /**
  * The web app (issue #24) on a lake of BENCH_WEB_DAYS (default 30) days × BENCH_WEB_ROWS (default 100,000)
- * generated transactions: per page, its data endpoint's median and p95 over BENCH_WEB_REQUESTS (default 50) warm
+ * generated transactions and a year of run state (lib/bench-run-state.ts, when the home holds none):
+ * per page, its data endpoint's median and p95 over BENCH_WEB_REQUESTS (default 50) warm
  * requests, with and without filters, CPU ms per request and the response's size (targets: median < 200 ms,
  * p95 < 500 ms, every response < 500 kB); the first request after start (the marts loaded into memory); and each
  * page rendered in Chromium from a cold browser cache until its charts and tables are drawn (target < 1.5 s).
@@ -14,9 +15,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../src/config/load-config.ts';
+import type { IsoDate } from '../src/core/dates.ts';
 import { openLake } from '../src/lake/open-lake.ts';
 import { startWebServer } from '../src/web/start-web-server.ts';
 import { browserSkipReason, launchChromium, openPage } from '../test/helpers/browser.ts';
+import { fillRunState } from './lib/bench-run-state.ts';
 import type { Benchmark } from './run.ts';
 
 const DAYS = Number(process.env['BENCH_WEB_DAYS'] ?? 30);
@@ -41,8 +44,12 @@ const ENDPOINTS = [
   '/api/data-health',
   '/api/data-health?reason=invalid_pan',
   '/api/lineage',
+  '/api/pipeline',
+  '/api/pipeline?from=2024-03-30&to=2025-03-30',
 ];
-const PAGES = ['/', '/sales', '/customers', '/fraud', '/merchants', '/data-health', '/lineage'];
+const PAGES = ['/', '/sales', '/customers', '/fraud', '/merchants', '/data-health', '/pipeline', '/lineage'];
+/** Days of run state (a year, the longest range the Pipeline page shows at once). */
+const STATE_DAYS = 366;
 
 function benchHome(): string {
   if (process.env['BENCH_WEB_HOME']) return process.env['BENCH_WEB_HOME'];
@@ -75,13 +82,20 @@ export const benchmark: Benchmark = {
   title: `web app: data endpoints and pages on ${DAYS} days × ${ROWS.toLocaleString()} transactions`,
   async run() {
     const home = benchHome();
+    await fillRunState(home, LAST_DAY as IsoDate, STATE_DAYS);
     const config = loadConfig({ home, cwd: home, env: {} });
     const lake = await openLake(config);
     const server = await startWebServer({ config, lake, port: 0 });
     try {
       const url = (path: string) => new URL(path, server.url).toString();
       console.log('first request after start (marts read from the lake into memory):');
-      for (const path of ['/api/overview', '/api/merchants', '/api/data-health', '/api/lineage']) {
+      for (const path of [
+        '/api/overview',
+        '/api/merchants',
+        '/api/data-health',
+        '/api/pipeline',
+        '/api/lineage',
+      ]) {
         const started = performance.now();
         await (await fetch(url(path))).arrayBuffer();
         console.log(`  ${path.padEnd(22)} ${(performance.now() - started).toFixed(0)} ms`);
@@ -90,7 +104,18 @@ export const benchmark: Benchmark = {
         `warm, ${REQUESTS} requests each: median / p95 ms, CPU ms per request (server and client), size`,
       );
       let largest = { path: '', bytes: 0 };
-      for (const path of ENDPOINTS) {
+      // A failed run (a failure report with its checks) and a silver try's log of 80 statements.
+      const grid = (await (await fetch(url('/api/pipeline'))).json()) as {
+        grid: { rows: { run?: { run_id: string; state: string } }[] };
+      };
+      const failed = grid.grid.rows.find((row) => row.run?.state === 'failed')?.run?.run_id;
+      const succeeded = grid.grid.rows.find((row) => row.run?.state === 'success')?.run?.run_id;
+      const endpoints = [
+        ...ENDPOINTS,
+        ...(failed ? [`/api/pipeline/run?run=${failed}`] : []),
+        ...(succeeded ? [`/api/pipeline/run?run=${succeeded}&task=silver&try=1`] : []),
+      ];
+      for (const path of endpoints) {
         for (let i = 0; i < 3; i++) await (await fetch(url(path))).arrayBuffer();
         const times: number[] = [];
         let bytes = 0;
@@ -107,7 +132,7 @@ export const benchmark: Benchmark = {
         times.sort((a, b) => a - b);
         if (bytes > largest.bytes) largest = { path, bytes };
         console.log(
-          `  ${path.padEnd(50)} ${quantile(times, 0.5).toFixed(1).padStart(6)} / ${quantile(times, 0.95)
+          `  ${path.padEnd(70)} ${quantile(times, 0.5).toFixed(1).padStart(6)} / ${quantile(times, 0.95)
             .toFixed(1)
             .padStart(
               6,

@@ -2,8 +2,13 @@
  * What the tasks of `daily_batch_etl` work with besides their JSON input: the config, the lake, the state store,
  * the expectation suites, and the warehouse — opened on first use inside a try, so a warehouse that is down when
  * a run starts (a DuckDB file another process holds, a PostgreSQL that refuses connections) fails that try, and
- * the retry opens it again. Opening it takes the warehouse's writer lock (a PostgreSQL advisory lock), held until
- * {@link DailyResources.close}, so two homes writing one warehouse never interleave.
+ * the retry opens it again.
+ *
+ * Two roles (run-writer.ts): the process driving runs (`driver`) takes the warehouse's writer lock as it opens
+ * it (a PostgreSQL advisory lock, recorded under the home's writer lease) and holds it until
+ * {@link DailyResources.discardWarehouse}, so two homes writing one warehouse never interleave; a queue worker
+ * (`worker`) opens the warehouse without it and joins its run's driver's lock for each try
+ * ({@link DailyResources.forTry}).
  *
  * Nothing here carries data from one task to the next: that goes through the recorded outputs only, so a run
  * resumed in another process sees what the first one saw.
@@ -19,6 +24,7 @@ import type { StateStore } from '../../src/orchestrator/state/state-store.ts';
 import type { Suite } from '../../src/quality/suite.ts';
 import type { CommitHooks } from '../../src/silver/silver-commit.ts';
 import type { Warehouse, WarehouseWriterLock } from '../../src/warehouse/warehouse.ts';
+import { joinRunWriter } from './run-writer.ts';
 
 /** Test seams (fault injection), set from the environment by the CLI; a real run has none. */
 export interface FaultHooks {
@@ -41,13 +47,22 @@ export interface DailyResourcesOptions {
    * lock is released.
    */
   callerOwnsWarehouse?: boolean;
+  /** `driver` (default): takes the warehouse's writer lock; `worker`: joins the lock of each try's run. */
+  role?: 'driver' | 'worker';
   /** How this process describes itself to a writer that finds the warehouse locked. */
   holder: string;
+  /** The driver's writer lease, under whose tag (run-writer.ts: writerOwnerOf) the lock is recorded when taken. */
+  writerOwner?: () => string | undefined;
   /** Seconds to wait for another home's writer (`--wait`). */
   waitSeconds?: number;
-  /** `run --accept-quality-failures`: an operator's decision for this invocation, recorded in the quality output. */
-  acceptQualityFailures?: boolean;
   faults?: FaultHooks;
+}
+
+/** The resources as one try sees them, until {@link TryResources.end}. */
+export interface TryResources {
+  resources: DailyResources;
+  /** Lets go of what the try joined (a worker's share of its driver's lock). */
+  end(): Promise<void>;
 }
 
 export interface DailyResources {
@@ -55,10 +70,14 @@ export interface DailyResources {
   readonly lake: Lake;
   readonly store: StateStore;
   readonly suites: Suite[];
-  readonly acceptQualityFailures: boolean;
   readonly faults: FaultHooks;
-  /** The warehouse, opened and locked on first use; an open that failed is tried again by the next call. */
+  /**
+   * The warehouse, opened (and, for a driver, locked) on first use; an open that failed is tried again by the
+   * next call. A task gets it through {@link forTry}, which on a worker joins the run's writer lock first.
+   */
   warehouse(): Promise<Warehouse>;
+  /** The resources for one try of run `runId`: on a worker, its warehouse is usable only under the run's lock. */
+  forTry(runId: string, task: string): TryResources;
   /** Releases the lock and closes the warehouse (between dates); the next {@link warehouse} opens it again. */
   discardWarehouse(): Promise<void>;
   /** Aborted when the warehouse's writer lock is lost: the run stops (no new task starts). */
@@ -83,16 +102,20 @@ export function createDailyResources(options: DailyResourcesOptions): DailyResou
   let current: TaskEventSink | undefined;
   const events: EventSink = { emit: (event: PipelineEvent) => current?.emit(event) };
   const lockLost = new AbortController();
-  let opened: Promise<{ warehouse: Warehouse; lock: WarehouseWriterLock }> | undefined;
+  let opened: Promise<{ warehouse: Warehouse; lock: WarehouseWriterLock | undefined }> | undefined;
   let exposed: string | undefined;
   let parsed: { key: string; project: ModelProject } | undefined;
 
+  const role = options.role ?? 'driver';
   const open = async () => {
     const warehouse = await options.openWarehouse(events);
+    if (role === 'worker') return { warehouse, lock: undefined };
     try {
+      const owner = options.writerOwner?.();
       const lock = await warehouse.acquireWriterLock({
         holder: options.holder,
         waitSeconds: options.waitSeconds ?? 0,
+        ...(owner ? { owner } : {}),
       });
       lock.lost.addEventListener('abort', () => lockLost.abort(lock.lost.reason), { once: true });
       return { warehouse, lock };
@@ -107,32 +130,59 @@ export function createDailyResources(options: DailyResourcesOptions): DailyResou
     exposed = undefined;
     const held = await was?.catch(() => undefined);
     if (!held) return;
-    await held.lock.release().catch(() => undefined);
+    await held.lock?.release().catch(() => undefined);
     if (!options.callerOwnsWarehouse) await held.warehouse.close().catch(() => undefined);
   };
 
-  return {
+  const warehouse = async () => {
+    opened ??= open();
+    try {
+      return (await opened).warehouse;
+    } catch (error) {
+      opened = undefined;
+      throw error;
+    }
+  };
+
+  const resources: DailyResources = {
     config: options.config,
     lake: options.lake,
     store: options.store,
     suites: options.suites,
-    acceptQualityFailures: options.acceptQualityFailures ?? false,
     faults: options.faults ?? {},
-    warehouse: async () => {
-      opened ??= open();
-      try {
-        return (await opened).warehouse;
-      } catch (error) {
-        opened = undefined;
-        throw error;
-      }
+    warehouse,
+    forTry: (runId, task) => {
+      if (role === 'driver') return { resources, end: async () => undefined };
+      let joined: Promise<WarehouseWriterLock> | undefined;
+      return {
+        resources: {
+          ...resources,
+          warehouse: async () => {
+            const open = await warehouse();
+            joined ??= joinRunWriter(options.store, open, runId, task);
+            try {
+              await joined;
+            } catch (error) {
+              joined = undefined;
+              throw error;
+            }
+            return open;
+          },
+        },
+        end: async () => {
+          const held = await joined?.catch(() => undefined);
+          await held?.release();
+        },
+      };
     },
     discardWarehouse: discard,
     warehouseLockLost: lockLost.signal,
     useEvents: (sink) => {
       current = sink;
     },
-    batchExposedFor: (runId, ingestDate) => exposed === `${runId}\u0000${ingestDate}`,
+    // A worker cannot know whether another worker's load replaced the batch since it exposed it: it exposes it
+    // again (a view over the loaded rows of the date).
+    batchExposedFor: (runId, ingestDate) => role === 'driver' && exposed === `${runId}\u0000${ingestDate}`,
     markBatchExposed: (runId, ingestDate) => {
       exposed = `${runId}\u0000${ingestDate}`;
     },
@@ -143,4 +193,5 @@ export function createDailyResources(options: DailyResourcesOptions): DailyResou
     },
     close: discard,
   };
+  return resources;
 }

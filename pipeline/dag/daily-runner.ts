@@ -6,7 +6,9 @@
  *   reachable (a writer from another home using the same PostgreSQL database is refused here, by name) →
  *   runDag → the run's row of `audit.runs` → let go of the warehouse → release the lease.
  *
- * A warehouse that cannot be reached yet is not an error here: the tasks that need it open it and retry.
+ * A warehouse that cannot be reached yet is not an error here: the tasks that need it open it and retry (with
+ * the queue executor, this process takes the lock before it queues each try, and the tries on workers join it:
+ * run-writer.ts).
  *
  * @example
  *   const runner = createDailyRunner({ config, lake, store, suites, openWarehouse, logsDir, holder });
@@ -20,25 +22,39 @@ import { loadProject } from '../../src/models/project/load-project.ts';
 import { mirrorRuns } from '../../src/orchestrator/audit-runs-mirror.ts';
 import { bronzeFingerprintsOf } from '../../src/orchestrator/bronze-now.ts';
 import type { Dag } from '../../src/orchestrator/definitions/dag.ts';
+import type { JsonObject } from '../../src/orchestrator/definitions/json-value.ts';
 import { NO_TASK_EVENTS, type TaskEventSink } from '../../src/orchestrator/definitions/task-event.ts';
 import { withTaskOverrides } from '../../src/orchestrator/definitions/task-overrides.ts';
 import { type AlertSender, NO_ALERTS } from '../../src/orchestrator/execution/alerts.ts';
 import type { Clock } from '../../src/orchestrator/execution/clock.ts';
 import { errorSentence } from '../../src/orchestrator/execution/error-sentence.ts';
-import { acquireLease, WRITER_LEASE } from '../../src/orchestrator/execution/lease.ts';
+import { acquireLease, type HeldLease, WRITER_LEASE } from '../../src/orchestrator/execution/lease.ts';
 import { currentProcess } from '../../src/orchestrator/execution/process-identity.ts';
 import { type DagRunResult, runDag } from '../../src/orchestrator/execution/run-dag.ts';
+import { localExecutor } from '../../src/orchestrator/execution/run-task.ts';
 import type { RunMode } from '../../src/orchestrator/execution/select-tasks.ts';
+import type { TaskExecutor } from '../../src/orchestrator/execution/task-executor.ts';
 import { fingerprintProject } from '../../src/orchestrator/planner/project-fingerprint.ts';
-import type { ProcessIdentity, RunFacts, RunTrigger } from '../../src/orchestrator/state/state-store.ts';
+import type {
+  ProcessIdentity,
+  RunFacts,
+  RunTrigger,
+  StateStore,
+} from '../../src/orchestrator/state/state-store.ts';
 import { WarehouseLockedError } from '../../src/warehouse/warehouse.ts';
 import { dailyBatchEtl } from './daily-batch-etl.ts';
 import { createDailyResources, type DailyResources, type DailyResourcesOptions } from './daily-resources.ts';
 import { taskErrors } from './daily-task.ts';
+import { ACCEPT_QUALITY_FAILURES } from './quality-task.ts';
+import { writerOwnerOf } from './run-writer.ts';
 
-export interface DailyRunnerOptions extends Omit<DailyResourcesOptions, 'holder'> {
+export interface DailyRunnerOptions extends Omit<DailyResourcesOptions, 'holder' | 'role' | 'writerOwner'> {
   /** `<home>/logs`. */
   logsDir: string;
+  /** Where the tries run (config `executor`): this process by default, or queue workers. */
+  executor?: TaskExecutor;
+  /** `run --accept-quality-failures`: the operator's decision for this invocation (the run's conf for quality). */
+  acceptQualityFailures?: boolean;
   identity?: ProcessIdentity;
   /** Every event of every run: the CLI's renderer. */
   events?: TaskEventSink;
@@ -67,26 +83,35 @@ export function createDailyRunner(options: DailyRunnerOptions): DailyRunner {
   const { config, lake, store } = options;
   const identity = options.identity ?? currentProcess();
   const events = options.events ?? NO_TASK_EVENTS;
+  let lease: HeldLease | undefined;
   const resources = createDailyResources({
     ...options,
+    role: 'driver',
     holder: `process ${identity.pid} on ${identity.host} (${identity.command}), home ${config.home}`,
+    writerOwner: () => (lease ? writerOwnerOf(lease.record) : undefined),
   });
+  const executor = driverExecutor(
+    options.executor ?? localExecutor,
+    resources,
+    options.acceptQualityFailures ?? false,
+  );
   const dag = withTaskOverrides(
     dailyBatchEtl(() => resources),
     config.orchestrator.tasks,
   );
 
   const runDate = async (date: IsoDate, mode: RunDateOptions = {}): Promise<DagRunResult> => {
-    const lease = await acquireLease({
+    const held = await acquireLease({
       store,
       name: WRITER_LEASE,
       waitSeconds: options.waitSeconds ?? 0,
       holder: identity,
       events,
     });
+    lease = held;
     try {
       await lockWarehouseIfReachable(resources, events);
-      const stops = [lease.lost, resources.warehouseLockLost, ...(mode.stopSignal ? [mode.stopSignal] : [])];
+      const stops = [held.lost, resources.warehouseLockLost, ...(mode.stopSignal ? [mode.stopSignal] : [])];
       const result = await runDag({
         dag,
         store,
@@ -105,13 +130,15 @@ export function createDailyRunner(options: DailyRunnerOptions): DailyRunner {
         ...(mode.fromTask !== undefined ? { fromTask: mode.fromTask } : {}),
         ...(mode.onlyTask !== undefined ? { onlyTask: mode.onlyTask } : {}),
         ...(mode.singleTry ? { singleTry: true } : {}),
+        executor,
       });
       await mirrorRun(resources, result.runId, dag.order, events);
       return result;
     } finally {
       // Between dates the warehouse is let go: a manual run (or, on DuckDB, any reader) can take it.
       await resources.discardWarehouse();
-      await lease.release();
+      lease = undefined;
+      await held.release();
     }
   };
 
@@ -138,6 +165,40 @@ async function lockWarehouseIfReachable(resources: DailyResources, events: TaskE
       message: `the warehouse is not reachable yet (${errorSentence(error)}); the tasks that need it retry`,
     });
   }
+}
+
+/**
+ * The executor runDag drives the tries through, with what the driver does before each: the operator's
+ * `--accept-quality-failures` onto the run's conf before a quality try (wherever it runs, it reads it from
+ * there); and, before a try on a queue worker, the warehouse's writer lock if this process does not hold it yet
+ * (the warehouse was down when the run started), since the workers' tries write under it.
+ */
+function driverExecutor(
+  inner: TaskExecutor,
+  resources: DailyResources,
+  acceptQualityFailures: boolean,
+): TaskExecutor {
+  return {
+    kind: inner.kind,
+    runTry: async (settings, task, input, tryNumber) => {
+      let conf = input.conf;
+      if (task.name === 'quality') {
+        conf = await recordAcceptance(settings.store, settings.run.runId, acceptQualityFailures);
+      }
+      if (inner.kind === 'queue') await lockWarehouseIfReachable(resources, settings.runEvents);
+      return inner.runTry(settings, task, { ...input, conf }, tryNumber);
+    },
+  };
+}
+
+/** The run's conf with this invocation's quality decision, written back when it differs. */
+async function recordAcceptance(store: StateStore, runId: string, accept: boolean): Promise<JsonObject> {
+  const conf = (await store.getRun(runId))?.conf ?? {};
+  if ((conf[ACCEPT_QUALITY_FAILURES] === true) === accept) return conf;
+  const { [ACCEPT_QUALITY_FAILURES]: _previous, ...rest } = conf;
+  const updated: JsonObject = accept ? { ...rest, [ACCEPT_QUALITY_FAILURES]: true } : rest;
+  await store.updateRun(runId, { conf: updated });
+  return updated;
 }
 
 /** What the run is built from, recorded on it for `plan`: the date's bronze and the model project. */

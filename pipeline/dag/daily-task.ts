@@ -3,6 +3,7 @@
  * the try's log, lets a test's fault hook fail the try, and keeps the error by task name, so the CLI can exit 2
  * when a task failed on bad config. The warehouse stays open (and locked) between tries: its pool replaces a
  * broken connection by itself, and only a warehouse that could not be opened is opened again by the next try.
+ * On a queue worker the try writes under its run's writer lock, joined on first use and let go as it ends.
  */
 import type { TaskContext, TaskInput } from '../../src/orchestrator/definitions/task-definition.ts';
 import type { DailyResources } from './daily-resources.ts';
@@ -23,14 +24,17 @@ export function dailyTaskRun<Upstream, Output>(
   return async (input, context) => {
     const shared = resources();
     shared.useEvents(context.events);
+    const scoped = shared.forTry(input.runId, context.task);
     try {
       shared.faults.beforeTask?.(context.task, context.tryNumber);
-      return await body(input, context, shared);
+      return await body(input, context, scoped.resources);
     } catch (error) {
       const errors = taskErrors.get(shared) ?? new Map<string, unknown>();
       errors.set(context.task, error);
       taskErrors.set(shared, errors);
       throw error;
+    } finally {
+      await scoped.end();
     }
   };
 }

@@ -5,16 +5,26 @@
  * logged as a `check-failed` event, with its sample, for the failure report.
  */
 import type { IsoDate } from '../../src/core/dates.ts';
+import { qualityCheckEvents } from '../../src/orchestrator/check-failed-events.ts';
 import type { JsonValue } from '../../src/orchestrator/definitions/json-value.ts';
 import { NonRetryableError } from '../../src/orchestrator/definitions/non-retryable-error.ts';
 import { defineTask } from '../../src/orchestrator/definitions/task-definition.ts';
-import type { CheckFailedEvent } from '../../src/orchestrator/failure-report.ts';
-import { qualitySummary, runQualityStep } from '../../src/orchestrator/quality-step.ts';
+import {
+  type JudgedPendingDate,
+  qualitySummary,
+  runQualityStep,
+} from '../../src/orchestrator/quality-step.ts';
 import { failedResults } from '../../src/quality/quality-result.ts';
 import type { DailyResources } from './daily-resources.ts';
 import { dailyTaskRun } from './daily-task.ts';
 import { liveBatchFiles } from './silver-batch.ts';
 import type { silverTask } from './silver-task.ts';
+
+/**
+ * The run's conf key of `run --accept-quality-failures`: the operator's decision for the invocation driving the
+ * run, set on the run by its driver before each quality try (daily-runner.ts), read wherever that try runs.
+ */
+export const ACCEPT_QUALITY_FAILURES = 'accept_quality_failures';
 
 /** What the load and the models take: the run's own changes, or the whole batch of a date a hold released. */
 export interface LoadBatch {
@@ -29,6 +39,11 @@ export interface QualityOutput {
   /** D was held and this run releases it: the load takes its whole batch; gold drops the hold at the end. */
   releasing: boolean;
   batch: LoadBatch;
+  /**
+   * Other dates whose silver a killed run left unjudged, judged before the load takes them (quality-step.ts);
+   * a failed one is held, and the run goes on. In the summary too.
+   */
+  pendingDates: JudgedPendingDate[];
   failed: {
     dataset: string;
     expectationId: string;
@@ -46,7 +61,7 @@ export function qualityTask(resources: () => DailyResources, silver: ReturnType<
     description: "the expectation suites on D's silver batch; a failed error expectation holds D",
     dependsOn: [silver],
     retry: { retries: 1, retryDelay: 30, backoff: 'exponential', maxRetryDelay: 600 },
-    run: dailyTaskRun(resources, async ({ logicalDate, runId, upstream }, context, shared) => {
+    run: dailyTaskRun(resources, async ({ logicalDate, runId, upstream, conf }, context, shared) => {
       const step = await runQualityStep({
         config: shared.config,
         lake: shared.lake,
@@ -59,23 +74,10 @@ export function qualityTask(resources: () => DailyResources, silver: ReturnType<
           touchedEventDates: upstream.silver.touchedEventDates,
           ledger: upstream.silver.ledger,
         },
-        acceptFailures: shared.acceptQualityFailures,
+        acceptFailures: conf[ACCEPT_QUALITY_FAILURES] === true,
       });
       const failed = failedResults(step.gate);
-      for (const result of failed) {
-        const event: CheckFailedEvent = {
-          kind: 'check-failed',
-          check: 'expectation',
-          name: `${result.suite}.${result.expectationId}`,
-          target: `${result.dataset} ${result.partition}`,
-          severity: result.severity,
-          status: 'failed',
-          failures: result.unexpectedCount,
-          details: result.details,
-          sample: result.sample,
-        };
-        context.events.emit(event);
-      }
+      for (const event of qualityCheckEvents(step.gate, shared.suites)) context.events.emit(event);
       const summary = qualitySummary(step);
       if (step.held) throw new NonRetryableError(`quality gate: ${summary}`);
       return {
@@ -83,6 +85,12 @@ export function qualityTask(resources: () => DailyResources, silver: ReturnType<
         accepted: step.accepted,
         releasing: step.releasing,
         batch: step.load,
+        pendingDates: (step.pendingDates ?? []).map(({ ingestDate, outcome, held, error }) => ({
+          ingestDate,
+          outcome,
+          held,
+          ...(error === undefined ? {} : { error }),
+        })),
         failed: failed.map(({ dataset, expectationId, partition, severity, details, observed }) => ({
           dataset,
           expectationId,

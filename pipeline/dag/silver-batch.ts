@@ -13,19 +13,24 @@ import { silverTable } from '../../src/lake/lake-layout.ts';
 import { exposeSilverBatch } from '../../src/orchestrator/load-silver.ts';
 import type { Warehouse } from '../../src/warehouse/warehouse.ts';
 import type { DailyResources } from './daily-resources.ts';
-import type { LoadBatch } from './quality-task.ts';
+import type { LoadOutput } from './load-task.ts';
 
+/** Exposes the load's batch again unless this process exposed it for the run since (the load or a task before). */
 export async function ensureSilverBatch(
   shared: DailyResources,
   warehouse: Warehouse,
   runId: string,
-  ingestDate: IsoDate,
-  batch: LoadBatch,
+  logicalDate: IsoDate,
+  load: Pick<LoadOutput, 'batch' | 'files'>,
 ): Promise<void> {
-  if (shared.batchExposedFor(runId, ingestDate)) return;
-  const files = await liveBatchFiles(shared.lake, batch.writtenFiles);
-  await exposeSilverBatch(warehouse, shared.lake, { ingestDate, files });
-  shared.markBatchExposed(runId, ingestDate);
+  if (shared.batchExposedFor(runId, logicalDate)) return;
+  // The recorded files only while every one is still live; else the rows are read by their ingest dates.
+  const files = load.files?.length ? await liveBatchFiles(shared.lake, load.files) : [];
+  await exposeSilverBatch(warehouse, shared.lake, {
+    ingestDates: load.batch.ingestDates,
+    files: files.length ? files : undefined,
+  });
+  shared.markBatchExposed(runId, logicalDate);
 }
 
 /** `files` when every one is still in silver's committed snapshot, else none (find the rows by ingest date). */

@@ -4,13 +4,11 @@
  * `check-failed` event with its SQL and sample rows, which `fintech-etl logs RUN` shows.
  */
 
-import { ModelCompiler } from '../../src/models/compile/model-compiler.ts';
-import { compileTests } from '../../src/models/testing/compile-tests.ts';
 import { testModels } from '../../src/models/testing/test-models.ts';
+import { testCheckEvents } from '../../src/orchestrator/check-failed-events.ts';
 import type { JsonValue } from '../../src/orchestrator/definitions/json-value.ts';
 import { NonRetryableError } from '../../src/orchestrator/definitions/non-retryable-error.ts';
 import { defineTask } from '../../src/orchestrator/definitions/task-definition.ts';
-import type { CheckFailedEvent } from '../../src/orchestrator/failure-report.ts';
 import type { DailyResources } from './daily-resources.ts';
 import { dailyTaskRun } from './daily-task.ts';
 import type { modelsTask } from './models-task.ts';
@@ -32,33 +30,15 @@ export function testsTask(resources: () => DailyResources, models: ReturnType<ty
     retry: { retries: 1, retryDelay: 30, backoff: 'exponential', maxRetryDelay: 600 },
     run: dailyTaskRun(resources, async ({ logicalDate, runId, upstream }, context, shared) => {
       const warehouse = await shared.warehouse();
-      const { vars, batch } = upstream.models;
-      await ensureSilverBatch(shared, warehouse, runId, logicalDate, batch);
+      const { vars } = upstream.models;
+      await ensureSilverBatch(shared, warehouse, runId, logicalDate, upstream.models);
       const project = shared.project({ ...vars });
       const result = await testModels({ warehouse, project, vars: { ...vars }, runId });
-      const failing = result.tests.filter((test) => test.status !== 'pass');
-      if (failing.length) {
-        const compiled = new Map(
-          compileTests(project, new ModelCompiler(project, warehouse, { ...vars }), warehouse).map((test) => [
-            test.name,
-            test,
-          ]),
-        );
-        for (const test of failing) {
-          const event: CheckFailedEvent = {
-            kind: 'check-failed',
-            check: 'test',
-            name: test.name,
-            target: test.model,
-            severity: test.severity,
-            status: test.status,
-            failures: test.status === 'error' ? null : test.failures,
-            ...(test.message ? { details: test.message } : {}),
-            ...(compiled.get(test.name) ? { sql: compiled.get(test.name)!.sql } : {}),
-            sample: JSON.parse(JSON.stringify(test.sample)) as Record<string, JsonValue>[],
-          };
-          context.events.emit(event);
-        }
+      for (const event of testCheckEvents(result.tests)) {
+        context.events.emit({
+          ...event,
+          sample: JSON.parse(JSON.stringify(event.sample)) as Record<string, JsonValue>[],
+        });
       }
       const count = (status: string) => result.tests.filter((test) => test.status === status).length;
       const failed = result.tests.filter((test) => test.status === 'fail' || test.status === 'error');

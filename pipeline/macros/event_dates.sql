@@ -17,12 +17,20 @@
 {%- endmacro %}
 
 {#
-  The rows a run's silver commit wrote: those of its ingest date (var `logical_date`). Each of them sits in an event
-  date the run touched, so with `event_column` (and var `event_dates` set) a reader of the silver files, which are
-  partitioned by event date, skips the other dates' files.
+  The rows of a run's batch: those of the ingest dates whose silver commits it takes (var `ingest_dates`, set by
+  the pipeline: the run's own and any a killed or failed run left; by hand, var `logical_date`). Each of them
+  sits in an event date the batch touched, so with `event_column` (and var `event_dates` set) a reader of the
+  silver files, which are partitioned by event date, skips the other dates' files.
 #}
 {% macro ingest_batch(ingest_column, event_column=none) -%}
-  {{ ingest_column }} = cast('{{ var('logical_date') }}' as date)
+  {%- set days = var('ingest_dates', [var('logical_date')]) -%}
+  {%- if days | length == 0 -%}
+    1 = 0
+  {%- elif days | length == 1 -%}
+    {{ ingest_column }} = cast('{{ days[0] }}' as date)
+  {%- else -%}
+    {{ ingest_column }} in ({% for day in days %}cast('{{ day }}' as date){% if not loop.last %}, {% endif %}{% endfor %})
+  {%- endif -%}
   {%- if event_column != none and var('event_dates', none) != none %} and {{ in_event_dates(event_column) }}{% endif -%}
 {%- endmacro %}
 
@@ -65,16 +73,30 @@
 {%- endmacro %}
 
 {#
-  The groups (values of `columns`, event_date among them) whose fact rows a pipeline run changed: those of the
-  rows it inserted and of the rows it deleted (the replaced versions, also where a version left its group),
-  which the fact keeps in changed_rows('fact_transactions') (config record_changes), within the event dates
-  the run touched. After a full build of the fact changed_rows is every fact row, so these are every group of
-  those dates. A model keyed by such a group recomputes only these (late rows touch a few merchants of an old
-  day, not the whole day).
+  The groups (values of `columns`, event_date among them) whose fact rows changed: those of the rows the fact
+  inserted and of the rows it deleted (the replaced versions, also where a version left its group), which it
+  keeps in changed_rows('fact_transactions') (config record_changes) until every model reading them has built —
+  so a run killed before its readers committed leaves them to the next run. In a pipeline run, within the event
+  dates of its batch (var `event_dates`), which cover every record left (the batch keeps the commits of a
+  models run that did not finish); by hand, every record. After a full build of the fact changed_rows is every
+  fact row. A model keyed by such a group recomputes only these (late rows touch a few merchants of an old day,
+  not the whole day), and reading a record twice recomputes the same group from the same fact rows.
 #}
 {% macro changed_fact_groups(columns) -%}
   select distinct {{ columns | join(', ') }} from {{ changed_rows('fact_transactions') }}
-  where {{ in_event_dates('event_date') }}
+  where {{ in_changed_dates('event_date') }}
+{%- endmacro %}
+
+{#
+  The event dates a reader of changed_fact_groups() recomputes: var `event_dates` in a pipeline run (the fact's
+  rows are read by date, so the list prunes the scan), every date by hand, as changed_fact_groups() reads them.
+#}
+{% macro in_changed_dates(column) -%}
+  {%- if var('event_dates', none) == none -%}
+    1 = 1
+  {%- else -%}
+    {{ in_event_dates(column) }}
+  {%- endif -%}
 {%- endmacro %}
 
 {# The rows of `relation` (a model keyed by `columns`) in a group changed_fact_groups(columns) returns. #}

@@ -5,6 +5,7 @@
 import type { Command } from 'commander';
 import { loadConfig, type ResolvedConfig } from '../config/load-config.ts';
 import type { Lake } from '../lake/lake.ts';
+import type { StateStore } from '../orchestrator/state/state-store.ts';
 
 export interface GlobalOptions {
   home?: string;
@@ -19,7 +20,11 @@ export interface CliContext {
   config(): ResolvedConfig;
   /** The configured lake (local folder or S3), opened on first use and closed by {@link close}. */
   lake(): Promise<Lake>;
-  /** Closes what the command opened (the lake: its S3 client and cache index). */
+  /** The configured state store, opened on first use and closed by {@link close}. */
+  stateStore(): Promise<StateStore>;
+  /** Something a command (or a DAG factory it called) opened, closed by {@link close} before the lake. */
+  defer(close: () => Promise<void>): void;
+  /** Closes what the command opened (the deferred, the state store, the lake: its S3 client and cache index). */
   close(): Promise<void>;
   /** Human output (tables, summaries); suppressed with `--json`. */
   say(line: string): void;
@@ -36,6 +41,8 @@ export function createCliContext(
 ): CliContext {
   let config: ResolvedConfig | undefined;
   let lake: Promise<Lake> | undefined;
+  let store: Promise<StateStore> | undefined;
+  const deferred: (() => Promise<void>)[] = [];
   const context: CliContext = {
     options,
     config: () => {
@@ -47,7 +54,20 @@ export function createCliContext(
       lake ??= import('../lake/open-lake.ts').then(({ openLake }) => openLake(context.config()));
       return lake;
     },
+    stateStore: () => {
+      store ??= import('../orchestrator/state/open-state-store.ts').then(({ openStateStore }) =>
+        openStateStore(context.config()),
+      );
+      return store;
+    },
+    defer: (close) => {
+      deferred.push(close);
+    },
     close: async () => {
+      for (const close of deferred.splice(0).reverse()) await close().catch(() => undefined);
+      const openedStore = store;
+      store = undefined;
+      if (openedStore) await (await openedStore.catch(() => undefined))?.close();
       const opened = lake;
       lake = undefined;
       if (opened) await (await opened.catch(() => undefined))?.close();

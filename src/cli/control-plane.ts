@@ -1,8 +1,9 @@
 /**
  * The control plane as the CLI wires it: the configured state store, the expectation suites (a bad one exits 2
  * before anything is recorded), the lake, the warehouse opened on first use, webhook alerts, the stderr renderer
- * and the test-only fault hooks, handed to `createDailyRunner` (pipeline/dag/daily-runner.ts). Run, backfill,
- * task, scheduler and demo go through here; the read-only commands (plan, runs, logs, export) open only the
+ * the test-only fault hooks and the configured executor (in process, or queue workers: open-task-executor.ts),
+ * handed to `createDailyRunner` (pipeline/dag/daily-runner.ts). Run, backfill, task, scheduler and demo go
+ * through here; the read-only commands (plan, runs, logs, export) open only the
  * state store (`openStateOnly`).
  */
 import { join } from 'node:path';
@@ -23,6 +24,7 @@ import type { StateStore } from '../orchestrator/state/state-store.ts';
 import { loadSuites } from '../quality/load-suites.ts';
 import type { CliContext } from './cli-context.ts';
 import { faultHooksFromEnvironment, killAtEvent } from './fault-hooks.ts';
+import { openTaskExecutor } from './open-task-executor.ts';
 import { renderEvents } from './render-events.ts';
 
 export { DAILY_DAG };
@@ -76,6 +78,7 @@ export async function openControlPlane(
   const config = context.config();
   // Config problems (a bad override, a bad suite) exit 2 before anything is opened or recorded.
   declaredDag(config);
+  assertWarehouseFitsExecutor(config);
   const suites = loadSuites(config.qualitySuitesDir);
   const faults = faultHooksFromEnvironment();
   const clock = clockFromEnvironment();
@@ -84,6 +87,11 @@ export async function openControlPlane(
   const { openWarehouse } = await import('../warehouse/open-warehouse.ts');
   const events = cliEvents();
   const logsDir = logsDirOf(config);
+  const alerts = webhookAlerts(
+    await resolveAlertTargets(config.alerts, { home: config.home, env: process.env }),
+  );
+  // Last: its Redis connections keep the process alive until close.
+  const opened = await openTaskExecutor(config);
   const runner = createDailyRunner({
     config,
     lake,
@@ -95,7 +103,8 @@ export async function openControlPlane(
     faults,
     logsDir,
     events,
-    alerts: webhookAlerts(await resolveAlertTargets(config.alerts, { home: config.home, env: process.env })),
+    executor: opened.executor,
+    alerts,
   });
   return {
     ...runner,
@@ -106,10 +115,24 @@ export async function openControlPlane(
     clock,
     events,
     close: async () => {
+      await opened.close();
       await runner.close();
       await store.close();
     },
   };
+}
+
+/**
+ * A DuckDB warehouse is one file that one process writes at a time: tries on queue workers, each a process of
+ * its own (on other machines, too), cannot share it. Exit 2 naming the key, before anything is queued.
+ */
+export function assertWarehouseFitsExecutor(config: ResolvedConfig): void {
+  const target = config.warehouseTarget;
+  if (config.executor.kind !== 'queue' || target.kind !== 'duckdb') return;
+  throw new ConfigError(
+    `config key 'warehouse' is the DuckDB file '${target.path}': with executor kind queue the daily DAG's ` +
+      'tasks write it from worker processes, so it must be a postgres:// or redshift:// URL every worker reaches',
+  );
 }
 
 /** Exit code 1 naming the failed task and its error sentence; 2 when it failed on bad config. */

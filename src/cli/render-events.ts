@@ -45,5 +45,8 @@ export function renderEvent(event: PipelineEvent, profile: boolean): string | un
         : undefined;
     case 'statement-timed':
       return profile ? `sql ${event.seconds.toFixed(3).padStart(7)} s  ${event.sql}` : undefined;
+    case 'check-failed':
+      // The run's summary lists failed checks with their samples; the event is for the task's log.
+      return undefined;
   }
 }

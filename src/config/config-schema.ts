@@ -295,6 +295,34 @@ const serveSchema = z
   })
   .strict();
 
+/**
+ * How tasks run: `local` (in the process of `run`, `backfill`, `scheduler`) or `queue` (each task try is a BullMQ
+ * job on Redis, taken by `fintech-etl worker` processes on any machine; the state store stays the truth).
+ */
+const executorSchema = z.discriminatedUnion(
+  'kind',
+  [
+    z.object({ kind: z.literal('local') }).strict(),
+    z
+      .object({
+        kind: z.literal('queue'),
+        redis: z.string().regex(/^rediss?:\/\/[^/]/, 'must be a redis:// or rediss:// URL'),
+        /** Password of the Redis URL when it holds none. */
+        redis_password: secretRefSchema.optional(),
+        /** Names the BullMQ queues (one per DAG task, `<queue>.<dag>.<task>`): two deployments on one Redis differ. */
+        queue: z
+          .string()
+          .regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1-64 letters, digits, _ or -')
+          .default('fintech-etl'),
+        /** With a local lake: every worker mounts this same folder at the same path (NFS, EFS). */
+        shared_lake: z.boolean().default(false),
+      })
+      .strict(),
+  ],
+  { error: 'must be {kind: local} or {kind: queue, redis: redis://host:6379, queue: NAME}' },
+);
+export type ExecutorConfig = z.infer<typeof executorSchema>;
+
 const qualitySchema = z
   .object({
     /** Folder of the expectation suites (relative to home); default: `suites/` of the model project. */
@@ -334,6 +362,7 @@ export const configSchema = z
     /** Password of the state URL when it holds none. */
     state_password: secretRefSchema.optional(),
     orchestrator: orchestratorSchema.default(orchestratorSchema.parse({})),
+    executor: executorSchema.default({ kind: 'local' }),
     scheduler: schedulerSchema.default(schedulerSchema.parse({})),
     alerts: z.array(alertSchema).default([]),
     serve: serveSchema.default(serveSchema.parse({})),

@@ -183,4 +183,39 @@ describe('loadConfig', () => {
       new ConfigError(`the folder of config key 'warehouse' '${join(dir, 'plain')}' is a file, not a folder`),
     );
   });
+
+  it('runs tasks in process by default; a queue executor needs PostgreSQL state and a lake every worker sees', () => {
+    expect(withConfig('')().executor).toEqual({ kind: 'local' });
+    const queue = withConfig(
+      'executor: {kind: queue, redis: "redis://127.0.0.1:6379"}\nstate: postgres://etl@db:5432/etl\nlake: s3://acme-lake/prod\n',
+    )();
+    expect(queue.executor).toEqual({
+      kind: 'queue',
+      redis: 'redis://127.0.0.1:6379',
+      queue: 'fintech-etl',
+      shared_lake: false,
+    });
+    const shared = withConfig(
+      'executor: {kind: queue, redis: "redis://q:6379", queue: etl-prod, shared_lake: true}\nstate: postgres://etl@db/etl\n',
+    )();
+    expect(shared.executor).toMatchObject({ queue: 'etl-prod', shared_lake: true });
+
+    const local = withConfig('executor: {kind: queue, redis: "redis://q:6379"}\n');
+    expect(local).toThrow(ConfigError);
+    expect(local).toThrow(
+      /config key 'state' is the SQLite file '.*state\.db': with executor kind queue it must be a postgres:\/\/ URL every worker reaches; config key 'lake' is the local folder '.*lake': with executor kind queue it must be s3:\/\/bucket\/prefix, or a folder every worker mounts at that path \(then set executor\.shared_lake: true\)/,
+    );
+    expect(withConfig('executor: {kind: queue, redis: "redis://q:6379", shared_lake: true}\n')).toThrow(
+      /config key 'state' is the SQLite file/,
+    );
+    expect(withConfig('executor: {kind: queue, redis: "http://q:6379"}\n')).toThrow(
+      /config key 'executor\.redis' has value "http:\/\/q:6379": must be a redis:\/\/ or rediss:\/\/ URL/,
+    );
+    expect(withConfig('executor: {kind: celery}\n')).toThrow(
+      /config key 'executor\.kind'.*must be \{kind: local\}/,
+    );
+    expect(withConfig('executor: {kind: queue, redis: "redis://q", queue: "a:b"}\n')).toThrow(
+      /config key 'executor\.queue' has value "a:b": must be 1-64 letters, digits, _ or -/,
+    );
+  });
 });

@@ -73,7 +73,31 @@ export function loadConfig(options: LoadConfigOptions = {}): ResolvedConfig {
   if (target.kind === 'duckdb' && target.path !== ':memory:') {
     assertFolderPath(dirname(target.path), "the folder of config key 'warehouse'");
   }
+  assertExecutorFits(config);
   return config;
+}
+
+/**
+ * Workers on other machines must see the same state and the same lake as the process that queues their tasks:
+ * a SQLite file or a folder under one machine's home would silently split the truth.
+ */
+function assertExecutorFits(config: ResolvedConfig): void {
+  if (config.executor.kind !== 'queue') return;
+  const problems: string[] = [];
+  if (config.stateTarget.kind !== 'postgres') {
+    problems.push(
+      `config key 'state' is the SQLite file '${config.stateTarget.path}': with executor kind queue it must be ` +
+        'a postgres:// URL every worker reaches',
+    );
+  }
+  if (config.lakeLocation.kind === 'local' && !config.executor.shared_lake) {
+    problems.push(
+      `config key 'lake' is the local folder '${config.lakeLocation.root}': with executor kind queue it must be ` +
+        's3://bucket/prefix, or a folder every worker mounts at that path (then set executor.shared_lake: true)',
+    );
+  }
+  if (problems.length)
+    throw new ConfigError(`${config.source ?? 'built-in defaults'}: ${problems.join('; ')}`);
 }
 
 /**

@@ -59,13 +59,38 @@ export interface WarningEvent {
   message: string;
 }
 
+/**
+ * A model test or a quality expectation did not pass: what it checks, what it found, the SQL that selects the
+ * offending rows (when it has one) and a sample of them. A task's log keeps these, so the run's failure report
+ * can show them after the process is gone.
+ */
+export interface CheckFailedEvent {
+  kind: 'check-failed';
+  check: 'test' | 'quality';
+  /** The test's name, or `<suite>.<expectation id>` (with the partition judged, for per-partition ones). */
+  name: string;
+  /** The model a test belongs to, or the dataset and partition an expectation judged. */
+  target?: string;
+  severity: 'error' | 'warn';
+  /** fail: offending rows or values found; warn: found, at severity warn; error: the check could not run. */
+  status: 'fail' | 'warn' | 'error';
+  /** Offending rows (or values); null when the check measures an aggregate (a mean, a row count). */
+  failures: number | null;
+  /** One sentence: what was found against what is allowed, or the database's error. */
+  details: string;
+  sql?: string;
+  /** At most 20 offending rows or values (silver and marts hold no PAN; quarantine records are masked). */
+  sample: Record<string, unknown>[];
+}
+
 export type PipelineEvent =
   | TaskStartedEvent
   | TaskFinishedEvent
   | StepTimedEvent
   | StatementTimedEvent
   | NoticeEvent
-  | WarningEvent;
+  | WarningEvent
+  | CheckFailedEvent;
 
 /**
  * Where events go. `emit` is called synchronously at the moment the event happens and must not throw; a sink

@@ -28,8 +28,10 @@ import {
   recoverTransactions,
   type TableChange,
 } from './commit-log/commit-tables.ts';
+import { readTableCommits, type TableCommit } from './commit-log/read-table-commits.ts';
 import { readTableSnapshot, readTableSnapshots } from './commit-log/read-table-snapshot.ts';
 import type { TableSnapshot } from './commit-log/table-snapshot.ts';
+import { readPendingRecords } from './commit-log/transaction-record.ts';
 import { type VacuumResult, vacuumTables } from './commit-log/vacuum-tables.ts';
 import { acquireObjectLease, type WriterLease } from './commit-log/writer-lease.ts';
 import type { ObjectInfo, ObjectStore } from './object-store.ts';
@@ -92,6 +94,18 @@ export class Lake {
   /** Several tables with one read of pending multi-table commits: all of such a commit or none of it. */
   snapshots(tables: readonly string[]): Promise<Map<string, TableSnapshot>> {
     return readTableSnapshots(this.store, tables);
+  }
+
+  /**
+   * The committed versions of each table after the version given (-1: all), with one read of pending
+   * multi-table commits: what a consumer that applies commits one by one reads (read-table-commits.ts).
+   */
+  async commits(after: Readonly<Record<string, number>>): Promise<Map<string, TableCommit[]>> {
+    const pending = await readPendingRecords(this.store);
+    const commits = new Map<string, TableCommit[]>();
+    for (const [table, version] of Object.entries(after))
+      commits.set(table, await readTableCommits(this.store, table, version, pending));
+    return commits;
   }
 
   /** A file DuckDB can read for a committed object: the object itself in a local lake, its cached copy else. */

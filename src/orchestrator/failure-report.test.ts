@@ -5,10 +5,11 @@ import {
   controlPlaneFixture,
 } from '../../test/orchestrator/helpers/control-plane-fixture.ts';
 import type { IsoDate } from '../core/dates.ts';
+import type { CheckFailedEvent } from '../core/pipeline-event.ts';
 import { defineDag } from './definitions/dag.ts';
 import { defineTask } from './definitions/task-definition.ts';
 import { runDag } from './execution/run-dag.ts';
-import { buildFailureReport, type CheckFailedEvent } from './failure-report.ts';
+import { buildFailureReport } from './failure-report.ts';
 
 const DATE = '2025-03-01' as IsoDate;
 let fixture: ControlPlaneFixture;
@@ -33,6 +34,7 @@ function dag(options: { failTests: boolean }) {
         severity: 'error',
         status: 'fail',
         failures: 2,
+        details: '2 offending rows in fact_transactions',
         sql: 'select * from core.fact_transactions where amount is null',
         sample: [{ transaction_id: 't-1', amount: null }],
       };
@@ -84,6 +86,7 @@ describe('buildFailureReport', () => {
         severity: 'error',
         status: 'fail',
         failures: 2,
+        details: '2 offending rows in fact_transactions',
         sql: 'select * from core.fact_transactions where amount is null',
         sample: [{ transaction_id: 't-1', amount: null }],
       },

@@ -11,6 +11,7 @@
  */
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import type { CheckFailedEvent } from '../core/pipeline-event.ts';
 import type { JsonValue } from './definitions/json-value.ts';
 import { type LoggedEvent, readEventLog } from './execution/event-log.ts';
 import type {
@@ -21,34 +22,12 @@ import type {
   TryRecord,
 } from './state/state-store.ts';
 
-/**
- * The event a task writes to its try's log for each failing model test or quality expectation: what the
- * failure report shows. `sql` selects the offending rows (zero rows = pass), `sample` holds a few of them.
- */
-export interface CheckFailedEvent {
-  kind: 'check-failed';
-  check: 'test' | 'expectation';
-  /** The test's or expectation's name (`not_null_fact_transactions_amount`, `transactions.amount_positive`). */
-  name: string;
-  /** The model a test belongs to, or the dataset and partition an expectation judged. */
-  target: string;
-  severity: string;
-  /** pass/warn/fail/error for a test; failed for an expectation. */
-  status: string;
-  /** Offending rows (or values) counted; null when the check could not count them. */
-  failures: number | null;
-  /** One sentence: what was found against what is allowed, or the database's message. */
-  details?: string;
-  sql?: string;
-  sample: Record<string, JsonValue>[];
-}
-
-export const CHECK_FAILED = 'check-failed';
+const CHECK_FAILED: CheckFailedEvent['kind'] = 'check-failed';
 
 export interface FailedCheck {
-  check: 'test' | 'expectation';
+  check: CheckFailedEvent['check'];
   name: string;
-  target: string;
+  target?: string;
   severity: string;
   status: string;
   failures: number | null;
@@ -196,10 +175,11 @@ function toFailedCheck(event: LoggedEvent): FailedCheck {
   const field = <T>(name: string, fallback: T): T => (event[name] as T | undefined) ?? fallback;
   const sql = event['sql'];
   const details = event['details'];
+  const target = event['target'];
   return {
-    check: field<'test' | 'expectation'>('check', 'test'),
+    check: field<CheckFailedEvent['check']>('check', 'test'),
     name: field('name', '?'),
-    target: field('target', '?'),
+    ...(typeof target === 'string' ? { target } : {}),
     severity: field('severity', 'error'),
     status: field('status', 'fail'),
     failures: field<number | null>('failures', null),

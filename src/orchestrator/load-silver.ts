@@ -9,8 +9,8 @@
  * `staging.silver_transactions_batch`.
  *
  * @example
- *   await loadSilverDataset(warehouse, lake, SILVER_TRANSACTIONS, { partitions: touchedEventDates, ingestDate });
- *   await exposeSilverBatch(warehouse, lake, { ingestDate, files: silver.writtenFiles });
+ *   await loadSilverDataset(warehouse, lake, SILVER_TRANSACTIONS, { partitions: eventDates, ingestDates });
+ *   await exposeSilverBatch(warehouse, lake, { ingestDates, files });
  */
 import type { IsoDate } from '../core/dates.ts';
 import { ConfigError } from '../core/errors.ts';
@@ -29,8 +29,9 @@ import type {
 } from '../warehouse/warehouse.ts';
 
 /**
- * The rows of silver transactions that the last silver run wrote (every row a run changes carries its ingest
- * date): what incremental models read instead of all of silver (pipeline/macros/event_dates.sql).
+ * The rows of silver transactions the models have still to take (every row a silver run changes carries its
+ * ingest date): those of the ingest dates of the run's batch, what incremental models read instead of all of
+ * silver (pipeline/macros/event_dates.sql).
  */
 export const SILVER_BATCH: Relation = { schema: 'staging', name: 'silver_transactions_batch' };
 
@@ -44,11 +45,11 @@ export interface SilverChange {
   /** Values of the dataset's partition column whose partitions the run rewrote, or `all`. */
   partitions: IsoDate[] | 'all';
   /**
-   * The run's ingest date (transactions): every row the run changed carries it, so an engine that can filter
-   * the files it loads replaces by key just those rows instead of every row of the partitions, which late data
-   * makes most of silver.
+   * The ingest dates of the runs whose commits are loaded (transactions): every row a run changed carries its
+   * own, so an engine that can filter the files it loads replaces by key just those rows instead of every row
+   * of the partitions, which late data makes most of silver.
    */
-  ingestDate?: IsoDate;
+  ingestDates?: IsoDate[];
 }
 
 /** Where a load reads from: local files (and all of the dataset's, to rebuild it), or one COPY manifest. */
@@ -60,7 +61,8 @@ export type SilverFilesSource =
 /**
  * Makes a silver dataset reachable as {@link silverRelation}; returns the rows loaded (0 for a view). A lake
  * without the dataset's files gets an empty table of its declared columns, so the models still find it.
- * `runId` names the COPY manifest an engine loading from S3 reads.
+ * `runId` names the COPY manifest an engine loading from S3 reads. `alsoExecute` (a record of what was
+ * loaded) runs once, in the load's transaction where there is one, else after it.
  */
 export async function loadSilverDataset(
   warehouse: Warehouse,
@@ -68,23 +70,35 @@ export async function loadSilverDataset(
   dataset: SilverDataset,
   change: SilverChange,
   runId: string = newRunId('load'),
+  alsoExecute: string[] = [],
 ): Promise<number> {
   const relation = silverRelation(dataset);
   const all = (await lake.snapshot(silverTable(dataset.name))).files();
   const existing = await warehouse.relationKind(relation);
+  const recordAlone = async () => {
+    if (alsoExecute.length === 0) return;
+    await warehouse.transaction(async (session) => {
+      for (const statement of alsoExecute) await session.execute(statement);
+    });
+  };
   if (all.length === 0) {
     if (!existing) {
       await warehouse.createTable(relation, dataset.columns, { ...dataset.layout, primaryKey: dataset.key });
     }
+    await recordAlone();
     return 0;
   }
   if (warehouse.capabilities.readsParquetDirectly) {
     if (existing === 'table') await warehouse.drop(relation);
     await warehouse.createFileView(relation, await silverFiles(lake, dataset, all));
+    await recordAlone();
     return 0;
   }
   const partitions = existing === undefined ? 'all' : change.partitions;
-  if (partitions !== 'all' && partitions.length === 0) return 0;
+  if (partitions !== 'all' && partitions.length === 0) {
+    await recordAlone();
+    return 0;
+  }
   const wanted = new Set<string>(partitions === 'all' ? [] : partitions);
   const files =
     partitions === 'all'
@@ -92,7 +106,7 @@ export async function loadSilverDataset(
       : all.filter((file) => wanted.has(file.partitionValues[dataset.partitionColumn] ?? ''));
   const source = await filesSource(warehouse, lake, files, all, copyManifestKey(runId, relation.name));
   const options = silverLoadOptions(dataset, source, { ...change, partitions }, warehouse.capabilities);
-  return (await warehouse.loadFiles(options)).rows;
+  return (await warehouse.loadFiles({ ...options, ...(alsoExecute.length ? { alsoExecute } : {}) })).rows;
 }
 
 /**
@@ -146,34 +160,40 @@ export function silverLoadOptions(
   };
   if (change.partitions === 'all') return { ...base, replace: { kind: 'all' } };
   const ingestDate = dataset.columns.find((column) => column.name === 'ingest_date');
-  if (change.ingestDate && ingestDate && capabilities.filtersLoadedRows) {
+  if (change.ingestDates?.length && ingestDate && capabilities.filtersLoadedRows) {
     return {
       ...base,
       replace: { kind: 'key' },
-      only: { column: ingestDate.name, equals: change.ingestDate, type: ingestDate.type },
+      only: { column: ingestDate.name, equals: change.ingestDates, type: ingestDate.type },
     };
   }
   return { ...base, replace: { kind: 'in', column: dataset.partitionColumn, values: change.partitions } };
 }
 
 /**
- * Exposes the rows one silver run wrote as {@link SILVER_BATCH}: the rows of `staging.silver_transactions` of
- * its ingest date. `files` (lake keys: `SilverResult.writtenFiles`) hold all of them, so an engine that reads
- * Parquet in place reads those few hundred files, not the thousands of a touched history. Call it after the
- * transactions are loaded.
+ * Exposes the rows the batch's silver runs wrote as {@link SILVER_BATCH}: the rows of
+ * `staging.silver_transactions` of their ingest dates. `files` (lake keys: the files their commits added that
+ * are still live), when given, hold all of them, so an engine that reads Parquet in place reads those few
+ * hundred files, not the thousands of a touched history; without them it reads the loaded relation. Call it
+ * after the transactions are loaded.
  */
 export async function exposeSilverBatch(
   warehouse: Warehouse,
   lake: Lake,
-  batch: { ingestDate: IsoDate; files: string[] },
+  batch: { ingestDates: IsoDate[]; files?: string[] },
 ): Promise<void> {
   const ingestDate = SILVER_TRANSACTIONS.columns.find((column) => column.name === 'ingest_date')!;
-  const files = warehouse.capabilities.readsParquetDirectly
-    ? await lake.localPaths(batch.files.map((key) => ({ key })))
-    : [];
+  const files =
+    warehouse.capabilities.readsParquetDirectly && batch.files?.length
+      ? await lake.localPaths(batch.files.map((key) => ({ key })))
+      : [];
   await warehouse.exposeSubset(SILVER_BATCH, {
     from: silverRelation(SILVER_TRANSACTIONS),
-    where: { column: ingestDate.name, equals: batch.ingestDate, type: ingestDate.type },
+    where: {
+      column: ingestDate.name,
+      equals: batch.ingestDates.length === 1 ? batch.ingestDates[0]! : batch.ingestDates,
+      type: ingestDate.type,
+    },
     ...(files.length ? { files: { paths: files, sameColumns: SILVER_TRANSACTIONS.uniformFiles } } : {}),
   });
 }

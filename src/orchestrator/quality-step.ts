@@ -19,12 +19,17 @@ import { commitQualityChanges } from '../quality/commit-quality-changes.ts';
 import type { LedgerCounts } from '../quality/evaluate-suite.ts';
 import { putHold, type QualityHold, readHold, syncHoldsToWarehouse } from '../quality/quality-holds.ts';
 import { failedResults, type QualityGateResult } from '../quality/quality-result.ts';
-import { putQualityRecord, readQualityHistory } from '../quality/quality-results-store.ts';
+import {
+  putQualityRecord,
+  readQualityHistory,
+  readQualityRecords,
+} from '../quality/quality-results-store.ts';
 import { recordQualityResults } from '../quality/record-quality-results.ts';
 import { type QualityGateInput, runQualityGate } from '../quality/run-quality-gate.ts';
 import type { Suite } from '../quality/suite.ts';
 import type { LedgerEntry } from '../silver/ledger-entry.ts';
 import type { Warehouse } from '../warehouse/warehouse.ts';
+import { readSilverBacklog } from './silver-commits.ts';
 
 export interface QualityStepInput {
   config: ResolvedConfig;
@@ -39,8 +44,19 @@ export interface QualityStepInput {
   acceptFailures: boolean;
 }
 
+/** A date the step judged besides the run's own: silver a killed run committed, which no gate judged. */
+export interface JudgedPendingDate {
+  ingestDate: IsoDate;
+  outcome: 'passed' | 'failed' | 'error';
+  /** The gate holds the date now: the models leave its rows out until a rerun passes or an operator accepts. */
+  held: boolean;
+  error?: string;
+}
+
 export interface QualityStepResult {
   gate: QualityGateResult;
+  /** Other dates whose silver the load is about to take unjudged, judged first (judgePendingDates). */
+  pendingDates?: JudgedPendingDate[];
   /** Error expectations failed and the operator accepted them. */
   accepted: boolean;
   /** The date is held by this run: the load must not happen. */
@@ -62,6 +78,76 @@ function trailingDays(suites: Suite[]): number {
 }
 
 export async function runQualityStep(input: QualityStepInput): Promise<QualityStepResult> {
+  const pending = await judgePendingDates(input);
+  const result = await judgeRunBatch(input);
+  if (pending.judged.length === 0) return result;
+  return {
+    ...result,
+    pendingDates: pending.judged,
+    load: {
+      touchedEventDates: [
+        ...new Set([...result.load.touchedEventDates, ...pending.load.touchedEventDates]),
+      ].sort() as IsoDate[],
+      writtenFiles: [...new Set([...result.load.writtenFiles, ...pending.load.writtenFiles])],
+    },
+  };
+}
+
+/**
+ * The load takes every silver commit the warehouse lacks, also one a run killed between its silver commit and
+ * its gate left behind (src/orchestrator/silver-commits.ts). So that no such batch reaches the warehouse
+ * unjudged, each ingest date with a commit the warehouse lacks and no gate result since that commit is judged
+ * first, as it stands (its rows found through the version index), and held when it fails, like the run's own
+ * batch. The run goes on either way: a held date waits for a rerun or an operator, as after its own run.
+ */
+async function judgePendingDates(
+  input: QualityStepInput,
+): Promise<{ judged: JudgedPendingDate[]; load: QualityStepResult['load'] }> {
+  const { unloaded } = await readSilverBacklog(input.warehouse, input.lake);
+  const committedAt = new Map<IsoDate, string>();
+  for (const commit of unloaded) {
+    if (commit.ingestDate === input.ingestDate) continue;
+    const latest = committedAt.get(commit.ingestDate);
+    if (!latest || commit.committedAt > latest) committedAt.set(commit.ingestDate, commit.committedAt);
+  }
+  const judged: JudgedPendingDate[] = [];
+  const load: QualityStepResult['load'] = { touchedEventDates: [], writtenFiles: [] };
+  for (const [ingestDate, since] of [...committedAt].sort(([a], [b]) => a.localeCompare(b))) {
+    const records = await readQualityRecords(input.lake, ingestDate);
+    if (records.some((record) => record.evaluatedAt >= since)) continue;
+    const eventDates = [
+      ...new Set(
+        unloaded.filter((commit) => commit.ingestDate === ingestDate).flatMap((commit) => commit.eventDates),
+      ),
+    ].sort() as IsoDate[];
+    try {
+      const step = await judgeRunBatch({
+        ...input,
+        ingestDate,
+        silver: {
+          writtenFiles: [],
+          touchedEventDates: eventDates,
+          ...withLedger(await latestLedgerEntry(input.lake, ingestDate)),
+        },
+        acceptFailures: false,
+      });
+      judged.push({ ingestDate, outcome: step.gate.outcome, held: step.held });
+      if (step.releasing) {
+        load.touchedEventDates.push(...step.load.touchedEventDates);
+        load.writtenFiles.push(...step.load.writtenFiles);
+      }
+    } catch (error) {
+      judged.push({ ingestDate, outcome: 'error', held: true, error: redact((error as Error).message) });
+    }
+  }
+  return { judged, load };
+}
+
+function withLedger(ledger: LedgerCounts | undefined): { ledger?: LedgerCounts } {
+  return ledger ? { ledger } : {};
+}
+
+async function judgeRunBatch(input: QualityStepInput): Promise<QualityStepResult> {
   const { lake, warehouse, ingestDate, runId } = input;
   const previousHold = await readHold(lake, ingestDate);
   let gate: QualityGateResult;
@@ -169,7 +255,7 @@ export function qualitySummary(step: QualityStepResult): string {
     (skipped ? `, ${skipped} not evaluated` : '') +
     (warnings.length ? `, ${warnings.length} warned` : '') +
     ` (rows: ${datasets || 'none'}; ${gate.queries.scans} scans)`;
-  if (errors.length === 0) return head;
+  if (errors.length === 0) return `${head}${pendingSummary(step)}`;
   const listed = errors
     .map(
       (result) =>
@@ -179,7 +265,18 @@ export function qualitySummary(step: QualityStepResult): string {
   const decision = step.accepted
     ? 'accepted by the operator: loading anyway'
     : `ingest date ${gate.ingestDate} held: rerun it, or run --accept-quality-failures to load anyway`;
-  return `${head}; ${errors.length} failed: ${listed}; ${decision}`;
+  return `${head}; ${errors.length} failed: ${listed}; ${decision}${pendingSummary(step)}`;
+}
+
+/** The dates a killed run left unjudged, as the summary names them. */
+function pendingSummary(step: QualityStepResult): string {
+  if (!step.pendingDates?.length) return '';
+  const dates = step.pendingDates.map((date) =>
+    date.held
+      ? `${date.ingestDate} ${date.outcome === 'error' ? `could not be judged (${date.error})` : 'failed'} and is held: rerun it, or run it with --accept-quality-failures`
+      : `${date.ingestDate} passed`,
+  );
+  return `; silver a killed run left unjudged: ${dates.join('; ')}`;
 }
 
 /**

@@ -460,6 +460,61 @@ export function compileSampleQuery(
   return parts.length ? parts.join('\nunion all\n') : undefined;
 }
 
+/**
+ * The query that selects an expectation's offending rows (or repeated and unexpected values) written over
+ * named relations instead of the batch's files: what a failure report shows a person, who can run it on the
+ * warehouse's staging relations. Undefined for the expectations judged on an aggregate (a row count, a mean,
+ * shares, the quarantine rate): they have no offending rows.
+ */
+export function unexpectedRowsQuery(
+  suite: Suite,
+  index: number,
+  dialect: QualityDialect,
+  relations: {
+    /** The relation of the batch's rows (`staging.silver_transactions_batch`). */
+    batch: string;
+    /** The relation of a reference set's dataset (`staging.silver_merchants`), for an in-set check. */
+    reference?: string;
+    /** Only this partition (`event_date=2025-03-01`), for a per-partition expectation. */
+    partition?: string;
+    keyColumns: string[];
+  },
+): string | undefined {
+  const expectation = suite.expectations[index];
+  if (!expectation) return undefined;
+  const q = dialect.quoteIdentifier;
+  const column = (name: string) => `b.${q(name)}`;
+  const alias = q(`r${index}`);
+  const condition = conditionOf(expectation);
+  const scope: Scope = {
+    column,
+    condition: () => (condition ? `(${condition})` : 'true'),
+    reference: () => `${alias}.ref_value`,
+  };
+  const partition =
+    relations.partition && suite.partitionBy.length
+      ? ` and ${partitionKeyExpression(suite.partitionBy, dialect, column)} = ${dialect.quoteLiteral(relations.partition)}`
+      : '';
+  const set = (expectation.kwargs as { value_set?: unknown }).value_set;
+  const referenced =
+    expectation.type === 'expect_column_values_to_be_in_set' && !Array.isArray(set) && relations.reference;
+  const unexpected = unexpectedPredicate(expectation, index, dialect, scope, Boolean(referenced));
+  if (unexpected !== undefined) {
+    const columns = [...new Set([...relations.keyColumns, ...columnsOfSample(expectation)])].map(column);
+    const join = referenced
+      ? `\nleft join (select distinct ${q((set as { column: string }).column)} as ref_value from ${relations.reference}) as ${alias} on ${column(expectation.kwargs.column)} = ${alias}.ref_value`
+      : '';
+    return `select ${columns.join(', ')}\nfrom ${relations.batch} as b${join}\nwhere ${unexpected}${partition}`;
+  }
+  const grouped = duplicateGroups(expectation, scope.condition(index), column, dialect);
+  if (!grouped) return undefined;
+  const fields = Object.entries(grouped.fields).map(([name, value]) => `${value} as ${q(name)}`);
+  return (
+    `select ${[...fields, 'count(*) as rows'].join(', ')}\nfrom ${relations.batch} as b\n` +
+    `where ${grouped.where}${partition}\ngroup by ${grouped.by.join(', ')}\nhaving ${grouped.having}`
+  );
+}
+
 function partitionKeyExpression(
   partitionBy: string[],
   dialect: QualityDialect,

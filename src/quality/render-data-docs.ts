@@ -33,7 +33,8 @@ export function pageName(runId: string): string {
   return runId.replace(/[^A-Za-z0-9_.-]/g, '_');
 }
 
-const STYLE = `
+/** The pages' one inline stylesheet (a server that hosts them allows it by its hash). */
+export const DATA_DOCS_STYLE = `
 body { font: 14px/1.45 system-ui, sans-serif; margin: 2rem; color: #1d2330; }
 h1 { font-size: 1.4rem; } h2 { font-size: 1.15rem; margin-top: 2rem; }
 table { border-collapse: collapse; width: 100%; margin: .5rem 0; }
@@ -52,7 +53,7 @@ function escapeHtml(text: string): string {
 }
 
 function page(title: string, body: string): string {
-  return `<!doctype html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n<title>${escapeHtml(title)}</title>\n<style>${STYLE}</style>\n</head>\n<body>\n${body}\n</body>\n</html>\n`;
+  return `<!doctype html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n<title>${escapeHtml(title)}</title>\n<style>${DATA_DOCS_STYLE}</style>\n</head>\n<body>\n${body}\n</body>\n</html>\n`;
 }
 
 /** PASS / FAIL / WARN (a failed warn expectation) / SKIP (not evaluated). */

@@ -10,6 +10,7 @@ import type {
   ColumnEquals,
   ColumnInfo,
   DeleteInsertOptions,
+  JoinWriterLockOptions,
   LoadFilesOptions,
   LoadResult,
   ParquetFiles,
@@ -63,6 +64,11 @@ export abstract class SqlWarehouse implements Warehouse {
     return { lost: new AbortController().signal, release: async () => undefined };
   }
 
+  /** Nothing to join where the lock is a no-op. */
+  async joinWriterLock(_options: JoinWriterLockOptions): Promise<WarehouseWriterLock> {
+    return { lost: new AbortController().signal, release: async () => undefined };
+  }
+
   execute(sql: string): Promise<void> {
     return this.withSession((session) => session.execute(sql));
   }
@@ -93,9 +99,14 @@ export abstract class SqlWarehouse implements Warehouse {
     return standardSqlType(type);
   }
 
-  /** `column = cast('value' as type)`. */
+  /** `column = cast('value' as type)`, or `column in (cast(…), …)` for a list of values. */
   protected equalsSql(filter: ColumnEquals): string {
-    return `${this.plainIdentifier(filter.column)} = cast(${this.quoteLiteral(filter.equals)} as ${this.columnTypeSql(filter.type)})`;
+    const type = this.columnTypeSql(filter.type);
+    const cast = (value: string) => `cast(${this.quoteLiteral(value)} as ${type})`;
+    const column = this.plainIdentifier(filter.column);
+    if (typeof filter.equals === 'string') return `${column} = ${cast(filter.equals)}`;
+    if (filter.equals.length === 0) return '1 = 0';
+    return `${column} in (${filter.equals.map(cast).join(', ')})`;
   }
 
   async ensureSchema(schema: string): Promise<void> {
@@ -305,7 +316,7 @@ export abstract class SqlWarehouse implements Warehouse {
 
   /**
    * Empties what `alsoDeleteWhere` selects and every key of the temporary table `batch` in `target`; with
-   * options.recordChanges, first replaces that table by the given columns of the rows the batch inserts and of
+   * options.recordChanges, first adds to that table the given columns of the rows the batch inserts and of
    * those about to be deleted (found by the same predicates and join as the deletes).
    */
   protected async deleteReplacedRows(
@@ -319,7 +330,7 @@ export abstract class SqlWarehouse implements Warehouse {
     const table = this.quoteRelation(target);
     const record = options.recordChanges;
     if (record) {
-      const restore = await this.createChangesTable(session, batch, record);
+      const restore = await this.appendToChangesTable(session, target, batch, record);
       const columns = this.columnList(record.columns);
       for (const where of alsoDeleteWhere) {
         await session.execute(
@@ -344,18 +355,27 @@ export abstract class SqlWarehouse implements Warehouse {
   }
 
   /**
-   * Replaces the table `record.relation` by `record.columns` of the rows of `batch` (what a delete+insert
-   * inserts; the table takes their types). Returns what to run once the caller has added the deleted rows.
+   * Adds `record.columns` of the rows of `batch` (what a delete+insert inserts) to the table `record.relation`,
+   * creating it when missing (it takes their types). A view there is a full build's record (every row of
+   * `target` changed): it becomes a table of those rows first, so that record holds until it is consumed.
+   * Returns what to run once the caller has added the deleted rows.
    */
-  protected async createChangesTable(
+  protected async appendToChangesTable(
     session: SqlSession,
+    target: Relation,
     batch: string,
     record: { relation: Relation; columns: string[] },
   ): Promise<() => Promise<void>> {
+    const kind = await this.relationKindIn(session, record.relation);
+    const columns = this.columnList(record.columns);
+    const changes = this.quoteRelation(record.relation);
+    if (kind === 'table') {
+      await session.execute(`insert into ${changes} select ${columns} from ${batch}`);
+      return async () => undefined;
+    }
     const restore = await this.dropForReplace(session, record.relation);
-    await session.execute(
-      `create table ${this.quoteRelation(record.relation)} as select ${this.columnList(record.columns)} from ${batch}`,
-    );
+    const earlier = kind === 'view' ? `select ${columns} from ${this.quoteRelation(target)} union all ` : '';
+    await session.execute(`create table ${changes} as ${earlier}select ${columns} from ${batch}`);
     return restore;
   }
 

@@ -126,10 +126,10 @@ export function warehouseContract(name: string, target: () => Promise<ContractTa
     });
 
     run(
-      'keeps what a delete+insert inserted and deleted, by key and by predicate, replacing the previous record',
+      'keeps what a delete+insert inserted and deleted, by key and by predicate, adding to the earlier records',
       async () => {
         const changes: Relation = { schema: 'contract', name: 'accounts__changes' };
-        await warehouse.createView(changes, 'select 0 as id');
+        await warehouse.drop(changes);
         await warehouse.createTableAs(
           T,
           `select 1 as id, 'a' as name union all select 2, 'b' union all select 3, 'c' union all select 4, 'd'`,
@@ -146,18 +146,37 @@ export function warehouseContract(name: string, target: () => Promise<ContractTa
           { id: 3, name: 'c' },
           { id: 5, name: 'E' },
         ]);
-        const recorded = await rows('select name, id from contract.accounts__changes order by id, name');
+        const distinctRecords = async () => {
+          const recorded = await rows('select name, id from contract.accounts__changes order by id, name');
+          return [...new Map(recorded.map((row) => [`${row['id']}${row['name']}`, row])).values()];
+        };
         // inserted 2 B and 5 E; deleted 2 b (by key and by predicate: recorded at least once) and 4 d
-        expect([...new Map(recorded.map((row) => [`${row['id']}${row['name']}`, row])).values()]).toEqual([
+        expect(await distinctRecords()).toEqual([
           { name: 'B', id: 2 },
           { name: 'b', id: 2 },
           { name: 'd', id: 4 },
           { name: 'E', id: 5 },
         ]);
+        // Records accumulate until their readers consume them.
         await warehouse.deleteInsert(T, `select 3 as id, 'C' as name`, ['id'], record);
-        expect(await rows('select name, id from contract.accounts__changes order by name')).toEqual([
+        expect(await distinctRecords()).toEqual([
+          { name: 'B', id: 2 },
+          { name: 'b', id: 2 },
           { name: 'C', id: 3 },
           { name: 'c', id: 3 },
+          { name: 'd', id: 4 },
+          { name: 'E', id: 5 },
+        ]);
+        // After a full build the record is a view of every row; the next delete+insert keeps those rows.
+        await warehouse.createView(changes, 'select name, id from contract.accounts');
+        await warehouse.deleteInsert(T, `select 6 as id, 'F' as name`, ['id'], record);
+        expect(await warehouse.relationKind(changes)).toBe('table');
+        expect(await distinctRecords()).toEqual([
+          { name: 'a', id: 1 },
+          { name: 'B', id: 2 },
+          { name: 'C', id: 3 },
+          { name: 'E', id: 5 },
+          { name: 'F', id: 6 },
         ]);
         await warehouse.drop(changes);
       },
@@ -279,6 +298,58 @@ export function warehouseContract(name: string, target: () => Promise<ContractTa
       ]);
       await warehouse.drop(target);
     });
+
+    run(
+      "records what it loaded in the load's own transaction: a failing record leaves the table as it was",
+      async () => {
+        const lake = mkdtempSync(join(tmpdir(), 'contract-record-'));
+        await writeTinySilverLake(lake, { '2024-01-01': 3, '2024-01-02': 2, '2024-01-03': 2 });
+        const target = { schema: 'contract', name: 'recorded_load' };
+        const folder = join(lake, 'silver', 'transactions');
+        await warehouse.execute('create table if not exists contract.loads (what varchar)');
+        const record = (what: string) => [`insert into contract.loads values ('${what}')`];
+        const count = async () =>
+          Number((await warehouse.query('select count(*) as n from contract.recorded_load')).rows[0]!['n']);
+        await warehouse.loadFiles({
+          target,
+          format: 'parquet',
+          files: [`${folder}/event_date=2024-01-01/**/*.parquet`],
+          alsoExecute: record('first'),
+        });
+        expect(await count()).toBe(3);
+        const days = ['2024-01-02', '2024-01-03'];
+        const partial = {
+          target,
+          format: 'parquet' as const,
+          files: days.map((day) => `${folder}/event_date=${day}/**/*.parquet`),
+          replace: { kind: 'in' as const, column: 'event_date', values: days },
+        };
+        await expect(
+          warehouse.loadFiles({ ...partial, alsoExecute: ['insert into contract.no_such_table values (1)'] }),
+        ).rejects.toThrow();
+        expect(await count()).toBe(3);
+        await warehouse.loadFiles({ ...partial, alsoExecute: record('second') });
+        expect(await count()).toBe(7);
+        // Nothing to load (every file of the partitions gone) still records, in the delete's transaction.
+        await warehouse.loadFiles({ ...partial, files: [], alsoExecute: record('emptied') });
+        expect(await count()).toBe(3);
+        expect((await warehouse.query('select what from contract.loads order by what')).rows).toEqual([
+          { what: 'emptied' },
+          { what: 'first' },
+          { what: 'second' },
+        ]);
+        if (warehouse.capabilities.filtersLoadedRows) {
+          // A filter on several values keeps the rows of any of them.
+          const result = await warehouse.loadFiles({
+            ...partial,
+            only: { column: 'event_date', equals: days, type: { kind: 'date' } },
+          });
+          expect(result.rows).toBe(4);
+        }
+        await warehouse.drop(target);
+        await warehouse.drop({ schema: 'contract', name: 'loads' });
+      },
+    );
 
     run('creates an empty table of declared columns unless one exists', async () => {
       const target = { schema: 'contract', name: 'declared' };

@@ -83,10 +83,10 @@ export interface SqlSession {
   query(sql: string): Promise<QueryResult>;
 }
 
-/** Rows whose `column` equals `equals`, compared as the column's declared type. */
+/** Rows whose `column` equals `equals` (or one of them, given a list), compared as the column's declared type. */
 export interface ColumnEquals {
   column: string;
-  equals: string;
+  equals: string | readonly string[];
   type: ColumnType;
 }
 
@@ -146,6 +146,11 @@ export interface LoadFilesOptions {
    * lake's files means downloading them).
    */
   rebuildFrom?: string[] | (() => Promise<string[]>);
+  /**
+   * Statements run in the load's transaction once its rows are in (also when there was nothing to load): a
+   * record of what was loaded that commits with it, so it is exact after a crash.
+   */
+  alsoExecute?: string[];
 }
 
 export interface LoadResult {
@@ -168,9 +173,11 @@ export interface DeleteInsertOptions {
    */
   alsoDeleteWhere?: string[];
   /**
-   * Keeps `columns` of every row this delete+insert inserts or removes (by key or by `alsoDeleteWhere`) in the
-   * table `relation`, replaced in the same transaction: what readers downstream need to recompute only the
-   * groups the change touched, the groups rows left included.
+   * Adds `columns` of every row this delete+insert inserts or removes (by key or by `alsoDeleteWhere`) to the
+   * table `relation`, in the same transaction: what readers downstream need to recompute only the groups the
+   * change touched, the groups rows left included. Records accumulate until the readers consume them (a crash
+   * between the writer's commit and theirs loses none). The table is created when missing; a view there (a
+   * full build's record: every row of the target) becomes a table of those rows first.
    */
   recordChanges?: { relation: Relation; columns: string[] };
 }
@@ -283,6 +290,15 @@ export interface Warehouse extends SqlSession {
    */
   acquireWriterLock(options: WriterLockOptions): Promise<WarehouseWriterLock>;
 
+  /**
+   * For a task running on another process (a queue worker) for the run whose driver holds the writer lock:
+   * checks the lock is held under `owner` (what that driver passed to {@link acquireWriterLock}) and, until
+   * `release`, keeps the next writer out: a process that takes the lock after the holder died waits for these
+   * writes to end before it writes, so two runs never interleave. Fails with {@link WarehouseLockedError} when
+   * the lock is not held under `owner`. An engine whose lock is a no-op returns at once.
+   */
+  joinWriterLock(options: JoinWriterLockOptions): Promise<WarehouseWriterLock>;
+
   close(): Promise<void>;
 }
 
@@ -292,6 +308,18 @@ export interface WriterLockOptions {
   /** Seconds to wait for a live holder; 0 fails at once. */
   waitSeconds: number;
   pollMs?: number;
+  /**
+   * Recorded with the lock: the tag the run's tasks on other processes present to {@link
+   * Warehouse.joinWriterLock} (the home's writer lease, pipeline/dag/run-writer.ts).
+   */
+  owner?: string;
+}
+
+export interface JoinWriterLockOptions {
+  /** The tag the lock must be held under. */
+  owner: string;
+  /** Who joins, as the next writer should read it while it waits: `task load of run … on etl-2 pid 77`. */
+  joiner: string;
 }
 
 export interface WarehouseWriterLock {

@@ -10,6 +10,7 @@ import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import { redact } from '../core/redact.ts';
 import { NoDataYet } from './data/gold-database.ts';
 import { PAGES, type WebData, type WebPage } from './page-registry.ts';
+import { registerDataDocs } from './server/data-docs.ts';
 import { type OperatorAuth, SESSION_COOKIE } from './server/operator-auth.ts';
 import { BadRequest, QueryParams } from './server/query-params.ts';
 import { renderLogin, renderMessage, renderPage } from './server/render-page.ts';
@@ -51,10 +52,14 @@ export function createWebApp(options: WebAppOptions): Hono {
 
   app.use('*', async (c, next) => {
     await next();
-    c.header('Content-Security-Policy', CONTENT_SECURITY_POLICY);
+    // A route with a policy of its own (the data docs) keeps it.
+    if (!c.res.headers.has('Content-Security-Policy'))
+      c.header('Content-Security-Policy', CONTENT_SECURITY_POLICY);
     c.header('X-Content-Type-Options', 'nosniff');
     c.header('X-Frame-Options', 'DENY');
-    c.header('Referrer-Policy', 'no-referrer');
+    // Not no-referrer: under it Chromium sends `Origin: null` with the app's own form posts, which the
+    // cross-site check below must refuse. same-origin sends nothing to other sites either.
+    c.header('Referrer-Policy', 'same-origin');
     if (!c.res.headers.has('Cache-Control')) c.header('Cache-Control', 'no-store');
   });
 
@@ -151,18 +156,45 @@ export function createWebApp(options: WebAppOptions): Hono {
         ),
       ),
     );
-    app.get(`/api/${page.id}`, async (c) => {
-      try {
-        const body = await page.load(QueryParams.of(c.req.url), data);
-        return c.json({ currency: options.currency, ...body });
-      } catch (error) {
-        if (error instanceof BadRequest) return c.json({ error: redact(error.message) }, 400);
-        if (error instanceof NoDataYet)
-          return c.json({ currency: options.currency, empty: true, message: NO_DATA_MESSAGE });
-        throw error;
-      }
-    });
+    const endpoints = { '': page.load, ...page.endpoints };
+    for (const [name, load] of Object.entries(endpoints)) {
+      app.get(`/api/${page.id}${name ? `/${name}` : ''}`, async (c) => {
+        try {
+          const body = await load(QueryParams.of(c.req.url), data);
+          return c.json({ currency: options.currency, ...body });
+        } catch (error) {
+          if (error instanceof BadRequest) return c.json({ error: redact(error.message) }, 400);
+          if (error instanceof NoDataYet)
+            return c.json({ currency: options.currency, empty: true, message: NO_DATA_MESSAGE });
+          throw error;
+        }
+      });
+    }
+    for (const [name, action] of Object.entries(page.actions ?? {})) {
+      // The write gate above has let only the operator through.
+      app.post(`/api/${page.id}/${name}`, async (c) => {
+        let body: unknown;
+        try {
+          body = await c.req.json();
+        } catch {
+          return c.json({ error: 'the request body must be a JSON object' }, 400);
+        }
+        if (body === null || typeof body !== 'object' || Array.isArray(body))
+          return c.json({ error: 'the request body must be a JSON object' }, 400);
+        try {
+          const result = await action(QueryParams.fromObject(body as Record<string, unknown>), data);
+          return c.json(result.body, result.status);
+        } catch (error) {
+          if (error instanceof BadRequest) return c.json({ error: redact(error.message) }, 400);
+          throw error;
+        }
+      });
+    }
   }
+
+  registerDataDocs(app, data);
+  // Pages the app did not write (the data docs) name no icon: the browser asks for this one.
+  app.get('/favicon.ico', (c) => c.body(null, 204));
 
   app.notFound((c) =>
     c.req.path.startsWith('/api/')

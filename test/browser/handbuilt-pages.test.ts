@@ -5,9 +5,12 @@
  * card number. Screenshots of every page go to test/browser/output/handbuilt/.
  */
 
+import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { IsoDate } from '../../src/core/dates.ts';
+import { runDag } from '../../src/orchestrator/execution/run-dag.ts';
+import { SqliteStateStore } from '../../src/orchestrator/state/sqlite/sqlite-state-store.ts';
 import { type RunningWebServer, startWebServer } from '../../src/web/start-web-server.ts';
 import { EXPECTED_LEDGER, EXPECTED_SALES, INGEST_DATES } from '../fixtures/handbuilt/expected-marts.ts';
 import {
@@ -34,6 +37,7 @@ import {
   expectRunOk,
   type PipelineHarness,
 } from '../helpers/pipeline-harness.ts';
+import { webTestDag } from '../web/helpers/web-test-dag.ts';
 
 const skip = browserSkipReason();
 /** The PANs of the hand-built transactions (Luhn-valid test numbers); none may leave bronze. */
@@ -140,6 +144,31 @@ describe.skipIf(skip)('web app on the hand-built dataset', () => {
     expect(figureOf((await watched.page.locator('[data-total="net_amount"] .value').textContent())!)).toBe(
       money([...days.values()].reduce((sum, day) => sum + day.net, 0)),
     );
+  });
+
+  it('lists the last runs of the state store on the Overview, each a link to its run on the Pipeline page', async () => {
+    const store = new SqliteStateStore(join(harness.home, 'state.db'));
+    const run = await runDag({
+      dag: webTestDag({ flakyLoad: true }),
+      store,
+      logicalDate: '2025-02-02' as IsoDate,
+      logsDir: join(harness.home, 'logs'),
+    });
+    await store.close();
+    await openPage(watched.page, url('/'));
+    expect(await tableKeys(watched.page, 'last-runs')).toEqual([run.runId]);
+    const row = watched.page.locator(`[data-table="last-runs"] tr[data-key="${run.runId}"]`);
+    expect(await row.locator('[data-col="state"]').textContent()).toBe('success');
+    await row.locator('[data-col="logical_date"] a').click();
+    await watched.page.waitForURL(/\/pipeline\?run=/);
+    await expect
+      .poll(() => watched.page.locator('#run-detail h2').textContent())
+      .toContain('Sun, 2 Feb 2025');
+    expect(
+      await watched.page
+        .locator('[data-table="tries"] tr[data-key="load/1"] [data-col="error"]')
+        .textContent(),
+    ).toContain('connection refused');
   });
 
   it('narrows every chart and the table with a filter kept in the URL, and the back button undoes it', async () => {
@@ -260,6 +289,38 @@ describe.skipIf(skip)('web app on the hand-built dataset', () => {
     expect(raw).not.toMatch(PAN_LIKE);
   });
 
+  it('shows the quality gate per ingest date with observed values, linking to its data docs', async () => {
+    await openPage(watched.page, url('/data-health'));
+    expect(await tableKeys(watched.page, 'quality-days')).toEqual([...INGEST_DATES].reverse());
+    const day = watched.page.locator('[data-table="quality-days"] tr[data-key="2025-01-30"]');
+    expect(await day.locator('[data-col="outcome"]').textContent()).toBe('passed');
+    expect(await day.locator('[data-col="counts"]').textContent()).toBe(
+      '47 passed, 0 failed, 0 warned, 6 not evaluated',
+    );
+    expect(await watched.page.locator('#quality-latest-title').textContent()).toBe(
+      'Every expectation of Sun, 2 Feb 2025',
+    );
+    const lengths = watched.page.locator(
+      '[data-table="quality-results"] tr[data-key="cards/expect_column_value_lengths_to_be_between(card_token)/snapshot_date=2025-02-02"]',
+    );
+    expect(await lengths.locator('[data-col="observed"]').textContent()).toBe('0');
+    expect(await lengths.locator('[data-col="details"]').textContent()).toBe(
+      '0 of 4 values have a length outside [64, 64] (0%); none allowed',
+    );
+    // The data docs page: its own stylesheet allowed by hash, nothing refused by the policy.
+    const docs = await watchedPage(browser);
+    const href = (await watched.page
+      .locator('[data-table="quality-days"] tr[data-key="2025-02-02"] [data-col="docs"] a')
+      .getAttribute('href'))!;
+    await docs.page.goto(url(href));
+    expect(await docs.page.locator('h1').textContent()).toBe('Data docs · ingest date 2025-02-02');
+    expect(await docs.page.locator('h1').evaluate((h1) => getComputedStyle(h1).fontSize)).toBe('22.4px');
+    await docs.page.locator('a:text("all runs")').click();
+    await docs.page.waitForURL(/\/data-docs\/index\.html$|\/data-docs\/$/);
+    expect(docs.problems).toEqual([]);
+    await docs.page.close();
+  });
+
   it('draws the model graph and shows a model’s docs on a click, with a working back button', async () => {
     await openPage(watched.page, url('/lineage'));
     const nodes = await graphNodeIds(watched.page, 'chart-lineage');
@@ -288,7 +349,16 @@ describe.skipIf(skip)('web app on the hand-built dataset', () => {
   });
 
   it('loads every page without a console error, inline script or card number, and saves a screenshot', async () => {
-    const pages = ['/', '/sales', '/customers', '/fraud', '/merchants', '/data-health', '/lineage'];
+    const pages = [
+      '/',
+      '/sales',
+      '/customers',
+      '/fraud',
+      '/merchants',
+      '/data-health',
+      '/pipeline',
+      '/lineage',
+    ];
     for (const path of pages) {
       const fresh = await watchedPage(browser);
       expect(await openPage(fresh.page, url(path)), path).toBe('true');

@@ -94,5 +94,9 @@ describe('generate CLI', () => {
     expect(result.stdout).toMatch(/ingest_date\s+records\s+new\s+dup\s+updates\s+bad\s+late/);
     expect(result.stdout).toMatch(/2025-03-09 .*written/);
     expect(result.stdout).toMatch(/2025-03-10 .*written/);
+    // What `npm start` leaves on screen last: where to look at the results.
+    expect(result.stdout.trimEnd().split('\n').at(-1)).toBe(
+      `dashboards, pipeline runs, data health and lineage: ./bin/fintech-etl --home ${home} serve   (then open http://127.0.0.1:8080/)`,
+    );
   });
 });

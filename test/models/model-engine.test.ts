@@ -262,32 +262,39 @@ for (const [engine, target] of engines) {
          group by p.customer_id, p.event_date`,
       );
       const small = loadProject(dir);
-      const run = async (fullRefresh = false) =>
+      const run = async (fullRefresh = false, select?: string) =>
         (
           await runModels({
             warehouse,
             project: small,
             seeds: false,
             fullRefresh,
+            ...(select ? { select } : {}),
           })
         ).models.map((m) => m.error ?? m.action);
+      const recorded = () =>
+        rowsOf(warehouse, 'select distinct customer_id, event_date from core.payments__changes order by 1');
       await setPayments(warehouse, DAY1);
       expect(await run()).toEqual(['created table', 'created table']);
+      // Its reader built, so the full build's record (every row) is consumed.
+      expect(await recorded()).toEqual([]);
       // payment 2 moves to c3 on 2 January; payment 3, the only one of (c2, 1 January), moves to c4
       await setPayments(warehouse, [
         DAY1[0]!,
         [2, 'c3', '2024-01-02', '5.50', 'approved', '2024-01-02 09:00:00'],
         [3, 'c4', '2024-01-01', '7.25', 'declined', '2024-01-02 10:00:00'],
       ]);
-      expect(await run()).toEqual(['replaced by payment_id', 'replaced by customer_id, event_date']);
-      expect(
-        await rowsOf(warehouse, 'select customer_id, event_date from core.payments__changes order by 1'),
-      ).toEqual([
+      // The writer alone (as if the run had stopped before its reader): its records stay for the reader.
+      expect(await run(false, 'payments')).toEqual(['replaced by payment_id']);
+      const moved = [
         { customer_id: 'c1', event_date: '2024-01-01' },
         { customer_id: 'c2', event_date: '2024-01-01' },
         { customer_id: 'c3', event_date: '2024-01-02' },
         { customer_id: 'c4', event_date: '2024-01-01' },
-      ]);
+      ];
+      expect(await recorded()).toEqual(moved);
+      // Run again, the writer finds nothing new, yet the reader still sees the records of the earlier run.
+      expect(await run()).toEqual(['replaced by payment_id', 'replaced by customer_id, event_date']);
       const days = 'select customer_id, event_date, payments, total from core.customer_days order by 1, 2';
       const incremental = await rowsOf(warehouse, days);
       expect(incremental).toEqual([
@@ -295,9 +302,11 @@ for (const [engine, target] of engines) {
         { customer_id: 'c3', event_date: '2024-01-02', payments: 1, total: '5.50' },
         { customer_id: 'c4', event_date: '2024-01-01', payments: 1, total: '7.25' },
       ]);
+      expect(await recorded()).toEqual([]);
       expect(await run(true)).toEqual(['created table', 'created table']);
       expect(await rowsOf(warehouse, days)).toEqual(incremental);
-      // after a full build every row may have changed: the changed rows are all of them
+      // after a full build every row may have changed: the changed rows are all of them, until read
+      expect(await run(true, 'payments')).toEqual(['created table']);
       expect(await rowsOf(warehouse, 'select count(*) as n from core.payments__changes')).toEqual([{ n: 3 }]);
     });
 

@@ -49,7 +49,10 @@ const loadTransactions = (
     silverLoadOptions(
       SILVER_TRANSACTIONS,
       typeof source === 'string' ? localSource(source, partitions) : source,
-      { partitions: partitions as SilverChange['partitions'], ingestDate: ingestDate as IsoDate | undefined },
+      {
+        partitions: partitions as SilverChange['partitions'],
+        ...(ingestDate ? { ingestDates: [ingestDate as IsoDate] } : {}),
+      },
       warehouse.capabilities,
     ),
   );
@@ -87,7 +90,7 @@ describe('silver load on Redshift (SQL pinned)', () => {
   it("exposes a run's silver rows as a view filtering the loaded table by ingest date", async () => {
     const { warehouse, writes } = recordingRedshift({ 'staging.silver_transactions_batch': 'VIEW' });
     await exposeSilverBatch(warehouse, localLake(), {
-      ingestDate: '2024-01-02' as IsoDate,
+      ingestDates: ['2024-01-02' as IsoDate],
       files: ['silver/transactions/event_date=2024-01-02/merchant_category=grocery/data.parquet'],
     });
     expect(writes()).toEqual([

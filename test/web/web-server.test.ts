@@ -13,6 +13,8 @@ import { ConfigError } from '../../src/core/errors.ts';
 import { GoldDatabase } from '../../src/web/data/gold-database.ts';
 import { LakeFiles } from '../../src/web/data/lake-files.ts';
 import { LineageReader } from '../../src/web/data/lineage-docs.ts';
+import { RunStateReader } from '../../src/web/data/run-state-reader.ts';
+import { CliLauncher } from '../../src/web/server/cli-launcher.ts';
 import { OperatorAuth, SESSION_COOKIE } from '../../src/web/server/operator-auth.ts';
 import { startWebServer } from '../../src/web/start-web-server.ts';
 import { createWebApp } from '../../src/web/web-app.ts';
@@ -28,7 +30,13 @@ describe('the web server', () => {
     const lake = new LakeFiles(localLake(join(home, 'lake')));
     const config = loadConfig({ home, cwd: home, env: {} });
     return createWebApp({
-      data: { gold, lake, lineage: new LineageReader(config.projectDir, 'duckdb') },
+      data: {
+        gold,
+        lake,
+        lineage: new LineageReader(config.projectDir, 'duckdb'),
+        runs: RunStateReader.fromConfig(config, { env: {} }),
+        launcher: new CliLauncher({ home, configFile: undefined, cwd: home, env: {} }),
+      },
       auth: new OperatorAuth(token, readsNeedToken),
       currency: 'KRW',
       log: () => undefined,

@@ -24,6 +24,6 @@ join ({{ changed_fact_groups(['customer_id', 'event_date']) }}) as changed
 {% endif %}
 where (f.is_purchase or f.is_approved_refund)
 {% if is_incremental() %}
-  and {{ in_event_dates('f.event_date') }}
+  and {{ in_changed_dates('f.event_date') }}
 {% endif %}
 group by f.customer_id, f.event_date

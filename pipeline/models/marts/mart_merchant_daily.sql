@@ -26,6 +26,6 @@ join ({{ changed_fact_groups(['merchant_id', 'event_date']) }}) as changed
 left join {{ ref('dim_merchant') }} as m on m.merchant_id = f.merchant_id
 where (f.is_purchase or f.is_approved_refund)
 {% if is_incremental() %}
-  and {{ in_event_dates('f.event_date') }}
+  and {{ in_changed_dates('f.event_date') }}
 {% endif %}
 group by f.merchant_id, f.event_date

@@ -114,6 +114,6 @@ function printWhereResultsAre(context: CliContext, lakeRoot: string): void {
   );
   const serve = config.serve;
   context.say(
-    `dashboards, data health and lineage: ./bin/fintech-etl${home} serve   (then open http://${serve.host}:${serve.port}/)`,
+    `dashboards, pipeline runs, data health and lineage: ./bin/fintech-etl${home} serve   (then open http://${serve.host}:${serve.port}/)`,
   );
 }

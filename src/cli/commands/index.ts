@@ -17,6 +17,8 @@ import { registerSchedulerCommand } from './scheduler-command.ts';
 import { registerServeCommand } from './serve-command.ts';
 import { registerTaskCommand } from './task-command.ts';
 import { registerVacuumCommand } from './vacuum-command.ts';
+import { registerWorkerCommand } from './worker-command.ts';
+import { registerWorkersCommand } from './workers-command.ts';
 
 export const COMMANDS: RegisterCommand[] = [
   registerDemoCommand,
@@ -36,4 +38,6 @@ export const COMMANDS: RegisterCommand[] = [
   registerIamCommand,
   registerVacuumCommand,
   registerServeCommand,
+  registerWorkerCommand,
+  registerWorkersCommand,
 ];

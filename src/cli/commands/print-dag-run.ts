@@ -32,6 +32,8 @@ export interface DagRunSummary {
   /** Silver's ledger entry of the date (also in the silver task's output). */
   ledger: LedgerCounts | null;
   tasks: TaskLine[];
+  /** The silver task's ledger entry of the bronze partition (bronze = inserted + superseded + duplicates + quarantined). */
+  ledger: LedgerCounts | null;
   recovered_tries: { task: string; try: number; error: string | null }[];
 }
 
@@ -39,7 +41,7 @@ export async function summarizeDagRun(store: StateStore, result: DagRunResult): 
   const [run, tries] = await Promise.all([store.getRun(result.runId), store.tries(result.runId)]);
   const latestTry = (task: string): TryRecord | undefined =>
     tries.filter((attempt) => attempt.task === task).at(-1);
-  return {
+  const summary: DagRunSummary = {
     run_id: result.runId,
     dag: result.dag,
     logical_date: result.logicalDate,
@@ -73,7 +75,10 @@ export async function summarizeDagRun(store: StateStore, result: DagRunResult): 
       try: attempt.tryNumber,
       error: attempt.error ?? null,
     })),
+    ledger: null,
   };
+  summary.ledger = ledgerOf(summary) ?? null;
+  return summary;
 }
 
 const MARKS: Record<string, string> = {

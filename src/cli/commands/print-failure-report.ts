@@ -54,7 +54,7 @@ function checkLines(check: FailedCheck): string[] {
   const count =
     check.failures === null ? '' : ` — ${check.failures} offending row${check.failures === 1 ? '' : 's'}`;
   const lines = [
-    `${check.check === 'test' ? 'failing test' : 'failed expectation'} ${check.name} on ${check.target} ` +
+    `${check.check === 'test' ? 'failing test' : 'failed expectation'} ${check.name}${check.target ? ` on ${check.target}` : ''} ` +
       `[${check.severity}, ${check.status}]${count}`,
   ];
   if (check.details) lines.push(`  ${check.details}`);

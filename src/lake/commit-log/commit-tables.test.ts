@@ -9,6 +9,7 @@ import type { ObjectStore } from '../object-store.ts';
 import { S3ObjectStore } from '../s3/s3-object-store.ts';
 import { type CommitStep, commitTables, recoverTransactions, type TableDefinition } from './commit-tables.ts';
 import { checkpointKey, lastCheckpointKey, logEntryKey } from './delta-log.ts';
+import { readTableCommits } from './read-table-commits.ts';
 import { clearSnapshotCache, readTableSnapshot, readTableSnapshots } from './read-table-snapshot.ts';
 import { vacuumTables } from './vacuum-tables.ts';
 import { acquireObjectLease, LeaseBusyError, LeaseLostError, type WriterLease } from './writer-lease.ts';
@@ -185,6 +186,50 @@ describe.each(stores)('table commit log on %s', (_name, openStore) => {
         runId: 'r3',
       }),
     ).rejects.toThrow(/cannot remove .* it is not a live file/);
+  });
+
+  it('gives the versions after a given one with their commit, run and files, a committed record included', async () => {
+    const a = await dataFile(SILVER, food, 3);
+    const i1 = await dataFile(INDEX, { ingest_date: '2025-03-01' }, 3);
+    await commitTables(
+      store,
+      [
+        { definition: SILVER, add: [a], remove: [] },
+        { definition: INDEX, add: [i1], remove: [] },
+      ],
+      {
+        lease,
+        operation: 'WRITE',
+        runId: 'run-a',
+      },
+    );
+    const a2 = await dataFile(SILVER, food, 4);
+    const b = await dataFile(SILVER, travel, 1);
+    const i2 = await dataFile(INDEX, { ingest_date: '2025-03-02' }, 4);
+    // Killed right after its commit point: the record is committed, no table's entry is written yet.
+    await expect(
+      commitTables(
+        store,
+        [
+          { definition: SILVER, add: [a2, b], remove: [a.key] },
+          { definition: INDEX, add: [i2], remove: [] },
+        ],
+        { lease, operation: 'MERGE', runId: 'run-b', onStep: crashAt('commit-point') },
+      ),
+    ).rejects.toThrow(InjectedCrash);
+    const commits = await readTableCommits(store, SILVER.table, -1);
+    expect(commits.map(({ version, runId }) => ({ version, runId }))).toEqual([
+      { version: 0, runId: 'run-a' },
+      { version: 1, runId: 'run-b' },
+    ]);
+    expect(commits[1]!.adds).toEqual([
+      { key: a2.key, partitionValues: food },
+      { key: b.key, partitionValues: travel },
+    ]);
+    expect(commits[1]!.removes).toEqual([{ key: a.key, partitionValues: food }]);
+    const [index] = await readTableCommits(store, INDEX.table, 0);
+    expect(index).toMatchObject({ version: 1, txnId: commits[1]!.txnId, runId: 'run-b' });
+    expect(await readTableCommits(store, SILVER.table, 1)).toEqual([]);
   });
 
   it('a crash before the commit point changes nothing; the next writer commits the next version', async () => {

@@ -7,7 +7,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, join, relative, sep } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { TemplateRenderer } from '../compile/template-renderer.ts';
+import { type RenderContext, TemplateRenderer } from '../compile/template-renderer.ts';
 import { ModelProjectError } from '../model-error.ts';
 import { plainKeys, resolveModelConfig } from './model-config.ts';
 import {
@@ -88,6 +88,17 @@ interface ModelDocs {
   columns: ColumnDoc[];
   tests: TestSpec[];
   config: Record<string, unknown>;
+}
+
+/** `on-run-end` of dbt_project.yml: one SQL template or a list of them. */
+function hooks(projectYaml: Record<string, unknown>): string[] {
+  const raw = projectYaml['on-run-end'];
+  if (raw === undefined || raw === null) return [];
+  const list = Array.isArray(raw) ? raw : [raw];
+  if (!list.every((hook) => typeof hook === 'string')) {
+    throw new ModelProjectError('dbt_project.yml: on-run-end must be a SQL string or a list of them');
+  }
+  return list as string[];
 }
 
 export interface LoadProjectOptions {
@@ -176,36 +187,46 @@ export function loadProject(dir: string, options: LoadProjectOptions = {}): Mode
     }
     const modelDocs = docs.get(modelName);
     const refs = new Set<string>();
+    const readsChangesOf = new Set<string>();
     const sourceRefs = new Map<string, [string, string]>();
     let inFileConfig: Record<string, unknown> = {};
+    const recording = (isDefault: boolean, incremental: boolean): RenderContext => ({
+      ref: (target) => {
+        refs.add(String(target));
+        return `"__ref__"."${target}"`;
+      },
+      changedRows: (target) => {
+        refs.add(String(target));
+        readsChangesOf.add(String(target));
+        return `"__ref__"."${target}__changes"`;
+      },
+      source: (source, table) => {
+        sourceRefs.set(sourceKey(source, table), [String(source), String(table)]);
+        return `"__source__"."${source}_${table}"`;
+      },
+      config: (values) => {
+        if (isDefault) inFileConfig = { ...inFileConfig, ...values };
+      },
+      isIncremental: () => incremental,
+      variable: (varName, fallback) => vars[varName] ?? fallback ?? `__var_${varName}__`,
+      self: `"__this__"."${modelName}"`,
+    });
     for (const file of [entry.default, ...Object.values(entry.engines)]) {
-      const isDefault = file === entry.default;
-      parser.render(file.path, file.sql, {
-        ref: (target) => {
-          refs.add(String(target));
-          return `"__ref__"."${target}"`;
-        },
-        changedRows: (target) => {
-          refs.add(String(target));
-          return `"__ref__"."${target}__changes"`;
-        },
-        source: (source, table) => {
-          sourceRefs.set(sourceKey(source, table), [String(source), String(table)]);
-          return `"__source__"."${source}_${table}"`;
-        },
-        config: (values) => {
-          if (isDefault) inFileConfig = { ...inFileConfig, ...values };
-        },
-        isIncremental: () => false,
-        variable: (varName, fallback) => vars[varName] ?? fallback ?? `__var_${varName}__`,
-        self: `"__this__"."${modelName}"`,
-      });
+      parser.render(file.path, file.sql, recording(file === entry.default, false));
+      // The incremental branch too: a model may read another's change records only when incremental.
+      parser.render(file.path, file.sql, recording(false, true));
     }
     const config = resolveModelConfig(
       [scopedFolderConfig[entry.folder] ?? {}, modelDocs?.config ?? {}, inFileConfig],
       entry.default.path,
     );
     if (!config.enabled) continue;
+    for (const [key, template] of [
+      ['delete_where', config.delete_where],
+      ['rebuild_if', config.rebuild_if],
+    ] as const) {
+      if (template) parser.render(`${entry.default.path} (${key})`, template, recording(false, true));
+    }
     models.set(modelName, {
       name: modelName,
       folder: entry.folder,
@@ -215,6 +236,7 @@ export function loadProject(dir: string, options: LoadProjectOptions = {}): Mode
       tests: modelDocs?.tests ?? [],
       config,
       refs: [...refs],
+      readsChangesOf: [...readsChangesOf],
       sources: [...sourceRefs.values()],
     });
   }
@@ -239,5 +261,5 @@ export function loadProject(dir: string, options: LoadProjectOptions = {}): Mode
     sql: readFileSync(path, 'utf8'),
   }));
 
-  return { dir, name, vars, models, sources, seeds, macros, singularTests };
+  return { dir, name, vars, models, sources, seeds, macros, singularTests, onRunEnd: hooks(projectYaml) };
 }

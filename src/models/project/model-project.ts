@@ -29,8 +29,9 @@ export interface ModelConfig {
   rebuild_if?: string;
   /**
    * incremental delete+insert or merge: these columns of every row an incremental run inserts or deletes are
-   * kept in the table `<relation>__changes` (replaced by each run; after a full build, a view of every row), which models
-   * downstream read with `{{ changed_rows('name') }}` to recompute only the groups the run changed.
+   * added to the table `<relation>__changes` (after a full build, a view of every row), which models downstream
+   * read with `{{ changed_rows('name') }}` to recompute only the groups that changed; `models run` empties it
+   * once every model that reads it has built (run/consume-changes.ts).
    */
   record_changes?: string[];
   /**
@@ -84,6 +85,11 @@ export interface ModelNode {
   config: ModelConfig;
   /** Names passed to ref() (models or seeds), found at parse time. */
   refs: string[];
+  /**
+   * Models whose change records (`changed_rows('x')`, config record_changes) this model reads, in its SQL or
+   * its config (delete_where, rebuild_if): the records are consumed only once every such reader has built.
+   */
+  readsChangesOf: string[];
   /** [source, table] pairs passed to source(). */
   sources: [string, string][];
 }
@@ -126,6 +132,11 @@ export interface ModelProject {
   seeds: Map<string, SeedNode>;
   macros: MacroFile[];
   singularTests: SingularTest[];
+  /**
+   * dbt's `on-run-end` (dbt_project.yml): SQL templates run after a `models run` in which every selected model
+   * built (dbt runs them after any run and lets them read `results`; here a failed run skips them).
+   */
+  onRunEnd: string[];
 }
 
 export function sourceKey(source: string, table: string): string {

@@ -17,12 +17,16 @@ function project(files: Record<string, string>) {
   return loadProject(dir);
 }
 
-/** A warehouse that only records when each view build starts and ends. */
+/** A warehouse that only records when each view build starts and ends, and the statements it executes. */
 function timingWarehouse(failing: string[] = []) {
   let inFlight = 0;
   let maxInFlight = 0;
   const built: string[] = [];
+  const executed: string[] = [];
   const warehouse = {
+    execute: async (sql: string) => {
+      executed.push(sql);
+    },
     engine: 'duckdb',
     dispatchOrder: ['duckdb'],
     capabilities: { supportsMerge: true },
@@ -38,7 +42,7 @@ function timingWarehouse(failing: string[] = []) {
       built.push(relation.name);
     },
   } as unknown as Warehouse;
-  return { warehouse, built, maxInFlight: () => maxInFlight };
+  return { warehouse, built, executed, maxInFlight: () => maxInFlight };
 }
 
 const FAN = {
@@ -70,6 +74,39 @@ describe('runModels scheduling', () => {
     expect(status).toEqual({ root: 'success', a: 'error', b: 'success', c: 'success', last: 'skipped' });
     expect(result.models.find((m) => m.name === 'a')!.error).toBe('boom in a');
     expect(built.sort()).toEqual(['b', 'c', 'root']);
+  });
+});
+
+describe('on-run-end hooks', () => {
+  const HOOKED = {
+    ...FAN,
+    'dbt_project.yml': [
+      'name: hooked',
+      'on-run-end:',
+      `  - "insert into audit.done values ('{{ invocation_id }}', '{{ var('day') }}')"`,
+      `  - "{% if var('skip_me', false) %}select 1{% endif %}"`,
+    ].join('\n'),
+  };
+
+  it('run after every selected model built, rendered with the vars and the run id; empty ones are skipped', async () => {
+    const { warehouse, executed } = timingWarehouse();
+    const result = await runModels({
+      warehouse,
+      project: project(HOOKED),
+      runId: 'run-7',
+      vars: { day: '2025-03-01' },
+    });
+    expect(result.ok).toBe(true);
+    expect(executed).toEqual(["insert into audit.done values ('run-7', '2025-03-01')"]);
+    expect(result.hooks.map((hook) => hook.status)).toEqual(['success', 'skipped']);
+  });
+
+  it('are skipped when a model did not build, so what they mark stays to do', async () => {
+    const { warehouse, executed } = timingWarehouse(['b']);
+    const result = await runModels({ warehouse, project: project(HOOKED), vars: { day: '2025-03-01' } });
+    expect(result.ok).toBe(false);
+    expect(executed).toEqual([]);
+    expect(result.hooks.map((hook) => hook.status)).toEqual(['skipped', 'skipped']);
   });
 });
 

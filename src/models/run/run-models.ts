@@ -1,6 +1,8 @@
 /**
  * `models run`: loads the seeds, then builds the selected models in graph order, running independent models
  * concurrently (up to `concurrency`). A failed model marks its selected descendants skipped; the others go on.
+ * Then the change records whose readers all built are consumed (consume-changes.ts) and, when every selected
+ * model built, the project's `on-run-end` hooks run.
  */
 import { newRunId } from '../../core/run-id.ts';
 import type { Warehouse } from '../../warehouse/warehouse.ts';
@@ -9,6 +11,7 @@ import { ModelGraph } from '../graph/model-graph.ts';
 import { selectModels } from '../graph/select-models.ts';
 import { materializationFor } from '../materializations/materialization-for.ts';
 import type { Materialization, ModelProject } from '../project/model-project.ts';
+import { consumeChanges } from './consume-changes.ts';
 import { loadSeed } from './load-seeds.ts';
 
 export interface RunModelsOptions {
@@ -39,10 +42,22 @@ export interface ModelResult {
   seconds: number;
 }
 
+/** One `on-run-end` hook of the project. */
+export interface HookResult {
+  /** The hook's template, as dbt_project.yml writes it. */
+  hook: string;
+  /** skipped: a model did not build (or rendered to no SQL). */
+  status: 'success' | 'error' | 'skipped';
+  error?: string;
+}
+
 export interface RunModelsResult {
   runId: string;
   seeds: { name: string; rows: number }[];
   models: ModelResult[];
+  /** Change records (`schema.name`) emptied because every model reading them built. */
+  consumedChanges: string[];
+  hooks: HookResult[];
   ok: boolean;
 }
 
@@ -148,7 +163,34 @@ export async function runModels(options: RunModelsOptions): Promise<RunModelsRes
     }
   }
   const models = buildable.map((name) => results.get(name)!);
-  return { runId, seeds, models, ok: models.every((m) => m.status === 'success') };
+  const built = new Set(models.filter((m) => m.status === 'success').map((m) => m.name));
+  let ok = models.every((m) => m.status === 'success');
+  let consumedChanges: string[] = [];
+  let failure: string | undefined;
+  try {
+    consumedChanges = await consumeChanges(warehouse, project, compiler, built);
+  } catch (error) {
+    ok = false;
+    failure = `change records not consumed: ${(error as Error).message}`;
+  }
+  const hooks: HookResult[] = [];
+  for (const hook of project.onRunEnd) {
+    if (!ok) {
+      hooks.push({ hook, status: 'skipped', ...(failure ? { error: failure } : {}) });
+      continue;
+    }
+    try {
+      const sql = compiler
+        .renderTemplate('dbt_project.yml (on-run-end)', hook, { invocation_id: runId })
+        .trim();
+      if (sql) await warehouse.execute(sql);
+      hooks.push({ hook, status: sql ? 'success' : 'skipped' });
+    } catch (error) {
+      ok = false;
+      hooks.push({ hook, status: 'error', error: (error as Error).message });
+    }
+  }
+  return { runId, seeds, models, consumedChanges, hooks, ok };
 }
 
 /**

@@ -44,7 +44,8 @@ function genericTemplate(test: string): string {
   return sql;
 }
 
-function testName(spec: TestSpec, target: string, column: string | undefined): string {
+/** A test's name as results report it: `not_null_fct_payments_status_label`, `accepted_values_…__a__b`. */
+export function testName(spec: TestSpec, target: string, column: string | undefined): string {
   const extra =
     spec.test === 'accepted_values' && Array.isArray(spec.args['values'])
       ? `__${(spec.args['values'] as unknown[]).join('__')}`

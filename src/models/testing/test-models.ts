@@ -25,6 +25,8 @@ export interface TestResult {
   sample: Record<string, unknown>[];
   message?: string;
   seconds: number;
+  /** The test's query: a SELECT of the offending rows (what a failure report shows). */
+  sql: string;
 }
 
 export interface TestModelsOptions {
@@ -113,8 +115,8 @@ function resultOf(
   test: CompiledTest,
   outcome: Pick<TestResult, 'status' | 'failures' | 'sample' | 'message' | 'seconds'>,
 ): TestResult {
-  const { name, model, severity } = test;
-  return { name, model, severity, ...outcome };
+  const { name, model, severity, sql } = test;
+  return { name, model, severity, ...outcome, sql };
 }
 
 /**

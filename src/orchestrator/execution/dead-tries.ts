@@ -45,9 +45,12 @@ export async function markDeadTries(
       failureKind: 'killed',
       finishedAt: check.now,
     });
-    const log = EventLog.open(attempt.logPath, () => check.now);
-    log.emit({ kind: 'try-marked-killed', task: attempt.task, tryNumber: attempt.tryNumber, reason, by });
-    log.close();
+    // A try that ran on another machine has its log there: a file at that path here would be a stray.
+    if (attempt.process.host === check.localHost) {
+      const log = EventLog.open(attempt.logPath, () => check.now);
+      log.emit({ kind: 'try-marked-killed', task: attempt.task, tryNumber: attempt.tryNumber, reason, by });
+      log.close();
+    }
     recovered.push({ ...attempt, state: 'failed', failureKind: 'killed', error, finishedAt: check.now });
   }
   return { recovered, alive };

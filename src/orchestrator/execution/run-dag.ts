@@ -1,8 +1,12 @@
 /**
- * Runs a DAG for one logical date over a StateStore: the local executor. It creates the run (or resumes the
+ * Runs a DAG for one logical date over a StateStore. It creates the run (or resumes the
  * date's failed or killed run from its first task that did not succeed, reusing the recorded outputs of those
  * that did), runs tasks in dependency order — independent ones at once up to the DAG's `maxActiveTasks` —
  * with retries, timeouts, heartbeats and one event log per try, and records every step as it happens.
+ *
+ * Each try runs where `executor` puts it: in this process (default), or on queue workers
+ * (queue/queue-executor.ts); the decisions — order, retries, what a stop or a dead process means — are made here
+ * either way.
  *
  * It does not take the writer lease: callers that write (run, backfill, scheduler) hold it around this call
  * (lease.ts) and pass `lease.lost` in `stopSignal`.
@@ -34,8 +38,9 @@ import { markDeadTries, RunInProgressError, takeOverUnfinishedRun } from './dead
 import { errorSentence } from './error-sentence.ts';
 import { EventLog, redactEvent, runLogPath } from './event-log.ts';
 import { currentProcess, isProcessAlive, type LivenessCheck } from './process-identity.ts';
-import { runTask, type TaskRunnerSettings, type TaskRunOutcome } from './run-task.ts';
+import { localExecutor, runTask, type TaskRunnerSettings, type TaskRunOutcome } from './run-task.ts';
 import { type RunMode, selectTasks } from './select-tasks.ts';
+import type { TaskExecutor } from './task-executor.ts';
 
 export interface RunDagOptions extends RunMode {
   dag: Dag;
@@ -66,6 +71,8 @@ export interface RunDagOptions extends RunMode {
   isAlive?: (pid: number) => boolean;
   /** One try per task, ignoring retry policies: for `fintech-etl task` under Airflow, which does the retrying. */
   singleTry?: boolean;
+  /** Where tries run: this process (default) or queue workers (config `executor`, src/cli/open-task-executor.ts). */
+  executor?: TaskExecutor;
 }
 
 export type DagRunOutcome = 'success' | 'failed' | 'stopped' | 'queued' | 'already-succeeded';
@@ -255,6 +262,9 @@ export async function runDag(options: RunDagOptions): Promise<DagRunResult> {
     stopGraceMs: options.stopGraceMs ?? 30_000,
     stopSignal,
     singleTry: options.singleTry ?? false,
+    executor: options.executor ?? localExecutor,
+    runEvents: { emit: emitRun },
+    liveness: check,
   };
 
   const states = new Map<string, LocalState>();
@@ -284,7 +294,10 @@ export async function runDag(options: RunDagOptions): Promise<DagRunResult> {
           const definition = dag.task(task);
           if (!definition.dependencies.every((dependency) => states.get(dependency) === 'success')) continue;
           states.set(task, 'running');
-          const previousTry = instances.get(task)?.tryNumber ?? 0;
+          const instance = instances.get(task);
+          // A try that was queued but never started (its run stopped first) is queued again under its number.
+          const previousTry =
+            instance?.state === 'queued' ? instance.tryNumber - 1 : (instance?.tryNumber ?? 0);
           const input = {
             dag: dag.name,
             logicalDate,

@@ -3,6 +3,9 @@
  * it starts, logs its events to its own file as they happen, sends heartbeats, and is aborted at its timeout (a
  * try that ignores the signal is still marked failed at the deadline). Between tries it waits the retry policy's
  * delay; a stop request (SIGTERM) lets the running try finish for a grace period, then abandons it.
+ *
+ * The retry loop runs where the run is driven; each try runs where `settings.executor` puts it: here
+ * (`localExecutor`, `runTry`) or on a queue worker, which calls `runTry` itself (queue/run-queued-try.ts).
  */
 import type { Dag } from '../definitions/dag.ts';
 import { describeNonJson, type JsonValue } from '../definitions/json-value.ts';
@@ -16,6 +19,8 @@ import type { AlertSender } from './alerts.ts';
 import { type Clock, systemClock } from './clock.ts';
 import { errorSentence } from './error-sentence.ts';
 import { EventLog, redactEvent, tryLogPath } from './event-log.ts';
+import type { LivenessCheck } from './process-identity.ts';
+import type { TaskExecutor, TryResult } from './task-executor.ts';
 
 export interface TaskRunnerSettings {
   store: StateStore;
@@ -36,6 +41,14 @@ export interface TaskRunnerSettings {
   stopSignal: AbortSignal;
   /** One try per task, whatever its retry policy: the caller (Airflow calling `fintech-etl task`) retries. */
   singleTry: boolean;
+  /** Where each try runs (default: this process). */
+  executor: TaskExecutor;
+  /** The run's log (and `events`): where an executor reports what happens to a try it does not run itself. */
+  runEvents: TaskEventSink;
+  /** How to tell a recorded process is dead (the queue executor checks the worker running a try). */
+  liveness(): LivenessCheck;
+  /** A worker starting a try the queue executor queued: refused (StateConflictError) unless still queued. */
+  queuedTry?: boolean;
 }
 
 export type TaskRunOutcome =
@@ -51,9 +64,8 @@ export type TaskRunOutcome =
   /** Stopped while waiting to retry: the last try failed normally and no new one started. */
   | { state: 'stopped-before-try'; tryNumbers: number[] };
 
-type TryResult =
-  | { ok: true; output: JsonValue }
-  | { ok: false; error: string; failureKind: TryFailureKind; retryable: boolean; logPath: string };
+/** Runs each try in this process. */
+export const localExecutor: TaskExecutor = { kind: 'local', runTry };
 
 export async function runTask(
   settings: TaskRunnerSettings,
@@ -65,8 +77,9 @@ export async function runTask(
   const attempts = settings.singleTry ? 1 : task.retry.retries + 1;
   for (let attempt = 1; ; attempt++) {
     const tryNumber = previousTry + attempt;
+    const result = await settings.executor.runTry(settings, task, input, tryNumber);
+    if ('notStarted' in result) return { state: 'stopped-before-try', tryNumbers };
     tryNumbers.push(tryNumber);
-    const result = await runTry(settings, task, input, tryNumber);
     if (result.ok) return { state: 'success', output: result.output, tryNumbers };
 
     const failure = {
@@ -76,15 +89,25 @@ export async function runTask(
       logPath: result.logPath,
       tryNumbers,
     };
-    if (result.failureKind === 'abandoned') return { state: 'stopped', ...failure };
+    // Abandoned because this run is stopping; a try abandoned by a stopping queue worker is retried like any other.
+    if (result.failureKind === 'abandoned' && settings.stopSignal.aborted)
+      return { state: 'stopped', ...failure };
     const retry = result.retryable && attempt < attempts && !settings.stopSignal.aborted;
     if (!retry) return { state: 'failed', ...failure };
 
     const delaySeconds = calculateDelay(task.retry, attempt, settings.random);
-    const log = EventLog.open(result.logPath, settings.clock.now);
-    const retryEvent = { kind: 'retry-scheduled', task: task.name, nextTry: tryNumber + 1, delaySeconds };
-    log.emit(retryEvent);
-    settings.events.emit(retryEvent);
+    // The failed try's log when it ran here; the run's log when it ran on a worker (its log is on that machine).
+    const tryLog =
+      settings.executor.kind === 'local' ? EventLog.open(result.logPath, settings.clock.now) : undefined;
+    const note: TaskEventSink = tryLog
+      ? {
+          emit: (event) => {
+            tryLog.emit(event);
+            settings.events.emit(event);
+          },
+        }
+      : settings.runEvents;
+    note.emit({ kind: 'retry-scheduled', task: task.name, nextTry: tryNumber + 1, delaySeconds });
     await settings.alerts.send(
       {
         event: 'retry',
@@ -97,37 +120,37 @@ export async function runTask(
         logPath: result.logPath,
         retryInSeconds: delaySeconds,
       },
-      (message) => warn(message, log, settings.events),
+      (message) => note.emit({ kind: 'warning', message }),
     );
-    log.close();
+    tryLog?.close();
     await settings.clock.sleep(delaySeconds * 1000, settings.stopSignal);
     if (settings.stopSignal.aborted) return { state: 'stopped-before-try', tryNumbers };
   }
 }
 
-function warn(message: string, log: EventLog, events: TaskEventSink): void {
-  const event = { kind: 'warning', message };
-  log.emit(event);
-  events.emit(event);
-}
-
-async function runTry(
+/**
+ * One try in this process, recorded from start to end. With `settings.queuedTry` it starts only if the try is
+ * still queued (else StateConflictError, before any work).
+ */
+export async function runTry(
   settings: TaskRunnerSettings,
   task: AnyTask,
   input: TaskInput,
   tryNumber: number,
-): Promise<TryResult> {
+): Promise<Exclude<TryResult, { notStarted: true }>> {
   const { store, run, clock, identity } = settings;
   const logPath = tryLogPath(settings.logsDir, run.runId, task.name, tryNumber);
   // Recorded before any work, so a process killed from here on leaves a try the next one can see.
-  await store.startTry({
+  const newTry = {
     runId: run.runId,
     task: task.name,
     tryNumber,
     startedAt: clock.now(),
     process: identity,
     logPath,
-  });
+  };
+  if (settings.queuedTry) await store.startQueuedTry(newTry);
+  else await store.startTry(newTry);
   const log = EventLog.open(logPath, clock.now);
   const sink: TaskEventSink = {
     emit: <E extends TaskEvent>(event: E) => {
@@ -220,11 +243,13 @@ async function runTry(
     };
   } else {
     const timedOut = outcome.reason instanceof TaskTimeoutError;
+    // Both may be retried once the try has stopped (checked below); what retries an abandoned try is a run that
+    // goes on elsewhere (a queue worker was stopped), never this stopping one.
     result = {
       ok: false,
       error: errorSentence(outcome.reason),
       failureKind: timedOut ? 'timeout' : 'abandoned',
-      retryable: timedOut,
+      retryable: true,
       logPath,
     };
   }
@@ -236,7 +261,13 @@ async function runTry(
     tryNumber,
     result.ok
       ? { state: 'success', output: result.output, finishedAt }
-      : { state: 'failed', error: result.error, failureKind: result.failureKind, finishedAt },
+      : {
+          state: 'failed',
+          error: result.error,
+          failureKind: result.failureKind,
+          finishedAt,
+          retryable: result.retryable,
+        },
   );
   const used = process.cpuUsage(startedCpu);
   sink.emit({
@@ -265,6 +296,14 @@ async function runTry(
         'it is not retried while it may still be writing';
       sink.emit({ kind: 'warning', message });
       result = { ...result, retryable: false };
+      // Recorded too: the process deciding retries may be another one (the queue executor's).
+      await store.finishTry(run.runId, task.name, tryNumber, {
+        state: 'failed',
+        error: result.error,
+        failureKind: result.failureKind,
+        finishedAt,
+        retryable: false,
+      });
     }
   }
   if (log.writeError) {

@@ -1,6 +1,6 @@
 /** Row → record helpers both state stores share, so their records compare equal in the contract suite. */
 import type { IsoDate } from '../../core/dates.ts';
-import type { PartitionFreshness } from './state-store.ts';
+import type { NewTry, PartitionFreshness } from './state-store.ts';
 
 export type Row = Record<string, unknown>;
 
@@ -37,4 +37,14 @@ export function compact<T extends object>(record: T): T {
     if (record[key] === undefined) delete record[key];
   }
   return record;
+}
+
+/** Why a queued try cannot start: its instance moved on (a duplicate or stale job), or never was queued. */
+export function notQueuedMessage(newTry: NewTry, instance: Row | undefined): string {
+  const what = `try ${newTry.tryNumber} of task ${newTry.task} in run ${newTry.runId}`;
+  if (!instance) return `${what} was never queued (the run has no such task instance)`;
+  return (
+    `${what} is no longer queued: the task is ${String(instance['state'])} at try ${Number(instance['try_number'])}` +
+    ' (a job delivered twice, or one of an earlier try)'
+  );
 }

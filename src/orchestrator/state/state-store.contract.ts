@@ -52,9 +52,9 @@ export function stateStoreContract(name: string, target: () => Promise<StateStor
       });
 
     run('applies its versioned migrations once, also when opened again', async () => {
-      expect(await store.schemaVersion()).toBe(1);
+      expect(await store.schemaVersion()).toBe(2);
       const again = await context!.open();
-      expect(await again.schemaVersion()).toBe(1);
+      expect(await again.schemaVersion()).toBe(2);
       await again.close();
     });
 
@@ -128,9 +128,15 @@ export function stateStoreContract(name: string, target: () => Promise<StateStor
         heartbeatAt: at(45),
         process: other,
         facts: { projectFingerprint: { hash: 'p2', models: {} } },
+        conf: { accept_quality_failures: true },
       });
       const updated = await store.getRun(created.runId);
-      expect(updated).toMatchObject({ state: 'running', heartbeatAt: at(45), process: other });
+      expect(updated).toMatchObject({
+        state: 'running',
+        heartbeatAt: at(45),
+        process: other,
+        conf: { accept_quality_failures: true },
+      });
       expect(updated?.projectFingerprint).toEqual({ hash: 'p2', models: {} });
       expect(updated).not.toHaveProperty('error');
       expect(updated).not.toHaveProperty('failureKind');
@@ -289,6 +295,109 @@ export function stateStoreContract(name: string, target: () => Promise<StateStor
         state: 'running',
         tryNumber: 1,
       });
+    });
+
+    run('starts a queued try once: a job delivered twice, or a stale one, is refused', async () => {
+      const dag = unique('dag');
+      const { runId } = await store.createRun(newRun(dag, '2025-03-01'));
+      const worker = (pid: number): ProcessIdentity => ({
+        pid,
+        host: 'worker-1',
+        command: 'fintech-etl worker',
+      });
+      const start = (tryNumber: number, pid: number, task = 'silver') =>
+        store.startQueuedTry({
+          runId,
+          task,
+          tryNumber,
+          startedAt: at(2),
+          process: worker(pid),
+          logPath: `/w/${task}/try-${tryNumber}.log`,
+        });
+      await store.queueTask(runId, 'silver', 1, at(1));
+      expect(await store.taskInstances(runId)).toEqual([
+        { runId, task: 'silver', state: 'queued', tryNumber: 1, updatedAt: at(1) },
+      ]);
+      expect(await store.tries(runId)).toEqual([]);
+
+      const deliveries = await Promise.allSettled([start(1, 101), start(1, 102), start(1, 103)]);
+      expect(deliveries.filter((d) => d.status === 'fulfilled')).toHaveLength(1);
+      const refused = deliveries.flatMap((d) => (d.status === 'rejected' ? [d.reason] : []));
+      expect(refused).toHaveLength(2);
+      for (const error of refused) {
+        expect(error).toBeInstanceOf(StateConflictError);
+        expect(error.message).toBe(
+          `try 1 of task silver in run ${runId} is no longer queued: the task is running at try 1 ` +
+            '(a job delivered twice, or one of an earlier try)',
+        );
+      }
+      const [started] = await store.tries(runId);
+      expect(started).toMatchObject({ tryNumber: 1, state: 'running', process: { host: 'worker-1' } });
+      expect((await store.runningTries()).filter((t) => t.runId === runId)).toEqual([started]);
+
+      await store.finishTry(runId, 'silver', 1, {
+        state: 'failed',
+        error: 'killed: process 101 on worker-1 is no longer running before try 1 of silver finished',
+        failureKind: 'killed',
+        finishedAt: at(3),
+      });
+      expect((await store.runningTries()).filter((t) => t.runId === runId)).toEqual([]);
+      await store.queueTask(runId, 'silver', 2, at(4));
+      await expect(start(1, 104)).rejects.toThrow('the task is queued at try 2');
+      await expect(start(3, 104)).rejects.toThrow('the task is queued at try 2');
+      await expect(start(1, 104, 'gold')).rejects.toThrow(
+        `try 1 of task gold in run ${runId} was never queued (the run has no such task instance)`,
+      );
+      await start(2, 105);
+      await store.finishTry(runId, 'silver', 2, {
+        state: 'failed',
+        error: 'task silver returned an output that is not JSON: output.at is a Date',
+        failureKind: 'error',
+        finishedAt: at(5),
+        retryable: false,
+      });
+      const tries = await store.tries(runId, 'silver');
+      expect(tries.map((t) => [t.tryNumber, t.state, t.failureKind, t.retryable, t.process.pid])).toEqual([
+        [1, 'failed', 'killed', undefined, expect.any(Number)],
+        [2, 'failed', 'error', false, 105],
+      ]);
+      expect(await store.taskInstances(runId)).toEqual([
+        { runId, task: 'silver', state: 'failed', tryNumber: 2, updatedAt: at(5) },
+      ]);
+    });
+
+    run('records worker processes, their heartbeats and states; stopped ones only when asked', async () => {
+      const queue = unique('queue');
+      const first = {
+        workerId: unique('w'),
+        process: { pid: 11, host: 'etl-2', command: 'fintech-etl worker --concurrency 2' },
+        queue,
+        tasks: ['daily_batch_etl.silver', 'daily_batch_etl.load'],
+        concurrency: 2,
+        startedAt: at(1),
+      };
+      const second = {
+        ...first,
+        workerId: unique('w'),
+        process: { ...first.process, pid: 12 },
+        startedAt: at(2),
+      };
+      await store.registerWorker(first);
+      await store.registerWorker(second);
+      await store.updateWorker(first.workerId, { heartbeatAt: at(10) });
+      await store.updateWorker(second.workerId, { heartbeatAt: at(11), state: 'draining' });
+      const mine = async (includeStopped?: boolean) =>
+        (await store.listWorkers(includeStopped ? { includeStopped } : {})).filter((w) => w.queue === queue);
+      expect(await mine()).toEqual([
+        { ...second, state: 'draining', heartbeatAt: at(11) },
+        { ...first, state: 'running', heartbeatAt: at(10) },
+      ]);
+      await store.updateWorker(second.workerId, { heartbeatAt: at(12), state: 'stopped' });
+      expect((await mine()).map((w) => w.workerId)).toEqual([first.workerId]);
+      expect(await mine(true)).toEqual([
+        { ...second, state: 'stopped', heartbeatAt: at(12), stoppedAt: at(12) },
+        { ...first, state: 'running', heartbeatAt: at(10) },
+      ]);
     });
 
     run('gives a lease to one holder at a time, renews and releases it by token only', async () => {

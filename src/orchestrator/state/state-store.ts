@@ -87,6 +87,8 @@ export interface RunUpdate {
   heartbeatAt?: Date;
   process?: ProcessIdentity;
   facts?: RunFacts;
+  /** Replaces the run's parameters: an operator's decision for the invocation resuming it (`--accept-…`). */
+  conf?: JsonObject;
 }
 
 export interface RunFilter {
@@ -126,6 +128,8 @@ export interface TryRecord {
   process: ProcessIdentity;
   /** Absolute path of the try's JSON-lines log. */
   logPath: string;
+  /** Set on a failed try that must not be retried (its output is not JSON; it may still be writing). */
+  retryable?: false;
 }
 
 export interface NewTry {
@@ -139,12 +143,40 @@ export interface NewTry {
 
 export type TryOutcome =
   | { state: 'success'; output: JsonValue; finishedAt: Date }
-  | { state: 'failed'; error: string; failureKind: TryFailureKind; finishedAt: Date };
+  | {
+      state: 'failed';
+      error: string;
+      failureKind: TryFailureKind;
+      finishedAt: Date;
+      /** False when the failure must not be retried; recorded, so the process deciding retries can read it. */
+      retryable?: boolean;
+    };
 
 /** A task instance state reached without running a try. */
 export type TaskInstanceUpdate =
   | { state: 'skipped' | 'upstream_failed' }
   | { state: 'success'; output: JsonValue; reusedFromRun: string };
+
+/** draining: asked to stop (SIGTERM), it finishes its running tries and takes no new one. */
+export type WorkerState = 'running' | 'draining' | 'stopped';
+
+/** A queue worker process (`fintech-etl worker`): what `workers` lists. */
+export interface WorkerRecord {
+  workerId: string;
+  process: ProcessIdentity;
+  /** The executor's queue name (config `executor.queue`). */
+  queue: string;
+  /** The tasks it takes, as `dag.task`. */
+  tasks: string[];
+  concurrency: number;
+  state: WorkerState;
+  startedAt: Date;
+  /** Renewed while it lives; older than the heartbeat timeout (or its pid gone on this host) = dead. */
+  heartbeatAt: Date;
+  stoppedAt?: Date;
+}
+
+export type NewWorker = Omit<WorkerRecord, 'state' | 'heartbeatAt' | 'stoppedAt'>;
 
 export interface LeaseRecord {
   name: string;
@@ -209,6 +241,17 @@ export interface StateStore {
 
   /** Records a try as running and makes it the task instance's latest; TryConflictError if that try exists. */
   startTry(newTry: NewTry): Promise<void>;
+  /**
+   * The queue executor hands try `tryNumber` of a task to the queue: its instance becomes `queued` at that try
+   * (no try record until a worker starts it).
+   */
+  queueTask(runId: string, task: string, tryNumber: number, at: Date): Promise<void>;
+  /**
+   * A worker starts a queued try: like startTry, but only while the instance is still `queued` at exactly that
+   * try number. A job delivered twice, or a stale job of an earlier try, gets a StateConflictError (and must
+   * do nothing): this is what makes at-least-once delivery safe.
+   */
+  startQueuedTry(newTry: NewTry): Promise<void>;
   heartbeatTry(runId: string, task: string, tryNumber: number, at: Date): Promise<void>;
   /** Ends a running try and sets its task instance (with the output on success) in one transaction. */
   finishTry(runId: string, task: string, tryNumber: number, outcome: TryOutcome): Promise<void>;
@@ -217,6 +260,15 @@ export interface StateStore {
   taskInstances(runIds: string | readonly string[]): Promise<TaskInstanceRecord[]>;
   /** Tries of a run (one task's when given), by task then try number. */
   tries(runId: string, task?: string): Promise<TryRecord[]>;
+  /** Every try recorded as running, of any run, oldest first (what `workers` shows each worker doing). */
+  runningTries(): Promise<TryRecord[]>;
+
+  /** Records a worker process as running, heartbeat now. */
+  registerWorker(worker: NewWorker): Promise<void>;
+  /** Renews its heartbeat, and changes its state when given (`stopped` records `stoppedAt`). */
+  updateWorker(workerId: string, update: { heartbeatAt: Date; state?: WorkerState }): Promise<void>;
+  /** Workers by start time, newest first; stopped ones only with `includeStopped`. */
+  listWorkers(filter?: { includeStopped?: boolean }): Promise<WorkerRecord[]>;
 
   /** Takes the lease if it is free, expired, or held under `replaceToken`; else says who holds it. */
   acquireLease(request: LeaseRequest): Promise<LeaseAttempt>;

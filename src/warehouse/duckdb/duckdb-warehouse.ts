@@ -19,6 +19,7 @@ import {
   type QueryResult,
   ReadOnlyViolation,
   type Relation,
+  type RowReplacement,
   type SqlSession,
   type Subset,
   type WarehouseCapabilities,
@@ -245,7 +246,7 @@ export class DuckDBWarehouse extends SqlWarehouse {
       );
     }
     await session.execute(`delete from ${table} where rowid in (select fintech_row_id from ${found})`);
-    const restore = await this.createChangesTable(session, batch, record);
+    const restore = await this.appendToChangesTable(session, target, batch, record);
     await session.execute(
       `insert into ${this.quoteRelation(record.relation)} select ${columns} from ${found}`,
     );
@@ -278,28 +279,46 @@ export class DuckDBWarehouse extends SqlWarehouse {
         : `read_json_auto(${this.fileList(files)}, union_by_name = true)`;
     const rows = options.only ? `(select * from ${reader} where ${this.equalsSql(options.only)})` : reader;
     return this.transaction(async (session) => {
-      if (files.length > 0 && (!exists || replace.kind === 'all')) {
-        await session.execute(`create or replace table ${target} as select * from ${rows}`);
-      } else if (exists) {
-        if (replace.kind === 'all') await session.execute(`delete from ${target}`);
-        if (replace.kind === 'in') {
-          const values = replace.values.map((value) => this.quoteLiteral(value)).join(', ') || 'null';
-          await session.execute(
-            `delete from ${target} where ${this.quoteIdentifier(replace.column)} in (${values})`,
-          );
-        }
-        if (files.length === 0) return { relation: options.target, rows: 0 };
-        if (replace.kind === 'key') {
-          const { keys, match } = this.batchKeys(rows, this.replacementKey(options));
-          await session.execute(`delete from ${target} as fintech_target using ${keys} where ${match}`);
-        }
-        await session.execute(`insert into ${target} by name select * from ${rows}`);
-      } else {
-        return { relation: options.target, rows: 0 };
-      }
-      const { rows: counted } = await session.query(`select count(*) as n from ${rows}`);
-      return { relation: options.target, rows: Number(counted[0]?.['n'] ?? 0) };
+      const loaded = await this.loadInTransaction(session, { target, rows, files, exists, replace, options });
+      for (const statement of options.alsoExecute ?? []) await session.execute(statement);
+      return { relation: options.target, rows: loaded };
     });
+  }
+
+  /** The body of {@link loadFiles} inside its transaction; returns the rows written. */
+  private async loadInTransaction(
+    session: SqlSession,
+    load: {
+      target: string;
+      rows: string;
+      files: string[];
+      exists: boolean;
+      replace: RowReplacement;
+      options: LoadFilesOptions;
+    },
+  ): Promise<number> {
+    const { target, rows, files, exists, replace } = load;
+    if (files.length > 0 && (!exists || replace.kind === 'all')) {
+      await session.execute(`create or replace table ${target} as select * from ${rows}`);
+    } else if (exists) {
+      if (replace.kind === 'all') await session.execute(`delete from ${target}`);
+      if (replace.kind === 'in') {
+        const values = replace.values.map((value) => this.quoteLiteral(value)).join(', ') || 'null';
+        await session.execute(
+          `delete from ${target} where ${this.quoteIdentifier(replace.column)} in (${values})`,
+        );
+      }
+      if (files.length === 0) return 0;
+      if (replace.kind === 'key') {
+        const { keys, match } = this.batchKeys(rows, this.replacementKey(load.options));
+        await session.execute(`delete from ${target} as fintech_target using ${keys} where ${match}`);
+      }
+      await session.execute(`insert into ${target} by name select * from ${rows}`);
+    } else {
+      return 0;
+    }
+    const { rows: counted } = await session.query(`select count(*) as n from ${rows}`);
+    return Number(counted[0]?.['n'] ?? 0);
   }
 
   /**

@@ -50,6 +50,8 @@ export interface BulkLoadPlan {
   statisticsColumns?: string[];
   /** Build the table UNLOGGED (a copy of files: unlogged-recovery.ts). */
   unlogged: boolean;
+  /** Statements run in the load's transaction once its rows are in (LoadFilesOptions.alsoExecute). */
+  alsoExecute?: string[];
 }
 
 /** Loads the rows DuckDB reads from `globs` into `target` as `plan` says; returns the rows written. */
@@ -78,25 +80,44 @@ export async function loadWithDuckdb(
   const duck = await openDuckdbReader(1);
   try {
     const files = await expandGlobs(duck.connection, globs);
+    const alsoExecute = async (session: SqlSession) => {
+      for (const statement of plan.alsoExecute ?? []) await session.execute(statement);
+    };
     if (files.length === 0) {
-      if (exists && deleteWhere)
-        await host.execute(`delete from ${host.quoteRelation(target)} where ${deleteWhere}`);
+      await host.transaction(async (session) => {
+        if (exists && deleteWhere)
+          await session.execute(`delete from ${host.quoteRelation(target)} where ${deleteWhere}`);
+        await alsoExecute(session);
+      });
       return 0;
     }
     const columns = await describeSource(duck.connection, readerFor(files));
     if (!exists || plan.replace.kind === 'all') {
-      return await rebuildFromFiles(host, target, columns, plan, lap, (client, into, options) =>
-        copyFromDuckdb(client, duck.connection, files, readerFor, into, columns, options),
+      return await rebuildFromFiles(
+        host,
+        target,
+        columns,
+        plan,
+        lap,
+        (client, into, options) =>
+          copyFromDuckdb(client, duck.connection, files, readerFor, into, columns, options),
+        alsoExecute,
       );
     }
     const rows = await host.transactionOnClient(async (client, session) => {
       await addMissingColumns(host, session, target, columns);
       const copyInto = (into: string) =>
         copyFromDuckdb(client, duck.connection, files, readerFor, into, columns);
-      if (plan.replace.kind === 'key') return replaceByKey(host, session, target, plan.key ?? [], copyInto);
-      if (deleteWhere)
-        await session.execute(`delete from ${host.quoteRelation(target)} where ${deleteWhere}`);
-      return copyInto(host.quoteRelation(target));
+      let copied: number;
+      if (plan.replace.kind === 'key') {
+        copied = await replaceByKey(host, session, target, plan.key ?? [], copyInto);
+      } else {
+        if (deleteWhere)
+          await session.execute(`delete from ${host.quoteRelation(target)} where ${deleteWhere}`);
+        copied = await copyInto(host.quoteRelation(target));
+      }
+      await alsoExecute(session);
+      return copied;
     });
     lap('copy');
     await host.transaction((session) =>
@@ -152,6 +173,7 @@ function rebuildFromFiles(
   { key, statisticsColumns, unlogged }: BulkLoadPlan,
   lap: (phase: string) => void,
   copy: (client: PoolClient, into: string, options: { freeze: boolean }) => Promise<number>,
+  alsoExecute: (session: SqlSession) => Promise<void>,
 ): Promise<number> {
   const beside: Relation = { schema: target.schema, name: `${target.name}__fintech_new` };
   return host.transactionOnClient(async (client, session) => {
@@ -181,6 +203,7 @@ function rebuildFromFiles(
       );
     }
     await restore();
+    await alsoExecute(session);
     return rows;
   });
 }

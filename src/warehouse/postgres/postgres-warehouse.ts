@@ -11,6 +11,7 @@ import { type EventSink, NO_EVENTS } from '../../core/pipeline-event.ts';
 import { DEFAULT_CAPABILITIES, SqlWarehouse } from '../sql-warehouse.ts';
 import type {
   DeleteInsertOptions,
+  JoinWriterLockOptions,
   LoadFilesOptions,
   LoadResult,
   QueryResult,
@@ -22,7 +23,7 @@ import type {
   WarehouseWriterLock,
   WriterLockOptions,
 } from '../warehouse.ts';
-import { acquireAdvisoryWriterLock } from './advisory-writer-lock.ts';
+import { acquireAdvisoryWriterLock, joinAdvisoryWriterLock } from './advisory-writer-lock.ts';
 import {
   type ConnectionInfo,
   connectPool,
@@ -85,6 +86,10 @@ export class PostgresWarehouse extends SqlWarehouse {
 
   override acquireWriterLock(options: WriterLockOptions): Promise<WarehouseWriterLock> {
     return acquireAdvisoryWriterLock(this.connection, this.password, options);
+  }
+
+  override joinWriterLock(options: JoinWriterLockOptions): Promise<WarehouseWriterLock> {
+    return joinAdvisoryWriterLock(this.connection, this.password, options);
   }
 
   protected async withClient<T>(fn: (client: PgClientLike) => Promise<T>): Promise<T> {
@@ -174,6 +179,7 @@ export class PostgresWarehouse extends SqlWarehouse {
       key: replace.kind === 'key' ? this.replacementKey(options) : options.key,
       statisticsColumns: options.statisticsColumns,
       unlogged: options.rebuildFrom !== undefined,
+      ...(options.alsoExecute ? { alsoExecute: options.alsoExecute } : {}),
     });
     return { relation: options.target, rows };
   }
@@ -256,7 +262,7 @@ export class PostgresWarehouse extends SqlWarehouse {
     }
     const table = this.quoteRelation(target);
     const recorded = this.quoteRelation(record.relation);
-    const restore = await this.createChangesTable(session, batch, record);
+    const restore = await this.appendToChangesTable(session, target, batch, record);
     const deletes = (options.alsoDeleteWhere ?? []).map(
       (where) => `delete from ${table} where ${where} returning ${this.columnList(record.columns)}`,
     );

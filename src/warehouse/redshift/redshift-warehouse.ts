@@ -66,6 +66,10 @@ export class RedshiftWarehouse extends PostgresWarehouse {
     return { lost: new AbortController().signal, release: async () => undefined };
   }
 
+  override async joinWriterLock(): Promise<WarehouseWriterLock> {
+    return { lost: new AbortController().signal, release: async () => undefined };
+  }
+
   protected override capabilitiesFor(): WarehouseCapabilities {
     return {
       ...DEFAULT_CAPABILITIES,
@@ -205,20 +209,24 @@ export class RedshiftWarehouse extends PostgresWarehouse {
       });
     }
     const rows = await this.transaction(async (session) => {
+      let copied = 0;
       if (replace.kind === 'all') await session.execute(`delete from ${table}`);
-      if (replace.kind === 'in') {
-        if (replace.values.length === 0) return 0;
-        const values = replace.values.map((value) => this.quoteLiteral(value)).join(', ');
-        await session.execute(
-          `delete from ${table} where ${this.quoteIdentifier(replace.column)} in (${values})`,
-        );
+      if (replace.kind !== 'in' || replace.values.length > 0) {
+        if (replace.kind === 'in') {
+          const values = replace.values.map((value) => this.quoteLiteral(value)).join(', ');
+          await session.execute(
+            `delete from ${table} where ${this.quoteIdentifier(replace.column)} in (${values})`,
+          );
+        }
+        for (const prefix of prefixes)
+          await session.execute(
+            this.copySql(options.target, prefix, options.format, options.manifest === true),
+          );
+        const { rows: counted } = await session.query('select pg_last_copy_count() as n');
+        copied = Number(counted[0]?.['n'] ?? 0);
       }
-      for (const prefix of prefixes)
-        await session.execute(
-          this.copySql(options.target, prefix, options.format, options.manifest === true),
-        );
-      const { rows: counted } = await session.query('select pg_last_copy_count() as n');
-      return Number(counted[0]?.['n'] ?? 0);
+      for (const statement of options.alsoExecute ?? []) await session.execute(statement);
+      return copied;
     });
     await this.execute(`analyze ${table}`);
     return { relation: options.target, rows };

@@ -1,13 +1,15 @@
 /**
  * Data health: per ingest date the ledger equation (bronze rows = inserted + superseded + duplicates +
- * quarantined), the quarantine by reason code with sample records (PAN masked), and late arrivals by days late.
- * The counts come from the ledger entries in the lake, the samples from the quarantine's Parquet files.
+ * quarantined), the quarantine by reason code with sample records (PAN masked), late arrivals by days late, and
+ * the quality gate's results with observed values (quality-summary.ts). The counts come from the ledger entries
+ * in the lake, the samples from the quarantine's Parquet files, the gate's results from its run records.
  */
 import { REASON_CODES } from '../../core/reason-codes.ts';
 import { redact } from '../../core/redact.ts';
 import { NoDataYet, sqlFile } from '../data/gold-database.ts';
 import type { WebPage } from '../page-registry.ts';
 import { ledgerSummary } from './ledger-summary.ts';
+import { qualitySummary } from './quality-summary.ts';
 
 const SAMPLES = 20;
 const DEFAULT_INGEST_DAYS = 30;
@@ -37,6 +39,12 @@ export const dataHealthPage: WebPage = {
   <section class="card"><h2>Quarantine by reason</h2><p class="hint">A record with several defects counts under each. Click a bar for its samples.</p><div class="chart" id="chart-reasons"></div></section>
   <section class="card"><h2>Late arrivals</h2><p class="hint">Rows that arrived after their event date, by days late.</p><div class="chart" id="chart-late"></div></section>
 </div>
+<section class="card">
+  <h2>Quality gate</h2>
+  <p class="hint">The expectation suites run on each ingest date's silver batch before it reaches the warehouse. Each run's data docs page has every result with its sample rows.</p>
+  <div id="table-quality-days"></div>
+  <details id="quality-latest"><summary id="quality-latest-title"></summary><div id="table-quality-results"></div></details>
+</section>
 <section class="card"><h2>Quarantined records</h2><p class="hint" id="samples-hint"></p><div id="table-samples"></div></section>`,
 
   async load(query, data) {
@@ -57,6 +65,7 @@ export const dataHealthPage: WebPage = {
       for (const [days, rows] of Object.entries(entry.late_by_days))
         byDaysLate.set(Number(days), (byDaysLate.get(Number(days)) ?? 0) + rows);
     }
+    const quality = qualitySummary(await data.lake.qualityRecords(), range);
     const samples = await data.gold.query(sqlFile('quarantine-samples'), {
       ...range,
       reason,
@@ -71,6 +80,7 @@ export const dataHealthPage: WebPage = {
         .map(([code, rows]) => ({ reason: code, rows }))
         .sort((a, b) => b.rows - a.rows || a.reason.localeCompare(b.reason)),
       late_by_days: [...byDaysLate].sort(([a], [b]) => a - b).map(([days, rows]) => ({ days, rows })),
+      quality,
       samples: samples.map((row) => ({ ...row, raw_record: redact(String(row['raw_record'] ?? '')) })),
       sample_limit: SAMPLES,
       earliest: ledger[0]!.entry.ingest_date,

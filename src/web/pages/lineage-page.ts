@@ -1,8 +1,9 @@
 /**
  * Lineage and docs: the model graph (sources and seeds → staging → core → marts) and, for the chosen node, its
- * relation, description, SQL, columns with descriptions and tests. Read from the model project, like
- * `fintech-etl models docs`.
+ * relation, description, SQL, columns with descriptions and tests, and each test's latest result. Read from
+ * the model project, like `fintech-etl models docs`; the results from the run state (latest-test-results.ts).
  */
+import { latestTestResults } from '../data/latest-test-results.ts';
 import type { WebPage } from '../page-registry.ts';
 
 export const lineagePage: WebPage = {
@@ -17,7 +18,7 @@ export const lineagePage: WebPage = {
 <section class="card" id="node-docs"></section>`,
 
   async load(_query, data) {
-    const docs = await data.lineage.read();
-    return docs;
+    const [docs, testResults] = await Promise.all([data.lineage.read(), latestTestResults(data.runs)]);
+    return { ...docs, test_results: testResults };
   },
 };

@@ -2,9 +2,10 @@
  * Overview: the key figures of one logical date (default the latest) against the same weekday a week before,
  * and the ingest dates the ledger says were processed. Transactions, amounts and the approval rate come from
  * mart_sales_daily, the fraud rate from mart_fraud_daily (event date = the logical date), the quarantine rate
- * from the ledger entry of the logical date's bronze partition.
+ * from the ledger entry of the logical date's bronze partition. The last runs come from the state store.
  */
 import { addDays, type IsoDate } from '../../core/dates.ts';
+import { redact } from '../../core/redact.ts';
 import type { WarehouseRow } from '../../warehouse/warehouse.ts';
 import { rateDifference, ratio, relativeChange } from '../data/figures.ts';
 import { sqlFile } from '../data/gold-database.ts';
@@ -30,6 +31,7 @@ export interface Kpi {
 }
 
 const RECENT_LEDGER_DATES = 10;
+const RECENT_RUNS = 8;
 
 export const overviewPage: WebPage = {
   id: 'overview',
@@ -46,6 +48,11 @@ export const overviewPage: WebPage = {
 <p class="context" id="kpi-context"></p>
 <section class="tiles" id="kpis" aria-label="Key figures"></section>
 <section class="card">
+  <h2>Last runs</h2>
+  <p class="hint">From the control plane's state store; the <a href="/pipeline">Pipeline</a> page has every run, its tries and logs.</p>
+  <div id="runs"></div>
+</section>
+<section class="card">
   <h2>Processed ingest dates</h2>
   <p class="hint">From the reconciliation ledger: every bronze row is inserted, superseded, a duplicate or quarantined.</p>
   <div id="ledger"></div>
@@ -60,6 +67,8 @@ export const overviewPage: WebPage = {
     const current = rows.find((row) => row['event_date'] === day)!;
     const previous = rows.find((row) => row['event_date'] === weekBefore)!;
     const ledger = await data.lake.latestLedgerEntries();
+    const store = await data.runs.store();
+    const runs = store ? await store.listRuns({ limit: RECENT_RUNS }) : [];
     return {
       date: day,
       latest,
@@ -70,6 +79,16 @@ export const overviewPage: WebPage = {
         .slice(-RECENT_LEDGER_DATES)
         .reverse()
         .map((row) => ledgerSummary(row)),
+      last_runs: runs.map((run) => ({
+        run_id: run.runId,
+        dag: run.dag,
+        logical_date: run.logicalDate,
+        state: run.state,
+        trigger: run.trigger,
+        started_at: run.startedAt.toISOString(),
+        finished_at: run.finishedAt?.toISOString() ?? null,
+        error: run.error ? redact(run.error) : null,
+      })),
     };
   },
 };

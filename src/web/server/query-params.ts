@@ -26,6 +26,18 @@ export class QueryParams {
     return new QueryParams(new URL(url, 'http://localhost').searchParams);
   }
 
+  /** A JSON body's fields, read like a query string (strings, numbers and booleans as their text). */
+  static fromObject(body: Record<string, unknown>): QueryParams {
+    const search = new URLSearchParams();
+    for (const [name, value] of Object.entries(body)) {
+      if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean')
+        search.set(name, String(value));
+      else if (value !== null && value !== undefined)
+        throw new BadRequest(`parameter '${clip(name)}' must be a string, number or boolean`);
+    }
+    return new QueryParams(search);
+  }
+
   private raw(name: string): string | undefined {
     const value = this.search.get(name);
     return value === null || value === '' ? undefined : value;

@@ -45,7 +45,11 @@ export function renderPage(page: WebPage, context: PageContext, search: string):
   return shell({
     title: page.title,
     head: scripts,
-    bodyAttributes: `data-page="${escapeHtml(page.id)}" data-api="/api/${escapeHtml(page.id)}" data-currency="${escapeHtml(context.currency)}"`,
+    bodyAttributes:
+      `data-page="${escapeHtml(page.id)}" data-api="/api/${escapeHtml(page.id)}" data-currency="${escapeHtml(context.currency)}"` +
+      // What the page may offer: write buttons for the operator, a sign-in link where a token exists.
+      (context.operator ? ' data-operator="true"' : '') +
+      (context.loginAvailable ? ' data-login="true"' : ''),
     nav: navigation(context.pages, page, context),
     main: `<h1>${escapeHtml(page.title)}</h1>
 <p class="summary">${escapeHtml(page.summary)}</p>

@@ -10,13 +10,14 @@ import type { IsoDate } from '../../../core/dates.ts';
 import { redact } from '../../../core/redact.ts';
 import type { JsonObject } from '../../definitions/json-value.ts';
 import { readMigrations } from '../migrations.ts';
-import { compact, mergeFreshness, type Row } from '../record-helpers.ts';
+import { compact, mergeFreshness, notQueuedMessage, type Row } from '../record-helpers.ts';
 import {
   type LeaseAttempt,
   type LeaseRecord,
   type LeaseRequest,
   type NewRun,
   type NewTry,
+  type NewWorker,
   type PartitionFreshness,
   type RunFilter,
   type RunRecord,
@@ -29,6 +30,8 @@ import {
   type TaskInstanceUpdate,
   type TryOutcome,
   type TryRecord,
+  type WorkerRecord,
+  type WorkerState,
 } from '../state-store.ts';
 
 const MIGRATIONS = fileURLToPath(new URL('./migrations', import.meta.url));
@@ -185,6 +188,7 @@ export class PostgresStateStore implements StateStore {
     if (update.facts?.projectFingerprint !== undefined) {
       set('project_fingerprint', JSON.stringify(update.facts.projectFingerprint), '::jsonb');
     }
+    if (update.conf !== undefined) set('conf', JSON.stringify(update.conf), '::jsonb');
     if (sets.length === 0) return;
     values.push(runId);
     try {
@@ -238,8 +242,38 @@ export class PostgresStateStore implements StateStore {
   }
 
   async startTry(newTry: NewTry): Promise<void> {
+    await this.insertTry(newTry, async () => undefined);
+  }
+
+  async startQueuedTry(newTry: NewTry): Promise<void> {
+    await this.insertTry(newTry, async (client) => {
+      // The row lock holds off a second delivery of the same job until this transaction ends.
+      const { rows } = await client.query(
+        `select state, try_number from ${SCHEMA}.task_instances where run_id = $1 and task = $2 for update`,
+        [newTry.runId, newTry.task],
+      );
+      const instance = rows[0] as Row | undefined;
+      if (instance?.['state'] !== 'queued' || Number(instance['try_number']) !== newTry.tryNumber) {
+        throw new StateConflictError(notQueuedMessage(newTry, instance));
+      }
+    });
+  }
+
+  async queueTask(runId: string, task: string, tryNumber: number, at: Date): Promise<void> {
+    await this.pool.query(
+      `insert into ${SCHEMA}.task_instances (run_id, task, state, try_number, output, reused_from_run, updated_at)
+       values ($1, $2, 'queued', $3, null, null, $4)
+       on conflict (run_id, task) do update set state = 'queued', try_number = excluded.try_number,
+         output = null, reused_from_run = null, updated_at = excluded.updated_at`,
+      [runId, task, tryNumber, at],
+    );
+  }
+
+  /** Inserts a running try and points its instance at it, after `check` (which may refuse) in one transaction. */
+  private async insertTry(newTry: NewTry, check: (client: pg.PoolClient) => Promise<void>): Promise<void> {
     try {
       await this.transaction(async (client) => {
+        await check(client);
         await client.query(
           `insert into ${SCHEMA}.task_tries (run_id, task, try_number, state, started_at, heartbeat_at, pid, host,
              command, log_path)
@@ -285,7 +319,8 @@ export class PostgresStateStore implements StateStore {
     const failed = outcome.state === 'failed';
     await this.transaction(async (client) => {
       await client.query(
-        `update ${SCHEMA}.task_tries set state = $1, failure_kind = $2, error = $3, finished_at = $4
+        `update ${SCHEMA}.task_tries set state = $1, failure_kind = $2, error = $3, finished_at = $4,
+           retryable = $8
          where run_id = $5 and task = $6 and try_number = $7`,
         [
           outcome.state,
@@ -295,6 +330,7 @@ export class PostgresStateStore implements StateStore {
           runId,
           task,
           tryNumber,
+          !(failed && outcome.retryable === false),
         ],
       );
       // The instance follows only if this is still its latest try (a later try may have started meanwhile).
@@ -353,6 +389,60 @@ export class PostgresStateStore implements StateStore {
             [runId, task],
           );
     return rows.map(toTry);
+  }
+
+  async runningTries(): Promise<TryRecord[]> {
+    const { rows } = await this.pool.query(
+      `select * from ${SCHEMA}.task_tries where state = 'running' order by started_at, run_id, task`,
+    );
+    return rows.map(toTry);
+  }
+
+  async registerWorker(worker: NewWorker): Promise<void> {
+    await this.pool.query(
+      `insert into ${SCHEMA}.workers (worker_id, pid, host, command, queue, tasks, concurrency, state, started_at,
+         heartbeat_at)
+       values ($1, $2, $3, $4, $5, $6::jsonb, $7, 'running', $8, $8)`,
+      [
+        worker.workerId,
+        worker.process.pid,
+        worker.process.host,
+        worker.process.command,
+        worker.queue,
+        JSON.stringify(worker.tasks),
+        worker.concurrency,
+        worker.startedAt,
+      ],
+    );
+  }
+
+  async updateWorker(workerId: string, update: { heartbeatAt: Date; state?: WorkerState }): Promise<void> {
+    await this.pool.query(
+      `update ${SCHEMA}.workers set heartbeat_at = $1, state = coalesce($2, state),
+         stopped_at = case when $2 = 'stopped' then $1 else stopped_at end
+       where worker_id = $3`,
+      [update.heartbeatAt, update.state ?? null, workerId],
+    );
+  }
+
+  async listWorkers(filter: { includeStopped?: boolean } = {}): Promise<WorkerRecord[]> {
+    const { rows } = await this.pool.query(
+      `select * from ${SCHEMA}.workers ${filter.includeStopped ? '' : `where state <> 'stopped'`}
+       order by started_at desc, worker_id`,
+    );
+    return rows.map((row: Row) =>
+      compact({
+        workerId: String(row['worker_id']),
+        process: { pid: Number(row['pid']), host: String(row['host']), command: String(row['command']) },
+        queue: String(row['queue']),
+        tasks: row['tasks'] as string[],
+        concurrency: Number(row['concurrency']),
+        state: row['state'] as WorkerState,
+        startedAt: row['started_at'] as Date,
+        heartbeatAt: row['heartbeat_at'] as Date,
+        stoppedAt: optional(row['stopped_at']) as Date | undefined,
+      }),
+    );
   }
 
   async acquireLease(request: LeaseRequest): Promise<LeaseAttempt> {
@@ -552,6 +642,7 @@ function toTry(row: Row): TryRecord {
     heartbeatAt: row['heartbeat_at'] as Date,
     process: { pid: Number(row['pid']), host: String(row['host']), command: String(row['command']) },
     logPath: String(row['log_path']),
+    retryable: row['state'] === 'failed' && row['retryable'] === false ? false : undefined,
   });
 }
 

@@ -12,13 +12,14 @@ import Database from 'better-sqlite3';
 import type { IsoDate } from '../../../core/dates.ts';
 import type { JsonObject, JsonValue } from '../../definitions/json-value.ts';
 import { readMigrations } from '../migrations.ts';
-import { compact, mergeFreshness, type Row } from '../record-helpers.ts';
+import { compact, mergeFreshness, notQueuedMessage, type Row } from '../record-helpers.ts';
 import {
   type LeaseAttempt,
   type LeaseRecord,
   type LeaseRequest,
   type NewRun,
   type NewTry,
+  type NewWorker,
   type PartitionFreshness,
   type RunFilter,
   type RunRecord,
@@ -31,6 +32,8 @@ import {
   type TaskInstanceUpdate,
   type TryOutcome,
   type TryRecord,
+  type WorkerRecord,
+  type WorkerState,
 } from '../state-store.ts';
 
 const MIGRATIONS = fileURLToPath(new URL('./migrations', import.meta.url));
@@ -147,6 +150,7 @@ export class SqliteStateStore implements StateStore {
     if (update.facts?.projectFingerprint !== undefined) {
       set('project_fingerprint', JSON.stringify(update.facts.projectFingerprint));
     }
+    if (update.conf !== undefined) set('conf', JSON.stringify(update.conf));
     if (sets.length === 0) return;
     try {
       this.db.prepare(`update runs set ${sets.join(', ')} where run_id = ?`).run(...values, runId);
@@ -207,7 +211,35 @@ export class SqliteStateStore implements StateStore {
   }
 
   async startTry(newTry: NewTry): Promise<void> {
+    this.insertTry(newTry, () => undefined);
+  }
+
+  async startQueuedTry(newTry: NewTry): Promise<void> {
+    this.insertTry(newTry, () => {
+      const instance = this.db
+        .prepare('select state, try_number from task_instances where run_id = ? and task = ?')
+        .get(newTry.runId, newTry.task) as Row | undefined;
+      if (instance?.['state'] !== 'queued' || Number(instance['try_number']) !== newTry.tryNumber) {
+        throw new StateConflictError(notQueuedMessage(newTry, instance));
+      }
+    });
+  }
+
+  async queueTask(runId: string, task: string, tryNumber: number, at: Date): Promise<void> {
+    this.db
+      .prepare(
+        `insert into task_instances (run_id, task, state, try_number, output, reused_from_run, updated_at)
+         values (?, ?, 'queued', ?, null, null, ?)
+         on conflict (run_id, task) do update set state = 'queued', try_number = excluded.try_number,
+           output = null, reused_from_run = null, updated_at = excluded.updated_at`,
+      )
+      .run(runId, task, tryNumber, at.toISOString());
+  }
+
+  /** Inserts a running try and points its instance at it, after `check` (which may refuse) in one transaction. */
+  private insertTry(newTry: NewTry, check: () => void): void {
     const start = this.db.transaction(() => {
+      check();
       this.db
         .prepare(
           `insert into task_tries (run_id, task, try_number, state, started_at, heartbeat_at, pid, host, command,
@@ -237,6 +269,7 @@ export class SqliteStateStore implements StateStore {
     try {
       start.immediate();
     } catch (error) {
+      if (error instanceof StateConflictError) throw error;
       if (isConstraintError(error)) {
         throw new StateConflictError(
           `try ${newTry.tryNumber} of task ${newTry.task} in run ${newTry.runId} was already started by another process`,
@@ -259,7 +292,7 @@ export class SqliteStateStore implements StateStore {
       const failed = outcome.state === 'failed';
       this.db
         .prepare(
-          `update task_tries set state = ?, failure_kind = ?, error = ?, finished_at = ?
+          `update task_tries set state = ?, failure_kind = ?, error = ?, finished_at = ?, retryable = ?
            where run_id = ? and task = ? and try_number = ?`,
         )
         .run(
@@ -267,6 +300,7 @@ export class SqliteStateStore implements StateStore {
           failed ? outcome.failureKind : null,
           failed ? outcome.error : null,
           outcome.finishedAt.toISOString(),
+          failed && outcome.retryable === false ? 0 : 1,
           runId,
           task,
           tryNumber,
@@ -336,6 +370,66 @@ export class SqliteStateStore implements StateStore {
             .all(runId, task)
     ) as Row[];
     return rows.map(toTry);
+  }
+
+  async runningTries(): Promise<TryRecord[]> {
+    const rows = this.db
+      .prepare(`select * from task_tries where state = 'running' order by started_at, run_id, task`)
+      .all() as Row[];
+    return rows.map(toTry);
+  }
+
+  async registerWorker(worker: NewWorker): Promise<void> {
+    this.db
+      .prepare(
+        `insert into workers (worker_id, pid, host, command, queue, tasks, concurrency, state, started_at,
+           heartbeat_at)
+         values (?, ?, ?, ?, ?, ?, ?, 'running', ?, ?)`,
+      )
+      .run(
+        worker.workerId,
+        worker.process.pid,
+        worker.process.host,
+        worker.process.command,
+        worker.queue,
+        JSON.stringify(worker.tasks),
+        worker.concurrency,
+        worker.startedAt.toISOString(),
+        worker.startedAt.toISOString(),
+      );
+  }
+
+  async updateWorker(workerId: string, update: { heartbeatAt: Date; state?: WorkerState }): Promise<void> {
+    const at = update.heartbeatAt.toISOString();
+    this.db
+      .prepare(
+        `update workers set heartbeat_at = ?, state = coalesce(?, state),
+           stopped_at = case when ? = 'stopped' then ? else stopped_at end
+         where worker_id = ?`,
+      )
+      .run(at, update.state ?? null, update.state ?? null, at, workerId);
+  }
+
+  async listWorkers(filter: { includeStopped?: boolean } = {}): Promise<WorkerRecord[]> {
+    const rows = this.db
+      .prepare(
+        `select * from workers ${filter.includeStopped ? '' : `where state <> 'stopped'`}
+         order by started_at desc, worker_id`,
+      )
+      .all() as Row[];
+    return rows.map((row) =>
+      compact({
+        workerId: String(row['worker_id']),
+        process: { pid: Number(row['pid']), host: String(row['host']), command: String(row['command']) },
+        queue: String(row['queue']),
+        tasks: JSON.parse(String(row['tasks'])) as string[],
+        concurrency: Number(row['concurrency']),
+        state: row['state'] as WorkerState,
+        startedAt: new Date(String(row['started_at'])),
+        heartbeatAt: new Date(String(row['heartbeat_at'])),
+        stoppedAt: optionalDate(row['stopped_at']),
+      }),
+    );
   }
 
   async acquireLease(request: LeaseRequest): Promise<LeaseAttempt> {
@@ -552,6 +646,7 @@ function toTry(row: Row): TryRecord {
     heartbeatAt: new Date(String(row['heartbeat_at'])),
     process: { pid: Number(row['pid']), host: String(row['host']), command: String(row['command']) },
     logPath: String(row['log_path']),
+    retryable: row['state'] === 'failed' && Number(row['retryable']) === 0 ? false : undefined,
   });
 }
 

@@ -24,6 +24,7 @@ loadPage((data) => {
   );
   reasonsChart(data.quarantine_by_reason, data.filters.reason);
   lateChart(data.late_by_days);
+  qualityTables(data.quality);
   fill(
     'samples-hint',
     `Up to ${data.sample_limit} records, newest ingest date first` +
@@ -158,6 +159,73 @@ function lateChart(late) {
     ],
   });
 }
+
+function qualityTables(quality) {
+  fill(
+    'table-quality-days',
+    quality.days.length
+      ? table('quality-days', QUALITY_DAY_COLUMNS, quality.days, { key: (row) => row.ingest_date })
+      : emptyNote('No quality gate run in this range.'),
+  );
+  fill(
+    'quality-latest-title',
+    quality.latest ? `Every expectation of ${format.day(quality.latest.ingest_date)}` : '',
+  );
+  // Open when something needs a look; a day where everything passed stays one line.
+  document.getElementById('quality-latest').open = Boolean(
+    quality.latest?.results.some((row) => row.status === 'FAIL' || row.status === 'WARN'),
+  );
+  document.getElementById('quality-latest').hidden = !quality.latest;
+  fill(
+    'table-quality-results',
+    quality.latest
+      ? table('quality-results', QUALITY_RESULT_COLUMNS, quality.latest.results, { key: (row) => row.key })
+      : '',
+  );
+}
+
+const GATE_STATUS = { PASS: 'success', FAIL: 'failed', WARN: 'upstream_failed', SKIP: 'skipped' };
+
+const QUALITY_DAY_COLUMNS = [
+  { id: 'ingest_date', label: 'Ingest date', format: format.day, nowrap: true },
+  {
+    id: 'outcome',
+    label: 'Gate',
+    format: (value, row) =>
+      h(
+        'span',
+        { class: `state st-${value === 'passed' ? 'success' : row.accepted ? 'upstream_failed' : 'failed'}` },
+        value === 'passed' ? 'passed' : row.accepted ? 'failed, accepted' : 'failed, held',
+      ),
+  },
+  {
+    id: 'counts',
+    label: 'Expectations',
+    format: (c) =>
+      `${c.passed} passed, ${c.failed} failed, ${c.warned} warned, ${c.not_evaluated} not evaluated`,
+  },
+  { id: 'evaluated_at', label: 'Evaluated', format: format.timestamp },
+  { id: 'docs', label: 'Data docs', format: (href) => h('a', { href }, 'results and samples') },
+];
+
+const QUALITY_RESULT_COLUMNS = [
+  {
+    id: 'status',
+    label: 'Status',
+    format: (value) => h('span', { class: `state st-${GATE_STATUS[value]}` }, value.toLowerCase()),
+  },
+  {
+    id: 'expectation',
+    label: 'Expectation',
+    format: (value, row) => [
+      h('code', {}, value),
+      h('div', { class: 'muted' }, `${row.suite} · ${row.severity}`),
+    ],
+  },
+  { id: 'partition', label: 'Partition', nowrap: true },
+  { id: 'observed', label: 'Observed', format: (value) => h('code', { class: 'raw' }, value) },
+  { id: 'details', label: 'Details' },
+];
 
 const LEDGER_COLUMNS = [
   { id: 'ingest_date', label: 'Ingest date', format: format.day },

@@ -20,7 +20,10 @@ const NODE_HEIGHT = 28;
 const COLUMN_WIDTH = 300;
 const ROW_HEIGHT = 44;
 
+let testResults = null;
+
 loadPage((data) => {
+  testResults = data.test_results;
   const byId = new Map(data.nodes.map((node) => [node.id, node]));
   const parents = new Map();
   const children = new Map();
@@ -185,11 +188,14 @@ function renderDocs(node, byId, parents, children) {
       ? table('columns', COLUMN_COLUMNS, node.columns, { key: (column) => column.name })
       : emptyNote('No documented columns.'),
     h('h3', {}, 'Tests'),
+    resultsNote(),
     node.tests.length
       ? h(
           'ul',
           { class: 'tests' },
-          node.tests.map((test) => h('li', {}, h('code', {}, test))),
+          node.tests.map((test) =>
+            h('li', { dataset: { test: test.name } }, resultBadge(test), ' ', h('code', {}, test.text)),
+          ),
         )
       : emptyNote('No model-level tests.'),
     node.sql ? [h('h3', {}, 'SQL'), h('pre', { class: 'sql' }, h('code', {}, node.sql))] : [],
@@ -199,5 +205,64 @@ function renderDocs(node, byId, parents, children) {
 const COLUMN_COLUMNS = [
   { id: 'name', label: 'Column', format: (name) => h('code', {}, name) },
   { id: 'description', label: 'Description', format: (text) => text ?? '—' },
-  { id: 'tests', label: 'Tests', format: (tests) => (tests.length ? tests.join('; ') : '—') },
+  {
+    id: 'tests',
+    label: 'Tests',
+    format: (tests) =>
+      tests.length
+        ? tests.map((test, i) =>
+            h(
+              'span',
+              { class: 'test', dataset: { test: test.name } },
+              i ? '; ' : '',
+              resultBadge(test),
+              ' ',
+              test.text,
+            ),
+          )
+        : '—',
+  },
 ];
+
+const RESULT_STATES = {
+  pass: ['success', 'pass'],
+  fail: ['failed', 'fail'],
+  warn: ['upstream_failed', 'warn'],
+  error: ['failed', 'error'],
+};
+
+/** Where the results come from: the latest run whose tests task ran. */
+function resultsNote() {
+  if (!testResults)
+    return h('p', { class: 'hint' }, 'No results yet: no run in the state store has run the tests.');
+  const link = h(
+    'a',
+    {
+      href: `/pipeline?run=${encodeURIComponent(testResults.run_id)}&task=tests&dag=${encodeURIComponent(testResults.dag)}`,
+    },
+    `the run of ${testResults.logical_date}`,
+  );
+  return h(
+    'p',
+    { class: 'hint', id: 'test-results-note' },
+    testResults.judged
+      ? ['Latest results: ', link, '.']
+      : ['The latest tests task (', link, ') failed before it judged the tests.'],
+  );
+}
+
+function resultBadge(test) {
+  if (!testResults?.judged) return '';
+  const result = testResults.results[test.name];
+  const status = result ? result.status : 'pass';
+  const [state, label] = RESULT_STATES[status] ?? ['skipped', status];
+  return h(
+    'span',
+    {
+      class: `state st-${state}`,
+      dataset: { result: status },
+      title: result?.failures ? `${result.failures} offending rows` : undefined,
+    },
+    label,
+  );
+}

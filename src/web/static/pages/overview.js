@@ -18,6 +18,18 @@ loadPage((data) => {
     data.kpis.map((kpi) => tile(kpi, data.week_before)),
   );
   fill(
+    'runs',
+    data.last_runs.length
+      ? table('last-runs', RUN_COLUMNS, data.last_runs, { key: (row) => row.run_id })
+      : h(
+          'p',
+          { class: 'empty' },
+          'No runs recorded yet: ',
+          h('code', {}, 'fintech-etl run --date D'),
+          ' records one.',
+        ),
+  );
+  fill(
     'ledger',
     data.ledger.length
       ? table('ledger', LEDGER_COLUMNS, data.ledger, { key: (row) => row.ingest_date })
@@ -59,6 +71,30 @@ function tile(kpi, weekBefore) {
     ),
   );
 }
+
+const RUN_STATES = { success: 'success', failed: 'failed', running: 'running', queued: 'queued' };
+
+const RUN_COLUMNS = [
+  {
+    id: 'logical_date',
+    label: 'Logical date',
+    format: (value, row) =>
+      h(
+        'a',
+        { href: `/pipeline?run=${encodeURIComponent(row.run_id)}&dag=${encodeURIComponent(row.dag)}` },
+        value,
+      ),
+  },
+  {
+    id: 'state',
+    label: 'State',
+    format: (value) => h('span', { class: `state st-${value}` }, RUN_STATES[value] ?? value),
+  },
+  { id: 'trigger', label: 'Trigger' },
+  { id: 'started_at', label: 'Started', format: format.timestamp },
+  { id: 'finished_at', label: 'Finished', format: format.timestamp },
+  { id: 'error', label: 'Why it failed', format: (value) => value ?? '' },
+];
 
 const LEDGER_COLUMNS = [
   {

@@ -1,0 +1,271 @@
+/**
+ * Issue 26: the fintech DAG `daily_batch_etl` on queue workers, as users run it — `fintech-etl run --date D` with
+ * `executor: queue` on real Redis, a PostgreSQL warehouse, PostgreSQL state and an S3 lake (fauxqs), and three
+ * `fintech-etl worker` processes, each with a home of its own (its logs, its lake cache) and the same config.
+ *
+ * - Two generated days end with silver, the ledger, the warehouse (core, marts, audit) and gold equal to the
+ *   same days run in process (local executor), and every try ran on a worker; `workers` lists the three.
+ * - A third day with one worker SIGKILLed inside the load task and its restarted successor SIGKILLed inside the
+ *   models task (each at an event of its try, not a timing): the run completes with the killed tries recorded,
+ *   and everything equals the in-process run (at-least-once safety of the real tasks).
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { hostname } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config/load-config.ts';
+import type { IsoDate } from '../../src/core/dates.ts';
+import { generateBronze } from '../../src/generate/generate-bronze.ts';
+import type { Lake } from '../../src/lake/lake.ts';
+import { openLake } from '../../src/lake/open-lake.ts';
+import { S3ObjectStore } from '../../src/lake/s3/s3-object-store.ts';
+import { PostgresStateStore } from '../../src/orchestrator/state/postgres/postgres-state-store.ts';
+import { PostgresWarehouse } from '../../src/warehouse/postgres/postgres-warehouse.ts';
+import { testSettings } from '../helpers/lake-files.ts';
+import {
+  createPipelineHarness,
+  END_TO_END_SETUP_MS,
+  expectRunOk,
+  type PipelineHarness,
+} from '../helpers/pipeline-harness.ts';
+import {
+  createTestDatabase,
+  postgresSkipReason,
+  type TestDatabase,
+} from '../helpers/postgres-test-database.ts';
+import { REDIS_URL, redisSkipReason, uniqueQueue } from '../helpers/redis-test-server.ts';
+import type { S3TestServer } from '../helpers/s3-test-server.ts';
+import { S3_TEST_ENV, s3LakeYaml, sharedS3Server, stopSharedS3Server } from '../helpers/test-lake.ts';
+import { exited } from './helpers/child-process.ts';
+import { type CliHome, createCliHome } from './helpers/cli-home.ts';
+import { readPipelineState } from './helpers/pipeline-state.ts';
+
+const BIN = fileURLToPath(new URL('../../bin/fintech-etl', import.meta.url));
+const DAYS = ['2025-03-01', '2025-03-02', '2025-03-03'] as IsoDate[];
+const SETTINGS = testSettings({ rowsPerDay: 2000, customers: 300, merchants: 60, entityChangeRate: 0.05 });
+const DAG_ORDER = ['silver', 'quality', 'load', 'models', 'tests', 'gold'];
+const WAREHOUSE_TASKS = ['load', 'models'];
+const OTHER_TASKS = ['silver', 'quality', 'tests', 'gold'];
+
+const skip = (await redisSkipReason()) ?? (await postgresSkipReason());
+
+type WorkerProcess = ChildProcess & { output(): string; home: CliHome };
+
+describe.skipIf(skip)('daily_batch_etl on three queue workers (Redis, PostgreSQL, S3)', () => {
+  const databases: TestDatabase[] = [];
+  const homes: CliHome[] = [];
+  let server: S3TestServer;
+  let yaml: string;
+  let driver: CliHome;
+  let state: PostgresStateStore;
+  let warehouse: PostgresWarehouse;
+  let lake: Lake;
+  let reference: PipelineHarness;
+  const running: WorkerProcess[] = [];
+
+  const database = async () => {
+    const created = await createTestDatabase();
+    databases.push(created);
+    return created.url;
+  };
+  const home = () => {
+    const created = createCliHome({ yaml });
+    homes.push(created);
+    return created;
+  };
+
+  beforeAll(async () => {
+    server = await sharedS3Server();
+    const prefix = `workers-${process.pid}`;
+    const [warehouseUrl, stateUrl, referenceUrl] = [await database(), await database(), await database()];
+    yaml = [
+      `warehouse: ${warehouseUrl}`,
+      `state: ${stateUrl}`,
+      s3LakeYaml(server, prefix),
+      `executor: {kind: queue, redis: "${REDIS_URL}", queue: ${uniqueQueue('daily')}}`,
+      'orchestrator:',
+      '  heartbeat_interval: 1',
+      '  heartbeat_timeout: 5',
+      '  tasks:',
+      '    load: {retry_delay: 1}',
+      '    models: {retry_delay: 1}',
+    ].join('\n');
+    driver = home();
+    const config = loadConfig({ home: driver.home, cwd: driver.home, env: {} });
+    lake = await openLake(config, {
+      store: new S3ObjectStore({
+        client: server.client(),
+        bucket: server.bucket,
+        prefix,
+        encryption: { kind: 'AES256' },
+      }),
+    });
+    state = await PostgresStateStore.open(stateUrl);
+    warehouse = await PostgresWarehouse.open(warehouseUrl);
+    reference = await createPipelineHarness({ warehouseUrl: referenceUrl });
+    for (const target of [lake, reference.lake]) {
+      await generateBronze({ lake: target, settings: SETTINGS, from: DAYS[0]!, to: DAYS.at(-1)! });
+    }
+  }, END_TO_END_SETUP_MS);
+
+  afterEach(async () => {
+    for (const worker of running.splice(0)) {
+      if (worker.exitCode === null && worker.signalCode === null) worker.kill('SIGKILL');
+      await exited(worker);
+    }
+  });
+
+  afterAll(async () => {
+    await reference?.close();
+    await lake?.close();
+    await warehouse?.close();
+    await state?.close();
+    for (const each of homes) each.remove();
+    for (const each of databases) await each.drop();
+    await stopSharedS3Server();
+  });
+
+  /** `fintech-etl worker` in a home of its own, returned once its row is in the state store. */
+  async function startWorker(args: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<WorkerProcess> {
+    const own = home();
+    const child = spawn(BIN, ['--home', own.home, 'worker', ...args], {
+      cwd: own.home,
+      env: { ...process.env, ...S3_TEST_ENV, FINTECH_ETL_HOME: '', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    for (const stream of [child.stdout!, child.stderr!]) {
+      stream.setEncoding('utf8').on('data', (chunk: string) => {
+        output += chunk;
+      });
+    }
+    const worker = Object.assign(child, { output: () => output, home: own });
+    running.push(worker);
+    await waitFor(
+      async () => (await state.listWorkers()).some((row) => row.process.pid === child.pid),
+      `worker ${child.pid} to register`,
+      () => output,
+    );
+    return worker;
+  }
+
+  async function stopWorkers(workers: WorkerProcess[]): Promise<void> {
+    for (const worker of workers) worker.kill('SIGTERM');
+    for (const worker of workers) {
+      expect(await exited(worker), worker.output()).toEqual({ code: 0, signal: null });
+    }
+  }
+
+  /** Silver, ledger, warehouse and gold of the queue home equal the in-process home's. */
+  async function expectSameAsInProcess(): Promise<void> {
+    const actual = await readPipelineState(lake, warehouse);
+    const expected = await readPipelineState(reference.lake, reference.warehouse);
+    expect(actual.silver).toBe(expected.silver);
+    expect(actual.ledger).toEqual(expected.ledger);
+    for (const relation of Object.keys(expected.warehouse)) {
+      expect(actual.warehouse[relation]?.length, relation).toBeGreaterThan(0);
+      expect(actual.warehouse[relation], relation).toEqual(expected.warehouse[relation]);
+    }
+    expect(actual.gold).toEqual(expected.gold);
+  }
+
+  async function runOf(day: IsoDate) {
+    const runs = await state.listRuns({ logicalDate: day });
+    expect(runs).toHaveLength(1);
+    return runs[0]!;
+  }
+
+  it(
+    'runs two days on the workers with the same silver, warehouse and gold as in process; workers lists them',
+    async () => {
+      const workers = await Promise.all([startWorker(), startWorker(), startWorker()]);
+      const pids = workers.map((worker) => worker.pid!);
+
+      const listed = await driver.cli(['--json', 'workers'], S3_TEST_ENV);
+      expect(listed.status, listed.stderr).toBe(0);
+      const rows = JSON.parse(listed.stdout) as {
+        pid: number;
+        host: string;
+        state: string;
+        tasks: string[];
+      }[];
+      expect(rows.map((row) => row.pid).sort()).toEqual([...pids].sort());
+      for (const row of rows) {
+        expect(row).toMatchObject({ host: hostname(), state: 'running' });
+        expect(row.tasks).toEqual(DAG_ORDER.map((task) => `daily_batch_etl.${task}`));
+      }
+
+      for (const day of DAYS.slice(0, 2)) {
+        const result = await driver.cli(['run', '--date', day], S3_TEST_ENV);
+        expect(result.status, result.stderr).toBe(0);
+        expectRunOk(await reference.run(day));
+        const run = await runOf(day);
+        expect(run.state).toBe('success');
+        const tries = await state.tries(run.runId);
+        expect(tries.map((attempt) => [attempt.task, attempt.tryNumber, attempt.state])).toEqual(
+          DAG_ORDER.map((task) => [task, 1, 'success']),
+        );
+        // Every try ran on a worker, none in the process driving the run.
+        for (const attempt of tries) expect(pids).toContain(attempt.process.pid);
+      }
+      await expectSameAsInProcess();
+      await stopWorkers(workers);
+    },
+    END_TO_END_SETUP_MS,
+  );
+
+  it(
+    'completes a day whose load worker and then models worker are SIGKILLed mid-task, as in process',
+    async () => {
+      const day = DAYS[2]!;
+      // The warehouse tasks go to a worker of their own, so the test knows which process each kill hits.
+      const others = await Promise.all([
+        startWorker(['--tasks', OTHER_TASKS.join(',')]),
+        startWorker(['--tasks', OTHER_TASKS.join(',')]),
+      ]);
+      const warehouseWorker = (kill?: string) =>
+        startWorker(['--tasks', WAREHOUSE_TASKS.join(',')], kill ? { FINTECH_ETL_KILL_AT: kill } : {});
+      const inLoad = await warehouseWorker('load/statement-timed:sql~quarantine');
+      const run = driver.start(['run', '--date', day], S3_TEST_ENV);
+
+      expect(await exited(inLoad), inLoad.output()).toEqual({ code: null, signal: 'SIGKILL' });
+      // Its supervisor starts it again; this one dies in the models task.
+      const inModels = await warehouseWorker('models/statement-timed:sql~mart_rfm_customer');
+      expect(await exited(inModels), inModels.output()).toEqual({ code: null, signal: 'SIGKILL' });
+      const last = await warehouseWorker();
+
+      const result = await run.done;
+      expect(result.status, result.stderr).toBe(0);
+      expectRunOk(await reference.run(day));
+
+      const recorded = await runOf(day);
+      expect(recorded.state).toBe('success');
+      for (const [task, killed, survivor] of [
+        ['load', inLoad, inModels],
+        ['models', inModels, last],
+      ] as const) {
+        const tries = await state.tries(recorded.runId, task);
+        expect(tries.map((attempt) => [attempt.state, attempt.failureKind, attempt.process.pid])).toEqual([
+          ['failed', 'killed', killed.pid],
+          ['success', undefined, survivor.pid],
+        ]);
+      }
+      await expectSameAsInProcess();
+      await stopWorkers([...others, last]);
+    },
+    END_TO_END_SETUP_MS,
+  );
+});
+
+async function waitFor(
+  condition: () => Promise<boolean>,
+  what: string,
+  detail: () => string,
+  timeoutMs = 120_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}\n${detail()}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
