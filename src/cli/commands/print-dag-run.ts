@@ -29,8 +29,6 @@ export interface DagRunSummary {
   resumed: boolean;
   as_of_date: string | null;
   error: string | null;
-  /** Silver's ledger entry of the date (also in the silver task's output). */
-  ledger: LedgerCounts | null;
   tasks: TaskLine[];
   /** The silver task's ledger entry of the bronze partition (bronze = inserted + superseded + duplicates + quarantined). */
   ledger: LedgerCounts | null;
@@ -50,9 +48,6 @@ export async function summarizeDagRun(store: StateStore, result: DagRunResult): 
     resumed: result.resumed,
     as_of_date: run?.asOfDate ?? null,
     error: result.error ?? null,
-    ledger:
-      (result.tasks.find((task) => task.task === 'silver')?.output as { ledger?: LedgerCounts } | undefined)
-        ?.ledger ?? null,
     tasks: result.tasks.map((task) => {
       const attempt = latestTry(task.task);
       const output = task.output as { summary?: unknown } | undefined;
@@ -147,5 +142,8 @@ export interface LedgerCounts {
 }
 
 export function ledgerOf(summary: DagRunSummary): LedgerCounts | undefined {
-  return summary.ledger ?? undefined;
+  const silver = summary.tasks.find((task) => task.task === 'silver')?.output as
+    | { ledger?: LedgerCounts }
+    | undefined;
+  return silver?.ledger;
 }
