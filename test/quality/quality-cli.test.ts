@@ -156,7 +156,7 @@ describe('fintech-etl quality', () => {
     expect(held.stdout).toMatch(/SKIP load/);
     // The failure report: the failed expectation with what it found and a sample of the rows.
     expect(held.stdout).toMatch(
-      /failed expectation \S+\.expect_column_values_to_be_in_set\(status\) on transactions ingest_date=2025-03-02 \[error, failed\] — \d+ offending rows?\n {2}\d+ of \d+ values are not in the set/,
+      /failed expectation \S+\.expect_column_values_to_be_in_set\(status\) on transactions ingest_date=2025-03-02 \[error, fail\] — \d+ offending rows?\n {2}\d+ of \d+ values are not in the set/,
     );
     expect(held.stdout).toMatch(/\n {4}\{"transaction_id":"T[^"]+","status":"declined"\}\n/);
     expect(held.stderr).toMatch(/run for 2025-03-02 failed in task quality: /);
