@@ -42,7 +42,7 @@ import type {
   StateStore,
 } from '../../src/orchestrator/state/state-store.ts';
 import { WarehouseLockedError } from '../../src/warehouse/warehouse.ts';
-import { dailyBatchEtl } from './daily-batch-etl.ts';
+import { dailyBatchEtl, dailyDagShape } from './daily-batch-etl.ts';
 import { createDailyResources, type DailyResources, type DailyResourcesOptions } from './daily-resources.ts';
 import { taskErrors } from './daily-task.ts';
 import { ACCEPT_QUALITY_FAILURES } from './quality-task.ts';
@@ -96,7 +96,7 @@ export function createDailyRunner(options: DailyRunnerOptions): DailyRunner {
     options.acceptQualityFailures ?? false,
   );
   const dag = withTaskOverrides(
-    dailyBatchEtl(() => resources),
+    dailyBatchEtl(() => resources, dailyDagShape(config)),
     config.orchestrator.tasks,
   );
 

@@ -6,6 +6,7 @@
  * A retry after the process died past the commit (the state store has no output, the lake has the commit) reads
  * the committed result back instead of processing the date again (src/silver/committed-silver-run.ts).
  * The partitions it rewrote are recorded in the state store, so `plan` sees late data not yet in the marts.
+ * With check tasks before it (config `silver.check_jobs`), it reads their staged results instead of bronze.
  */
 import type { IsoDate } from '../../src/core/dates.ts';
 import { bronzeTable } from '../../src/lake/lake-layout.ts';
@@ -16,6 +17,7 @@ import type { LedgerEntry } from '../../src/silver/ledger-entry.ts';
 import { runSilver } from '../../src/silver/run-silver.ts';
 import type { DailyResources } from './daily-resources.ts';
 import { dailyTaskRun } from './daily-task.ts';
+import type { SilverCheckOutput, silverCheckTask } from './silver-check-task.ts';
 
 export interface SilverOutput {
   ledger: LedgerEntry;
@@ -31,15 +33,24 @@ export interface SilverOutput {
   summary: string;
 }
 
-export function silverTask(resources: () => DailyResources) {
+/**
+ * `checks`: the day's check tasks (silver-check-task.ts), whose staged results the commit reads instead of
+ * bronze; none: silver reads and checks bronze itself.
+ */
+export function silverTask(
+  resources: () => DailyResources,
+  checks: readonly ReturnType<typeof silverCheckTask>[] = [],
+) {
   return defineTask({
     name: 'silver',
-    description:
-      'bronze partition ingest_date=D → silver, quarantine, ledger and entity snapshots (one lake commit)',
+    description: checks.length
+      ? `the silver commit of D from its ${checks.length} check tasks: silver, quarantine, ledger and entity snapshots (one lake commit)`
+      : 'bronze partition ingest_date=D → silver, quarantine, ledger and entity snapshots (one lake commit)',
+    dependsOn: checks,
     retry: { retries: 2, retryDelay: 30, backoff: 'exponential', maxRetryDelay: 600 },
-    run: dailyTaskRun<Record<string, never>, SilverOutput>(
+    run: dailyTaskRun<Record<string, SilverCheckOutput>, SilverOutput>(
       resources,
-      async ({ logicalDate, runId }, context, shared) => {
+      async ({ logicalDate, runId, upstream }, context, shared) => {
         const bronze = await shared.lake.snapshot(bronzeTable('transactions'));
         if (bronze.files({ ingest_date: logicalDate }).length === 0) {
           // Another try finds no more bronze than this one: ingest it (or generate it), then run the date again.
@@ -69,6 +80,7 @@ export function silverTask(resources: () => DailyResources) {
             runId,
             events: context.events,
             ...(shared.faults.silverCommit ? { commitHooks: shared.faults.silverCommit } : {}),
+            ...(checks.length ? { checked: checks.map((check) => upstream[check.name]!) } : {}),
           }));
         await shared.store.recordSilverWrites(
           runId,

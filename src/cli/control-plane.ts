@@ -7,7 +7,7 @@
  * state store (`openStateOnly`).
  */
 import { join } from 'node:path';
-import { DAILY_DAG, dailyBatchEtl } from '../../pipeline/dag/daily-batch-etl.ts';
+import { DAILY_DAG, dailyBatchEtl, dailyDagShape } from '../../pipeline/dag/daily-batch-etl.ts';
 import { createDailyRunner, type DailyRunner } from '../../pipeline/dag/daily-runner.ts';
 import type { ResolvedConfig } from '../config/load-config.ts';
 import { ConfigError, FintechEtlError, PipelineError } from '../core/errors.ts';
@@ -59,7 +59,7 @@ export async function openStateOnly(
 
 /** The DAG as declared, with the config's overrides, without resources (plan, runs, export). */
 export function declaredDag(config: ResolvedConfig): Dag {
-  return withTaskOverrides(dailyBatchEtl(), config.orchestrator.tasks);
+  return withTaskOverrides(dailyBatchEtl(undefined, dailyDagShape(config)), config.orchestrator.tasks);
 }
 
 /** The renderer of stderr as a sink for the control plane's events, with the kill switch of the fault hooks. */

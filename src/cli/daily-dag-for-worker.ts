@@ -5,7 +5,7 @@
  * (pipeline/dag/run-writer.ts). Nothing else is shared with the process driving the run: the state store carries
  * the tasks' inputs and outputs, the lake the data.
  */
-import { DAILY_DAG, dailyBatchEtl } from '../../pipeline/dag/daily-batch-etl.ts';
+import { DAILY_DAG, dailyBatchEtl, dailyDagShape } from '../../pipeline/dag/daily-batch-etl.ts';
 import { createDailyResources } from '../../pipeline/dag/daily-resources.ts';
 import type { Dag } from '../orchestrator/definitions/dag.ts';
 import { dagRegistry } from '../orchestrator/definitions/dag-registry.ts';
@@ -37,7 +37,7 @@ export async function dailyDagForWorker(context: CliContext): Promise<Dag> {
     faults: faultHooksFromEnvironment(),
   });
   context.defer(() => resources.close());
-  return dailyBatchEtl(() => resources);
+  return dailyBatchEtl(() => resources, dailyDagShape(config));
 }
 
 dagRegistry.register(DAILY_DAG, dailyDagForWorker);

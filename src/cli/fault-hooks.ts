@@ -25,7 +25,7 @@ export function faultHooksFromEnvironment(env: NodeJS.ProcessEnv = process.env):
   const hooks: FaultHooks = {};
   const failTask = env[FAIL_TASK_SWITCH];
   if (failTask) {
-    const [, task, times] = /^([a-z_]+):(\d+)$/.exec(failTask) ?? [];
+    const [, task, times] = /^([a-z][a-z0-9_]*):(\d+)$/.exec(failTask) ?? [];
     if (!task) throw new UsageError(`${FAIL_TASK_SWITCH} '${failTask}' is not TASK:TIMES (e.g. load:2)`);
     hooks.beforeTask = (name, tryNumber) => {
       if (name === task && tryNumber <= Number(times)) {
@@ -44,7 +44,7 @@ export function killAtEvent(sink: TaskEventSink, env: NodeJS.ProcessEnv = proces
   const spec = env[KILL_AT_SWITCH];
   if (!spec || spec === 'silver-commit-point') return sink;
   const [, task, kind, field, text, nth] =
-    /^(?:([a-z_]+)\/)?([a-z-]+)(?::([a-zA-Z]+)~([^#]*))?(?:#(\d+))?$/.exec(spec) ?? [];
+    /^(?:([a-z][a-z0-9_]*)\/)?([a-z-]+)(?::([a-zA-Z]+)~([^#]*))?(?:#(\d+))?$/.exec(spec) ?? [];
   if (!kind) throw new UsageError(`${KILL_AT_SWITCH} '${spec}' is not [TASK/]KIND[:FIELD~TEXT][#N]`);
   let seen = 0;
   let running: unknown;

@@ -169,6 +169,11 @@ const silverSchema = z
     future_tolerance_hours: z.number().min(0).default(24),
     /** A txn_ts whose event date is before this date is quarantined as early_timestamp. */
     earliest_event_date: isoDate.default('2000-01-01'),
+    /**
+     * The daily DAG's silver check (read, parse, contract, tokenize) as this many jobs over interleaved chunks of
+     * the day's records, then one commit job: queue workers run the checks at once. 1: one silver task.
+     */
+    check_jobs: z.number().int().min(1).max(64).default(1),
     ...duckdbSessionShape,
   })
   .strict();

@@ -34,6 +34,11 @@ export const LEDGER_TABLE = '_ledger/transactions';
 export const QUALITY_RESULTS_TABLE = '_quality/results';
 /** Held ingest dates (JSON, one live record per held date), by `ingest_date` (src/quality/quality-holds.ts). */
 export const QUALITY_HOLDS_TABLE = '_quality/holds';
+/**
+ * Staged results of silver check jobs (src/silver/check-bronze-chunk.ts), by `ingest_date`: never committed, read
+ * by their run's silver commit, deleted by vacuum after the retention period.
+ */
+export const SILVER_CHECKS_PREFIX = 'silver/_checks/';
 
 /** `gold/marts/<mart>`: one unpartitioned table per exported mart. */
 export function goldTable(mart: string): string {

@@ -1,7 +1,7 @@
 /**
  * `fintech-etl vacuum`: deletes what no committed snapshot refers to any more, once it is older than the
  * retention period (`lake.retention_hours`): files a later commit replaced, files of writes that died before
- * their commit, and the COPY manifests of past loads. Every zone but bronze, which is immutable (the pipeline
+ * their commit, the COPY manifests of past loads and the staged results of silver check jobs. Every zone but bronze, which is immutable (the pipeline
  * may not delete it; see iam-policy.ts) and never superseded.
  */
 
@@ -14,6 +14,7 @@ import {
   QUALITY_HOLDS_TABLE,
   QUALITY_RESULTS_TABLE,
   QUARANTINE_TABLE,
+  SILVER_CHECKS_PREFIX,
   SILVER_INDEX_TABLE,
   silverTable,
 } from './lake-layout.ts';
@@ -45,17 +46,20 @@ export async function vacuumLake(lake: Lake, options: VacuumLakeOptions = {}): P
   return lake.withWriterLease(async () => {
     const results = await lake.vacuum(await vacuumableTables(lake), options);
     const cutoff = (options.now ?? Date.now)() - (options.retentionHours ?? lake.retentionHours) * 3_600_000;
-    const manifests: string[] = [];
-    let keptYoung = 0;
-    for await (const object of listAll(lake.store, COPY_MANIFESTS_PREFIX)) {
-      if (object.lastModified.getTime() < cutoff) manifests.push(object.key);
-      else keptYoung++;
+    // Objects no commit ever refers to, read only by the run that wrote them: deleted once old enough.
+    for (const prefix of [COPY_MANIFESTS_PREFIX, SILVER_CHECKS_PREFIX]) {
+      const old: string[] = [];
+      let keptYoung = 0;
+      for await (const object of listAll(lake.store, prefix)) {
+        if (object.lastModified.getTime() < cutoff) old.push(object.key);
+        else keptYoung++;
+      }
+      if (!options.dryRun && old.length > 0) {
+        await lake.lease.assertHeld();
+        await lake.store.deleteMany(old);
+      }
+      results.push({ table: prefix.slice(0, -1), deleted: old, keptYoung });
     }
-    if (!options.dryRun && manifests.length > 0) {
-      await lake.lease.assertHeld();
-      await lake.store.deleteMany(manifests);
-    }
-    results.push({ table: COPY_MANIFESTS_PREFIX.slice(0, -1), deleted: manifests, keptYoung });
     return results;
   });
 }

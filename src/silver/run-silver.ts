@@ -28,8 +28,10 @@ import {
   SILVER_INDEX_TABLE,
   silverTable,
 } from '../lake/lake-layout.ts';
-import { listBronzeFiles } from './bronze-files.ts';
+import { assertNoRecordsLost, listBronzeFiles } from './bronze-files.ts';
+import type { BronzeFile } from './bronze-line-reader.ts';
 import { buildLedgerEntry } from './build-ledger-entry.ts';
+import type { CheckedChunk } from './check-bronze-chunk.ts';
 import { type EntitySnapshotResult, stageEntitySnapshots } from './entity-snapshots.ts';
 import { hmacKeyPads } from './hmac-key-pads.ts';
 import {
@@ -48,7 +50,7 @@ import {
   type SilverPartitionRef,
 } from './partition-writes.ts';
 import { readBronzeBatch } from './read-bronze-batch.ts';
-import { batchRowColumns } from './record-fields.ts';
+import { setupSilverSession } from './setup-silver-session.ts';
 import { type CommitHooks, commitSilverRun, type StagedObject } from './silver-commit.ts';
 import { openSilverDatabase, type SilverDatabase } from './silver-database.ts';
 import { silverIndexSource } from './silver-index.ts';
@@ -74,6 +76,11 @@ export interface RunSilverOptions {
   commitHooks?: CommitHooks;
   /** Overrides the tokenization key (tests); otherwise resolved from config `tokenization.key`. */
   tokenizationKey?: Buffer;
+  /**
+   * The staged results of the day's check jobs (check-bronze-chunk.ts), one per chunk, read in place of the
+   * bronze files; default: the run reads and checks bronze itself.
+   */
+  checked?: readonly CheckedChunk[];
 }
 
 export interface SilverResult {
@@ -129,15 +136,9 @@ async function runSilverUnderLease(options: RunSilverOptions): Promise<SilverRes
     ]);
     const snapshot = (table: string) => snapshots.get(table)!;
     const session = new SilverSession(database.connection, events);
-    await session.run('setup-session', {
-      mcc_seed: join(config.projectDir, 'seeds', 'mcc_codes.csv'),
-      fx_seed: join(config.projectDir, 'seeds', 'fx_rates.csv'),
-      source_files: bronze.files.map((file) => file.sourceFile),
-      batch_columns: { kind: 'sql', text: batchRowColumns() },
-      hmac_inner: { kind: 'blob', bytes: pads.inner },
-      hmac_outer: { kind: 'blob', bytes: pads.outer },
-    });
-    await readBronzeBatch(session, bronze.files, { config, ingestDate, runId });
+    await setupSilverSession(session, config, bronze.files, pads);
+    if (options.checked) await loadCheckedChunks(session, lake, bronze.files, options.checked);
+    else await readBronzeBatch(session, bronze.files, { config, ingestDate, runId });
     await session.run('classify-versions', {
       index_source: await session.timed('index files', () =>
         silverIndexSource(lake, snapshot(SILVER_INDEX_TABLE)),
@@ -204,6 +205,46 @@ async function runSilverUnderLease(options: RunSilverOptions): Promise<SilverRes
     // Uploaded files were moved out; what is left is spill and intermediate files.
     await lake.releaseScratch(workDir);
   }
+}
+
+/**
+ * The check jobs' staged rows into the session's batch tables, after checking they are every chunk of this
+ * partition once and that each file yielded, over all its chunks, at least the records its manifest counted.
+ */
+async function loadCheckedChunks(
+  session: SilverSession,
+  lake: Lake,
+  files: readonly BronzeFile[],
+  checked: readonly CheckedChunk[],
+): Promise<void> {
+  const of = checked[0]?.chunk.of ?? 0;
+  const indexes = checked.map((each) => each.chunk.index).sort((a, b) => a - b);
+  if (
+    checked.some((each) => each.chunk.of !== of) ||
+    indexes.length !== of ||
+    indexes.some((index, position) => index !== position)
+  ) {
+    throw new PipelineError(
+      `silver check results are not every chunk once (chunks ${checked.map((each) => `${each.chunk.index + 1}/${each.chunk.of}`).join(', ')})`,
+    );
+  }
+  for (const file of files) {
+    const counted = checked.map((each) => each.parsed[file.sourceFile]);
+    if (counted.some((count) => count === undefined)) {
+      throw new PipelineError(`silver check results do not cover bronze file ${file.sourceFile}`);
+    }
+    assertNoRecordsLost(
+      file,
+      counted.reduce((sum: number, count) => sum + count!, 0),
+    );
+  }
+  const paths = await session.timed('checked files', () =>
+    lake.localPaths(checked.flatMap((each) => [{ key: each.batchKey }, { key: each.quarantineKey }])),
+  );
+  await session.run('load-checks', {
+    batch_files: paths.filter((_, position) => position % 2 === 0),
+    quarantine_files: paths.filter((_, position) => position % 2 === 1),
+  });
 }
 
 interface StagedRun {

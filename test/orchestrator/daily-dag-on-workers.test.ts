@@ -3,11 +3,15 @@
  * `executor: queue` on real Redis, a PostgreSQL warehouse, PostgreSQL state and an S3 lake (fauxqs), and three
  * `fintech-etl worker` processes, each with a home of its own (its logs, its lake cache) and the same config.
  *
+ * The queue home splits silver (`silver.check_jobs: 3`: three check tasks, then the commit); the in-process
+ * reference runs one silver task.
+ *
  * - Two generated days end with silver, the ledger, the warehouse (core, marts, audit) and gold equal to the
  *   same days run in process (local executor), and every try ran on a worker; `workers` lists the three.
- * - A third day with one worker SIGKILLed inside the load task and its restarted successor SIGKILLed inside the
- *   models task (each at an event of its try, not a timing): the run completes with the killed tries recorded,
- *   and everything equals the in-process run (at-least-once safety of the real tasks).
+ * - A third day with a worker SIGKILLed inside a silver check (its staged objects uploaded, its output not yet
+ *   recorded), one inside the load task and its restarted successor inside the models task (each at an event of
+ *   its try, not a timing): the run completes with the killed tries recorded, and everything equals the
+ *   in-process run (at-least-once safety of the real tasks).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { hostname } from 'node:os';
@@ -43,7 +47,8 @@ import { readPipelineState } from './helpers/pipeline-state.ts';
 const BIN = fileURLToPath(new URL('../../bin/fintech-etl', import.meta.url));
 const DAYS = ['2025-03-01', '2025-03-02', '2025-03-03'] as IsoDate[];
 const SETTINGS = testSettings({ rowsPerDay: 2000, customers: 300, merchants: 60, entityChangeRate: 0.05 });
-const DAG_ORDER = ['silver', 'quality', 'load', 'models', 'tests', 'gold'];
+const CHECKS = ['silver_check_1', 'silver_check_2', 'silver_check_3'];
+const DAG_ORDER = [...CHECKS, 'silver', 'quality', 'load', 'models', 'tests', 'gold'];
 const WAREHOUSE_TASKS = ['load', 'models'];
 const OTHER_TASKS = ['silver', 'quality', 'tests', 'gold'];
 
@@ -83,6 +88,9 @@ describe.skipIf(skip)('daily_batch_etl on three queue workers (Redis, PostgreSQL
       `state: ${stateUrl}`,
       s3LakeYaml(server, prefix),
       `executor: {kind: queue, redis: "${REDIS_URL}", queue: ${uniqueQueue('daily')}}`,
+      // Silver split: three check tasks at once on the workers, then the commit (the reference runs one silver).
+      'silver:',
+      '  check_jobs: 3',
       'orchestrator:',
       '  heartbeat_interval: 1',
       '  heartbeat_timeout: 5',
@@ -215,19 +223,25 @@ describe.skipIf(skip)('daily_batch_etl on three queue workers (Redis, PostgreSQL
   );
 
   it(
-    'completes a day whose load worker and then models worker are SIGKILLed mid-task, as in process',
+    'completes a day whose check, load and models workers are SIGKILLed mid-task, as in process',
     async () => {
       const day = DAYS[2]!;
-      // The warehouse tasks go to a worker of their own, so the test knows which process each kill hits.
+      // The checks and the warehouse tasks go to workers of their own, so the test knows which process each kill
+      // hits.
       const others = await Promise.all([
         startWorker(['--tasks', OTHER_TASKS.join(',')]),
         startWorker(['--tasks', OTHER_TASKS.join(',')]),
       ]);
+      const checkWorker = (kill?: string) =>
+        startWorker(['--tasks', CHECKS.join(',')], kill ? { FINTECH_ETL_KILL_AT: kill } : {});
       const warehouseWorker = (kill?: string) =>
         startWorker(['--tasks', WAREHOUSE_TASKS.join(',')], kill ? { FINTECH_ETL_KILL_AT: kill } : {});
+      const inCheck = await checkWorker('silver_check_2/step-timed:step~stage upload');
       const inLoad = await warehouseWorker('load/statement-timed:sql~quarantine');
       const run = driver.start(['run', '--date', day], S3_TEST_ENV);
 
+      expect(await exited(inCheck), inCheck.output()).toEqual({ code: null, signal: 'SIGKILL' });
+      const checker = await checkWorker();
       expect(await exited(inLoad), inLoad.output()).toEqual({ code: null, signal: 'SIGKILL' });
       // Its supervisor starts it again; this one dies in the models task.
       const inModels = await warehouseWorker('models/statement-timed:sql~mart_rfm_customer');
@@ -241,6 +255,7 @@ describe.skipIf(skip)('daily_batch_etl on three queue workers (Redis, PostgreSQL
       const recorded = await runOf(day);
       expect(recorded.state).toBe('success');
       for (const [task, killed, survivor] of [
+        ['silver_check_2', inCheck, checker],
         ['load', inLoad, inModels],
         ['models', inModels, last],
       ] as const) {
@@ -251,7 +266,7 @@ describe.skipIf(skip)('daily_batch_etl on three queue workers (Redis, PostgreSQL
         ]);
       }
       await expectSameAsInProcess();
-      await stopWorkers([...others, last]);
+      await stopWorkers([...others, checker, last]);
     },
     END_TO_END_SETUP_MS,
   );

@@ -1,0 +1,102 @@
+/**
+ * A silver check job (the split of silver for queue workers, issue 26): the records of one chunk of every
+ * bronze file of ingest date D — line k of a file belongs to chunk (k - 1) mod `of` — read, parsed, checked
+ * against the record contract, tokenized and hashed (read-bronze-batch.ts), then the valid rows and the rejected
+ * ones staged in the lake as two Parquet objects under `silver/_checks/`, named after the run and a random tag
+ * (never reused). Nothing is committed: the day's silver commit (`runSilver` with `checked`) reads the objects
+ * its check jobs recorded, and vacuum deletes staged objects after the retention period. A retried or repeated
+ * job stages new objects; only the recorded ones are ever read.
+ *
+ * @example
+ *   const checked = await checkBronzeChunk({ config, lake, ingestDate, runId, chunk: { index: 0, of: 3 } });
+ *   await runSilver({ config, lake, ingestDate, runId, checked: [checked, …] });
+ */
+import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import type { ResolvedConfig } from '../config/load-config.ts';
+import type { IsoDate } from '../core/dates.ts';
+import { PipelineError } from '../core/errors.ts';
+import { type EventSink, NO_EVENTS } from '../core/pipeline-event.ts';
+import type { Lake } from '../lake/lake.ts';
+import { partitionFolder, SILVER_CHECKS_PREFIX } from '../lake/lake-layout.ts';
+import { listBronzeFiles } from './bronze-files.ts';
+import { hmacKeyPads } from './hmac-key-pads.ts';
+import { safeRunId } from './ledger-entry.ts';
+import { type BronzeChunk, readBronzeBatch } from './read-bronze-batch.ts';
+import { setupSilverSession } from './setup-silver-session.ts';
+import { openSilverDatabase } from './silver-database.ts';
+import { SilverSession } from './silver-session.ts';
+import { resolveTokenizationKey } from './tokenization-key.ts';
+
+export type { BronzeChunk } from './read-bronze-batch.ts';
+
+export interface CheckBronzeChunkOptions {
+  config: ResolvedConfig;
+  lake: Lake;
+  ingestDate: IsoDate;
+  runId: string;
+  chunk: BronzeChunk;
+  events?: EventSink;
+  /** Overrides the tokenization key (tests); otherwise resolved from config `tokenization.key`. */
+  tokenizationKey?: Buffer;
+}
+
+/** What a check job staged, as its task records it (JSON): what the commit reads back. */
+export interface CheckedChunk {
+  chunk: BronzeChunk;
+  /** The lake keys of the staged valid rows and rejected rows. */
+  batchKey: string;
+  quarantineKey: string;
+  /** Records parsed per bronze file (its lake key), summed over the chunks against the file's manifest count. */
+  parsed: Record<string, number>;
+  validRows: number;
+  quarantinedRows: number;
+}
+
+export async function checkBronzeChunk(options: CheckBronzeChunkOptions): Promise<CheckedChunk> {
+  const { config, lake, ingestDate, runId, chunk } = options;
+  const events = options.events ?? NO_EVENTS;
+  if (!(Number.isInteger(chunk.of) && chunk.of >= 1 && chunk.index >= 0 && chunk.index < chunk.of)) {
+    throw new PipelineError(`silver check chunk ${chunk.index} of ${chunk.of} does not exist`);
+  }
+  const bronze = await listBronzeFiles(lake, 'transactions', ingestDate);
+  if (!bronze) {
+    throw new PipelineError(
+      `no bronze transactions partition for ingest_date=${ingestDate} (nothing to process)`,
+    );
+  }
+  const pads = hmacKeyPads(options.tokenizationKey ?? (await resolveTokenizationKey(config, events)));
+  const workDir = await lake.scratch(`silver-check-${ingestDate}`);
+  const database = await openSilverDatabase(config, join(workDir, 'spill'));
+  try {
+    const session = new SilverSession(database.connection, events);
+    await setupSilverSession(session, config, bronze.files, pads);
+    const parsed = await readBronzeBatch(session, bronze.files, { config, ingestDate, runId, chunk });
+    const stage = { batch: join(workDir, 'batch.parquet'), quarantine: join(workDir, 'quarantine.parquet') };
+    await session.run('stage-check', { batch_stage: stage.batch, quarantine_stage: stage.quarantine });
+    const [counts] = await session.rows<{ valid: bigint; quarantined: bigint }>(
+      'SELECT (SELECT count(*) FROM batch_rows) AS valid, (SELECT count(*) FROM quarantine_rows) AS quarantined',
+    );
+    const name = `${safeRunId(runId)}-${randomUUID().slice(0, 8)}-${chunk.index + 1}-of-${chunk.of}`;
+    const folder = `${SILVER_CHECKS_PREFIX}${partitionFolder({ ingest_date: ingestDate })}`;
+    const batchKey = `${folder}/${name}-batch.parquet`;
+    const quarantineKey = `${folder}/${name}-quarantine.parquet`;
+    await session.timed('stage upload', () =>
+      Promise.all([
+        lake.store.putFile(batchKey, stage.batch),
+        lake.store.putFile(quarantineKey, stage.quarantine),
+      ]),
+    );
+    return {
+      chunk,
+      batchKey,
+      quarantineKey,
+      parsed: Object.fromEntries(parsed),
+      validRows: Number(counts!.valid),
+      quarantinedRows: Number(counts!.quarantined),
+    };
+  } finally {
+    database.close();
+    await lake.releaseScratch(workDir);
+  }
+}
