@@ -1,4 +1,5 @@
-import { rmSync } from 'node:fs';
+import { appendFileSync, rmSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   type ControlPlaneFixture,
@@ -26,6 +27,17 @@ function dag(options: { failTests: boolean }) {
     run: async (_input, { events }) => {
       events.emit({ kind: 'notice', message: 'running 12 tests' });
       if (!options.failTests) return { passed: 12 };
+      const warned: CheckFailedEvent = {
+        kind: 'check-failed',
+        check: 'test',
+        name: 'accepted_values_fact_transactions_channel',
+        severity: 'warn',
+        status: 'warn',
+        failures: 1,
+        details: '1 offending row in fact_transactions',
+        sample: [{ channel: 'fax' }],
+      };
+      events.emit(warned);
       const failed: CheckFailedEvent = {
         kind: 'check-failed',
         check: 'test',
@@ -78,7 +90,10 @@ describe('buildFailureReport', () => {
       logFound: true,
       logCommand: `fintech-etl logs ${result.runId} tests --try 2`,
     });
-    expect(failure.checks).toEqual([
+    expect(failure).toMatchObject({ host: hostname(), pid: process.pid });
+    // The failure that stopped the task comes before the warning logged ahead of it.
+    expect(failure.checks.map((check) => check.status)).toEqual(['fail', 'warn']);
+    expect(failure.checks.slice(0, 1)).toEqual([
       {
         check: 'test',
         name: 'not_null_fact_transactions_amount',
@@ -92,7 +107,34 @@ describe('buildFailureReport', () => {
       },
     ]);
     const kinds = failure.lastLogLines.map((line) => JSON.parse(line).kind);
-    expect(kinds).toEqual(['task-started', 'notice', 'check-failed', 'task-finished']);
+    expect(kinds).toEqual(['task-started', 'notice', 'check-failed', 'check-failed', 'task-finished']);
+  });
+
+  it('reads a log only where logFile allows, and redacts a PAN an older log kept in a sample', async () => {
+    fixture = controlPlaneFixture();
+    const result = await runDag({
+      dag: dag({ failTests: true }),
+      store: fixture.store,
+      logicalDate: DATE,
+      logsDir: fixture.logsDir,
+      clock: fixture.clock,
+    });
+    const refused = await buildFailureReport(fixture.store, result.runId, { logFile: () => undefined });
+    expect(refused?.failure).toMatchObject({ task: 'tests', logFound: false, lastLogLines: [], checks: [] });
+
+    const logPath = (await fixture.store.tries(result.runId)).find(
+      (attempt) => attempt.task === 'tests' && attempt.tryNumber === 2,
+    )!.logPath;
+    const older = { ts: '2025-03-01T00:00:00.000Z', kind: 'check-failed', check: 'test', name: 'no_pan' };
+    appendFileSync(logPath, `${JSON.stringify({ ...older, sample: [{ card: '4111111111111111' }] })}\n`);
+    const report = await buildFailureReport(fixture.store, result.runId, { lines: 2 });
+    expect(report?.failure?.lastLogLines.map((line) => JSON.parse(line).kind)).toEqual([
+      'task-finished',
+      'check-failed',
+    ]);
+    expect(report?.failure?.checks.find((check) => check.name === 'no_pan')?.sample).toEqual([
+      { card: '411111******1111' },
+    ]);
   });
 
   it('reports a run without a failure, an unknown run, and a failed try whose log is gone', async () => {

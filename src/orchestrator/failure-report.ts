@@ -12,8 +12,9 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import type { CheckFailedEvent } from '../core/pipeline-event.ts';
+import { redact } from '../core/redact.ts';
 import type { JsonValue } from './definitions/json-value.ts';
-import { type LoggedEvent, readEventLog } from './execution/event-log.ts';
+import { type LoggedEvent, parseEventLog } from './execution/event-log.ts';
 import type {
   RunRecord,
   StateStore,
@@ -42,16 +43,22 @@ export interface TaskFailure {
   /** Tries the task made in this run. */
   tries: number;
   failureKind: TryFailureKind | undefined;
-  /** One sentence, redacted (as recorded). */
-  error: string;
+  /** One sentence, redacted; undefined when the try recorded none. */
+  error?: string;
   startedAt: Date;
   finishedAt?: Date;
+  /** The machine and process that ran the try (a worker elsewhere logged on its own disk). */
+  host: string;
+  pid: number;
   logPath: string;
-  /** Whether the log file is there (a home copied without its logs folder has none). */
+  /**
+   * Whether the log could be read: the file is there (a home copied without its logs folder has none) and, with
+   * `logFile`, where the reader allows.
+   */
   logFound: boolean;
   /** The last lines of the try's log, as written (JSON lines); a torn last line is included as it is. */
   lastLogLines: string[];
-  /** Failing tests and expectations the try logged, in the order it found them. */
+  /** Failing tests and expectations the try logged: failures in the order it found them, then warnings. */
   checks: FailedCheck[];
   /** The command that prints the whole log. */
   logCommand: string;
@@ -86,6 +93,11 @@ export interface FailureReportOptions {
   lines?: number;
   /** How the CLI is spelled in the log command; default `fintech-etl`. */
   cli?: string;
+  /**
+   * The file a try's log is read from, or undefined when it may not be read; default its recorded path when
+   * that file is there. The web app reads only under `<home>/logs`.
+   */
+  logFile?: (attempt: TryRecord) => string | undefined;
 }
 
 /** The failure report of a run; undefined when the store has no such run. */
@@ -112,7 +124,7 @@ export async function buildFailureReport(
       logicalDate: run.logicalDate,
       state: run.state,
       failureKind: run.failureKind,
-      error: run.error,
+      ...(run.error !== undefined ? { error: redact(run.error) } : {}),
       trigger: run.trigger,
       startedAt: run.startedAt,
       finishedAt: run.finishedAt,
@@ -148,21 +160,31 @@ async function describeFailure(
   tries: number,
   options: FailureReportOptions,
 ): Promise<TaskFailure> {
-  const logFound = existsSync(attempt.logPath);
-  const lastLogLines = logFound ? await lastLines(attempt.logPath, options.lines ?? 20) : [];
-  const events = logFound ? (await readEventLog(attempt.logPath)).events : [];
+  const file = options.logFile
+    ? options.logFile(attempt)
+    : existsSync(attempt.logPath)
+      ? attempt.logPath
+      : undefined;
+  const text = file !== undefined ? await readFile(file, 'utf8') : '';
+  const { events } = parseEventLog(text, attempt.logPath);
   return {
     task: attempt.task,
     tryNumber: attempt.tryNumber,
     tries,
     failureKind: attempt.failureKind,
-    error: attempt.error ?? 'no error was recorded',
+    ...(attempt.error !== undefined ? { error: redact(attempt.error) } : {}),
     startedAt: attempt.startedAt,
     ...(attempt.finishedAt ? { finishedAt: attempt.finishedAt } : {}),
+    host: attempt.process.host,
+    pid: attempt.process.pid,
     logPath: attempt.logPath,
-    logFound,
-    lastLogLines,
-    checks: events.filter(isCheckFailed).map(toFailedCheck),
+    logFound: file !== undefined,
+    lastLogLines: lastLines(text, options.lines ?? 20),
+    // Failures that stopped the task first, then warnings.
+    checks: events
+      .filter(isCheckFailed)
+      .map(toFailedCheck)
+      .sort((a, b) => Number(a.status === 'warn') - Number(b.status === 'warn')),
     logCommand: `${options.cli ?? 'fintech-etl'} logs ${attempt.runId} ${attempt.task} --try ${attempt.tryNumber}`,
   };
 }
@@ -171,26 +193,35 @@ function isCheckFailed(event: LoggedEvent): boolean {
   return event.kind === CHECK_FAILED;
 }
 
+/**
+ * A logged event as a check. Every string is redacted again: the executor redacted the log when it wrote it, and
+ * this guards a log written by older code.
+ */
 function toFailedCheck(event: LoggedEvent): FailedCheck {
-  const field = <T>(name: string, fallback: T): T => (event[name] as T | undefined) ?? fallback;
-  const sql = event['sql'];
-  const details = event['details'];
-  const target = event['target'];
+  const text = (name: string, fallback: string) =>
+    typeof event[name] === 'string' ? redact(event[name] as string) : fallback;
+  const optional = (name: string) => (typeof event[name] === 'string' ? { [name]: text(name, '') } : {});
   return {
-    check: field<CheckFailedEvent['check']>('check', 'test'),
-    name: field('name', '?'),
-    ...(typeof target === 'string' ? { target } : {}),
-    severity: field('severity', 'error'),
-    status: field('status', 'fail'),
-    failures: field<number | null>('failures', null),
-    ...(typeof details === 'string' ? { details } : {}),
-    ...(typeof sql === 'string' ? { sql } : {}),
-    sample: field<Record<string, JsonValue>[]>('sample', []),
+    check: event['check'] === 'quality' ? 'quality' : 'test',
+    name: text('name', '?'),
+    ...optional('target'),
+    severity: text('severity', 'error'),
+    status: text('status', 'fail'),
+    failures: typeof event['failures'] === 'number' ? event['failures'] : null,
+    ...optional('details'),
+    ...optional('sql'),
+    sample: Array.isArray(event['sample']) ? (event['sample'] as unknown[]).map(redactRow) : [],
   };
 }
 
-async function lastLines(path: string, count: number): Promise<string[]> {
-  const lines = (await readFile(path, 'utf8')).split('\n');
+function redactRow(row: unknown): Record<string, JsonValue> {
+  const value = (item: unknown) => (typeof item === 'string' ? redact(item) : item) as JsonValue;
+  if (row === null || typeof row !== 'object') return { value: value(row) };
+  return Object.fromEntries(Object.entries(row).map(([key, item]) => [key, value(item)]));
+}
+
+function lastLines(text: string, count: number): string[] {
+  const lines = text.split('\n');
   if (lines.at(-1) === '') lines.pop();
   return lines.slice(-count);
 }

@@ -11,6 +11,7 @@ import { execPath } from 'node:process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { acquireLease, WRITER_LEASE } from '../../src/orchestrator/execution/lease.ts';
+import { failureReport } from '../../src/web/data/failure-report.ts';
 import { GoldDatabase } from '../../src/web/data/gold-database.ts';
 import { LakeFiles } from '../../src/web/data/lake-files.ts';
 import { LineageReader } from '../../src/web/data/lineage-docs.ts';
@@ -230,6 +231,23 @@ describe('the Pipeline page endpoints', () => {
     expect(amount.sample).toEqual([expect.objectContaining({ payment_id: 4, amount: '20.00' })]);
     expect(label.sql).toContain('where "status_label" is null');
     expect(label.sample).toEqual([expect.objectContaining({ payment_id: 5, status_label: null })]);
+  });
+
+  it('reports a failed try whose log is not under <home>/logs without reading it (a worker elsewhere)', async () => {
+    const store = home.store();
+    const elsewhere = new RunStateReader({
+      open: async () => store,
+      exists: () => true,
+      logsDir: join(home.home, 'other-machine-logs'),
+      heartbeatTimeoutMs: 60_000,
+    });
+    const run = (await store.getRun(home.runIds.failed))!;
+    const report = await failureReport(elsewhere, store, run);
+    expect(report?.task).toMatchObject({ name: 'tests', try_number: 2, log_available: false });
+    expect(report?.task?.error).toMatch(/^2 model tests failed: /);
+    expect(report?.last_lines).toEqual([]);
+    expect(report?.checks).toEqual([]);
+    expect(await failureReport(elsewhere, store, (await store.getRun(home.runIds.ok))!)).toBeUndefined();
   });
 
   it('opens any try of a task, and says what is wrong with a run, task or try that does not exist', async () => {

@@ -35,7 +35,7 @@ export function failureReportLines(report: FailureReport): string[] {
     '',
     `failed task: ${failure.task}, try ${failure.tryNumber}${failure.tries > 1 ? ` of ${failure.tries}` : ''}` +
       (failure.failureKind && failure.failureKind !== 'error' ? ` (${failure.failureKind})` : ''),
-    `error: ${failure.error}`,
+    `error: ${failure.error ?? run.error ?? 'no error was recorded'}`,
   );
   if (report.upstreamFailed.length) lines.push(`not run because of it: ${report.upstreamFailed.join(', ')}`);
   for (const check of failure.checks) lines.push('', ...checkLines(check));

@@ -86,7 +86,12 @@ export interface ReadEventLog {
 
 /** Reads a log back; a torn last line is reported instead of failing the read. */
 export async function readEventLog(path: string): Promise<ReadEventLog> {
-  const lines = (await readFile(path, 'utf8')).split('\n');
+  return parseEventLog(await readFile(path, 'utf8'), path);
+}
+
+/** The events of a log's text (`path` names it in an error). */
+export function parseEventLog(text: string, path: string): ReadEventLog {
+  const lines = text.split('\n');
   const events: LoggedEvent[] = [];
   let partialLine: string | undefined;
   for (const [index, line] of lines.entries()) {

@@ -1,17 +1,12 @@
 /**
- * Why a run failed, from the state store and the try logs alone (any process may have written them): the
- * failed task and its try, the error sentence, the try log's last lines, and the model tests or quality
- * expectations that failed in it (their `check-failed` events: the SQL that selects the offending rows and a
- * sample of them). What an operator reads before deciding to rerun.
+ * Why a run failed, as the Pipeline page's JSON shows it: the control plane's failure report
+ * (src/orchestrator/failure-report.ts: the failed task and its try, the error sentence, the try log's last lines,
+ * the model tests or quality expectations that failed in it with their SQL and sample rows) in the API's
+ * snake_case shape, with its log read only under `<home>/logs`. What an operator reads before deciding to rerun.
  */
-import { redact } from '../../core/redact.ts';
-import { type LoggedEvent, readEventLog } from '../../orchestrator/execution/event-log.ts';
-import type {
-  RunRecord,
-  StateStore,
-  TaskInstanceRecord,
-  TryRecord,
-} from '../../orchestrator/state/state-store.ts';
+import { parseEventLog } from '../../orchestrator/execution/event-log.ts';
+import { buildFailureReport, type FailedCheck } from '../../orchestrator/failure-report.ts';
+import type { RunRecord, StateStore } from '../../orchestrator/state/state-store.ts';
 import type { RunStateReader } from './run-state-reader.ts';
 import { type LogLine, logLine } from './try-log.ts';
 
@@ -23,7 +18,7 @@ export interface CheckFailure {
   failures: number | null;
   details: string;
   sql: string | null;
-  sample: Record<string, unknown>[];
+  sample: FailedCheck['sample'];
 }
 
 export interface FailureReport {
@@ -32,7 +27,7 @@ export interface FailureReport {
   failure_kind: string | null;
   /** The run's error sentence. */
   error: string | null;
-  /** The first task that failed (absent when the run stopped before any task failed). */
+  /** The failed task (absent when the run stopped before any task failed). */
   task?: {
     name: string;
     try_number: number;
@@ -52,6 +47,7 @@ export interface FailureReport {
 
 const LAST_LINES = 15;
 const MAX_CHECKS = 20;
+const MAX_SAMPLE = 20;
 
 /** The report of a failed run; undefined when the run did not fail. */
 export async function failureReport(
@@ -60,88 +56,46 @@ export async function failureReport(
   run: RunRecord,
 ): Promise<FailureReport | undefined> {
   if (run.state !== 'failed') return undefined;
-  const [instances, tries] = await Promise.all([store.taskInstances(run.runId), store.tries(run.runId)]);
-  const failed = firstFailedTry(instances, tries);
-  const report: FailureReport = {
-    run_id: run.runId,
-    logical_date: run.logicalDate,
-    failure_kind: run.failureKind ?? null,
-    error: run.error ? redact(run.error) : null,
-    upstream_failed: instances
-      .filter((instance) => instance.state === 'upstream_failed')
-      .map((instance) => instance.task),
-    last_lines: [],
-    checks: [],
-  };
-  if (!failed) return report;
-  const file = state.logFileOf(failed);
-  report.task = {
-    name: failed.task,
-    try_number: failed.tryNumber,
-    tries: tries.filter((attempt) => attempt.task === failed.task).length,
-    failure_kind: failed.failureKind ?? null,
-    error: failed.error ? redact(failed.error) : null,
-    host: failed.process.host,
-    pid: failed.process.pid,
-    log_available: file !== undefined,
-  };
-  if (file) {
-    const { events } = await readEventLog(file);
-    report.last_lines = events.slice(-LAST_LINES).map(logLine);
-    // Failures that stopped the task first, then warnings.
-    report.checks = events
-      .filter((event) => event.kind === 'check-failed')
-      .map(checkFailure)
-      .sort((a, b) => Number(a.status === 'warn') - Number(b.status === 'warn'))
-      .slice(0, MAX_CHECKS);
-  }
-  return report;
-}
-
-/**
- * The failed task whose latest try ended first: the failure the others followed from (a task failing after it
- * ran in parallel is listed by its own cell).
- */
-function firstFailedTry(
-  instances: readonly TaskInstanceRecord[],
-  tries: readonly TryRecord[],
-): TryRecord | undefined {
-  const latest = new Map<string, TryRecord>();
-  for (const attempt of tries) {
-    const seen = latest.get(attempt.task);
-    if (!seen || attempt.tryNumber > seen.tryNumber) latest.set(attempt.task, attempt);
-  }
-  const failed = instances
-    .filter((instance) => instance.state === 'failed')
-    .map((instance) => latest.get(instance.task))
-    .filter((attempt): attempt is TryRecord => attempt !== undefined);
-  const ended = (attempt: TryRecord) => (attempt.finishedAt ?? attempt.heartbeatAt).getTime();
-  return failed.sort((a, b) => ended(a) - ended(b))[0];
-}
-
-function checkFailure(event: LoggedEvent): CheckFailure {
-  const text = (value: unknown) => (typeof value === 'string' ? redact(value) : '');
+  const report = await buildFailureReport(store, run.runId, {
+    ...(state.dag?.name === run.dag ? { order: state.dag.order } : {}),
+    lines: LAST_LINES,
+    logFile: (attempt) => state.logFileOf(attempt),
+  });
+  if (!report) return undefined;
+  const { failure } = report;
   return {
-    check: event['check'] === 'quality' ? 'quality' : 'test',
-    name: text(event['name']),
-    severity: text(event['severity']),
-    status: text(event['status']),
-    failures: typeof event['failures'] === 'number' ? event['failures'] : null,
-    details: text(event['details']),
-    sql: typeof event['sql'] === 'string' ? redact(event['sql']) : null,
-    sample: Array.isArray(event['sample'])
-      ? (event['sample'] as unknown[]).slice(0, 20).map((row) => redactRow(row))
-      : [],
+    run_id: report.run.runId,
+    logical_date: report.run.logicalDate,
+    failure_kind: report.run.failureKind ?? null,
+    error: report.run.error ?? null,
+    ...(failure
+      ? {
+          task: {
+            name: failure.task,
+            try_number: failure.tryNumber,
+            tries: failure.tries,
+            failure_kind: failure.failureKind ?? null,
+            error: failure.error ?? null,
+            host: failure.host,
+            pid: failure.pid,
+            log_available: failure.logFound,
+          },
+        }
+      : {}),
+    upstream_failed: report.upstreamFailed,
+    // A torn last line (its process died inside a write) is not an event: the try's log view shows it.
+    last_lines: (failure?.lastLogLines ?? [])
+      .flatMap((line) => parseEventLog(line, failure!.logPath).events)
+      .map(logLine),
+    checks: (failure?.checks ?? []).slice(0, MAX_CHECKS).map((check) => ({
+      check: check.check,
+      name: check.name,
+      severity: check.severity,
+      status: check.status,
+      failures: check.failures,
+      details: check.details ?? '',
+      sql: check.sql ?? null,
+      sample: check.sample.slice(0, MAX_SAMPLE),
+    })),
   };
-}
-
-/** A sample row with every string redacted (the log was redacted when written; this guards older logs). */
-function redactRow(row: unknown): Record<string, unknown> {
-  if (row === null || typeof row !== 'object') return { value: typeof row === 'string' ? redact(row) : row };
-  return Object.fromEntries(
-    Object.entries(row as Record<string, unknown>).map(([key, value]) => [
-      key,
-      typeof value === 'string' ? redact(value) : value,
-    ]),
-  );
 }

@@ -8,9 +8,10 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import type { IsoDate } from '../../../core/dates.ts';
 import { redact } from '../../../core/redact.ts';
-import type { JsonObject } from '../../definitions/json-value.ts';
+import type { JsonValue } from '../../definitions/json-value.ts';
 import { readMigrations } from '../migrations.ts';
-import { compact, mergeFreshness, notQueuedMessage, type Row } from '../record-helpers.ts';
+import { mergeFreshness, notQueuedMessage, type Row } from '../record-helpers.ts';
+import { recordMappers } from '../record-mappers.ts';
 import {
   type LeaseAttempt,
   type LeaseRecord,
@@ -35,6 +36,12 @@ import {
 } from '../state-store.ts';
 
 const MIGRATIONS = fileURLToPath(new URL('./migrations', import.meta.url));
+// node-postgres returns timestamptz as Date, jsonb parsed and booleans as booleans.
+const records = recordMappers({
+  timestamp: (value) => value as Date,
+  json: (value) => value as JsonValue,
+  flag: (value) => value as boolean,
+});
 const SCHEMA = 'fintech_state';
 /** Any constant: the advisory lock that serializes migrations of this schema. */
 const MIGRATION_LOCK = 72_041_022;
@@ -153,7 +160,7 @@ export class PostgresStateStore implements StateStore {
           jsonOrNull(run.facts?.projectFingerprint),
         ],
       );
-      return toRun(rows[0]);
+      return records.run(rows[0]);
     } catch (error) {
       if (isUniqueViolation(error)) {
         throw new StateConflictError(
@@ -208,7 +215,7 @@ export class PostgresStateStore implements StateStore {
 
   async getRun(runId: string): Promise<RunRecord | undefined> {
     const { rows } = await this.pool.query(`select * from ${SCHEMA}.runs where run_id = $1`, [runId]);
-    return rows[0] ? toRun(rows[0]) : undefined;
+    return rows[0] ? records.run(rows[0]) : undefined;
   }
 
   async latestRun(dag: string, logicalDate: IsoDate): Promise<RunRecord | undefined> {
@@ -216,7 +223,7 @@ export class PostgresStateStore implements StateStore {
       `select * from ${SCHEMA}.runs where dag = $1 and logical_date = $2 order by started_at desc, run_id desc limit 1`,
       [dag, logicalDate],
     );
-    return rows[0] ? toRun(rows[0]) : undefined;
+    return rows[0] ? records.run(rows[0]) : undefined;
   }
 
   async listRuns(filter: RunFilter): Promise<RunRecord[]> {
@@ -238,7 +245,7 @@ export class PostgresStateStore implements StateStore {
       sql += ` limit $${values.length}`;
     }
     const { rows } = await this.pool.query(sql, values);
-    return rows.map(toRun);
+    return rows.map(records.run);
   }
 
   async startTry(newTry: NewTry): Promise<void> {
@@ -374,7 +381,7 @@ export class PostgresStateStore implements StateStore {
       `select i.* from ${SCHEMA}.task_instances i where i.run_id = any($1) order by i.run_id, i.task`,
       [ids],
     );
-    return rows.map(toTaskInstance);
+    return rows.map(records.taskInstance);
   }
 
   async tries(runId: string, task?: string): Promise<TryRecord[]> {
@@ -388,14 +395,14 @@ export class PostgresStateStore implements StateStore {
             `select * from ${SCHEMA}.task_tries where run_id = $1 and task = $2 order by try_number`,
             [runId, task],
           );
-    return rows.map(toTry);
+    return rows.map(records.try);
   }
 
   async runningTries(): Promise<TryRecord[]> {
     const { rows } = await this.pool.query(
       `select * from ${SCHEMA}.task_tries where state = 'running' order by started_at, run_id, task`,
     );
-    return rows.map(toTry);
+    return rows.map(records.try);
   }
 
   async registerWorker(worker: NewWorker): Promise<void> {
@@ -430,19 +437,7 @@ export class PostgresStateStore implements StateStore {
       `select * from ${SCHEMA}.workers ${filter.includeStopped ? '' : `where state <> 'stopped'`}
        order by started_at desc, worker_id`,
     );
-    return rows.map((row: Row) =>
-      compact({
-        workerId: String(row['worker_id']),
-        process: { pid: Number(row['pid']), host: String(row['host']), command: String(row['command']) },
-        queue: String(row['queue']),
-        tasks: row['tasks'] as string[],
-        concurrency: Number(row['concurrency']),
-        state: row['state'] as WorkerState,
-        startedAt: row['started_at'] as Date,
-        heartbeatAt: row['heartbeat_at'] as Date,
-        stoppedAt: optional(row['stopped_at']) as Date | undefined,
-      }),
-    );
+    return rows.map(records.worker);
   }
 
   async acquireLease(request: LeaseRequest): Promise<LeaseAttempt> {
@@ -454,11 +449,11 @@ export class PostgresStateStore implements StateStore {
          values ($1, $2, $3, $4, $5, $6, $6, $7) on conflict (name) do nothing returning *`,
         [request.name, request.token, holder.pid, holder.host, holder.command, request.now, expires],
       );
-      if (inserted.rows[0]) return { acquired: true, lease: toLease(inserted.rows[0]) };
+      if (inserted.rows[0]) return { acquired: true, lease: records.lease(inserted.rows[0]) };
       const { rows } = await client.query(`select * from ${SCHEMA}.leases where name = $1 for update`, [
         request.name,
       ]);
-      const current = toLease(rows[0]);
+      const current = records.lease(rows[0]);
       const free =
         current.expiresAt.getTime() <= request.now.getTime() || current.token === request.replaceToken;
       if (!free) return { acquired: false, current };
@@ -468,7 +463,7 @@ export class PostgresStateStore implements StateStore {
          where name = $1 returning *`,
         [request.name, request.token, holder.pid, holder.host, holder.command, request.now, expires],
       );
-      return { acquired: true, lease: toLease(updated.rows[0]) };
+      return { acquired: true, lease: records.lease(updated.rows[0]) };
     });
   }
 
@@ -477,7 +472,7 @@ export class PostgresStateStore implements StateStore {
       `update ${SCHEMA}.leases set renewed_at = $3, expires_at = $4 where name = $1 and token = $2 returning *`,
       [name, token, now, new Date(now.getTime() + ttlMs)],
     );
-    return rows[0] ? toLease(rows[0]) : undefined;
+    return rows[0] ? records.lease(rows[0]) : undefined;
   }
 
   async releaseLease(name: string, token: string): Promise<void> {
@@ -486,7 +481,7 @@ export class PostgresStateStore implements StateStore {
 
   async getLease(name: string): Promise<LeaseRecord | undefined> {
     const { rows } = await this.pool.query(`select * from ${SCHEMA}.leases where name = $1`, [name]);
-    return rows[0] ? toLease(rows[0]) : undefined;
+    return rows[0] ? records.lease(rows[0]) : undefined;
   }
 
   async recordSilverWrites(runId: string, writes: readonly SilverWrite[], at: Date): Promise<number> {
@@ -557,13 +552,7 @@ export class PostgresStateStore implements StateStore {
        order by commit_number, dataset, partition_date`,
       values,
     );
-    return rows.map((row: Row) => ({
-      commit: Number(row['commit_number']),
-      runId: String(row['run_id']),
-      dataset: String(row['dataset']),
-      partitionDate: String(row['partition_date']) as IsoDate,
-      writtenAt: row['written_at'] as Date,
-    }));
+    return rows.map(records.silverWrite);
   }
 
   async partitionFreshness(from: IsoDate, to: IsoDate): Promise<PartitionFreshness[]> {
@@ -589,70 +578,4 @@ function jsonOrNull(value: unknown): string | null {
 
 function isUniqueViolation(error: unknown): boolean {
   return (error as { code?: string }).code === '23505';
-}
-
-function optional<T>(value: T | null | undefined): T | undefined {
-  return value === null ? undefined : value;
-}
-
-function toRun(row: Row): RunRecord {
-  return compact({
-    runId: String(row['run_id']),
-    dag: String(row['dag']),
-    logicalDate: String(row['logical_date']) as IsoDate,
-    state: row['state'] as RunRecord['state'],
-    failureKind: optional(row['failure_kind']) as RunRecord['failureKind'],
-    error: optional(row['error']) as string | undefined,
-    trigger: row['trigger'] as RunRecord['trigger'],
-    conf: row['conf'] as JsonObject,
-    startedAt: row['started_at'] as Date,
-    finishedAt: optional(row['finished_at']) as Date | undefined,
-    heartbeatAt: row['heartbeat_at'] as Date,
-    process: { pid: Number(row['pid']), host: String(row['host']), command: String(row['command']) },
-    asOfDate: optional(row['as_of_date']) as IsoDate | undefined,
-    bronzeFingerprints: optional(row['bronze_fingerprints']) as RunRecord['bronzeFingerprints'],
-    projectFingerprint: optional(row['project_fingerprint']) as RunRecord['projectFingerprint'],
-    silverCommit: row['silver_commit'] === null ? undefined : Number(row['silver_commit']),
-  });
-}
-
-function toTaskInstance(row: Row): TaskInstanceRecord {
-  return compact({
-    runId: String(row['run_id']),
-    task: String(row['task']),
-    state: row['state'] as TaskInstanceRecord['state'],
-    tryNumber: Number(row['try_number']),
-    output:
-      row['state'] === 'success' ? ((row['output'] ?? null) as TaskInstanceRecord['output']) : undefined,
-    reusedFromRun: optional(row['reused_from_run']) as string | undefined,
-    updatedAt: row['updated_at'] as Date,
-  });
-}
-
-function toTry(row: Row): TryRecord {
-  return compact({
-    runId: String(row['run_id']),
-    task: String(row['task']),
-    tryNumber: Number(row['try_number']),
-    state: row['state'] as TryRecord['state'],
-    failureKind: optional(row['failure_kind']) as TryRecord['failureKind'],
-    error: optional(row['error']) as string | undefined,
-    startedAt: row['started_at'] as Date,
-    finishedAt: optional(row['finished_at']) as Date | undefined,
-    heartbeatAt: row['heartbeat_at'] as Date,
-    process: { pid: Number(row['pid']), host: String(row['host']), command: String(row['command']) },
-    logPath: String(row['log_path']),
-    retryable: row['state'] === 'failed' && row['retryable'] === false ? false : undefined,
-  });
-}
-
-function toLease(row: Row): LeaseRecord {
-  return {
-    name: String(row['name']),
-    token: String(row['token']),
-    holder: { pid: Number(row['pid']), host: String(row['host']), command: String(row['command']) },
-    acquiredAt: row['acquired_at'] as Date,
-    renewedAt: row['renewed_at'] as Date,
-    expiresAt: row['expires_at'] as Date,
-  };
 }

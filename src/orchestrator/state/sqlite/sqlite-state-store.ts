@@ -10,9 +10,10 @@ import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import type { IsoDate } from '../../../core/dates.ts';
-import type { JsonObject, JsonValue } from '../../definitions/json-value.ts';
+import type { JsonValue } from '../../definitions/json-value.ts';
 import { readMigrations } from '../migrations.ts';
-import { compact, mergeFreshness, notQueuedMessage, type Row } from '../record-helpers.ts';
+import { mergeFreshness, notQueuedMessage, type Row } from '../record-helpers.ts';
+import { recordMappers } from '../record-mappers.ts';
 import {
   type LeaseAttempt,
   type LeaseRecord,
@@ -37,6 +38,12 @@ import {
 } from '../state-store.ts';
 
 const MIGRATIONS = fileURLToPath(new URL('./migrations', import.meta.url));
+// SQLite keeps timestamps as ISO text, JSON as text and flags as 0/1.
+const records = recordMappers({
+  timestamp: (value) => new Date(String(value)),
+  json: (value) => JSON.parse(String(value)) as JsonValue,
+  flag: (value) => Number(value) !== 0,
+});
 
 export interface SqliteStateStoreOptions {
   /** How long a writer waits for another process's transaction before failing. */
@@ -166,7 +173,7 @@ export class SqliteStateStore implements StateStore {
 
   async getRun(runId: string): Promise<RunRecord | undefined> {
     const row = this.db.prepare('select * from runs where run_id = ?').get(runId) as Row | undefined;
-    return row ? toRun(row) : undefined;
+    return row ? records.run(row) : undefined;
   }
 
   async latestRun(dag: string, logicalDate: IsoDate): Promise<RunRecord | undefined> {
@@ -175,7 +182,7 @@ export class SqliteStateStore implements StateStore {
         'select * from runs where dag = ? and logical_date = ? order by started_at desc, rowid desc limit 1',
       )
       .get(dag, logicalDate) as Row | undefined;
-    return row ? toRun(row) : undefined;
+    return row ? records.run(row) : undefined;
   }
 
   async listRuns(filter: RunFilter): Promise<RunRecord[]> {
@@ -207,7 +214,7 @@ export class SqliteStateStore implements StateStore {
          order by started_at desc, rowid desc ${filter.limit !== undefined ? 'limit ?' : ''}`,
       )
       .all(...values, ...(filter.limit !== undefined ? [filter.limit] : [])) as Row[];
-    return rows.map(toRun);
+    return rows.map(records.run);
   }
 
   async startTry(newTry: NewTry): Promise<void> {
@@ -356,7 +363,7 @@ export class SqliteStateStore implements StateStore {
           .all(...chunk) as Row[]),
       );
     }
-    return rows.map(toTaskInstance);
+    return rows.map(records.taskInstance);
   }
 
   async tries(runId: string, task?: string): Promise<TryRecord[]> {
@@ -369,14 +376,14 @@ export class SqliteStateStore implements StateStore {
             .prepare('select * from task_tries where run_id = ? and task = ? order by try_number')
             .all(runId, task)
     ) as Row[];
-    return rows.map(toTry);
+    return rows.map(records.try);
   }
 
   async runningTries(): Promise<TryRecord[]> {
     const rows = this.db
       .prepare(`select * from task_tries where state = 'running' order by started_at, run_id, task`)
       .all() as Row[];
-    return rows.map(toTry);
+    return rows.map(records.try);
   }
 
   async registerWorker(worker: NewWorker): Promise<void> {
@@ -417,19 +424,7 @@ export class SqliteStateStore implements StateStore {
          order by started_at desc, worker_id`,
       )
       .all() as Row[];
-    return rows.map((row) =>
-      compact({
-        workerId: String(row['worker_id']),
-        process: { pid: Number(row['pid']), host: String(row['host']), command: String(row['command']) },
-        queue: String(row['queue']),
-        tasks: JSON.parse(String(row['tasks'])) as string[],
-        concurrency: Number(row['concurrency']),
-        state: row['state'] as WorkerState,
-        startedAt: new Date(String(row['started_at'])),
-        heartbeatAt: new Date(String(row['heartbeat_at'])),
-        stoppedAt: optionalDate(row['stopped_at']),
-      }),
-    );
+    return rows.map(records.worker);
   }
 
   async acquireLease(request: LeaseRequest): Promise<LeaseAttempt> {
@@ -438,7 +433,7 @@ export class SqliteStateStore implements StateStore {
         | Row
         | undefined;
       if (current) {
-        const record = toLease(current);
+        const record = records.lease(current);
         const free =
           record.expiresAt.getTime() <= request.now.getTime() || record.token === request.replaceToken;
         if (!free) return { acquired: false, current: record };
@@ -465,7 +460,7 @@ export class SqliteStateStore implements StateStore {
         );
       return {
         acquired: true,
-        lease: toLease(this.db.prepare('select * from leases where name = ?').get(request.name) as Row),
+        lease: records.lease(this.db.prepare('select * from leases where name = ?').get(request.name) as Row),
       };
     });
     return attempt.immediate();
@@ -484,7 +479,7 @@ export class SqliteStateStore implements StateStore {
 
   async getLease(name: string): Promise<LeaseRecord | undefined> {
     const row = this.db.prepare('select * from leases where name = ?').get(name) as Row | undefined;
-    return row ? toLease(row) : undefined;
+    return row ? records.lease(row) : undefined;
   }
 
   async recordSilverWrites(runId: string, writes: readonly SilverWrite[], at: Date): Promise<number> {
@@ -549,13 +544,7 @@ export class SqliteStateStore implements StateStore {
          order by commit_number, dataset, partition_date`,
       )
       .all(...values) as Row[];
-    return rows.map((row) => ({
-      commit: Number(row['commit_number']),
-      runId: String(row['run_id']),
-      dataset: String(row['dataset']),
-      partitionDate: String(row['partition_date']) as IsoDate,
-      writtenAt: new Date(String(row['written_at'])),
-    }));
+    return rows.map(records.silverWrite);
   }
 
   async partitionFreshness(from: IsoDate, to: IsoDate): Promise<PartitionFreshness[]> {
@@ -586,77 +575,4 @@ function jsonOrNull(value: unknown): string | null {
 
 function isConstraintError(error: unknown): boolean {
   return (error as { code?: string }).code?.startsWith('SQLITE_CONSTRAINT') ?? false;
-}
-
-function optionalString(value: unknown): string | undefined {
-  return value === null || value === undefined ? undefined : String(value);
-}
-
-function optionalDate(value: unknown): Date | undefined {
-  return value === null || value === undefined ? undefined : new Date(String(value));
-}
-
-function parseJson<T>(value: unknown): T | undefined {
-  return value === null || value === undefined ? undefined : (JSON.parse(String(value)) as T);
-}
-
-function toRun(row: Row): RunRecord {
-  return compact({
-    runId: String(row['run_id']),
-    dag: String(row['dag']),
-    logicalDate: String(row['logical_date']) as IsoDate,
-    state: row['state'] as RunRecord['state'],
-    failureKind: optionalString(row['failure_kind']) as RunRecord['failureKind'],
-    error: optionalString(row['error']),
-    trigger: row['trigger'] as RunRecord['trigger'],
-    conf: JSON.parse(String(row['conf'])) as JsonObject,
-    startedAt: new Date(String(row['started_at'])),
-    finishedAt: optionalDate(row['finished_at']),
-    heartbeatAt: new Date(String(row['heartbeat_at'])),
-    process: { pid: Number(row['pid']), host: String(row['host']), command: String(row['command']) },
-    asOfDate: optionalString(row['as_of_date']) as IsoDate | undefined,
-    bronzeFingerprints: parseJson(row['bronze_fingerprints']),
-    projectFingerprint: parseJson(row['project_fingerprint']),
-    silverCommit: row['silver_commit'] === null ? undefined : Number(row['silver_commit']),
-  });
-}
-
-function toTaskInstance(row: Row): TaskInstanceRecord {
-  return compact({
-    runId: String(row['run_id']),
-    task: String(row['task']),
-    state: row['state'] as TaskInstanceRecord['state'],
-    tryNumber: Number(row['try_number']),
-    output: row['state'] === 'success' ? (parseJson<JsonValue>(row['output']) ?? null) : undefined,
-    reusedFromRun: optionalString(row['reused_from_run']),
-    updatedAt: new Date(String(row['updated_at'])),
-  });
-}
-
-function toTry(row: Row): TryRecord {
-  return compact({
-    runId: String(row['run_id']),
-    task: String(row['task']),
-    tryNumber: Number(row['try_number']),
-    state: row['state'] as TryRecord['state'],
-    failureKind: optionalString(row['failure_kind']) as TryRecord['failureKind'],
-    error: optionalString(row['error']),
-    startedAt: new Date(String(row['started_at'])),
-    finishedAt: optionalDate(row['finished_at']),
-    heartbeatAt: new Date(String(row['heartbeat_at'])),
-    process: { pid: Number(row['pid']), host: String(row['host']), command: String(row['command']) },
-    logPath: String(row['log_path']),
-    retryable: row['state'] === 'failed' && Number(row['retryable']) === 0 ? false : undefined,
-  });
-}
-
-function toLease(row: Row): LeaseRecord {
-  return {
-    name: String(row['name']),
-    token: String(row['token']),
-    holder: { pid: Number(row['pid']), host: String(row['host']), command: String(row['command']) },
-    acquiredAt: new Date(String(row['acquired_at'])),
-    renewedAt: new Date(String(row['renewed_at'])),
-    expiresAt: new Date(String(row['expires_at'])),
-  };
 }
