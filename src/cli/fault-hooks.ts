@@ -7,7 +7,9 @@
  *   (default 1st) event of that kind whose field contains the text (while that task runs, when one is named),
  *   after the event is in the try's log. For example `task-started:task~models`,
  *   `models/statement-timed:sql~agg_customer_daily#2`, `silver/step-timed:step~commit`.
- *   `silver-commit-point` kills right after silver's commit point (committed, no table written yet).
+ *   `silver-commit-point` kills right after silver's commit point (committed, no table written yet);
+ *   `silver-upload#<n>` as silver's commit is about to upload its n-th object (the objects before it uploaded or
+ *   in flight, nothing committed).
  */
 
 import type { FaultHooks } from '../../pipeline/dag/daily-resources.ts';
@@ -16,6 +18,7 @@ import type { TaskEvent, TaskEventSink } from '../orchestrator/definitions/task-
 
 export const FAIL_TASK_SWITCH = 'FINTECH_ETL_FAIL_TASK';
 export const KILL_AT_SWITCH = 'FINTECH_ETL_KILL_AT';
+const SILVER_UPLOAD = /^silver-upload(?:#(\d+))?$/;
 
 export class InjectedFailure extends Error {
   override name = 'InjectedFailure';
@@ -33,8 +36,18 @@ export function faultHooksFromEnvironment(env: NodeJS.ProcessEnv = process.env):
       }
     };
   }
-  if (env[KILL_AT_SWITCH] === 'silver-commit-point') {
+  const killAt = env[KILL_AT_SWITCH];
+  if (killAt === 'silver-commit-point') {
     hooks.silverCommit = { afterCommitPoint: killNow };
+  }
+  const upload = killAt === undefined ? undefined : SILVER_UPLOAD.exec(killAt);
+  if (upload) {
+    const nth = Number(upload[1] ?? 1);
+    hooks.silverCommit = {
+      beforeUpload: (index) => {
+        if (index + 1 === nth) killNow();
+      },
+    };
   }
   return hooks;
 }
@@ -42,7 +55,7 @@ export function faultHooksFromEnvironment(env: NodeJS.ProcessEnv = process.env):
 /** Wraps the sink every event of a run passes through; with `FINTECH_ETL_KILL_AT` set, dies at its event. */
 export function killAtEvent(sink: TaskEventSink, env: NodeJS.ProcessEnv = process.env): TaskEventSink {
   const spec = env[KILL_AT_SWITCH];
-  if (!spec || spec === 'silver-commit-point') return sink;
+  if (!spec || spec === 'silver-commit-point' || SILVER_UPLOAD.test(spec)) return sink;
   const [, task, kind, field, text, nth] =
     /^(?:([a-z][a-z0-9_]*)\/)?([a-z-]+)(?::([a-zA-Z]+)~([^#]*))?(?:#(\d+))?$/.exec(spec) ?? [];
   if (!kind) throw new UsageError(`${KILL_AT_SWITCH} '${spec}' is not [TASK/]KIND[:FIELD~TEXT][#N]`);

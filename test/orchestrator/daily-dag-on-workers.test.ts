@@ -9,9 +9,10 @@
  * - Two generated days end with silver, the ledger, the warehouse (core, marts, audit) and gold equal to the
  *   same days run in process (local executor), and every try ran on a worker; `workers` lists the three.
  * - A third day with a worker SIGKILLed inside a silver check (its staged objects uploaded, its output not yet
- *   recorded), one inside the load task and its restarted successor inside the models task (each at an event of
- *   its try, not a timing): the run completes with the killed tries recorded, and everything equals the
- *   in-process run (at-least-once safety of the real tasks).
+ *   recorded), one inside the silver commit (partition objects uploaded, the commit point not written), one
+ *   inside the load task and its restarted successor inside the models task (each at an event or a step of its
+ *   try, not a timing): the run completes with the killed tries recorded, and everything equals the in-process
+ *   run (at-least-once safety of the real tasks).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { hostname } from 'node:os';
@@ -21,9 +22,12 @@ import { loadConfig } from '../../src/config/load-config.ts';
 import type { IsoDate } from '../../src/core/dates.ts';
 import { generateBronze } from '../../src/generate/generate-bronze.ts';
 import type { Lake } from '../../src/lake/lake.ts';
+import { LEDGER_TABLE, silverTable } from '../../src/lake/lake-layout.ts';
+import { listAll } from '../../src/lake/object-store.ts';
 import { openLake } from '../../src/lake/open-lake.ts';
 import { S3ObjectStore } from '../../src/lake/s3/s3-object-store.ts';
 import { PostgresStateStore } from '../../src/orchestrator/state/postgres/postgres-state-store.ts';
+import { safeRunId } from '../../src/silver/ledger-entry.ts';
 import { PostgresWarehouse } from '../../src/warehouse/postgres/postgres-warehouse.ts';
 import { testSettings } from '../helpers/lake-files.ts';
 import {
@@ -50,7 +54,12 @@ const SETTINGS = testSettings({ rowsPerDay: 2000, customers: 300, merchants: 60,
 const CHECKS = ['silver_check_1', 'silver_check_2', 'silver_check_3'];
 const DAG_ORDER = [...CHECKS, 'silver', 'quality', 'load', 'models', 'tests', 'gold'];
 const WAREHOUSE_TASKS = ['load', 'models'];
-const OTHER_TASKS = ['silver', 'quality', 'tests', 'gold'];
+const OTHER_TASKS = ['quality', 'tests', 'gold'];
+/**
+ * Day 3's silver commit uploads its partition files (dozens) first, 8 at a time: dying before the 20th, it leaves
+ * 12 or more in the lake and no commit.
+ */
+const KILL_IN_COMMIT = 'silver-upload#20';
 
 const skip = (await redisSkipReason()) ?? (await postgresSkipReason());
 
@@ -95,6 +104,7 @@ describe.skipIf(skip)('daily_batch_etl on three queue workers (Redis, PostgreSQL
       '  heartbeat_interval: 1',
       '  heartbeat_timeout: 5',
       '  tasks:',
+      '    silver: {retry_delay: 1}',
       '    load: {retry_delay: 1}',
       '    models: {retry_delay: 1}',
     ].join('\n');
@@ -177,6 +187,32 @@ describe.skipIf(skip)('daily_batch_etl on three queue workers (Redis, PostgreSQL
     expect(actual.gold).toEqual(expected.gold);
   }
 
+  /** Silver transaction files a silver try of `runId` uploaded that no committed snapshot lists. */
+  async function uncommittedSilverFiles(runId: string): Promise<string[]> {
+    const table = silverTable('transactions');
+    const committed = new Set((await lake.snapshot(table)).files().map((file) => file.key));
+    const keys: string[] = [];
+    for await (const object of listAll(lake.store, `${table}/`)) {
+      if (
+        object.key.endsWith('.parquet') &&
+        object.key.includes(safeRunId(runId)) &&
+        !committed.has(object.key)
+      )
+        keys.push(object.key);
+    }
+    return keys.sort();
+  }
+
+  /** The runs with an entry in the committed ledger. */
+  async function ledgerRuns(): Promise<string[]> {
+    const entries = (await lake.snapshot(LEDGER_TABLE)).files();
+    return Promise.all(
+      entries.map(
+        async (file) => JSON.parse((await lake.store.get(file.key)).toString('utf8')).run_id as string,
+      ),
+    );
+  }
+
   async function runOf(day: IsoDate) {
     const runs = await state.listRuns({ logicalDate: day });
     expect(runs).toHaveLength(1);
@@ -223,25 +259,34 @@ describe.skipIf(skip)('daily_batch_etl on three queue workers (Redis, PostgreSQL
   );
 
   it(
-    'completes a day whose check, load and models workers are SIGKILLed mid-task, as in process',
+    'completes a day whose check, commit, load and models workers are SIGKILLed mid-task, as in process',
     async () => {
       const day = DAYS[2]!;
-      // The checks and the warehouse tasks go to workers of their own, so the test knows which process each kill
-      // hits.
+      // The checks, the silver commit and the warehouse tasks go to workers of their own, so the test knows which
+      // process each kill hits.
       const others = await Promise.all([
         startWorker(['--tasks', OTHER_TASKS.join(',')]),
         startWorker(['--tasks', OTHER_TASKS.join(',')]),
       ]);
-      const checkWorker = (kill?: string) =>
-        startWorker(['--tasks', CHECKS.join(',')], kill ? { FINTECH_ETL_KILL_AT: kill } : {});
-      const warehouseWorker = (kill?: string) =>
-        startWorker(['--tasks', WAREHOUSE_TASKS.join(',')], kill ? { FINTECH_ETL_KILL_AT: kill } : {});
+      const worker = (tasks: string[]) => (kill?: string) =>
+        startWorker(['--tasks', tasks.join(',')], kill ? { FINTECH_ETL_KILL_AT: kill } : {});
+      const checkWorker = worker(CHECKS);
+      const commitWorker = worker(['silver']);
+      const warehouseWorker = worker(WAREHOUSE_TASKS);
       const inCheck = await checkWorker('silver_check_2/step-timed:step~stage upload');
+      const inCommit = await commitWorker(KILL_IN_COMMIT);
       const inLoad = await warehouseWorker('load/statement-timed:sql~quarantine');
       const run = driver.start(['run', '--date', day], S3_TEST_ENV);
 
       expect(await exited(inCheck), inCheck.output()).toEqual({ code: null, signal: 'SIGKILL' });
       const checker = await checkWorker();
+      expect(await exited(inCommit), inCommit.output()).toEqual({ code: null, signal: 'SIGKILL' });
+      // It died between its uploads and its commit point: partition files in the lake that no commit lists.
+      const runId = (await runOf(day)).runId;
+      const killedUploads = await uncommittedSilverFiles(runId);
+      expect(killedUploads.length).toBeGreaterThanOrEqual(12);
+      expect(await ledgerRuns()).not.toContain(runId);
+      const committer = await commitWorker();
       expect(await exited(inLoad), inLoad.output()).toEqual({ code: null, signal: 'SIGKILL' });
       // Its supervisor starts it again; this one dies in the models task.
       const inModels = await warehouseWorker('models/statement-timed:sql~mart_rfm_customer');
@@ -256,6 +301,7 @@ describe.skipIf(skip)('daily_batch_etl on three queue workers (Redis, PostgreSQL
       expect(recorded.state).toBe('success');
       for (const [task, killed, survivor] of [
         ['silver_check_2', inCheck, checker],
+        ['silver', inCommit, committer],
         ['load', inLoad, inModels],
         ['models', inModels, last],
       ] as const) {
@@ -265,8 +311,11 @@ describe.skipIf(skip)('daily_batch_etl on three queue workers (Redis, PostgreSQL
           ['success', undefined, survivor.pid],
         ]);
       }
+      // The killed commit's uploads stay outside silver (vacuum deletes them); the retry committed its own files.
+      expect(await uncommittedSilverFiles(runId)).toEqual(killedUploads);
+      expect(await ledgerRuns()).toContain(runId);
       await expectSameAsInProcess();
-      await stopWorkers([...others, checker, last]);
+      await stopWorkers([...others, checker, committer, last]);
     },
     END_TO_END_SETUP_MS,
   );
