@@ -60,5 +60,7 @@ export function dailyBatchEtl(resources?: () => DailyResources, shape: DailyDagS
     name: DAILY_DAG,
     description: 'card transactions of one ingest date: bronze → silver → warehouse → marts → gold',
     tasks: [...checks, silver, quality, load, models, tests, gold],
+    // The checks at once (on as many workers as are free); the rest of the DAG is a chain.
+    maxActiveTasks: jobs,
   });
 }
