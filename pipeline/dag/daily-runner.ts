@@ -27,10 +27,16 @@ import { NO_TASK_EVENTS, type TaskEventSink } from '../../src/orchestrator/defin
 import { withTaskOverrides } from '../../src/orchestrator/definitions/task-overrides.ts';
 import { type AlertSender, NO_ALERTS } from '../../src/orchestrator/execution/alerts.ts';
 import type { Clock } from '../../src/orchestrator/execution/clock.ts';
+import { afterPreviousDate } from '../../src/orchestrator/execution/date-order.ts';
 import { errorSentence } from '../../src/orchestrator/execution/error-sentence.ts';
 import { acquireLease, type HeldLease, WRITER_LEASE } from '../../src/orchestrator/execution/lease.ts';
 import { currentProcess } from '../../src/orchestrator/execution/process-identity.ts';
 import { type DagRunResult, runDag } from '../../src/orchestrator/execution/run-dag.ts';
+import {
+  type DateInFlight,
+  type RunDatesInFlightOptions,
+  runDatesInFlight,
+} from '../../src/orchestrator/execution/run-dates-in-flight.ts';
 import { localExecutor } from '../../src/orchestrator/execution/run-task.ts';
 import type { RunMode } from '../../src/orchestrator/execution/select-tasks.ts';
 import type { TaskExecutor } from '../../src/orchestrator/execution/task-executor.ts';
@@ -69,11 +75,20 @@ export interface RunDateOptions extends RunMode {
   singleTry?: boolean;
 }
 
+export type DateToRun = DateInFlight;
+export type RunDatesOptions = RunDatesInFlightOptions;
+
 export interface DailyRunner {
   /** The DAG with the config's per-task overrides. */
   readonly dag: Dag;
   readonly resources: DailyResources;
   runDate(date: IsoDate, options?: RunDateOptions): Promise<DagRunResult>;
+  /**
+   * Several dates under one hold of the lease and the warehouse, up to `maxActiveRuns` in flight: each date's
+   * tasks independent of other dates (the silver checks) at once, the rest in date order (date-order.ts).
+   * Results in date order; a date never started (a failure stopped the backfill first) has none.
+   */
+  runDates(dates: readonly DateToRun[], options: RunDatesOptions): Promise<DagRunResult[]>;
   /** The error a task failed with last in this process (an exit code 2 error means bad config). */
   taskError(task: string): unknown;
   close(): Promise<void>;
@@ -100,7 +115,7 @@ export function createDailyRunner(options: DailyRunnerOptions): DailyRunner {
     config.orchestrator.tasks,
   );
 
-  const runDate = async (date: IsoDate, mode: RunDateOptions = {}): Promise<DagRunResult> => {
+  const takeLease = async () => {
     const held = await acquireLease({
       store,
       name: WRITER_LEASE,
@@ -109,36 +124,77 @@ export function createDailyRunner(options: DailyRunnerOptions): DailyRunner {
       events,
     });
     lease = held;
+    return held;
+  };
+  const letGo = async (held: HeldLease) => {
+    // Between dates (or backfills) the warehouse is let go: a manual run (or, on DuckDB, any reader) can take it.
+    await resources.discardWarehouse();
+    lease = undefined;
+    await held.release();
+  };
+  /** One date's run under the lease this process holds, then its `audit.runs` row. */
+  const runUnderLease = async (
+    held: HeldLease,
+    date: IsoDate,
+    mode: RunDateOptions,
+    inFlight: { gate?: (task: string) => Promise<void>; halt?: AbortSignal } = {},
+  ): Promise<DagRunResult> => {
+    const stops = [
+      held.lost,
+      resources.warehouseLockLost,
+      ...(mode.stopSignal ? [mode.stopSignal] : []),
+      ...(inFlight.halt ? [inFlight.halt] : []),
+    ];
+    const result = await runDag({
+      dag,
+      store,
+      logicalDate: date,
+      logsDir: options.logsDir,
+      trigger: mode.trigger ?? (mode.onlyTask ? 'task' : 'manual'),
+      facts: await runFacts(config, lake, date),
+      identity,
+      events,
+      alerts: options.alerts ?? NO_ALERTS,
+      heartbeatIntervalMs: config.orchestrator.heartbeat_interval * 1000,
+      heartbeatTimeoutMs: config.orchestrator.heartbeat_timeout * 1000,
+      stopSignal: AbortSignal.any(stops),
+      ...(options.clock ? { clock: options.clock } : {}),
+      ...(mode.force ? { force: true } : {}),
+      ...(mode.fromTask !== undefined ? { fromTask: mode.fromTask } : {}),
+      ...(mode.onlyTask !== undefined ? { onlyTask: mode.onlyTask } : {}),
+      ...(mode.singleTry ? { singleTry: true } : {}),
+      ...(inFlight.gate ? { gate: inFlight.gate } : {}),
+      executor,
+    });
+    await mirrorRun(resources, result.runId, dag.order, events);
+    return result;
+  };
+
+  const runDate = async (date: IsoDate, mode: RunDateOptions = {}): Promise<DagRunResult> => {
+    const held = await takeLease();
     try {
       await lockWarehouseIfReachable(resources, events);
-      const stops = [held.lost, resources.warehouseLockLost, ...(mode.stopSignal ? [mode.stopSignal] : [])];
-      const result = await runDag({
-        dag,
-        store,
-        logicalDate: date,
-        logsDir: options.logsDir,
-        trigger: mode.trigger ?? (mode.onlyTask ? 'task' : 'manual'),
-        facts: await runFacts(config, lake, date),
-        identity,
-        events,
-        alerts: options.alerts ?? NO_ALERTS,
-        heartbeatIntervalMs: config.orchestrator.heartbeat_interval * 1000,
-        heartbeatTimeoutMs: config.orchestrator.heartbeat_timeout * 1000,
-        stopSignal: AbortSignal.any(stops),
-        ...(options.clock ? { clock: options.clock } : {}),
-        ...(mode.force ? { force: true } : {}),
-        ...(mode.fromTask !== undefined ? { fromTask: mode.fromTask } : {}),
-        ...(mode.onlyTask !== undefined ? { onlyTask: mode.onlyTask } : {}),
-        ...(mode.singleTry ? { singleTry: true } : {}),
-        executor,
-      });
-      await mirrorRun(resources, result.runId, dag.order, events);
-      return result;
+      return await runUnderLease(held, date, mode);
     } finally {
-      // Between dates the warehouse is let go: a manual run (or, on DuckDB, any reader) can take it.
-      await resources.discardWarehouse();
-      lease = undefined;
-      await held.release();
+      await letGo(held);
+    }
+  };
+
+  const runDates = async (
+    dates: readonly DateToRun[],
+    settings: RunDatesOptions,
+  ): Promise<DagRunResult[]> => {
+    const held = await takeLease();
+    try {
+      await lockWarehouseIfReachable(resources, events);
+      return await runDatesInFlight(dates, settings, (date, mode, previous, halt) =>
+        runUnderLease(held, date, mode, {
+          gate: afterPreviousDate(dag, previous, AbortSignal.any([halt, held.lost, ...stopOf(mode)])),
+          halt,
+        }),
+      );
+    } finally {
+      await letGo(held);
     }
   };
 
@@ -146,6 +202,7 @@ export function createDailyRunner(options: DailyRunnerOptions): DailyRunner {
     dag,
     resources,
     runDate,
+    runDates,
     taskError: (task) => taskErrors.get(resources)?.get(task),
     close: () => resources.close(),
   };
@@ -227,4 +284,8 @@ async function mirrorRun(
       message: `audit.runs in the warehouse was not updated for run ${runId}: ${errorSentence(error)}`,
     });
   }
+}
+
+function stopOf(mode: { stopSignal?: AbortSignal }): AbortSignal[] {
+  return mode.stopSignal ? [mode.stopSignal] : [];
 }

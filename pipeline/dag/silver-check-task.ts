@@ -27,6 +27,8 @@ export function silverCheckTask(resources: () => DailyResources, index: number, 
     name: silverCheckName(index),
     description: `silver check ${index + 1} of ${of}: every ${of === 1 ? '' : `${of}th `}record of D's bronze read, checked and tokenized, staged for the commit`,
     retry: { retries: 2, retryDelay: 30, backoff: 'exponential', maxRetryDelay: 600 },
+    // It stages objects of its own date and commits nothing: a backfill runs every date's checks at once.
+    independentOfOtherDates: true,
     run: dailyTaskRun<Record<string, never>, SilverCheckOutput>(
       resources,
       async ({ logicalDate, runId }, context, shared) => {

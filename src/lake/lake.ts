@@ -15,6 +15,7 @@
  *   });
  *   await lake.close();
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import { mkdir, readdir, rm } from 'node:fs/promises';
 import { hostname } from 'node:os';
@@ -67,7 +68,10 @@ export class Lake {
   private readonly cache: ObjectCache | undefined;
   private readonly scratchRoot: string;
   private readonly leases: LeaseSource;
-  private heldLease: WriterLease | undefined;
+  /** The lease of the calling async context: nested calls reuse it, concurrent ones wait for their turn. */
+  private readonly heldLease = new AsyncLocalStorage<WriterLease>();
+  /** Settles when the writer this process runs now (if any) let go of the lease. */
+  private writerTurn: Promise<void> = Promise.resolve();
 
   constructor(options: LakeOptions) {
     this.store = options.store;
@@ -159,23 +163,34 @@ export class Lake {
    * already holds it, and released when the outermost call ends. Every commit runs inside.
    */
   async withWriterLease<T>(fn: (lease: WriterLease) => Promise<T>): Promise<T> {
-    if (this.heldLease) return fn(this.heldLease);
-    const lease = await this.leases.acquire();
-    this.heldLease = lease;
+    const held = this.heldLease.getStore();
+    if (held) return fn(held);
+    // Concurrent writers of one process (a backfill's dates, a worker's --concurrency) take turns as two
+    // processes would: each would otherwise reuse the other's lease and commit the same log version.
+    const previous = this.writerTurn;
+    let done!: () => void;
+    this.writerTurn = new Promise((resolve) => {
+      done = resolve;
+    });
+    await previous;
     try {
-      await this.sweepScratch();
-      return await fn(lease);
+      const lease = await this.leases.acquire();
+      try {
+        await this.sweepScratch();
+        return await this.heldLease.run(lease, () => fn(lease));
+      } finally {
+        if (this.leases.releasesLease) await lease.release();
+      }
     } finally {
-      this.heldLease = undefined;
-      if (this.leases.releasesLease) await lease.release();
+      done();
     }
   }
 
   /** The lease of the enclosing {@link withWriterLease}; a write outside one is a programming error. */
   get lease(): WriterLease {
-    if (!this.heldLease)
-      throw new Error('lake writes need the writer lease: call them inside withWriterLease');
-    return this.heldLease;
+    const held = this.heldLease.getStore();
+    if (!held) throw new Error('lake writes need the writer lease: call them inside withWriterLease');
+    return held;
   }
 
   /** Finishes multi-table commits a writer stopped after their commit point; returns them. */

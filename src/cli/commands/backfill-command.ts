@@ -1,14 +1,17 @@
 /**
- * `fintech-etl backfill --from D --to D [--reprocess none|failed|all] [--dry-run] [--continue-on-failure]`:
- * the daily DAG for the dates of a range that need it, in date order, each under the home's writer lease (so a
- * manual `run` can take it between two dates). Which dates: the plan of the range
+ * `fintech-etl backfill --from D --to D [--reprocess none|failed|all] [--dry-run] [--continue-on-failure]
+ * [--max-active-runs N]`: the daily DAG for the dates of a range that need it, in date order. One date at a time
+ * (the default on the local executor), each under the home's writer lease, so a manual `run` can take it between
+ * two dates; or N dates in flight under one hold of the lease (the default on the queue executor: every date),
+ * their silver checks queued at once and every other task in date order (src/orchestrator/execution/date-order.ts). Which dates: the plan of the range
  * (src/orchestrator/planner/backfill-dates.ts) — `none` runs what never ran and resumes what was killed,
  * `failed` everything not up to date, `all` every date with bronze. A progress bar (dates, rows, ETA) on an
  * interactive terminal; a line per date. Stops at the first failed date unless `--continue-on-failure`; exit 1
  * when any date failed.
  */
 import type { Command } from 'commander';
-import { PipelineError, UsageError } from '../../core/errors.ts';
+import { PipelineError } from '../../core/errors.ts';
+import type { DagRunResult } from '../../orchestrator/execution/run-dag.ts';
 import { stopOnSignals } from '../../orchestrator/execution/stop-signal.ts';
 import { planRange } from '../../orchestrator/plan-range.ts';
 import { type Reprocess, selectBackfillDates } from '../../orchestrator/planner/backfill-dates.ts';
@@ -23,7 +26,7 @@ interface BackfillOptions {
   to: string;
   reprocess: Reprocess;
   dryRun?: boolean;
-  maxActiveRuns: number;
+  maxActiveRuns?: number;
   continueOnFailure?: boolean;
   wait: number;
 }
@@ -41,7 +44,11 @@ export function registerBackfillCommand(program: Command, context: CliContext): 
       'none',
     )
     .option('--dry-run', 'print the dates it would run, and why, without running them')
-    .option('--max-active-runs <n>', 'dates in flight at once (a home has one writer: 1)', positiveInteger, 1)
+    .option(
+      '--max-active-runs <n>',
+      'dates in flight at once: their silver checks run at once, everything else in date order (default: 1; every date with executor kind queue)',
+      positiveInteger,
+    )
     .option('--continue-on-failure', 'go on with the next dates when one fails')
     .option(
       '--wait <seconds>',
@@ -50,12 +57,6 @@ export function registerBackfillCommand(program: Command, context: CliContext): 
       0,
     )
     .action(async (options: BackfillOptions) => {
-      if (options.maxActiveRuns > 1) {
-        throw new UsageError(
-          `--max-active-runs ${options.maxActiveRuns}: the dates of one home write one lake and one warehouse, ` +
-            'so they run one at a time (1)',
-        );
-      }
       const plane = await openControlPlane(context, { waitSeconds: options.wait });
       const json = Boolean(context.options().json);
       // SIGTERM/SIGINT: no new date starts, the running try gets its grace period; twice: exit.
@@ -84,30 +85,55 @@ export function registerBackfillCommand(program: Command, context: CliContext): 
         }
         const runs: DagRunSummary[] = [];
         let rows = 0;
+        const maxActiveRuns =
+          options.maxActiveRuns ?? (plane.config.executor.kind === 'queue' ? selection.dates.length : 1);
         await withProgressBar(
           json,
           async (onProgress) => {
             onProgress?.(0, selection.dates.length, '0 rows');
-            for (const [index, date] of selection.dates.entries()) {
-              if (stop.signal.aborted) break;
-              const result = await plane.runDate(date.date, {
-                trigger: 'backfill',
-                force: date.force,
-                stopSignal: stop.signal,
-              });
+            const record = async (result: DagRunResult) => {
               const summary = await summarizeDagRun(plane.store, result);
               runs.push(summary);
               rows += ledgerOf(summary)?.bronze_rows ?? 0;
-              onProgress?.(index + 1, selection.dates.length, `${rows.toLocaleString('en-US')} rows`);
+              onProgress?.(runs.length, selection.dates.length, `${rows.toLocaleString('en-US')} rows`);
               context.say(describeDate(summary));
-              const failed = summary.outcome !== 'success' && summary.outcome !== 'already-succeeded';
-              if (failed && !options.continueOnFailure) break;
+              return summary;
+            };
+            if (maxActiveRuns === 1) {
+              // One date at a time, each under its own hold of the lease: a manual run can take it in between.
+              for (const date of selection.dates) {
+                if (stop.signal.aborted) break;
+                const summary = await record(
+                  await plane.runDate(date.date, {
+                    trigger: 'backfill',
+                    force: date.force,
+                    stopSignal: stop.signal,
+                  }),
+                );
+                if (failedOutcome(summary) && !options.continueOnFailure) break;
+              }
+              return;
             }
+            const recorded: Promise<unknown>[] = [];
+            await plane.runDates(
+              selection.dates.map((date) => ({ date: date.date, force: date.force })),
+              {
+                trigger: 'backfill',
+                stopSignal: stop.signal,
+                maxActiveRuns,
+                ...(options.continueOnFailure ? { continueOnFailure: true } : {}),
+                onResult: (result) => recorded.push(record(result)),
+              },
+            );
+            await Promise.all(recorded);
+            runs.sort((a, b) => a.logical_date.localeCompare(b.logical_date));
           },
           '{bar} {value}/{total} dates | {detail} | {eta_formatted} left',
         );
-        const failed = runs.filter((run) => run.outcome !== 'success' && run.outcome !== 'already-succeeded');
-        const notRun = selection.dates.length - runs.length;
+        // Dates a failure stopped before they ended (several in flight) count as not run, as those never started.
+        const halted = runs.filter((run) => run.outcome === 'stopped' && !stop.signal.aborted);
+        const failed = runs.filter((run) => failedOutcome(run) && !halted.includes(run));
+        const notRun = selection.dates.length - runs.length + halted.length;
         context.say(
           `${runs.length - failed.length} of ${selection.dates.length} dates succeeded` +
             (failed.length ? `, ${failed.length} failed` : '') +
@@ -128,6 +154,10 @@ export function registerBackfillCommand(program: Command, context: CliContext): 
         await plane.close();
       }
     });
+}
+
+function failedOutcome(summary: DagRunSummary): boolean {
+  return summary.outcome !== 'success' && summary.outcome !== 'already-succeeded';
 }
 
 function describeDate(summary: DagRunSummary): string {

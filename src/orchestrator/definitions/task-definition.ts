@@ -71,6 +71,11 @@ export interface TaskDefinition<
   readonly retry: RetryPolicy;
   /** Seconds a try may run before it is aborted and marked failed; undefined = no limit. */
   readonly timeoutSeconds: number | undefined;
+  /**
+   * It reads only its own date's input and publishes nothing shared, so a backfill runs it while earlier dates'
+   * runs are still in flight; every other task of a date waits for the previous date's run (date-order.ts).
+   */
+  readonly independentOfOtherDates: boolean;
   run(input: TaskInput<Upstream>, context: TaskContext): Promise<Output>;
 }
 
@@ -92,6 +97,8 @@ export interface TaskSpec<Name extends string, Dependencies extends readonly (An
   dependsOn?: Dependencies;
   retry?: Partial<RetryPolicy>;
   timeoutSeconds?: number;
+  /** Default false: see {@link TaskDefinition.independentOfOtherDates}. */
+  independentOfOtherDates?: boolean;
   /**
    * The work. Its output must be JSON (checked when it returns: a Date or bigint fails the try with the path
    * of the offending value); it is recorded, so a resumed run reuses it instead of running the task again.
@@ -127,6 +134,7 @@ export function defineTask<
     dependencies,
     retry,
     timeoutSeconds: spec.timeoutSeconds,
+    independentOfOtherDates: spec.independentOfOtherDates ?? false,
     run: spec.run,
   };
 }

@@ -73,6 +73,13 @@ export interface RunDagOptions extends RunMode {
   singleTry?: boolean;
   /** Where tries run: this process (default) or queue workers (config `executor`, src/cli/open-task-executor.ts). */
   executor?: TaskExecutor;
+  /**
+   * Waits, once its dependencies succeeded, until a task may start: the dates of a backfill run at once, their
+   * commits and warehouse tasks in date order (date-order-gates.ts). It settles early when the stop signal aborts.
+   */
+  gate?: (task: string) => Promise<void>;
+  /** Told when a task of this call ends (succeeded, failed, stopped, or could not run for a failed dependency). */
+  onTaskDone?: (task: string, state: Exclude<LocalState, 'pending' | 'running'>) => void;
 }
 
 export type DagRunOutcome = 'success' | 'failed' | 'stopped' | 'queued' | 'already-succeeded';
@@ -267,6 +274,15 @@ export async function runDag(options: RunDagOptions): Promise<DagRunResult> {
     liveness: check,
   };
 
+  /** Runs the task once its gate opens; a stop while it waits leaves it pending (it never started). */
+  const startWhenOpen = async (
+    task: string,
+    start: () => Promise<TaskRunOutcome>,
+  ): Promise<TaskRunOutcome | { state: 'gate-stopped' }> => {
+    if (options.gate) await options.gate(task);
+    return stopSignal.aborted && options.gate ? { state: 'gate-stopped' } : start();
+  };
+
   const states = new Map<string, LocalState>();
   for (const task of selection.run) states.set(task, 'pending');
   for (const task of selection.reuse) states.set(task, outputs.has(task) ? 'success' : 'pending');
@@ -285,6 +301,7 @@ export async function runDag(options: RunDagOptions): Promise<DagRunResult> {
         if (blockedBy === undefined) continue;
         states.set(task, 'upstream_failed');
         await store.setTaskInstance(current.runId, task, { state: 'upstream_failed' }, clock.now());
+        options.onTaskDone?.(task, 'upstream_failed');
         emitRun({ kind: 'task-upstream-failed', task, upstream: blockedBy });
       }
       if (!stopSignal.aborted) {
@@ -310,31 +327,35 @@ export async function runDag(options: RunDagOptions): Promise<DagRunResult> {
           const startTry = reuseFrom ? 0 : previousTry;
           active.set(
             task,
-            runTask(settings, definition, input, startTry).then(async (outcome) => {
-              outcomes.set(task, outcome);
-              if (outcome.state === 'success') {
-                outputs.set(task, outcome.output);
-                states.set(task, 'success');
-              } else if (outcome.state === 'failed') {
-                states.set(task, 'failed');
-                await alerts.send(
-                  {
-                    event: 'failure',
-                    dag: dag.name,
-                    logicalDate,
-                    runId: current.runId,
-                    task,
-                    tryNumber: outcome.lastTry,
-                    error: outcome.error,
-                    logPath: outcome.logPath,
-                  },
-                  warnRun,
-                );
-              } else {
-                states.set(task, 'stopped');
-              }
-              active.delete(task);
-            }),
+            startWhenOpen(task, () => runTask(settings, definition, input, startTry)).then(
+              async (outcome) => {
+                if (outcome.state !== 'gate-stopped') outcomes.set(task, outcome);
+                if (outcome.state === 'success') {
+                  outputs.set(task, outcome.output);
+                  states.set(task, 'success');
+                } else if (outcome.state === 'failed') {
+                  states.set(task, 'failed');
+                  await alerts.send(
+                    {
+                      event: 'failure',
+                      dag: dag.name,
+                      logicalDate,
+                      runId: current.runId,
+                      task,
+                      tryNumber: outcome.lastTry,
+                      error: outcome.error,
+                      logPath: outcome.logPath,
+                    },
+                    warnRun,
+                  );
+                } else {
+                  states.set(task, outcome.state === 'gate-stopped' ? 'pending' : 'stopped');
+                }
+                const done = states.get(task)!;
+                if (done !== 'pending' && done !== 'running') options.onTaskDone?.(task, done);
+                active.delete(task);
+              },
+            ),
           );
         }
       }
