@@ -21,6 +21,7 @@ import { killAtEvent } from '../fault-hooks.ts';
 import { redisTarget } from '../open-task-executor.ts';
 import { positiveInteger } from '../option-parsers.ts';
 import { renderEvents } from '../render-events.ts';
+import { selectWorkerTasks } from '../worker-task-selection.ts';
 
 interface WorkerOptions {
   concurrency: number;
@@ -33,7 +34,10 @@ export const registerWorkerCommand: RegisterCommand = (program: Command, context
     .command('worker')
     .description('take tasks from the queue executor (BullMQ on Redis) and run them; SIGTERM drains')
     .option('--concurrency <n>', 'tries run at once', positiveInteger, 1)
-    .option('--tasks <names>', 'take only these tasks (comma-separated task names)')
+    .option(
+      '--tasks <names>',
+      'take only these tasks (comma-separated names; silver_check_* takes every check task)',
+    )
     .option(
       '--dag-module <file>',
       'import this module, which registers DAGs (repeatable)',
@@ -43,7 +47,7 @@ export const registerWorkerCommand: RegisterCommand = (program: Command, context
       const config = context.config();
       const redis = await redisTarget(config);
       const dags = await registeredDags(context, options.dagModule ?? []);
-      const tasks = parseTasks(options.tasks, dags);
+      const tasks = selectWorkerTasks(options.tasks, dags);
       const store = await context.stateStore();
       // The kill switch of the fault hooks (tests): a worker dies at an event of a try it runs.
       const events = killAtEvent(workerEvents());
@@ -91,23 +95,6 @@ async function registeredDags(context: CliContext, modules: readonly string[]): 
     dags.push(withTaskOverrides(dag, own));
   }
   return dags;
-}
-
-function parseTasks(option: string | undefined, dags: readonly Dag[]): string[] | undefined {
-  if (option === undefined) return undefined;
-  const known = [...new Set(dags.flatMap((dag) => dag.order))];
-  const tasks = option
-    .split(',')
-    .map((task) => task.trim())
-    .filter(Boolean);
-  const unknown = tasks.filter((task) => !known.includes(task));
-  if (tasks.length === 0 || unknown.length) {
-    throw new UsageError(
-      `--tasks '${option}': ${tasks.length === 0 ? 'names no task' : `no registered DAG has task ${unknown.join(', ')}`} ` +
-        `(tasks: ${known.join(', ')})`,
-    );
-  }
-  return tasks;
 }
 
 /** The CLI's renderer, plus one line per try started and ended: what an operator tails on a worker. */
