@@ -28,8 +28,8 @@ import { joinRunWriter } from './run-writer.ts';
 
 /** Test seams (fault injection), set from the environment by the CLI; a real run has none. */
 export interface FaultHooks {
-  /** Called as a try starts its work; throws to fail that try. */
-  beforeTask?(task: string, tryNumber: number): void;
+  /** Called as a try starts its work; throws to fail that try, or holds it (a pause of the test's). */
+  beforeTask?(task: string, tryNumber: number): void | Promise<void>;
   /** Passed to silver's commit (a kill right after its commit point). */
   silverCommit?: CommitHooks;
 }

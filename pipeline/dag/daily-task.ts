@@ -26,7 +26,7 @@ export function dailyTaskRun<Upstream, Output>(
     shared.useEvents(context.events);
     const scoped = shared.forTry(input.runId, context.task);
     try {
-      shared.faults.beforeTask?.(context.task, context.tryNumber);
+      await shared.faults.beforeTask?.(context.task, context.tryNumber);
       return await body(input, context, scoped.resources);
     } catch (error) {
       const errors = taskErrors.get(shared) ?? new Map<string, unknown>();

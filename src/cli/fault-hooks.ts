@@ -10,14 +10,19 @@
  *   `silver-commit-point` kills right after silver's commit point (committed, no table written yet);
  *   `silver-upload#<n>` as silver's commit is about to upload its n-th object (the objects before it uploaded or
  *   in flight, nothing committed).
+ * - `FINTECH_ETL_PAUSE_TASK=<task>:<try>:<file>` — try <try> of <task>, recorded running and sending heartbeats,
+ *   writes its pid to <file> as its work starts and waits until the test deletes the file (its event loop free):
+ *   the test acts on the process at that exact point (cuts its network) without killing it.
  */
 
+import { existsSync, writeFileSync } from 'node:fs';
 import type { FaultHooks } from '../../pipeline/dag/daily-resources.ts';
 import { UsageError } from '../core/errors.ts';
 import type { TaskEvent, TaskEventSink } from '../orchestrator/definitions/task-event.ts';
 
 export const FAIL_TASK_SWITCH = 'FINTECH_ETL_FAIL_TASK';
 export const KILL_AT_SWITCH = 'FINTECH_ETL_KILL_AT';
+export const PAUSE_TASK_SWITCH = 'FINTECH_ETL_PAUSE_TASK';
 const SILVER_UPLOAD = /^silver-upload(?:#(\d+))?$/;
 
 export class InjectedFailure extends Error {
@@ -34,6 +39,18 @@ export function faultHooksFromEnvironment(env: NodeJS.ProcessEnv = process.env):
       if (name === task && tryNumber <= Number(times)) {
         throw new InjectedFailure(`injected failure (${FAIL_TASK_SWITCH}) in try ${tryNumber} of ${name}`);
       }
+    };
+  }
+  const pauseTask = env[PAUSE_TASK_SWITCH];
+  if (pauseTask) {
+    const [, task, tryNumber, file] = /^([a-z][a-z0-9_]*):(\d+):(.+)$/.exec(pauseTask) ?? [];
+    if (!task) throw new UsageError(`${PAUSE_TASK_SWITCH} '${pauseTask}' is not TASK:TRY:FILE`);
+    const failFirst = hooks.beforeTask;
+    hooks.beforeTask = async (name, attempt) => {
+      failFirst?.(name, attempt);
+      if (name !== task || attempt !== Number(tryNumber)) return;
+      writeFileSync(file!, String(process.pid));
+      while (existsSync(file!)) await new Promise((resolve) => setTimeout(resolve, 50));
     };
   }
   const killAt = env[KILL_AT_SWITCH];

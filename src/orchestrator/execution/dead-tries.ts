@@ -39,12 +39,14 @@ export async function markDeadTries(
       continue;
     }
     const error = `killed: ${reason} before try ${attempt.tryNumber} of ${attempt.task} finished`;
-    await store.finishTry(runId, attempt.task, attempt.tryNumber, {
+    const marked = await store.finishTry(runId, attempt.task, attempt.tryNumber, {
       state: 'failed',
       error,
       failureKind: 'killed',
       finishedAt: check.now,
     });
+    // It ended on its own since it was read: its own end stands.
+    if (!marked) continue;
     // A try that ran on another machine has its log there: a file at that path here would be a stray.
     if (attempt.process.host === check.localHost) {
       const log = EventLog.open(attempt.logPath, () => check.now);

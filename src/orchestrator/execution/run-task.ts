@@ -255,7 +255,7 @@ export async function runTry(
   }
 
   const finishedAt = clock.now();
-  await store.finishTry(
+  const recorded = await store.finishTry(
     run.runId,
     task.name,
     tryNumber,
@@ -269,6 +269,19 @@ export async function runTry(
           retryable: result.retryable,
         },
   );
+  if (!recorded) {
+    // Another process ended it first: it found this one dead (no heartbeat: a worker cut off from the network
+    // that came back) and the run goes on with another try. What it recorded stands, and is this try's result.
+    const ended = (await store.tries(run.runId, task.name)).find((each) => each.tryNumber === tryNumber);
+    const error = ended?.error ?? `try ${tryNumber} of ${task.name} was ended by another process`;
+    sink.emit({
+      kind: 'warning',
+      message:
+        `try ${tryNumber} of ${task.name} ended here (${result.ok ? 'success' : 'failed'}), but the state store ` +
+        `already records it ${ended?.state ?? 'ended'} (${error}): its end is not recorded`,
+    });
+    result = { ok: false, error, failureKind: ended?.failureKind ?? 'killed', retryable: false, logPath };
+  }
   const used = process.cpuUsage(startedCpu);
   sink.emit({
     kind: 'task-finished',
@@ -290,7 +303,7 @@ export async function runTry(
       systemClock.sleep(settings.timeoutGraceMs, graceOver.signal).then(() => false),
     ]);
     graceOver.abort();
-    if (!stopped && !result.ok) {
+    if (!stopped && !result.ok && recorded) {
       const message =
         `the try did not stop within ${Number((settings.timeoutGraceMs / 1000).toFixed(1))} s of being aborted; ` +
         'it is not retried while it may still be writing';

@@ -366,6 +366,84 @@ export function stateStoreContract(name: string, target: () => Promise<StateStor
       ]);
     });
 
+    run('keeps the end of a try once recorded: a late end from elsewhere writes nothing', async () => {
+      const { runId } = await store.createRun(newRun(unique('dag'), '2025-03-01'));
+      const start = (tryNumber: number, pid: number) =>
+        store.startTry({
+          runId,
+          task: 'silver_check_1',
+          tryNumber,
+          startedAt: at(tryNumber),
+          process: { ...ME, pid, host: 'worker-1' },
+          logPath: `/l/${tryNumber}`,
+        });
+      const killed = {
+        state: 'failed' as const,
+        error: 'killed: process 101 on worker-1 has sent no heartbeat for 6 s before try 1 finished',
+        failureKind: 'killed' as const,
+        finishedAt: at(8),
+      };
+      const summary = async () =>
+        (await store.tries(runId)).map((t) => [t.tryNumber, t.state, t.failureKind, t.retryable, t.error]);
+
+      // The driver records try 1 killed; its worker, cut off meanwhile, comes back and ends it.
+      await start(1, 101);
+      expect(await store.finishTry(runId, 'silver_check_1', 1, killed)).toBe(true);
+      expect(
+        await store.finishTry(runId, 'silver_check_1', 1, {
+          state: 'success',
+          output: { batchKey: 'late' },
+          finishedAt: at(20),
+        }),
+      ).toBe(false);
+      expect(
+        await store.finishTry(runId, 'silver_check_1', 1, {
+          state: 'failed',
+          error: 'connect EHOSTUNREACH',
+          failureKind: 'error',
+          finishedAt: at(20),
+        }),
+      ).toBe(false);
+      expect(await summary()).toEqual([[1, 'failed', 'killed', undefined, killed.error]]);
+      expect(await store.taskInstances(runId)).toEqual([
+        { runId, task: 'silver_check_1', state: 'failed', tryNumber: 1, updatedAt: at(8) },
+      ]);
+
+      // Its own process records its failure again, not retryable (it did not stop after its timeout).
+      await start(2, 102);
+      const timedOut = {
+        state: 'failed' as const,
+        error: 'timed out',
+        failureKind: 'timeout' as const,
+        finishedAt: at(30),
+      };
+      expect(await store.finishTry(runId, 'silver_check_1', 2, timedOut)).toBe(true);
+      expect(await store.finishTry(runId, 'silver_check_1', 2, { ...timedOut, retryable: false })).toBe(true);
+      // A dead-try check that read it running just before it ended writes nothing over it.
+      expect(await store.finishTry(runId, 'silver_check_1', 2, { ...killed, finishedAt: at(31) })).toBe(
+        false,
+      );
+      await start(3, 103);
+      expect(
+        await store.finishTry(runId, 'silver_check_1', 3, {
+          state: 'success',
+          output: 1,
+          finishedAt: at(40),
+        }),
+      ).toBe(true);
+      expect(await store.finishTry(runId, 'silver_check_1', 3, { ...killed, finishedAt: at(41) })).toBe(
+        false,
+      );
+      expect(await summary()).toEqual([
+        [1, 'failed', 'killed', undefined, killed.error],
+        [2, 'failed', 'timeout', false, 'timed out'],
+        [3, 'success', undefined, undefined, undefined],
+      ]);
+      expect(await store.taskInstances(runId)).toEqual([
+        { runId, task: 'silver_check_1', state: 'success', tryNumber: 3, output: 1, updatedAt: at(40) },
+      ]);
+    });
+
     run('records worker processes, their heartbeats and states; stopped ones only when asked', async () => {
       const queue = unique('queue');
       const first = {

@@ -253,8 +253,13 @@ export interface StateStore {
    */
   startQueuedTry(newTry: NewTry): Promise<void>;
   heartbeatTry(runId: string, task: string, tryNumber: number, at: Date): Promise<void>;
-  /** Ends a running try and sets its task instance (with the output on success) in one transaction. */
-  finishTry(runId: string, task: string, tryNumber: number, outcome: TryOutcome): Promise<void>;
+  /**
+   * Ends a running try and sets its task instance (with the output on success) in one transaction; true when it
+   * did. A try that has ended is written again only with the same failure (its own process making it not
+   * retryable): a late end — from a worker whose try another process recorded killed after its heartbeat stopped
+   * (cut off from the network, then back) — writes nothing and returns false, so the recorded end stands.
+   */
+  finishTry(runId: string, task: string, tryNumber: number, outcome: TryOutcome): Promise<boolean>;
   setTaskInstance(runId: string, task: string, update: TaskInstanceUpdate, at: Date): Promise<void>;
   /** The task instances of one or several runs. */
   taskInstances(runIds: string | readonly string[]): Promise<TaskInstanceRecord[]>;

@@ -322,13 +322,14 @@ export class PostgresStateStore implements StateStore {
     );
   }
 
-  async finishTry(runId: string, task: string, tryNumber: number, outcome: TryOutcome): Promise<void> {
+  async finishTry(runId: string, task: string, tryNumber: number, outcome: TryOutcome): Promise<boolean> {
     const failed = outcome.state === 'failed';
-    await this.transaction(async (client) => {
-      await client.query(
+    return this.transaction(async (client) => {
+      const ended = await client.query(
         `update ${SCHEMA}.task_tries set state = $1, failure_kind = $2, error = $3, finished_at = $4,
            retryable = $8
-         where run_id = $5 and task = $6 and try_number = $7`,
+         where run_id = $5 and task = $6 and try_number = $7
+           and (state = 'running' or (state = 'failed' and $1 = 'failed' and failure_kind = $2))`,
         [
           outcome.state,
           failed ? outcome.failureKind : null,
@@ -340,6 +341,7 @@ export class PostgresStateStore implements StateStore {
           !(failed && outcome.retryable === false),
         ],
       );
+      if (ended.rowCount === 0) return false;
       // The instance follows only if this is still its latest try (a later try may have started meanwhile).
       await client.query(
         `update ${SCHEMA}.task_instances set state = $1, output = $2::jsonb, updated_at = $3
@@ -353,6 +355,7 @@ export class PostgresStateStore implements StateStore {
           tryNumber,
         ],
       );
+      return true;
     });
   }
 

@@ -294,24 +294,27 @@ export class SqliteStateStore implements StateStore {
       .run(at.toISOString(), runId, task, tryNumber);
   }
 
-  async finishTry(runId: string, task: string, tryNumber: number, outcome: TryOutcome): Promise<void> {
+  async finishTry(runId: string, task: string, tryNumber: number, outcome: TryOutcome): Promise<boolean> {
     const finish = this.db.transaction(() => {
       const failed = outcome.state === 'failed';
-      this.db
+      const ended = this.db
         .prepare(
-          `update task_tries set state = ?, failure_kind = ?, error = ?, finished_at = ?, retryable = ?
-           where run_id = ? and task = ? and try_number = ?`,
+          `update task_tries set state = @state, failure_kind = @kind, error = @error, finished_at = @at,
+             retryable = @retryable
+           where run_id = @runId and task = @task and try_number = @tryNumber
+             and (state = 'running' or (state = 'failed' and @state = 'failed' and failure_kind = @kind))`,
         )
-        .run(
-          outcome.state,
-          failed ? outcome.failureKind : null,
-          failed ? outcome.error : null,
-          outcome.finishedAt.toISOString(),
-          failed && outcome.retryable === false ? 0 : 1,
+        .run({
+          state: outcome.state,
+          kind: failed ? outcome.failureKind : null,
+          error: failed ? outcome.error : null,
+          at: outcome.finishedAt.toISOString(),
+          retryable: failed && outcome.retryable === false ? 0 : 1,
           runId,
           task,
           tryNumber,
-        );
+        });
+      if (ended.changes === 0) return false;
       // The instance follows only if this is still its latest try (a later try may have started meanwhile).
       this.db
         .prepare(
@@ -326,8 +329,9 @@ export class SqliteStateStore implements StateStore {
           task,
           tryNumber,
         );
+      return true;
     });
-    finish.immediate();
+    return finish.immediate();
   }
 
   async setTaskInstance(runId: string, task: string, update: TaskInstanceUpdate, at: Date): Promise<void> {
