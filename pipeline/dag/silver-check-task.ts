@@ -1,6 +1,7 @@
 /**
- * `silver_check_<n>` (config `silver.check_jobs` above 1): chunk n of D's silver check — every bronze file's
- * records k with (k - 1) mod N = n - 1 read, checked against the contract, tokenized and hashed, staged in the
+ * `silver_check_<n>` (config `silver.check_jobs` above 1): share n of D's silver check — its own whole bronze
+ * files when the day has at least N files, else every file's records k with (k - 1) mod N = n - 1
+ * (src/silver/check-share.ts) — read, checked against the contract, tokenized and hashed, staged in the
  * lake for the `silver` task, which commits the day from what its check tasks staged
  * (src/silver/check-bronze-chunk.ts). The check tasks of a date depend on nothing, so queue workers run them at
  * once; they write nothing that is committed, so a retried or repeated one is harmless.
@@ -25,7 +26,7 @@ export function silverCheckName(index: number): string {
 export function silverCheckTask(resources: () => DailyResources, index: number, of: number) {
   return defineTask({
     name: silverCheckName(index),
-    description: `silver check ${index + 1} of ${of}: every ${of === 1 ? '' : `${of}th `}record of D's bronze read, checked and tokenized, staged for the commit`,
+    description: `silver check ${index + 1} of ${of}: its share of D's bronze (whole files, or every ${of === 1 ? '' : `${of}th `}record when fewer files than ${of}) read, checked and tokenized, staged for the commit`,
     retry: { retries: 2, retryDelay: 30, backoff: 'exponential', maxRetryDelay: 600 },
     // It stages objects of its own date and commits nothing: a backfill runs every date's checks at once.
     independentOfOtherDates: true,
@@ -48,7 +49,7 @@ export function silverCheckTask(resources: () => DailyResources, index: number, 
         });
         return {
           ...checked,
-          summary: `chunk ${index + 1} of ${of}: ${checked.validRows} valid, ${checked.quarantinedRows} quarantined records staged`,
+          summary: `chunk ${index + 1} of ${of} (${checked.split === 'files' ? `${Object.keys(checked.parsed).length} whole files` : 'interleaved records'}): ${checked.validRows} valid, ${checked.quarantinedRows} quarantined records staged`,
         };
       },
     ),

@@ -20,6 +20,17 @@ export function bronzeFileFormat(name: string): Pick<BronzeFile, 'format' | 'gzi
   return undefined;
 }
 
+/** A file of a committed bronze partition as its commit and manifest describe it, before it is fetched. */
+export type BronzeFileEntry = Omit<BronzeFile, 'path'> & {
+  /** Size of the object (from the commit log). */
+  bytes: number;
+};
+
+export interface BronzePartitionEntries {
+  manifest: BronzeManifest;
+  files: BronzeFileEntry[];
+}
+
 export interface BronzePartitionFiles {
   manifest: BronzeManifest;
   files: BronzeFile[];
@@ -31,27 +42,42 @@ export async function listBronzeFiles(
   dataset: BronzeDataset,
   ingestDate: IsoDate,
 ): Promise<BronzePartitionFiles | undefined> {
+  const partition = await describeBronzeFiles(lake, dataset, ingestDate);
+  if (!partition) return undefined;
+  return { manifest: partition.manifest, files: await fetchBronzeFiles(lake, partition.files) };
+}
+
+/** The committed partition's files, numbered in partition order, without fetching any; undefined when none. */
+export async function describeBronzeFiles(
+  lake: Lake,
+  dataset: BronzeDataset,
+  ingestDate: IsoDate,
+): Promise<BronzePartitionEntries | undefined> {
   const partition = await readBronzePartition(lake, dataset, ingestDate);
   if (!partition) return undefined;
-  const formats = partition.files.map((file) => {
+  const counted = new Map(partition.manifest.files.map((file) => [file.name, file.rows]));
+  const files = partition.files.map((file, fileNo) => {
     const format = bronzeFileFormat(file.name);
     if (!format) {
       throw new PermanentError(
         `bronze file ${dataset}/ingest_date=${ingestDate}/${file.name} has an unknown format`,
       );
     }
-    return format;
+    return {
+      fileNo,
+      sourceFile: file.key,
+      manifestRows: counted.get(file.name) ?? 0,
+      bytes: file.size,
+      ...format,
+    };
   });
-  const paths = await lake.localPaths(partition.files);
-  const counted = new Map(partition.manifest.files.map((file) => [file.name, file.rows]));
-  const files = partition.files.map((file, fileNo) => ({
-    fileNo,
-    path: paths[fileNo]!,
-    sourceFile: file.key,
-    manifestRows: counted.get(file.name) ?? 0,
-    ...formats[fileNo]!,
-  }));
   return { manifest: partition.manifest, files };
+}
+
+/** Local paths DuckDB reads for `files`: the objects of a local lake, cached copies of a remote one (downloaded). */
+export async function fetchBronzeFiles(lake: Lake, files: readonly BronzeFileEntry[]): Promise<BronzeFile[]> {
+  const paths = await lake.localPaths(files.map((file) => ({ key: file.sourceFile, size: file.bytes })));
+  return files.map(({ bytes: _bytes, ...file }, position) => ({ ...file, path: paths[position]! }));
 }
 
 /**
@@ -59,7 +85,10 @@ export async function listBronzeFiles(
  * since (DuckDB reads a truncated gzip without an error, up to where it breaks off). Silver stops rather than
  * lose records silently; more records than counted (a line break a reader splits differently) loses nothing.
  */
-export function assertNoRecordsLost(file: BronzeFile, recordsRead: number): void {
+export function assertNoRecordsLost(
+  file: Pick<BronzeFile, 'sourceFile' | 'manifestRows'>,
+  recordsRead: number,
+): void {
   if (recordsRead < file.manifestRows) {
     throw new PermanentError(
       `bronze file ${file.sourceFile} yields ${recordsRead} records where its manifest counted ${file.manifestRows}: ` +

@@ -1,8 +1,8 @@
 /**
- * A silver check job (the split of silver for queue workers, issue 26): the records of one chunk of every
- * bronze file of ingest date D — line k of a file belongs to chunk (k - 1) mod `of` — read, parsed, checked
- * against the record contract, tokenized and hashed (read-bronze-batch.ts), then the valid rows and the rejected
- * ones staged in the lake as two Parquet objects under `silver/_checks/`, named after the run and a random tag
+ * A silver check job (the split of silver for queue workers, issue 26): its share of the bronze of ingest date D
+ * (check-share.ts: its own whole files when the day has at least `of` files, else record k of every file when
+ * (k - 1) mod `of` = index) read, parsed, checked against the record contract, tokenized and hashed
+ * (read-bronze-batch.ts), then the valid rows and the rejected ones staged in the lake as two Parquet objects under `silver/_checks/`, named after the run and a random tag
  * (never reused). Nothing is committed: the day's silver commit (`runSilver` with `checked`) reads the objects
  * its check jobs recorded, and vacuum deletes staged objects after the retention period. A retried or repeated
  * job stages new objects; only the recorded ones are ever read.
@@ -19,7 +19,8 @@ import { PipelineError } from '../core/errors.ts';
 import { type EventSink, NO_EVENTS } from '../core/pipeline-event.ts';
 import type { Lake } from '../lake/lake.ts';
 import { partitionFolder, SILVER_CHECKS_PREFIX } from '../lake/lake-layout.ts';
-import { listBronzeFiles } from './bronze-files.ts';
+import { describeBronzeFiles, fetchBronzeFiles } from './bronze-files.ts';
+import { type CheckSplit, checkShare } from './check-share.ts';
 import { hmacKeyPads } from './hmac-key-pads.ts';
 import { safeRunId } from './ledger-entry.ts';
 import { type BronzeChunk, readBronzeBatch } from './read-bronze-batch.ts';
@@ -44,10 +45,15 @@ export interface CheckBronzeChunkOptions {
 /** What a check job staged, as its task records it (JSON): what the commit reads back. */
 export interface CheckedChunk {
   chunk: BronzeChunk;
+  /** Whether the job took whole files or interleaved records of every file (check-share.ts). */
+  split: CheckSplit;
   /** The lake keys of the staged valid rows and rejected rows. */
   batchKey: string;
   quarantineKey: string;
-  /** Records parsed per bronze file (its lake key), summed over the chunks against the file's manifest count. */
+  /**
+   * Records parsed per bronze file the job read (its lake key): the commit checks these are the job's share and
+   * that each file's records, summed over the jobs that read it, reach its manifest count.
+   */
   parsed: Record<string, number>;
   validRows: number;
   quarantinedRows: number;
@@ -59,19 +65,28 @@ export async function checkBronzeChunk(options: CheckBronzeChunkOptions): Promis
   if (!(Number.isInteger(chunk.of) && chunk.of >= 1 && chunk.index >= 0 && chunk.index < chunk.of)) {
     throw new PipelineError(`silver check chunk ${chunk.index} of ${chunk.of} does not exist`);
   }
-  const bronze = await listBronzeFiles(lake, 'transactions', ingestDate);
+  const bronze = await describeBronzeFiles(lake, 'transactions', ingestDate);
   if (!bronze) {
     throw new PipelineError(
       `no bronze transactions partition for ingest_date=${ingestDate} (nothing to process)`,
     );
   }
+  const share = checkShare(bronze.files, chunk);
   const pads = hmacKeyPads(options.tokenizationKey ?? (await resolveTokenizationKey(config, events)));
   const workDir = await lake.scratch(`silver-check-${ingestDate}`);
   const database = await openSilverDatabase(config, join(workDir, 'spill'));
   try {
     const session = new SilverSession(database.connection, events);
+    // Every file's name by its position in the partition, as the commit's session has them; only the share's
+    // files are downloaded and read.
     await setupSilverSession(session, config, bronze.files, pads);
-    const parsed = await readBronzeBatch(session, bronze.files, { config, ingestDate, runId, chunk });
+    const files = await session.timed('fetch bronze', () => fetchBronzeFiles(lake, share.files));
+    const parsed = await readBronzeBatch(session, files, {
+      config,
+      ingestDate,
+      runId,
+      ...(share.split === 'records' ? { chunk } : {}),
+    });
     const stage = { batch: join(workDir, 'batch.parquet'), quarantine: join(workDir, 'quarantine.parquet') };
     await session.run('stage-check', { batch_stage: stage.batch, quarantine_stage: stage.quarantine });
     const [counts] = await session.rows<{ valid: bigint; quarantined: bigint }>(
@@ -89,6 +104,7 @@ export async function checkBronzeChunk(options: CheckBronzeChunkOptions): Promis
     );
     return {
       chunk,
+      split: share.split,
       batchKey,
       quarantineKey,
       parsed: Object.fromEntries(parsed),

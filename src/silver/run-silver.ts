@@ -28,10 +28,15 @@ import {
   SILVER_INDEX_TABLE,
   silverTable,
 } from '../lake/lake-layout.ts';
-import { assertNoRecordsLost, listBronzeFiles } from './bronze-files.ts';
-import type { BronzeFile } from './bronze-line-reader.ts';
+import {
+  assertNoRecordsLost,
+  type BronzeFileEntry,
+  describeBronzeFiles,
+  fetchBronzeFiles,
+} from './bronze-files.ts';
 import { buildLedgerEntry } from './build-ledger-entry.ts';
 import type { CheckedChunk } from './check-bronze-chunk.ts';
+import { assignWholeFiles, checkSplit } from './check-share.ts';
 import { type EntitySnapshotResult, stageEntitySnapshots } from './entity-snapshots.ts';
 import { hmacKeyPads } from './hmac-key-pads.ts';
 import {
@@ -116,7 +121,8 @@ async function runSilverUnderLease(options: RunSilverOptions): Promise<SilverRes
     events.emit({ kind: 'notice', message: `finished the interrupted silver commit of run ${run}` });
   }
 
-  const bronze = await listBronzeFiles(lake, 'transactions', ingestDate);
+  // With check jobs the bronze files are theirs to read: the commit needs only their names and counts.
+  const bronze = await describeBronzeFiles(lake, 'transactions', ingestDate);
   if (!bronze) {
     throw new PipelineError(
       `no bronze transactions partition for ingest_date=${ingestDate} (nothing to process)`,
@@ -137,8 +143,12 @@ async function runSilverUnderLease(options: RunSilverOptions): Promise<SilverRes
     const snapshot = (table: string) => snapshots.get(table)!;
     const session = new SilverSession(database.connection, events);
     await setupSilverSession(session, config, bronze.files, pads);
-    if (options.checked) await loadCheckedChunks(session, lake, bronze.files, options.checked);
-    else await readBronzeBatch(session, bronze.files, { config, ingestDate, runId });
+    if (options.checked) {
+      await loadCheckedChunks(session, lake, bronze.files, options.checked);
+    } else {
+      const files = await fetchBronzeFiles(lake, bronze.files);
+      await readBronzeBatch(session, files, { config, ingestDate, runId });
+    }
     await session.run('classify-versions', {
       index_source: await session.timed('index files', () =>
         silverIndexSource(lake, snapshot(SILVER_INDEX_TABLE)),
@@ -209,33 +219,51 @@ async function runSilverUnderLease(options: RunSilverOptions): Promise<SilverRes
 
 /**
  * The check jobs' staged rows into the session's batch tables, after checking they are every chunk of this
- * partition once and that each file yielded, over all its chunks, at least the records its manifest counted.
+ * partition once, that each read exactly its share of the files (check-share.ts: its whole files, or every file
+ * when split by records), and that each file yielded, over the jobs that read it, at least the records its
+ * manifest counted.
  */
+const SPLIT_NAMES: Record<string, string> = { files: 'whole files', records: 'interleaved records' };
+
 async function loadCheckedChunks(
   session: SilverSession,
   lake: Lake,
-  files: readonly BronzeFile[],
+  files: readonly BronzeFileEntry[],
   checked: readonly CheckedChunk[],
 ): Promise<void> {
   const of = checked[0]?.chunk.of ?? 0;
-  const indexes = checked.map((each) => each.chunk.index).sort((a, b) => a - b);
+  const byIndex = [...checked].sort((a, b) => a.chunk.index - b.chunk.index);
   if (
     checked.some((each) => each.chunk.of !== of) ||
-    indexes.length !== of ||
-    indexes.some((index, position) => index !== position)
+    byIndex.length !== of ||
+    byIndex.some((each, position) => each.chunk.index !== position)
   ) {
     throw new PipelineError(
       `silver check results are not every chunk once (chunks ${checked.map((each) => `${each.chunk.index + 1}/${each.chunk.of}`).join(', ')})`,
     );
   }
-  for (const file of files) {
-    const counted = checked.map((each) => each.parsed[file.sourceFile]);
-    if (counted.some((count) => count === undefined)) {
-      throw new PipelineError(`silver check results do not cover bronze file ${file.sourceFile}`);
+  const split = checkSplit(files.length, of);
+  const shares = split === 'files' ? assignWholeFiles(files, of) : byIndex.map(() => files);
+  for (const each of byIndex) {
+    const job = `silver check result ${each.chunk.index + 1}/${of}`;
+    if (each.split !== split) {
+      throw new PipelineError(
+        `${job} took ${SPLIT_NAMES[each.split] ?? 'an unknown share'} where ${files.length} bronze files over ${of} jobs call for ${SPLIT_NAMES[split]}`,
+      );
     }
+    const share = shares[each.chunk.index]!.map((file) => file.sourceFile);
+    const read = Object.keys(each.parsed);
+    if (read.length !== share.length || share.some((file) => !Object.hasOwn(each.parsed, file))) {
+      throw new PipelineError(
+        `${job} read bronze files [${read.join(', ')}] where its share is [${share.join(', ')}]`,
+      );
+    }
+  }
+  for (const file of files) {
+    const counted = byIndex.map((each) => each.parsed[file.sourceFile] ?? 0);
     assertNoRecordsLost(
       file,
-      counted.reduce((sum: number, count) => sum + count!, 0),
+      counted.reduce((sum, count) => sum + count, 0),
     );
   }
   const paths = await session.timed('checked files', () =>

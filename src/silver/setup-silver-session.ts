@@ -13,7 +13,7 @@ import type { SilverSession } from './silver-session.ts';
 export async function setupSilverSession(
   session: SilverSession,
   config: Pick<ResolvedConfig, 'projectDir'>,
-  files: readonly BronzeFile[],
+  files: readonly Pick<BronzeFile, 'sourceFile'>[],
   pads: HmacKeyPads,
 ): Promise<void> {
   await session.run('setup-session', {
