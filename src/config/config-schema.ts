@@ -170,8 +170,9 @@ const silverSchema = z
     /** A txn_ts whose event date is before this date is quarantined as early_timestamp. */
     earliest_event_date: isoDate.default('2000-01-01'),
     /**
-     * The daily DAG's silver check (read, parse, contract, tokenize) as this many jobs over interleaved chunks of
-     * the day's records, then one commit job: queue workers run the checks at once. 1: one silver task.
+     * The daily DAG's silver check (read, parse, contract, tokenize) as this many jobs, over whole bronze files
+     * when the day has at least as many, else over interleaved chunks of its records, then one commit job: queue
+     * workers run the checks at once. 1: one silver task.
      */
     check_jobs: z.number().int().min(1).max(64).default(1),
     ...duckdbSessionShape,
