@@ -46,7 +46,8 @@ import type { S3TestServer } from '../helpers/s3-test-server.ts';
 import { S3_TEST_ENV, s3LakeYaml, sharedS3Server, stopSharedS3Server } from '../helpers/test-lake.ts';
 import { exited } from './helpers/child-process.ts';
 import { type CliHome, createCliHome } from './helpers/cli-home.ts';
-import { readPipelineState } from './helpers/pipeline-state.ts';
+import { expectSamePipelineState } from './helpers/pipeline-state.ts';
+import { waitFor } from './helpers/wait-for.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/fintech-etl', import.meta.url));
 const DAYS = ['2025-03-01', '2025-03-02', '2025-03-03'] as IsoDate[];
@@ -176,15 +177,7 @@ describe.skipIf(skip)('daily_batch_etl on three queue workers (Redis, PostgreSQL
 
   /** Silver, ledger, warehouse and gold of the queue home equal the in-process home's. */
   async function expectSameAsInProcess(): Promise<void> {
-    const actual = await readPipelineState(lake, warehouse);
-    const expected = await readPipelineState(reference.lake, reference.warehouse);
-    expect(actual.silver).toBe(expected.silver);
-    expect(actual.ledger).toEqual(expected.ledger);
-    for (const relation of Object.keys(expected.warehouse)) {
-      expect(actual.warehouse[relation]?.length, relation).toBeGreaterThan(0);
-      expect(actual.warehouse[relation], relation).toEqual(expected.warehouse[relation]);
-    }
-    expect(actual.gold).toEqual(expected.gold);
+    await expectSamePipelineState({ lake, warehouse }, reference);
   }
 
   /** Silver transaction files a silver try of `runId` uploaded that no committed snapshot lists. */
@@ -322,16 +315,3 @@ describe.skipIf(skip)('daily_batch_etl on three queue workers (Redis, PostgreSQL
     END_TO_END_SETUP_MS,
   );
 });
-
-async function waitFor(
-  condition: () => Promise<boolean>,
-  what: string,
-  detail: () => string,
-  timeoutMs = 120_000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}\n${detail()}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}

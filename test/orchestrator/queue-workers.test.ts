@@ -32,6 +32,7 @@ import { runCli } from '../helpers/run-cli.ts';
 import { exited } from './helpers/child-process.ts';
 import { logEvents } from './helpers/control-plane-fixture.ts';
 import { BRANCHES, drainDag, fanoutDag, killableDag } from './helpers/queue-test-dags.ts';
+import { waitFor as waitUntil } from './helpers/wait-for.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/fintech-etl', import.meta.url));
 const DAG_MODULE = fileURLToPath(new URL('./helpers/queue-test-dags.ts', import.meta.url));
@@ -117,17 +118,13 @@ async function startWorker(s: Setup, args: string[] = []): Promise<WorkerProcess
   return worker;
 }
 
-async function waitFor(
+/** Waits at most a minute: these DAGs' tasks take seconds. */
+function waitFor(
   condition: () => boolean | Promise<boolean>,
   what: string,
-  detail: () => string = () => '',
-  timeoutMs = 60_000,
+  detail?: () => string,
 ): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}\n${detail()}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+  return waitUntil(condition, what, detail, 60_000);
 }
 
 /** Drives a run from this process through the queue executor, as `run` does with `executor: queue`. */

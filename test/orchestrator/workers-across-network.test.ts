@@ -58,7 +58,8 @@ import { startTcpForwarder, type TcpForwarder } from '../helpers/tcp-forwarder.t
 import { S3_TEST_ENV, s3LakeYaml, sharedS3Server, stopSharedS3Server } from '../helpers/test-lake.ts';
 import { exited } from './helpers/child-process.ts';
 import { type CliHome, createCliHome } from './helpers/cli-home.ts';
-import { readPipelineState } from './helpers/pipeline-state.ts';
+import { expectSamePipelineState } from './helpers/pipeline-state.ts';
+import { waitFor } from './helpers/wait-for.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/fintech-etl', import.meta.url));
 const DAYS = ['2025-03-01', '2025-03-02'] as IsoDate[];
@@ -232,15 +233,7 @@ describe.skipIf(skip)('queue workers in network namespaces, across veth links', 
   }
 
   async function expectSameAsInProcess(): Promise<void> {
-    const actual = await readPipelineState(lake, warehouse);
-    const expected = await readPipelineState(reference.lake, reference.warehouse);
-    expect(actual.silver).toBe(expected.silver);
-    expect(actual.ledger).toEqual(expected.ledger);
-    for (const relation of Object.keys(expected.warehouse)) {
-      expect(actual.warehouse[relation]?.length, relation).toBeGreaterThan(0);
-      expect(actual.warehouse[relation], relation).toEqual(expected.warehouse[relation]);
-    }
-    expect(actual.gold).toEqual(expected.gold);
+    await expectSamePipelineState({ lake, warehouse }, reference);
   }
 
   async function runOf(day: IsoDate) {
@@ -375,17 +368,4 @@ function connectFrom(namespace: NetworkNamespace, host: string, port: number): s
     encoding: 'utf8',
   });
   return result.stdout.trim();
-}
-
-async function waitFor(
-  condition: () => Promise<boolean>,
-  what: string,
-  detail: () => string,
-  timeoutMs = 120_000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}\n${detail()}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
 }

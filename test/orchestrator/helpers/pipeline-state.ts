@@ -4,6 +4,7 @@
  * the gold files of every mart. What a killed-then-resumed run must leave equal to an uninterrupted one.
  */
 import { DuckDBInstance } from '@duckdb/node-api';
+import { expect } from 'vitest';
 import type { Lake } from '../../../src/lake/lake.ts';
 import { goldTable, LEDGER_TABLE } from '../../../src/lake/lake-layout.ts';
 import type { Warehouse, WarehouseRow } from '../../../src/warehouse/warehouse.ts';
@@ -86,4 +87,24 @@ async function goldRows(lake: Lake): Promise<Record<string, Record<string, unkno
     connection.closeSync();
     instance.closeSync();
   }
+}
+
+/**
+ * Silver, ledger, warehouse and gold of `actual` equal `expected`'s (another home that ran the same days), every
+ * warehouse relation non-empty. Returns the state read, for further assertions.
+ */
+export async function expectSamePipelineState(
+  actual: { lake: Lake; warehouse: Warehouse },
+  expected: { lake: Lake; warehouse: Warehouse },
+): Promise<PipelineState> {
+  const got = await readPipelineState(actual.lake, actual.warehouse);
+  const want = await readPipelineState(expected.lake, expected.warehouse);
+  expect(got.silver).toBe(want.silver);
+  expect(got.ledger).toEqual(want.ledger);
+  for (const relation of Object.keys(want.warehouse)) {
+    expect(got.warehouse[relation]?.length, relation).toBeGreaterThan(0);
+    expect(got.warehouse[relation], relation).toEqual(want.warehouse[relation]);
+  }
+  expect(got.gold).toEqual(want.gold);
+  return got;
 }
