@@ -207,6 +207,14 @@ describe.each(ENGINES)('daily runs killed on $name', ({ url, skip }) => {
       point: { kind: 'after-commit-writing', relation: 'audit.silver_commits', nth: 2 },
     },
     { when: 'right after the silver commit', point: { kind: 'after-task', task: 'silver' } },
+    {
+      when: 'inside the load, right after its transaction recorded the silver commit as loaded',
+      point: { kind: 'after-commit-writing', relation: 'audit.silver_commits' },
+    },
+    {
+      when: 'inside the load, right after it committed the quarantine',
+      point: { kind: 'after-commit-writing', relation: 'audit.quarantine' },
+    },
   ] as { when: string; point: KillPoint }[])(
     'killed $when: the rerun gives the marts of an uninterrupted run',
     ({ point }) => killAndRerun(point),
