@@ -4,12 +4,16 @@
  * loopback every read needs it too; request parameters are validated, never SQL; responses carry a
  * Content-Security-Policy without inline script; the `serve` config block is checked like every other key.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig, parseConfig } from '../../src/config/load-config.ts';
+import type { IsoDate } from '../../src/core/dates.ts';
 import { ConfigError } from '../../src/core/errors.ts';
+import { generateBronze } from '../../src/generate/generate-bronze.ts';
 import { GoldDatabase } from '../../src/web/data/gold-database.ts';
 import { LakeFiles } from '../../src/web/data/lake-files.ts';
 import { LineageReader } from '../../src/web/data/lineage-docs.ts';
@@ -18,10 +22,11 @@ import { CliLauncher } from '../../src/web/server/cli-launcher.ts';
 import { OperatorAuth, SESSION_COOKIE } from '../../src/web/server/operator-auth.ts';
 import { startWebServer } from '../../src/web/start-web-server.ts';
 import { createWebApp } from '../../src/web/web-app.ts';
-import { localLake } from '../helpers/lake-files.ts';
+import { localLake, testSettings } from '../helpers/lake-files.ts';
 import { runCli } from '../helpers/run-cli.ts';
 
 const TOKEN = 'operator-token-for-tests-0123456789';
+const BIN = fileURLToPath(new URL('../../bin/fintech-etl', import.meta.url));
 
 describe('the web server', () => {
   let home: string;
@@ -65,6 +70,50 @@ describe('the web server', () => {
     const cli = await runCli(['--home', home, 'serve', '--host', '0.0.0.0', '--port', '0']);
     expect(cli.status).toBe(2);
     expect(cli.stderr).toContain('set serve.token');
+  });
+
+  it('fintech-etl serve lays the run grid out as the config cuts the DAG (silver.check_jobs)', async () => {
+    const splitHome = mkdtempSync(join(tmpdir(), 'fintech-web-split-'));
+    writeFileSync(join(splitHome, 'fintech-etl.yaml'), 'silver:\n  check_jobs: 3\n');
+    // A day of bronze and no run yet: the page lays out the date's row with the configured tasks.
+    await generateBronze({
+      lake: localLake(join(splitHome, 'lake')),
+      settings: testSettings({ rowsPerDay: 50, customers: 20, merchants: 5 }),
+      from: '2025-03-01' as IsoDate,
+      to: '2025-03-01' as IsoDate,
+    });
+    const child = spawn(BIN, ['--home', splitHome, 'serve', '--port', '0'], {
+      cwd: splitHome,
+      env: { ...process.env, FINTECH_ETL_HOME: '' },
+    });
+    try {
+      let output = '';
+      const url = await new Promise<string>((resolve, reject) => {
+        child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+          output += chunk;
+          const match = /web app on (http:\/\/\S+)/.exec(output);
+          if (match) resolve(match[1]!);
+        });
+        child.on('exit', (code) => reject(new Error(`serve exited ${code}: ${output}`)));
+      });
+      const body = (await (await fetch(new URL('/api/pipeline', url))).json()) as {
+        grid: { tasks: string[] };
+      };
+      expect(body.grid.tasks).toEqual([
+        'silver_check_1',
+        'silver_check_2',
+        'silver_check_3',
+        'silver',
+        'quality',
+        'load',
+        'models',
+        'tests',
+        'gold',
+      ]);
+    } finally {
+      child.kill('SIGKILL');
+      rmSync(splitHome, { recursive: true, force: true });
+    }
   });
 
   it('refuses a configured token whose secret is not set', async () => {

@@ -20,8 +20,9 @@ export const registerServeCommand: RegisterCommand = (program: Command, context:
       const lake = await context.lake();
       // Loaded only by this command: the other commands need neither Hono nor the pages.
       const { startWebServer } = await import('../../web/start-web-server.ts');
-      const { dailyBatchEtl } = await import('../../../pipeline/dag/daily-batch-etl.ts');
-      const declared = dailyBatchEtl();
+      const { dailyBatchEtl, dailyDagShape } = await import('../../../pipeline/dag/daily-batch-etl.ts');
+      // Cut as the config cuts it (silver.check_jobs), so the grid's columns are the tasks runs have.
+      const declared = dailyBatchEtl(undefined, dailyDagShape(config));
       const server = await startWebServer({
         config,
         lake,
