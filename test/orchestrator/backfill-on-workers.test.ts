@@ -1,13 +1,3 @@
-/**
- * Issue 26: `fintech-etl backfill` of ten generated days (the generator's fault rates: late, duplicate, updated and
- * bad records) on three `fintech-etl worker` processes, with real Redis, PostgreSQL (state and warehouse) and an S3
- * lake (fauxqs). The backfill puts every date in flight at once (the queue executor's default): each date's silver
- * checks queue at once, everything else in date order. Redis is shut down without saving and started again empty
- * in the middle. Silver, the ledger, the warehouse (core, marts, audit) and gold then equal ten in-order runs of
- * the same days in one process, each task succeeded at its first try, none ran twice.
- */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load-config.ts';
 import { addDays, type IsoDate } from '../../src/core/dates.ts';
@@ -32,12 +22,11 @@ import {
 import { type PrivateRedis, redisSkipReason, startPrivateRedis } from '../helpers/redis-test-server.ts';
 import type { S3TestServer } from '../helpers/s3-test-server.ts';
 import { S3_TEST_ENV, s3LakeYaml, sharedS3Server, stopSharedS3Server } from '../helpers/test-lake.ts';
-import { exited } from './helpers/child-process.ts';
 import { type CliHome, createCliHome } from './helpers/cli-home.ts';
 import { expectSamePipelineState } from './helpers/pipeline-state.ts';
 import { waitFor } from './helpers/wait-for.ts';
+import { killWorkers, startWorkerProcess, type WorkerProcess } from './helpers/worker-process.ts';
 
-const BIN = fileURLToPath(new URL('../../bin/fintech-etl', import.meta.url));
 const FIRST = '2025-03-01' as IsoDate;
 const DAYS = Array.from({ length: 10 }, (_, offset) => addDays(FIRST, offset));
 const SETTINGS = testSettings({ rowsPerDay: 600, customers: 150, merchants: 40, entityChangeRate: 0.05 });
@@ -57,7 +46,7 @@ const skip = (await redisSkipReason({ needsServerBinary: true })) ?? (await post
 describe.skipIf(skip)('backfill of ten days on three queue workers across a Redis restart', () => {
   const databases: TestDatabase[] = [];
   const homes: CliHome[] = [];
-  const workers: ChildProcess[] = [];
+  const workers: WorkerProcess[] = [];
   let redis: PrivateRedis;
   let server: S3TestServer;
   let yaml: string;
@@ -65,7 +54,6 @@ describe.skipIf(skip)('backfill of ten days on three queue workers across a Redi
   let warehouse: PostgresWarehouse;
   let lake: Lake;
   let reference: PipelineHarness;
-  let workerOutput = '';
 
   const database = async () => {
     const created = await createTestDatabase();
@@ -112,10 +100,7 @@ describe.skipIf(skip)('backfill of ten days on three queue workers across a Redi
   }, END_TO_END_SETUP_MS);
 
   afterAll(async () => {
-    for (const worker of workers) {
-      if (worker.exitCode === null && worker.signalCode === null) worker.kill('SIGKILL');
-      await exited(worker);
-    }
+    await killWorkers(workers);
     await reference?.close();
     await lake?.close();
     await warehouse?.close();
@@ -126,25 +111,19 @@ describe.skipIf(skip)('backfill of ten days on three queue workers across a Redi
     await stopSharedS3Server();
   });
 
-  function startWorker(): ChildProcess {
-    const own = home();
-    const child = spawn(BIN, ['--home', own.home, 'worker'], {
-      cwd: own.home,
-      env: { ...process.env, ...S3_TEST_ENV, FINTECH_ETL_HOME: '' },
-      stdio: ['ignore', 'ignore', 'pipe'],
+  function startWorker(): Promise<WorkerProcess> {
+    return startWorkerProcess({
+      home: home().home,
+      env: S3_TEST_ENV,
+      state,
+      started: (worker) => workers.push(worker),
     });
-    // Drained so a chatty worker never blocks on a full pipe; kept for a failure's message.
-    child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
-      workerOutput += chunk;
-    });
-    workers.push(child);
-    return child;
   }
 
   it(
     'ends with the silver, ledger, warehouse and gold of ten in-order runs in one process, each task run once',
     async () => {
-      for (let count = 0; count < 3; count++) startWorker();
+      await Promise.all([startWorker(), startWorker(), startWorker()]);
       const driver = homes[0]!;
       const backfill = driver.start(['backfill', '--from', DAYS[0]!, '--to', DAYS.at(-1)!], S3_TEST_ENV);
 
@@ -167,7 +146,10 @@ describe.skipIf(skip)('backfill of ten days on three queue workers across a Redi
       await redis.restart();
 
       const result = await backfill.done;
-      expect(result.status, `${result.stderr}\n${workerOutput.slice(-4000)}`).toBe(0);
+      expect(
+        result.status,
+        `${result.stderr}\n${workers.map((worker) => worker.output().slice(-2000)).join('\n')}`,
+      ).toBe(0);
       expect(result.stdout).toContain(`${DAYS.length} of ${DAYS.length} dates succeeded`);
       for (const day of DAYS) expectRunOk(await reference.run(day));
 

@@ -1,20 +1,3 @@
-/**
- * Issue 26: the fintech DAG `daily_batch_etl` on queue workers, as users run it — `fintech-etl run --date D` with
- * `executor: queue` on real Redis, a PostgreSQL warehouse, PostgreSQL state and an S3 lake (fauxqs), and three
- * `fintech-etl worker` processes, each with a home of its own (its logs, its lake cache) and the same config.
- *
- * The queue home splits silver (`silver.check_jobs: 3`: three check tasks, then the commit); the in-process
- * reference runs one silver task.
- *
- * - Two generated days end with silver, the ledger, the warehouse (core, marts, audit) and gold equal to the
- *   same days run in process (local executor), and every try ran on a worker; `workers` lists the three.
- * - A third day with a worker SIGKILLed inside a silver check (its staged objects uploaded, its output not yet
- *   recorded), one inside the silver commit (partition objects uploaded, the commit point not written), one
- *   inside the load task and its restarted successor inside the models task (each at an event or a step of its
- *   try, not a timing): the run completes with the killed tries recorded, and everything equals the in-process
- *   run (at-least-once safety of the real tasks).
- */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { hostname } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -47,9 +30,14 @@ import { S3_TEST_ENV, s3LakeYaml, sharedS3Server, stopSharedS3Server } from '../
 import { exited } from './helpers/child-process.ts';
 import { type CliHome, createCliHome } from './helpers/cli-home.ts';
 import { expectSamePipelineState } from './helpers/pipeline-state.ts';
-import { waitFor } from './helpers/wait-for.ts';
+import {
+  killWorkers,
+  startWorkerProcess,
+  stopWorkers,
+  type WorkerProcess,
+} from './helpers/worker-process.ts';
 
-const BIN = fileURLToPath(new URL('../../bin/fintech-etl', import.meta.url));
+const _BIN = fileURLToPath(new URL('../../bin/fintech-etl', import.meta.url));
 const DAYS = ['2025-03-01', '2025-03-02', '2025-03-03'] as IsoDate[];
 const SETTINGS = testSettings({ rowsPerDay: 2000, customers: 300, merchants: 60, entityChangeRate: 0.05 });
 const CHECKS = ['silver_check_1', 'silver_check_2', 'silver_check_3'];
@@ -63,8 +51,6 @@ const OTHER_TASKS = ['quality', 'tests', 'gold'];
 const KILL_IN_COMMIT = 'silver-upload#20';
 
 const skip = (await redisSkipReason()) ?? (await postgresSkipReason());
-
-type WorkerProcess = ChildProcess & { output(): string; home: CliHome };
 
 describe.skipIf(skip)('daily_batch_etl on three queue workers (Redis, PostgreSQL, S3)', () => {
   const databases: TestDatabase[] = [];
@@ -127,12 +113,7 @@ describe.skipIf(skip)('daily_batch_etl on three queue workers (Redis, PostgreSQL
     }
   }, END_TO_END_SETUP_MS);
 
-  afterEach(async () => {
-    for (const worker of running.splice(0)) {
-      if (worker.exitCode === null && worker.signalCode === null) worker.kill('SIGKILL');
-      await exited(worker);
-    }
-  });
+  afterEach(() => killWorkers(running));
 
   afterAll(async () => {
     await reference?.close();
@@ -145,34 +126,14 @@ describe.skipIf(skip)('daily_batch_etl on three queue workers (Redis, PostgreSQL
   });
 
   /** `fintech-etl worker` in a home of its own, returned once its row is in the state store. */
-  async function startWorker(args: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<WorkerProcess> {
-    const own = home();
-    const child = spawn(BIN, ['--home', own.home, 'worker', ...args], {
-      cwd: own.home,
-      env: { ...process.env, ...S3_TEST_ENV, FINTECH_ETL_HOME: '', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
+  function startWorker(args: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<WorkerProcess> {
+    return startWorkerProcess({
+      home: home().home,
+      args,
+      env: { ...S3_TEST_ENV, ...env },
+      state,
+      started: (worker) => running.push(worker),
     });
-    let output = '';
-    for (const stream of [child.stdout!, child.stderr!]) {
-      stream.setEncoding('utf8').on('data', (chunk: string) => {
-        output += chunk;
-      });
-    }
-    const worker = Object.assign(child, { output: () => output, home: own });
-    running.push(worker);
-    await waitFor(
-      async () => (await state.listWorkers()).some((row) => row.process.pid === child.pid),
-      `worker ${child.pid} to register`,
-      () => output,
-    );
-    return worker;
-  }
-
-  async function stopWorkers(workers: WorkerProcess[]): Promise<void> {
-    for (const worker of workers) worker.kill('SIGTERM');
-    for (const worker of workers) {
-      expect(await exited(worker), worker.output()).toEqual({ code: 0, signal: null });
-    }
   }
 
   /** Silver, ledger, warehouse and gold of the queue home equal the in-process home's. */

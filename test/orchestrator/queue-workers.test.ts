@@ -1,9 +1,3 @@
-/**
- * The queue executor with `fintech-etl worker` processes (children of the test) on real Redis and PostgreSQL:
- * parallel branches spread over three workers, a worker SIGKILLed mid-try (retried on another), Redis flushed
- * mid-run (nothing lost, nothing run twice), and a worker draining on SIGTERM.
- */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -33,8 +27,8 @@ import { exited } from './helpers/child-process.ts';
 import { logEvents } from './helpers/control-plane-fixture.ts';
 import { BRANCHES, drainDag, fanoutDag, killableDag } from './helpers/queue-test-dags.ts';
 import { waitFor as waitUntil } from './helpers/wait-for.ts';
+import { killWorkers, startWorkerProcess, type WorkerProcess } from './helpers/worker-process.ts';
 
-const BIN = fileURLToPath(new URL('../../bin/fintech-etl', import.meta.url));
 const DAG_MODULE = fileURLToPath(new URL('./helpers/queue-test-dags.ts', import.meta.url));
 const DATE = '2025-03-01' as IsoDate;
 
@@ -88,34 +82,15 @@ function setup(redisUrl = REDIS_URL): Setup {
   return { home, dir, queue, redisUrl };
 }
 
-type WorkerProcess = ChildProcess & { output(): string };
-
-/** `fintech-etl worker` as users start it, waiting until its row is in the state store. */
-async function startWorker(s: Setup, args: string[] = []): Promise<WorkerProcess> {
-  const child = spawn(BIN, ['--home', s.home, 'worker', '--dag-module', DAG_MODULE, ...args], {
-    cwd: s.home,
-    env: { ...process.env, FINTECH_ETL_HOME: '' },
-    stdio: ['ignore', 'pipe', 'pipe'],
+/** `fintech-etl worker` as users start it, waiting until its row (on this test's queue) is in the state store. */
+function startWorker(s: Setup, args: string[] = []): Promise<WorkerProcess> {
+  return startWorkerProcess({
+    home: s.home,
+    args: ['--dag-module', DAG_MODULE, ...args],
+    state: store,
+    queue: s.queue,
+    started: (worker) => cleanups.push(() => killWorkers([worker])),
   });
-  let output = '';
-  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
-    output += chunk;
-  });
-  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
-    output += chunk;
-  });
-  const worker = Object.assign(child, { output: () => output });
-  cleanups.push(async () => {
-    if (worker.exitCode === null && worker.signalCode === null) worker.kill('SIGKILL');
-    await exited(worker);
-  });
-  await waitFor(
-    async () =>
-      (await store.listWorkers()).some((row) => row.process.pid === child.pid && row.queue === s.queue),
-    `worker ${child.pid} to register`,
-    () => output,
-  );
-  return worker;
 }
 
 /** Waits at most a minute: these DAGs' tasks take seconds. */

@@ -20,7 +20,7 @@
  * Skipped, saying why, where network namespaces cannot be created (no root or CAP_NET_ADMIN: a capability of the
  * kernel, not a service, so in CI too); never skipped where they can.
  */
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -56,12 +56,17 @@ import { REDIS_URL, redisSkipReason, uniqueQueue } from '../helpers/redis-test-s
 import type { S3TestServer } from '../helpers/s3-test-server.ts';
 import { startTcpForwarder, type TcpForwarder } from '../helpers/tcp-forwarder.ts';
 import { S3_TEST_ENV, s3LakeYaml, sharedS3Server, stopSharedS3Server } from '../helpers/test-lake.ts';
-import { exited } from './helpers/child-process.ts';
 import { type CliHome, createCliHome } from './helpers/cli-home.ts';
 import { expectSamePipelineState } from './helpers/pipeline-state.ts';
 import { waitFor } from './helpers/wait-for.ts';
+import {
+  killWorkers,
+  startWorkerProcess,
+  stopWorkers,
+  type WorkerProcess,
+} from './helpers/worker-process.ts';
 
-const BIN = fileURLToPath(new URL('../../bin/fintech-etl', import.meta.url));
+const _BIN = fileURLToPath(new URL('../../bin/fintech-etl', import.meta.url));
 const DAYS = ['2025-03-01', '2025-03-02'] as IsoDate[];
 const SETTINGS = testSettings({ rowsPerDay: 1000, customers: 200, merchants: 50, entityChangeRate: 0.05 });
 const DAG_ORDER = [
@@ -77,8 +82,6 @@ const DAG_ORDER = [
 const CUT_TASK = 'silver_check_1';
 
 const skip = networkNamespaceSkipReason() ?? (await redisSkipReason()) ?? (await postgresSkipReason());
-
-type WorkerProcess = ChildProcess & { output(): string };
 
 /** A namespace and the forwarders at its host address: PostgreSQL, Redis and S3, by name. */
 interface Site {
@@ -161,12 +164,7 @@ describe.skipIf(skip)('queue workers in network namespaces, across veth links', 
     }
   }, END_TO_END_SETUP_MS);
 
-  afterEach(async () => {
-    for (const worker of running.splice(0)) {
-      if (worker.exitCode === null && worker.signalCode === null) worker.kill('SIGKILL');
-      await exited(worker);
-    }
-  });
+  afterEach(() => killWorkers(running));
 
   afterAll(async () => {
     // The namespaces go whatever happened before: they outlive this process otherwise.
@@ -196,40 +194,18 @@ describe.skipIf(skip)('queue workers in network namespaces, across veth links', 
   }
 
   /** `fintech-etl worker` inside the site's namespace, in a home of its own, once its row is in the state store. */
-  async function startWorker(site: Site, args: string[] = [], env: NodeJS.ProcessEnv = {}) {
+  function startWorker(site: Site, args: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<WorkerProcess> {
     const own = createCliHome({ yaml: yamlAt(site) });
     homes.push(own);
-    // `ip netns exec` execs the command in place: the child's pid is the worker's.
-    const child = spawn(
-      'ip',
-      ['netns', 'exec', site.namespace.name, BIN, '--home', own.home, 'worker', ...args],
-      {
-        cwd: own.home,
-        env: { ...process.env, ...S3_TEST_ENV, FINTECH_ETL_HOME: '', ...env },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
-    let output = '';
-    for (const stream of [child.stdout!, child.stderr!]) {
-      stream.setEncoding('utf8').on('data', (chunk: string) => {
-        output += chunk;
-      });
-    }
-    const worker: WorkerProcess = Object.assign(child, { output: () => output });
-    running.push(worker);
-    await waitFor(
-      async () => (await state.listWorkers()).some((row) => row.process.pid === child.pid),
-      `worker ${child.pid} in ${site.namespace.name} to register`,
-      () => output,
-    );
-    return worker;
-  }
-
-  async function stopWorkers(workers: WorkerProcess[]): Promise<void> {
-    for (const worker of workers) worker.kill('SIGTERM');
-    for (const worker of workers) {
-      expect(await exited(worker), worker.output()).toEqual({ code: 0, signal: null });
-    }
+    return startWorkerProcess({
+      home: own.home,
+      args,
+      env: { ...S3_TEST_ENV, ...env },
+      // `ip netns exec` execs the command in place: the child's pid is the worker's.
+      under: ['ip', 'netns', 'exec', site.namespace.name],
+      state,
+      started: (worker) => running.push(worker),
+    });
   }
 
   async function expectSameAsInProcess(): Promise<void> {
