@@ -188,7 +188,7 @@ export class DuckDBWarehouse extends SqlWarehouse {
             `only SELECT statements are allowed, got ${StatementType[prepared.statementType]}`,
           );
         }
-        return readResult(await prepared.runAndReadAll());
+        return readResult(await interruptibly(this.connection, () => prepared.runAndReadAll()));
       } catch (error) {
         // A session opened by openForQuery refuses every file outside the allowed folders.
         const message = (error as Error).message.split('\n')[0]!;
