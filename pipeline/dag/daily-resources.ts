@@ -76,8 +76,11 @@ export interface DailyResources {
    * next call. A task gets it through {@link forTry}, which on a worker joins the run's writer lock first.
    */
   warehouse(): Promise<Warehouse>;
-  /** The resources for one try of run `runId`: on a worker, its warehouse is usable only under the run's lock. */
-  forTry(runId: string, task: string): TryResources;
+  /**
+   * The resources for one try of run `runId`: its warehouse runs the try's statements under `signal` (the try's
+   * timeout or stop interrupts them: Warehouse.withSignal); on a worker it is usable only under the run's lock.
+   */
+  forTry(runId: string, task: string, signal: AbortSignal): TryResources;
   /** Releases the lock and closes the warehouse (between dates); the next {@link warehouse} opens it again. */
   discardWarehouse(): Promise<void>;
   /** Aborted when the warehouse's writer lock is lost: the run stops (no new task starts). */
@@ -151,8 +154,13 @@ export function createDailyResources(options: DailyResourcesOptions): DailyResou
     suites: options.suites,
     faults: options.faults ?? {},
     warehouse,
-    forTry: (runId, task) => {
-      if (role === 'driver') return { resources, end: async () => undefined };
+    forTry: (runId, task, signal) => {
+      if (role === 'driver') {
+        return {
+          resources: { ...resources, warehouse: async () => (await warehouse()).withSignal(signal) },
+          end: async () => undefined,
+        };
+      }
       let joined: Promise<WarehouseWriterLock> | undefined;
       return {
         resources: {
@@ -166,7 +174,7 @@ export function createDailyResources(options: DailyResourcesOptions): DailyResou
               joined = undefined;
               throw error;
             }
-            return open;
+            return open.withSignal(signal);
           },
         },
         end: async () => {

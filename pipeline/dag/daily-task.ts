@@ -4,6 +4,8 @@
  * when a task failed on bad config. The warehouse stays open (and locked) between tries: its pool replaces a
  * broken connection by itself, and only a warehouse that could not be opened is opened again by the next try.
  * On a queue worker the try writes under its run's writer lock, joined on first use and let go as it ends.
+ * The try's signal (its timeout, or a stop's end of grace) interrupts its warehouse statements (forTry) and
+ * silver's (the silver tasks pass it on), so an aborted try stops promptly and can be retried.
  */
 import type { TaskContext, TaskInput } from '../../src/orchestrator/definitions/task-definition.ts';
 import type { DailyResources } from './daily-resources.ts';
@@ -24,7 +26,7 @@ export function dailyTaskRun<Upstream, Output>(
   return async (input, context) => {
     const shared = resources();
     shared.useEvents(context.events);
-    const scoped = shared.forTry(input.runId, context.task);
+    const scoped = shared.forTry(input.runId, context.task, context.signal);
     try {
       await shared.faults.beforeTask?.(context.task, context.tryNumber);
       return await body(input, context, scoped.resources);

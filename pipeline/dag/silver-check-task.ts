@@ -46,6 +46,7 @@ export function silverCheckTask(resources: () => DailyResources, index: number, 
           runId,
           chunk: { index, of },
           events: context.events,
+          signal: context.signal,
         });
         return {
           ...checked,

@@ -79,6 +79,7 @@ export function silverTask(
             ingestDate: logicalDate,
             runId,
             events: context.events,
+            signal: context.signal,
             ...(shared.faults.silverCommit ? { commitHooks: shared.faults.silverCommit } : {}),
             ...(checks.length ? { checked: checks.map((check) => upstream[check.name]!) } : {}),
           }));

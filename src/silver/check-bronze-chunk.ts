@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import type { ResolvedConfig } from '../config/load-config.ts';
 import type { IsoDate } from '../core/dates.ts';
 import { PipelineError } from '../core/errors.ts';
+import { abortedOr } from '../core/interrupt-on-abort.ts';
 import { type EventSink, NO_EVENTS } from '../core/pipeline-event.ts';
 import type { Lake } from '../lake/lake.ts';
 import { partitionFolder, SILVER_CHECKS_PREFIX } from '../lake/lake-layout.ts';
@@ -40,6 +41,8 @@ export interface CheckBronzeChunkOptions {
   events?: EventSink;
   /** Overrides the tokenization key (tests); otherwise resolved from config `tokenization.key`. */
   tokenizationKey?: Buffer;
+  /** Aborted at the task's timeout or stop: as runSilver's `signal`. */
+  signal?: AbortSignal;
 }
 
 /** What a check job staged, as its task records it (JSON): what the commit reads back. */
@@ -60,6 +63,14 @@ export interface CheckedChunk {
 }
 
 export async function checkBronzeChunk(options: CheckBronzeChunkOptions): Promise<CheckedChunk> {
+  try {
+    return await checkChunk(options);
+  } catch (error) {
+    throw abortedOr(options.signal, error);
+  }
+}
+
+async function checkChunk(options: CheckBronzeChunkOptions): Promise<CheckedChunk> {
   const { config, lake, ingestDate, runId, chunk } = options;
   const events = options.events ?? NO_EVENTS;
   if (!(Number.isInteger(chunk.of) && chunk.of >= 1 && chunk.index >= 0 && chunk.index < chunk.of)) {
@@ -74,9 +85,9 @@ export async function checkBronzeChunk(options: CheckBronzeChunkOptions): Promis
   const share = checkShare(bronze.files, chunk);
   const pads = hmacKeyPads(options.tokenizationKey ?? (await resolveTokenizationKey(config, events)));
   const workDir = await lake.scratch(`silver-check-${ingestDate}`);
-  const database = await openSilverDatabase(config, join(workDir, 'spill'));
+  const database = await openSilverDatabase(config, join(workDir, 'spill'), options.signal);
   try {
-    const session = new SilverSession(database.connection, events);
+    const session = new SilverSession(database.connection, events, options.signal);
     // Every file's name by its position in the partition, as the commit's session has them; only the share's
     // files are downloaded and read.
     await setupSilverSession(session, config, bronze.files, pads);

@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import type { ResolvedConfig } from '../config/load-config.ts';
 import type { IsoDate } from '../core/dates.ts';
 import { PipelineError } from '../core/errors.ts';
+import { abortedOr } from '../core/interrupt-on-abort.ts';
 import { type EventSink, NO_EVENTS } from '../core/pipeline-event.ts';
 import type { TableSnapshot } from '../lake/commit-log/table-snapshot.ts';
 import type { Lake } from '../lake/lake.ts';
@@ -79,6 +80,11 @@ export interface RunSilverOptions {
   events?: EventSink;
   /** Called around the upload and commit steps (crash tests); default: none. */
   commitHooks?: CommitHooks;
+  /**
+   * Aborted at the task's timeout or stop: the DuckDB statement running is interrupted, no step starts after,
+   * and the run fails with the signal's reason. A commit already started finishes (its commit point decides).
+   */
+  signal?: AbortSignal;
   /** Overrides the tokenization key (tests); otherwise resolved from config `tokenization.key`. */
   tokenizationKey?: Buffer;
   /**
@@ -110,7 +116,11 @@ export async function runSilver(options: RunSilverOptions): Promise<SilverResult
   const { lake } = options;
   // One writer at a time from classification to commit: the versions it classifies against must still be the
   // latest when it commits.
-  return lake.withWriterLease(() => runSilverUnderLease(options));
+  try {
+    return await lake.withWriterLease(() => runSilverUnderLease(options));
+  } catch (error) {
+    throw abortedOr(options.signal, error);
+  }
 }
 
 async function runSilverUnderLease(options: RunSilverOptions): Promise<SilverResult> {
@@ -131,7 +141,7 @@ async function runSilverUnderLease(options: RunSilverOptions): Promise<SilverRes
   const pads = hmacKeyPads(options.tokenizationKey ?? (await resolveTokenizationKey(config, events)));
   const runTag = `${safeRunId(runId)}-${randomUUID().slice(0, 8)}`;
   const workDir = await lake.scratch(`silver-${ingestDate}`);
-  const database = await openSilverDatabase(config, join(workDir, 'spill'));
+  const database = await openSilverDatabase(config, join(workDir, 'spill'), options.signal);
   try {
     const snapshots = await lake.snapshots([
       silverTable('transactions'),
@@ -141,7 +151,7 @@ async function runSilverUnderLease(options: RunSilverOptions): Promise<SilverRes
       ...ENTITY_DATASETS.map(silverTable),
     ]);
     const snapshot = (table: string) => snapshots.get(table)!;
-    const session = new SilverSession(database.connection, events);
+    const session = new SilverSession(database.connection, events, options.signal);
     await setupSilverSession(session, config, bronze.files, pads);
     if (options.checked) {
       await loadCheckedChunks(session, lake, bronze.files, options.checked);

@@ -6,6 +6,7 @@
 import { mkdir } from 'node:fs/promises';
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import type { ResolvedConfig } from '../config/load-config.ts';
+import { interruptOnAbort } from '../core/interrupt-on-abort.ts';
 import { sqlLiteral } from './sql-template.ts';
 
 export interface SilverDatabase {
@@ -15,7 +16,15 @@ export interface SilverDatabase {
   close(): void;
 }
 
-export async function openSilverDatabase(config: ResolvedConfig, spillDir: string): Promise<SilverDatabase> {
+/**
+ * With `signal`, every statement of every connection of the database is interrupted once it aborts (a task's
+ * timeout or stop), until the database is closed: the run fails at the statement it is in.
+ */
+export async function openSilverDatabase(
+  config: ResolvedConfig,
+  spillDir: string,
+  signal?: AbortSignal,
+): Promise<SilverDatabase> {
   // Resolved from home by load-config.ts.
   const tempDirectory = config.silver.temp_directory ?? spillDir;
   await mkdir(tempDirectory, { recursive: true });
@@ -33,10 +42,21 @@ export async function openSilverDatabase(config: ResolvedConfig, spillDir: strin
   await connection.run(`SET TimeZone = ${sqlLiteral(config.timezone)}`);
   // A late batch can touch hundreds of partitions; keeping their writers open gives one file per partition.
   await connection.run('SET partitioned_write_max_open_files = 10000');
+  const connections = [connection];
+  const interrupting = signal
+    ? interruptOnAbort(signal, () => {
+        for (const each of connections) each.interrupt();
+      })
+    : undefined;
   return {
     connection,
-    connect: () => instance.connect(),
+    connect: async () => {
+      const another = await instance.connect();
+      connections.push(another);
+      return another;
+    },
     close: () => {
+      interrupting?.stop();
       connection.closeSync();
       instance.closeSync();
     },

@@ -9,9 +9,14 @@ import { startStopwatch } from '../core/stopwatch.ts';
 import { renderSql, type SqlParam } from './sql-template.ts';
 
 export class SilverSession {
+  /**
+   * `signal`: no step starts once it aborted (a statement running then is interrupted by the database:
+   * silver-database.ts); the step fails with its reason.
+   */
   constructor(
     readonly db: DuckDBConnection,
     readonly events: EventSink,
+    readonly signal?: AbortSignal,
   ) {}
 
   /** Runs `sql/<name>.sql` with its placeholders filled, as a step of that name. */
@@ -23,11 +28,13 @@ export class SilverSession {
 
   /** The rows of a query as plain JavaScript objects. */
   async rows<T>(sql: string): Promise<T[]> {
+    this.signal?.throwIfAborted();
     return (await this.db.runAndReadAll(sql)).getRowObjectsJS() as T[];
   }
 
   /** Runs `work` as a step named `step`; `detail` describes its outcome in the event. */
   async timed<T>(step: string, work: () => Promise<T>, detail?: (result: T) => string): Promise<T> {
+    this.signal?.throwIfAborted();
     const watch = startStopwatch();
     const result = await work();
     this.events.emit({

@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { type ColumnSpec, type ColumnType, standardSqlType } from '../core/column-type.ts';
 import { PipelineError } from '../core/errors.ts';
+import { boundToSignal } from './statement-signal.ts';
 import type {
   ColumnEquals,
   ColumnInfo,
@@ -67,6 +68,10 @@ export abstract class SqlWarehouse implements Warehouse {
   /** Nothing to join where the lock is a no-op. */
   async joinWriterLock(_options: JoinWriterLockOptions): Promise<WarehouseWriterLock> {
     return { lost: new AbortController().signal, release: async () => undefined };
+  }
+
+  withSignal(signal: AbortSignal): Warehouse {
+    return boundToSignal<Warehouse>(this, signal);
   }
 
   execute(sql: string): Promise<void> {

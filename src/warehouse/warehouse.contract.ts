@@ -12,6 +12,8 @@ import { ReadOnlyViolation, type Relation, type Warehouse } from './warehouse.ts
 export interface ContractTarget {
   open(): Promise<Warehouse>;
   cleanup?(): Promise<void>;
+  /** A SELECT of one row, column `n`, that runs for many minutes unless interrupted. */
+  slowSelect: string;
 }
 
 const T: Relation = { schema: 'contract', name: 'accounts' };
@@ -461,6 +463,61 @@ export function warehouseContract(name: string, target: () => Promise<ContractTa
         { run_id: 'r1', line: 7, raw_record: '{"amount":"x"}' },
         { run_id: 'r1', line: 7, raw_record: '{"amount":"x"}' },
       ]);
+    });
+
+    run(
+      'withSignal: the statement running when its signal aborts stops, fails with the reason, rolls back',
+      async () => {
+        const table: Relation = { schema: 'contract', name: 'interrupted' };
+        await warehouse.createTableFromRows(table, [{ name: 'id', type: 'integer' }], [['1']]);
+        const controller = new AbortController();
+        const reason = new Error('task models timed out after 1 s');
+        const bound = warehouse.withSignal(controller.signal);
+        let abortedAt = 0;
+        const work = bound.transaction(async (session) => {
+          await session.execute('insert into contract.interrupted values (2)');
+          setTimeout(() => {
+            abortedAt = Date.now();
+            controller.abort(reason);
+          }, 300);
+          await session.query(context!.slowSelect);
+        });
+        // Work without the signal, queued behind it (DuckDB) or beside it (PostgreSQL), is not interrupted.
+        const other = warehouse.query('select 42 as answer');
+        expect(
+          await work.then(
+            () => 'finished',
+            (error: unknown) => error,
+          ),
+        ).toBe(reason);
+        // A generous bound: uninterrupted, the statement runs for many minutes.
+        expect(Date.now() - abortedAt).toBeLessThan(60_000);
+        expect((await other).rows).toEqual([{ answer: 42 }]);
+        const { rows } = await warehouse.query('select id from contract.interrupted order by id');
+        expect(rows).toEqual([{ id: 1 }]);
+        // No statement starts under an aborted signal.
+        await expect(bound.query('select 1 as one')).rejects.toBe(reason);
+        await expect(bound.insertRows(table, ['id'], [[3]])).rejects.toBe(reason);
+        expect((await warehouse.query('select count(*) as n from contract.interrupted')).rows).toEqual([
+          { n: 1 },
+        ]);
+      },
+    );
+
+    run('withSignal: a table rebuild interrupted half-way leaves the old table as it was', async () => {
+      const table: Relation = { schema: 'contract', name: 'rebuilt' };
+      await warehouse.createTableAs(table, 'select 7 as n');
+      const controller = new AbortController();
+      const reason = new Error('task models was abandoned: the process was asked to stop');
+      setTimeout(() => controller.abort(reason), 300);
+      await expect(
+        warehouse.withSignal(controller.signal).createTableAs(table, context!.slowSelect),
+      ).rejects.toBe(reason);
+      expect((await warehouse.query('select n from contract.rebuilt')).rows).toEqual([{ n: 7 }]);
+      // Under a signal that has not aborted, the warehouse works as before.
+      const live = warehouse.withSignal(new AbortController().signal);
+      await live.createTableAs(table, 'select 8 as n');
+      expect((await live.query('select n from contract.rebuilt')).rows).toEqual([{ n: 8 }]);
     });
 
     run('loads flat JSON files into a table, replacing it', async () => {

@@ -299,6 +299,17 @@ export interface Warehouse extends SqlSession {
    */
   joinWriterLock(options: JoinWriterLockOptions): Promise<WarehouseWriterLock>;
 
+  /**
+   * This warehouse for work that stops when `signal` aborts (a task's timeout or stop): the statement running
+   * for it is interrupted (DuckDB) or cancelled (PostgreSQL), none starts after, and the operation fails with
+   * `signal.reason`; what ran in a transaction rolls back. Other work on the same warehouse goes on.
+   *
+   * @example
+   *   const bound = warehouse.withSignal(context.signal);
+   *   await runModels({ warehouse: bound, project, vars });
+   */
+  withSignal(signal: AbortSignal): Warehouse;
+
   close(): Promise<void>;
 }
 

@@ -8,8 +8,10 @@ import { dirname } from 'node:path';
 import { type DuckDBConnection, DuckDBInstance, StatementType } from '@duckdb/node-api';
 import type { DuckDBWarehouseSettings } from '../../config/load-config.ts';
 import { PipelineError, UsageError } from '../../core/errors.ts';
+import { abortedOr, interruptOnAbort } from '../../core/interrupt-on-abort.ts';
 import { type EventSink, NO_EVENTS } from '../../core/pipeline-event.ts';
 import { DEFAULT_CAPABILITIES, SqlWarehouse } from '../sql-warehouse.ts';
+import { statementSignal, withoutSignal } from '../statement-signal.ts';
 import { timedSession } from '../timed-session.ts';
 import {
   type DeleteInsertOptions,
@@ -66,9 +68,9 @@ export class DuckDBWarehouse extends SqlWarehouse {
     this.session = timedSession(
       {
         execute: async (sql) => {
-          await connection.run(sql);
+          await interruptibly(connection, () => connection.run(sql));
         },
-        query: (sql) => runQuery(connection, sql),
+        query: (sql) => interruptibly(connection, () => runQuery(connection, sql)),
       },
       events,
       this.engine,
@@ -186,7 +188,7 @@ export class DuckDBWarehouse extends SqlWarehouse {
             `only SELECT statements are allowed, got ${StatementType[prepared.statementType]}`,
           );
         }
-        return readResult(await prepared.runAndReadAll());
+        return readResult(await interruptibly(this.connection, () => prepared.runAndReadAll()));
       } catch (error) {
         // A session opened by openForQuery refuses every file outside the allowed folders.
         const message = (error as Error).message.split('\n')[0]!;
@@ -216,7 +218,7 @@ export class DuckDBWarehouse extends SqlWarehouse {
     try {
       await this.transaction((session) => this.replaceFromBatch(session, target, batch, keyColumns, options));
     } finally {
-      await this.execute(`drop table if exists ${batch}`);
+      await withoutSignal(() => this.execute(`drop table if exists ${batch}`));
     }
   }
 
@@ -387,6 +389,24 @@ export class DuckDBWarehouse extends SqlWarehouse {
     await this.queue;
     this.connection.closeSync();
     this.instance.closeSync();
+  }
+}
+
+/**
+ * Runs one statement, interrupted when the calling work's signal aborts (statement-signal.ts); statements run
+ * one at a time on the connection, so the interrupt reaches no other work's statement.
+ */
+async function interruptibly<T>(connection: DuckDBConnection, statement: () => Promise<T>): Promise<T> {
+  const signal = statementSignal();
+  if (!signal) return statement();
+  signal.throwIfAborted();
+  const interrupting = interruptOnAbort(signal, () => connection.interrupt());
+  try {
+    return await statement();
+  } catch (error) {
+    throw abortedOr(signal, error);
+  } finally {
+    interrupting.stop();
   }
 }
 

@@ -25,7 +25,10 @@ export interface PgPoolLike {
 
 export interface PgClientLike {
   query(config: string | { text: string; values?: unknown[]; queryMode?: 'extended' }): Promise<unknown>;
-  release(): void;
+  /** `true`: the connection is closed instead of going back to the pool. */
+  release(destroy?: boolean): void;
+  /** The backend's process id (what `pg_cancel_backend` takes); fakes have none. */
+  readonly processID?: number | null;
 }
 
 export interface OpenPostgresOptions {

@@ -13,6 +13,8 @@ import { pipeline } from 'node:stream/promises';
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import type { PoolClient } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
+import { interruptOnAbort } from '../../core/interrupt-on-abort.ts';
+import { statementSignal } from '../statement-signal.ts';
 
 export interface SourceColumn {
   name: string;
@@ -23,15 +25,22 @@ export interface SourceColumn {
 const quoteDuck = (name: string) => `"${name.replaceAll('"', '""')}"`;
 const literal = (text: string) => `'${text.replaceAll("'", "''")}'`;
 
-/** An in-memory DuckDB that reads files for PostgreSQL (loads, exports); `threads` caps its threads. */
+/**
+ * An in-memory DuckDB that reads files for PostgreSQL (loads, exports); `threads` caps its threads. Its
+ * statements are interrupted once the calling work's signal aborts (statement-signal.ts), until it is closed.
+ */
 export async function openDuckdbReader(
   threads?: number,
 ): Promise<{ connection: DuckDBConnection; close(): void }> {
+  const signal = statementSignal();
+  signal?.throwIfAborted();
   const instance = await DuckDBInstance.create(':memory:', threads ? { threads: String(threads) } : {});
   const connection = await instance.connect();
+  const interrupting = signal ? interruptOnAbort(signal, () => connection.interrupt()) : undefined;
   return {
     connection,
     close: () => {
+      interrupting?.stop();
       connection.closeSync();
       instance.closeSync();
     },

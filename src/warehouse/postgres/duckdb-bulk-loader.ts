@@ -7,8 +7,10 @@
  * table. Each phase (copy, key, analyze) is reported as a `step-timed` event (scope `load`).
  */
 import type { PoolClient } from 'pg';
+import { abortedOr } from '../../core/interrupt-on-abort.ts';
 import type { EventSink } from '../../core/pipeline-event.ts';
 import { startStopwatch } from '../../core/stopwatch.ts';
+import { statementSignal } from '../statement-signal.ts';
 import type { ColumnInfo, Relation, RowReplacement, SqlSession, Warehouse } from '../warehouse.ts';
 import {
   copyFromDuckdb,
@@ -125,6 +127,9 @@ export async function loadWithDuckdb(
     );
     lap('analyze');
     return rows;
+  } catch (error) {
+    // The reader's statements are interrupted too, outside any PostgreSQL session that would say why.
+    throw abortedOr(statementSignal(), error);
   } finally {
     duck.close();
   }

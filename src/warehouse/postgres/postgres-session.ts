@@ -5,6 +5,7 @@
 import { PipelineError } from '../../core/errors.ts';
 import type { EventSink } from '../../core/pipeline-event.ts';
 import { redact } from '../../core/redact.ts';
+import { statementSignal } from '../statement-signal.ts';
 import { timedSession } from '../timed-session.ts';
 import { type QueryResult, ReadOnlyViolation, type SqlSession } from '../warehouse.ts';
 import { type PgClientLike, toQueryResult } from './connection-pool.ts';
@@ -25,11 +26,15 @@ export function wrapPostgresError(owner: SessionOwner, error: unknown, sql: stri
   return wrapped;
 }
 
-/** Statements on `client` as a {@link SqlSession}: timed through the owner's events, errors wrapped. */
+/**
+ * Statements on `client` as a {@link SqlSession}: timed through the owner's events, errors wrapped. None starts
+ * once the calling work's signal aborted (statement-signal.ts): the operation fails with its reason.
+ */
 export function postgresSession(owner: SessionOwner, client: PgClientLike): SqlSession {
   return timedSession(
     {
       execute: async (sql) => {
+        statementSignal()?.throwIfAborted();
         try {
           await client.query(sql);
         } catch (error) {
@@ -37,6 +42,7 @@ export function postgresSession(owner: SessionOwner, client: PgClientLike): SqlS
         }
       },
       query: async (sql) => {
+        statementSignal()?.throwIfAborted();
         try {
           return toQueryResult(await client.query(sql));
         } catch (error) {

@@ -1,3 +1,6 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createTestDatabase, postgresSkipReason } from '../../../test/helpers/postgres-test-database.ts';
 import { warehouseContract } from '../warehouse.contract.ts';
@@ -6,7 +9,11 @@ import { PostgresWarehouse } from './postgres-warehouse.ts';
 warehouseContract('postgres', async () => {
   if (await postgresSkipReason()) return undefined;
   const database = await createTestDatabase();
-  return { open: () => PostgresWarehouse.open(database.url), cleanup: database.drop };
+  return {
+    open: () => PostgresWarehouse.open(database.url),
+    cleanup: database.drop,
+    slowSelect: 'select 1 as n from pg_sleep(600)',
+  };
 });
 
 describe('PostgresWarehouse.open', () => {
@@ -93,4 +100,74 @@ describe('PostgresWarehouse dead rows', async () => {
       }
     },
   );
+});
+
+describe('PostgresWarehouse under an aborted signal', async () => {
+  const skip = await postgresSkipReason();
+
+  /** Polls `count` until it returns `expected` (or a generous deadline passes) and returns the last count. */
+  const settle = async (count: () => Promise<number>, expected: number) => {
+    const deadline = Date.now() + 30_000;
+    let last = await count();
+    while (last !== expected && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      last = await count();
+    }
+    return last;
+  };
+
+  it.skipIf(skip)('cancels the statement on the server, not only the wait for it', async () => {
+    const database = await createTestDatabase();
+    const warehouse = await PostgresWarehouse.open(database.url);
+    try {
+      const sleeping = async () =>
+        Number(
+          (
+            await warehouse.query(
+              `select count(*) as n from pg_stat_activity where datname = current_database() and state = 'active' and query like 'select pg_sleep(600)%'`,
+            )
+          ).rows[0]!['n'],
+        );
+      const controller = new AbortController();
+      const reason = new Error('task load timed out after 1 s');
+      const work = warehouse.withSignal(controller.signal).query('select pg_sleep(600) as slept');
+      expect(await settle(sleeping, 1)).toBe(1);
+      controller.abort(reason);
+      await expect(work).rejects.toBe(reason);
+      expect(await settle(sleeping, 0)).toBe(0);
+    } finally {
+      await warehouse.close();
+      await database.drop();
+    }
+  });
+
+  it.skipIf(skip)('a load aborted after its new table was created replaces nothing', async () => {
+    const database = await createTestDatabase();
+    const controller = new AbortController();
+    const reason = new Error('task load was abandoned: the process was asked to stop');
+    const warehouse = await PostgresWarehouse.open(database.url, {
+      events: {
+        emit: (event) => {
+          if (event.kind === 'statement-timed' && /^create .*__fintech_new/.test(event.sql))
+            controller.abort(reason);
+        },
+      },
+    });
+    try {
+      const dir = mkdtempSync(join(tmpdir(), 'pg-aborted-load-'));
+      writeFileSync(join(dir, 'a.json'), JSON.stringify({ run_id: 'r1', bronze_rows: 10 }));
+      const target = { schema: 'audit', name: 'ledger' };
+      await warehouse.loadFiles({ files: [`${dir}/a.json`], format: 'json', target });
+      writeFileSync(join(dir, 'b.json'), JSON.stringify({ run_id: 'r2', bronze_rows: 7 }));
+      const bound = warehouse.withSignal(controller.signal);
+      await expect(
+        bound.loadFiles({ files: [`${dir}/a.json`, `${dir}/b.json`], format: 'json', target }),
+      ).rejects.toBe(reason);
+      const { rows } = await warehouse.query('select run_id, bronze_rows from audit.ledger order by run_id');
+      expect(rows).toEqual([{ run_id: 'r1', bronze_rows: 10 }]);
+    } finally {
+      await warehouse.close();
+      await database.drop();
+    }
+  });
 });

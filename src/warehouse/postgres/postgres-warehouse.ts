@@ -7,8 +7,10 @@
  * overrides what differs.
  */
 import type pg from 'pg';
+import { abortedOr } from '../../core/interrupt-on-abort.ts';
 import { type EventSink, NO_EVENTS } from '../../core/pipeline-event.ts';
 import { DEFAULT_CAPABILITIES, SqlWarehouse } from '../sql-warehouse.ts';
+import { statementSignal } from '../statement-signal.ts';
 import type {
   DeleteInsertOptions,
   JoinWriterLockOptions,
@@ -24,6 +26,7 @@ import type {
   WriterLockOptions,
 } from '../warehouse.ts';
 import { acquireAdvisoryWriterLock, joinAdvisoryWriterLock } from './advisory-writer-lock.ts';
+import { cancelOnAbort } from './cancel-on-abort.ts';
 import {
   type ConnectionInfo,
   connectPool,
@@ -81,8 +84,8 @@ export class PostgresWarehouse extends SqlWarehouse {
     return warehouse;
   }
 
-  /** Kept for the writer lock's own connection (advisory-writer-lock.ts); never printed. */
-  private password: string | undefined;
+  /** Kept for the connections of the writer lock and of cancels (cancel-on-abort.ts); never printed. */
+  protected password: string | undefined;
 
   override acquireWriterLock(options: WriterLockOptions): Promise<WarehouseWriterLock> {
     return acquireAdvisoryWriterLock(this.connection, this.password, options);
@@ -92,12 +95,26 @@ export class PostgresWarehouse extends SqlWarehouse {
     return joinAdvisoryWriterLock(this.connection, this.password, options);
   }
 
+  /**
+   * `fn` on a pooled client. Under an aborted signal (statement-signal.ts) the client's backend is cancelled, the
+   * operation fails with the signal's reason, and the client is closed rather than reused (its transaction, if
+   * `fn` could not roll it back, ends with it).
+   */
   protected async withClient<T>(fn: (client: PgClientLike) => Promise<T>): Promise<T> {
+    const signal = statementSignal();
+    signal?.throwIfAborted();
     const client = await this.pool.connect();
+    const cancelling =
+      signal && client.processID
+        ? cancelOnAbort(signal, client.processID, this.connection, this.password)
+        : undefined;
     try {
       return await fn(client);
+    } catch (error) {
+      throw abortedOr(signal, error);
     } finally {
-      client.release();
+      cancelling?.stop();
+      client.release(signal?.aborted === true);
     }
   }
 

@@ -90,7 +90,9 @@ export class RedshiftWarehouse extends PostgresWarehouse {
       'redshift',
     );
     await serverVersion(pool, connection, 'redshift');
-    return new RedshiftWarehouse(pool, connection, { iamRole, events: options.events });
+    const warehouse = new RedshiftWarehouse(pool, connection, { iamRole, events: options.events });
+    warehouse.password = options.password ?? urlPassword;
+    return warehouse;
   }
 
   protected override columnTypeSql(type: ColumnType): string {
