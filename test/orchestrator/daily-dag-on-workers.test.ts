@@ -1,35 +1,20 @@
 import { hostname } from 'node:os';
-import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config/load-config.ts';
 import type { IsoDate } from '../../src/core/dates.ts';
-import { generateBronze } from '../../src/generate/generate-bronze.ts';
 import type { Lake } from '../../src/lake/lake.ts';
 import { LEDGER_TABLE, silverTable } from '../../src/lake/lake-layout.ts';
 import { listAll } from '../../src/lake/object-store.ts';
-import { openLake } from '../../src/lake/open-lake.ts';
-import { S3ObjectStore } from '../../src/lake/s3/s3-object-store.ts';
-import { PostgresStateStore } from '../../src/orchestrator/state/postgres/postgres-state-store.ts';
+import type { PostgresStateStore } from '../../src/orchestrator/state/postgres/postgres-state-store.ts';
 import { safeRunId } from '../../src/silver/ledger-entry.ts';
-import { PostgresWarehouse } from '../../src/warehouse/postgres/postgres-warehouse.ts';
 import { testSettings } from '../helpers/lake-files.ts';
-import {
-  createPipelineHarness,
-  END_TO_END_SETUP_MS,
-  expectRunOk,
-  type PipelineHarness,
-} from '../helpers/pipeline-harness.ts';
-import {
-  createTestDatabase,
-  postgresSkipReason,
-  type TestDatabase,
-} from '../helpers/postgres-test-database.ts';
+import { END_TO_END_SETUP_MS, expectRunOk, type PipelineHarness } from '../helpers/pipeline-harness.ts';
+import { postgresSkipReason } from '../helpers/postgres-test-database.ts';
 import { REDIS_URL, redisSkipReason, uniqueQueue } from '../helpers/redis-test-server.ts';
-import type { S3TestServer } from '../helpers/s3-test-server.ts';
-import { S3_TEST_ENV, s3LakeYaml, sharedS3Server, stopSharedS3Server } from '../helpers/test-lake.ts';
+import { S3_TEST_ENV } from '../helpers/test-lake.ts';
 import { exited } from './helpers/child-process.ts';
-import { type CliHome, createCliHome } from './helpers/cli-home.ts';
+import type { CliHome } from './helpers/cli-home.ts';
 import { expectSamePipelineState } from './helpers/pipeline-state.ts';
+import { openQueueHome, type QueueHome } from './helpers/queue-home.ts';
 import {
   killWorkers,
   startWorkerProcess,
@@ -37,7 +22,6 @@ import {
   type WorkerProcess,
 } from './helpers/worker-process.ts';
 
-const _BIN = fileURLToPath(new URL('../../bin/fintech-etl', import.meta.url));
 const DAYS = ['2025-03-01', '2025-03-02', '2025-03-03'] as IsoDate[];
 const SETTINGS = testSettings({ rowsPerDay: 2000, customers: 300, merchants: 60, entityChangeRate: 0.05 });
 const CHECKS = ['silver_check_1', 'silver_check_2', 'silver_check_3'];
@@ -53,82 +37,46 @@ const KILL_IN_COMMIT = 'silver-upload#20';
 const skip = (await redisSkipReason()) ?? (await postgresSkipReason());
 
 describe.skipIf(skip)('daily_batch_etl on three queue workers (Redis, PostgreSQL, S3)', () => {
-  const databases: TestDatabase[] = [];
-  const homes: CliHome[] = [];
-  let server: S3TestServer;
-  let yaml: string;
+  let queueHome: QueueHome;
   let driver: CliHome;
   let state: PostgresStateStore;
-  let warehouse: PostgresWarehouse;
   let lake: Lake;
   let reference: PipelineHarness;
   const running: WorkerProcess[] = [];
 
-  const database = async () => {
-    const created = await createTestDatabase();
-    databases.push(created);
-    return created.url;
-  };
-  const home = () => {
-    const created = createCliHome({ yaml });
-    homes.push(created);
-    return created;
-  };
-
   beforeAll(async () => {
-    server = await sharedS3Server();
-    const prefix = `workers-${process.pid}`;
-    const [warehouseUrl, stateUrl, referenceUrl] = [await database(), await database(), await database()];
-    yaml = [
-      `warehouse: ${warehouseUrl}`,
-      `state: ${stateUrl}`,
-      s3LakeYaml(server, prefix),
-      `executor: {kind: queue, redis: "${REDIS_URL}", queue: ${uniqueQueue('daily')}}`,
-      // Silver split: three check tasks at once on the workers, then the commit (the reference runs one silver).
-      'silver:',
-      '  check_jobs: 3',
-      'orchestrator:',
-      '  heartbeat_interval: 1',
-      '  heartbeat_timeout: 5',
-      '  tasks:',
-      '    silver: {retry_delay: 1}',
-      '    load: {retry_delay: 1}',
-      '    models: {retry_delay: 1}',
-    ].join('\n');
-    driver = home();
-    const config = loadConfig({ home: driver.home, cwd: driver.home, env: {} });
-    lake = await openLake(config, {
-      store: new S3ObjectStore({
-        client: server.client(),
-        bucket: server.bucket,
-        prefix,
-        encryption: { kind: 'AES256' },
-      }),
+    queueHome = await openQueueHome({
+      name: 'workers',
+      redisUrl: REDIS_URL,
+      queue: uniqueQueue('daily'),
+      yaml: [
+        // Silver split: three check tasks at once on the workers, then the commit (the reference runs one silver).
+        'silver:',
+        '  check_jobs: 3',
+        'orchestrator:',
+        '  heartbeat_interval: 1',
+        '  heartbeat_timeout: 5',
+        '  tasks:',
+        '    silver: {retry_delay: 1}',
+        '    load: {retry_delay: 1}',
+        '    models: {retry_delay: 1}',
+      ],
+      days: { from: DAYS[0]!, to: DAYS.at(-1)! },
+      settings: SETTINGS,
     });
-    state = await PostgresStateStore.open(stateUrl);
-    warehouse = await PostgresWarehouse.open(warehouseUrl);
-    reference = await createPipelineHarness({ warehouseUrl: referenceUrl });
-    for (const target of [lake, reference.lake]) {
-      await generateBronze({ lake: target, settings: SETTINGS, from: DAYS[0]!, to: DAYS.at(-1)! });
-    }
+    ({ driver, state, lake, reference } = queueHome);
   }, END_TO_END_SETUP_MS);
 
   afterEach(() => killWorkers(running));
 
   afterAll(async () => {
-    await reference?.close();
-    await lake?.close();
-    await warehouse?.close();
-    await state?.close();
-    for (const each of homes) each.remove();
-    for (const each of databases) await each.drop();
-    await stopSharedS3Server();
+    await queueHome?.close();
   });
 
   /** `fintech-etl worker` in a home of its own, returned once its row is in the state store. */
   function startWorker(args: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<WorkerProcess> {
     return startWorkerProcess({
-      home: home().home,
+      home: queueHome.home().home,
       args,
       env: { ...S3_TEST_ENV, ...env },
       state,
@@ -138,7 +86,7 @@ describe.skipIf(skip)('daily_batch_etl on three queue workers (Redis, PostgreSQL
 
   /** Silver, ledger, warehouse and gold of the queue home equal the in-process home's. */
   async function expectSameAsInProcess(): Promise<void> {
-    await expectSamePipelineState({ lake, warehouse }, reference);
+    await expectSamePipelineState(queueHome, reference);
   }
 
   /** Silver transaction files a silver try of `runId` uploaded that no committed snapshot lists. */

@@ -24,7 +24,6 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load-config.ts';
 import type { IsoDate } from '../../src/core/dates.ts';
@@ -66,7 +65,6 @@ import {
   type WorkerProcess,
 } from './helpers/worker-process.ts';
 
-const _BIN = fileURLToPath(new URL('../../bin/fintech-etl', import.meta.url));
 const DAYS = ['2025-03-01', '2025-03-02'] as IsoDate[];
 const SETTINGS = testSettings({ rowsPerDay: 1000, customers: 200, merchants: 50, entityChangeRate: 0.05 });
 const DAG_ORDER = [
