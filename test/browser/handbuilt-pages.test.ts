@@ -381,4 +381,26 @@ describe.skipIf(skip)('web app on the hand-built dataset', () => {
     }
     expect(serverLog).toEqual([]);
   });
+
+  it('says why when its data cannot be fetched or read, and never stays on "Loading…"', async () => {
+    const cut = await watchedPage(browser);
+    await cut.page.route('**/api/sales*', (route) => route.abort('connectionreset'));
+    expect(await openPage(cut.page, url('/sales'))).toBe('error');
+    expect(await cut.page.locator('#status').textContent()).toBe(
+      'The fintech-etl server cannot be reached. Is fintech-etl serve still running?',
+    );
+    expect(await cut.page.locator('#status code').textContent()).toBe('fintech-etl serve');
+    expect(await cut.page.locator('#content').isHidden()).toBe(true);
+    await cut.page.close();
+
+    const proxy = await watchedPage(browser);
+    await proxy.page.route('**/api/sales*', (route) =>
+      route.fulfill({ status: 502, contentType: 'text/html', body: '<h1>Bad Gateway</h1>' }),
+    );
+    expect(await openPage(proxy.page, url('/sales'))).toBe('error');
+    expect(await proxy.page.locator('#status').textContent()).toBe(
+      "The server answered 502 without the page's data. Reload to try again.",
+    );
+    await proxy.page.close();
+  });
 });

@@ -80,10 +80,25 @@ export async function watchedPage(browser: Browser): Promise<WatchedPage> {
   return watched;
 }
 
-/** Opens a page and waits until its script has drawn it (body[data-ready]); returns what it became. */
+/**
+ * Opens a page and waits until its script has drawn it (body[data-ready]); returns what it became. The wait is
+ * long because the test machine is shared; when it runs out, the error says what the page showed.
+ */
 export async function openPage(page: Page, url: string): Promise<string> {
   await page.goto(url);
-  await page.waitForSelector('body[data-ready]', { timeout: 30_000 });
+  try {
+    await page.waitForSelector('body[data-ready]', { timeout: 90_000 });
+  } catch (error) {
+    const shown = await page
+      .evaluate(() => ({
+        readyState: document.readyState,
+        status: document.getElementById('status')?.textContent ?? null,
+      }))
+      .catch((reason: unknown) => ({ unreadable: String(reason) }));
+    throw new Error(
+      `${url} was not drawn: ${(error as Error).message}; the page showed ${JSON.stringify(shown)}`,
+    );
+  }
   return (await page.getAttribute('body', 'data-ready')) ?? '';
 }
 

@@ -2,10 +2,20 @@
 // the URL, so links and the back button restore them), then either draw, or say why there is nothing to draw.
 import { h } from './dom.js';
 
-/** Loads /api/<page><query> and calls render(data) once the page has data. */
+/**
+ * Loads /api/<page><query> and calls render(data) once the page has data. Every way it can end sets
+ * body[data-ready] (true, empty or error), so a page never stays on "Loading…" without saying why.
+ */
 export async function loadPage(render) {
   const status = document.getElementById('status');
   const content = document.getElementById('content');
+  const fail = (...message) => {
+    status.hidden = false;
+    status.className = 'status error';
+    status.replaceChildren(...message);
+    content.hidden = true;
+    document.body.dataset.ready = 'error';
+  };
   let response;
   try {
     response = await fetch(`${document.body.dataset.api}${location.search}`, {
@@ -13,24 +23,26 @@ export async function loadPage(render) {
       credentials: 'same-origin',
     });
   } catch {
-    status.textContent = 'The fintech-etl server cannot be reached. Is `fintech-etl serve` still running?';
-    status.className = 'status error';
+    fail(...codeSpans('The fintech-etl server cannot be reached. Is `fintech-etl serve` still running?'));
     return;
   }
   if (response.status === 401) {
     location.assign(`/login?next=${encodeURIComponent(location.pathname + location.search)}`);
     return;
   }
-  const data = await response.json();
+  let data;
+  try {
+    data = await response.json();
+  } catch {
+    fail(`The server answered ${response.status} without the page's data. Reload to try again.`);
+    return;
+  }
   if (!response.ok) {
-    status.className = 'status error';
-    status.replaceChildren(
+    fail(
       data.error || `The server answered ${response.status}.`,
       ' ',
       h('a', { href: location.pathname }, 'Reset the filters'),
     );
-    content.hidden = true;
-    document.body.dataset.ready = 'error';
     return;
   }
   if (data.empty) {
@@ -41,7 +53,12 @@ export async function loadPage(render) {
     return;
   }
   status.hidden = true;
-  render(data);
+  try {
+    render(data);
+  } catch (error) {
+    fail('This page could not be drawn; the browser console says why.');
+    throw error;
+  }
   document.body.dataset.ready = 'true';
 }
 
