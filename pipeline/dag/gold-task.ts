@@ -37,7 +37,11 @@ export function goldTask(
         .map((name) => compiler.relationOf(name))
         .filter((relation) => relation.schema === 'marts')
         .sort((a, b) => a.name.localeCompare(b.name));
-      const exported = await exportGold(warehouse, shared.lake, marts, { runId, events: context.events });
+      const exported = await exportGold(warehouse, shared.lake, marts, {
+        runId,
+        events: context.events,
+        signal: context.signal,
+      });
       if (releasing) {
         // The released batch is in the marts now: the hold has done its job.
         await deleteHold(shared.lake, logicalDate, runId);

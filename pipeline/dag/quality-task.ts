@@ -75,6 +75,7 @@ export function qualityTask(resources: () => DailyResources, silver: ReturnType<
           ledger: upstream.silver.ledger,
         },
         acceptFailures: conf[ACCEPT_QUALITY_FAILURES] === true,
+        signal: context.signal,
       });
       const failed = failedResults(step.gate);
       for (const event of qualityCheckEvents(step.gate, shared.suites)) context.events.emit(event);

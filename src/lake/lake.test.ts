@@ -54,4 +54,65 @@ describe('the lake writer lease within one process', () => {
     await expect(failing).rejects.toThrow('upload refused');
     expect(await lake.withWriterLease(async () => 'next')).toBe('next');
   });
+
+  it('stops waiting for its turn when its signal aborts, and the writers after it still take theirs', async () => {
+    const lake = localLake();
+    const events: string[] = [];
+    let release!: () => void;
+    let started!: () => void;
+    const firstStarted = new Promise<void>((resolve) => {
+      started = resolve;
+    });
+    const first = lake.withWriterLease(async () => {
+      events.push('first start');
+      started();
+      await new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      events.push('first end');
+    });
+    await firstStarted;
+    const controller = new AbortController();
+    const waiting = lake.withWriterLease(
+      async () => {
+        events.push('timed out writer ran');
+      },
+      { signal: controller.signal },
+    );
+    const third = lake.withWriterLease(async () => {
+      events.push('third');
+    });
+    controller.abort(new Error('task silver timed out after 1 s'));
+    await expect(waiting).rejects.toThrow('task silver timed out after 1 s');
+    release();
+    await Promise.all([first, third]);
+    expect(events).toEqual(['first start', 'first end', 'third']);
+  });
+
+  it('stops waiting for a lease another process holds when its signal aborts', async () => {
+    const lake = localLake();
+    const other = new Lake({
+      store: new LocalObjectStore(root!),
+      scratchRoot: join(root!, '.tmp', 'other'),
+      retentionHours: 168,
+    });
+    let release!: () => void;
+    const holding = other.withWriterLease(
+      () =>
+        new Promise<void>((resolve) => {
+          release = resolve;
+        }),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const controller = new AbortController();
+    const started = Date.now();
+    const waiting = lake.withWriterLease(async () => 'committed', { signal: controller.signal });
+    setTimeout(() => controller.abort(new Error('task silver was stopped')), 200);
+    await expect(waiting).rejects.toThrow('task silver was stopped');
+    // The lease waits a minute for a busy writer; the signal ends that wait at once.
+    expect(Date.now() - started).toBeLessThan(10_000);
+    release();
+    await holding;
+    expect(await lake.withWriterLease(async () => 'next')).toBe('next');
+  });
 });

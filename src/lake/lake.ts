@@ -15,11 +15,13 @@
  *   });
  *   await lake.close();
  */
+
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import { mkdir, readdir, rm } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
+import { untilAborted } from '../core/until-aborted.ts';
 import type { ObjectCache } from './cache/object-cache.ts';
 import {
   type CommitOptions,
@@ -40,7 +42,8 @@ import type { ServerSideEncryption } from './s3/s3-object-store.ts';
 
 /** Gives a writer its lease: the lake's own lease object by default, or one the control plane holds. */
 export interface LeaseSource {
-  acquire(): Promise<WriterLease>;
+  /** Waits for the lease unless `signal` aborts first. */
+  acquire(signal?: AbortSignal): Promise<WriterLease>;
   /** Whether the lake releases what `acquire` gave (false for a lease its caller holds and releases). */
   readonly releasesLease: boolean;
 }
@@ -162,9 +165,14 @@ export class Lake {
    * Runs `fn` as the lake's one writer: the lease is taken (waiting for another writer) unless this process
    * already holds it, and released when the outermost call ends. Every commit runs inside.
    */
-  async withWriterLease<T>(fn: (lease: WriterLease) => Promise<T>): Promise<T> {
+  async withWriterLease<T>(
+    fn: (lease: WriterLease) => Promise<T>,
+    options: { signal?: AbortSignal } = {},
+  ): Promise<T> {
     const held = this.heldLease.getStore();
     if (held) return fn(held);
+    const { signal } = options;
+    signal?.throwIfAborted();
     // Concurrent writers of one process (a backfill's dates, a worker's --concurrency) take turns as two
     // processes would: each would otherwise reuse the other's lease and commit the same log version.
     const previous = this.writerTurn;
@@ -172,9 +180,15 @@ export class Lake {
     this.writerTurn = new Promise((resolve) => {
       done = resolve;
     });
-    await previous;
     try {
-      const lease = await this.leases.acquire();
+      await untilAborted(previous, signal);
+    } catch (error) {
+      // Given up while waiting: the turn passes on when the writer before ends, as if taken and left at once.
+      void previous.then(done);
+      throw error;
+    }
+    try {
+      const lease = await this.leases.acquire(signal);
       try {
         await this.sweepScratch();
         return await this.heldLease.run(lease, () => fn(lease));
@@ -282,8 +296,9 @@ export class Lake {
 export function objectLeases(store: ObjectStore, options: { waitMs?: number } = {}): LeaseSource {
   return {
     releasesLease: true,
-    acquire: () =>
+    acquire: (signal) =>
       acquireObjectLease(store, 'lake', {
+        ...(signal ? { signal } : {}),
         waitMs: options.waitMs ?? 60_000,
         // A local folder creates the lease atomically (link), so there is no race to settle.
         settleMs: store.kind === 'local' ? 0 : 200,

@@ -28,6 +28,8 @@ export interface ExportGoldOptions {
   runId?: string;
   /** Each mart's export and the commit, as `step-timed` events (scope `gold`). */
   events?: EventSink;
+  /** A task's timeout or stop: ends the wait for the writer lease (the warehouse's statements have their own). */
+  signal?: AbortSignal;
 }
 
 /** What `UNLOAD … MANIFEST VERBOSE` writes beside the files it unloaded. */
@@ -56,6 +58,7 @@ export async function exportGold(
       `config key 'lake': ${warehouse.engine} exports gold with UNLOAD to S3, so the lake must be s3://… (got ${lake.location})`,
     );
   }
+  const lease = options.signal ? { signal: options.signal } : {};
   return lake.withWriterLease(async () => {
     const snapshots = await lake.snapshots(marts.map((mart) => goldTable(mart.name)));
     const work = unload ? undefined : await lake.scratch('gold');
@@ -80,7 +83,7 @@ export async function exportGold(
     } finally {
       if (work) await lake.releaseScratch(work);
     }
-  });
+  }, lease);
 }
 
 type Timed = <T>(step: string, work: () => Promise<T>) => Promise<T>;

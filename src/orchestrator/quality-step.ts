@@ -42,6 +42,11 @@ export interface QualityStepInput {
   silver: { writtenFiles: string[]; touchedEventDates: IsoDate[]; ledger?: LedgerCounts };
   /** Load even when error expectations fail (`run --accept-quality-failures`); recorded on the run. */
   acceptFailures: boolean;
+  /**
+   * The try's timeout or stop: interrupts the gate, and the step fails with its reason, holding nothing (the
+   * batch was not judged badly; the retry judges it).
+   */
+  signal?: AbortSignal;
 }
 
 /** A date the step judged besides the run's own: silver a killed run committed, which no gate judged. */
@@ -137,6 +142,7 @@ async function judgePendingDates(
         load.writtenFiles.push(...step.load.writtenFiles);
       }
     } catch (error) {
+      if (input.signal?.aborted) throw input.signal.reason;
       judged.push({ ingestDate, outcome: 'error', held: true, error: redact((error as Error).message) });
     }
   }
@@ -158,8 +164,10 @@ async function judgeRunBatch(input: QualityStepInput): Promise<QualityStepResult
       suites: input.suites,
       writtenFiles: input.silver.writtenFiles,
       ledger: input.silver.ledger,
+      ...(input.signal ? { signal: input.signal } : {}),
     });
   } catch (error) {
+    if (input.signal?.aborted) throw input.signal.reason;
     // A batch the gate could not judge is not fit for the marts either.
     const hold: QualityHold = {
       ingest_date: ingestDate,
@@ -198,10 +206,12 @@ async function judgeRunBatch(input: QualityStepInput): Promise<QualityStepResult
           released_at: new Date().toISOString(),
           accepted,
         };
-  await commitQualityChanges(lake, runId, async () => [
-    await putQualityRecord(lake, record),
-    ...(hold ? [await putHold(lake, hold)] : []),
-  ]);
+  await commitQualityChanges(
+    lake,
+    runId,
+    async () => [await putQualityRecord(lake, record), ...(hold ? [await putHold(lake, hold)] : [])],
+    input.signal ? { signal: input.signal } : {},
+  );
   await recordQualityResults(warehouse, record);
 
   if (failed && !accepted) {

@@ -8,15 +8,17 @@ import type { Lake } from '../lake/lake.ts';
 
 /**
  * Runs `changes` (which put the objects and say what they replace) as the lake's writer, then commits what they
- * return in one commit; empty changes are left out, and nothing is committed when all are empty.
+ * return in one commit; empty changes are left out, and nothing is committed when all are empty. `signal` stops
+ * the wait for the writer lease.
  */
 export async function commitQualityChanges(
   lake: Lake,
   runId: string,
   changes: () => Promise<TableChange[]>,
+  options: { signal?: AbortSignal } = {},
 ): Promise<void> {
   await lake.withWriterLease(async () => {
     const published = (await changes()).filter((change) => change.add.length + change.remove.length > 0);
     if (published.length > 0) await lake.commit(published, { operation: 'WRITE', runId });
-  });
+  }, options);
 }

@@ -14,10 +14,12 @@
  *     writtenFiles: silver.writtenFiles, ledger: silver.ledger });
  *   result.outcome; // 'passed' | 'failed'
  */
+
 import { mkdirSync } from 'node:fs';
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import type { IsoDate } from '../core/dates.ts';
 import { PipelineError } from '../core/errors.ts';
+import { abortedOr, interruptOnAbort } from '../core/interrupt-on-abort.ts';
 import type { LiveFile, TableSnapshot } from '../lake/commit-log/table-snapshot.ts';
 import type { Lake, LakeObjectRef } from '../lake/lake.ts';
 import { ENTITY_DATASETS, QUARANTINE_TABLE, SILVER_INDEX_TABLE, silverTable } from '../lake/lake-layout.ts';
@@ -48,6 +50,8 @@ export interface QualityGateInput {
   /** Metrics of earlier ingest dates whose gate passed or was accepted (quality-results-store.ts). */
   history: QualityHistoryDay[];
   duckdb?: { memoryLimit?: string; threads?: number; tempDirectory?: string };
+  /** A task's timeout or stop: interrupts the gate's statements, which then fail with the signal's reason. */
+  signal?: AbortSignal;
 }
 
 export async function runQualityGate(input: QualityGateInput): Promise<QualityGateResult> {
@@ -62,6 +66,9 @@ export async function runQualityGate(input: QualityGateInput): Promise<QualityGa
   }
   const instance = await DuckDBInstance.create(':memory:', options);
   const connection = await instance.connect();
+  const interrupting = input.signal
+    ? interruptOnAbort(input.signal, () => connection.interrupt())
+    : undefined;
   const queries = { scans: 0, samples: 0, total: 0 };
   const run = async (sql: string, kind: 'scan' | 'sample' | 'other' = 'other') => {
     queries.total++;
@@ -79,6 +86,8 @@ export async function runQualityGate(input: QualityGateInput): Promise<QualityGa
     const scans: { suite: Suite; scan: ScanInput }[] = [];
 
     for (const suite of input.suites) {
+      // Between statements too: an interrupt only reaches a statement that is running.
+      input.signal?.throwIfAborted();
       const files =
         suite.dataset === 'transactions'
           ? batch.transactionFiles
@@ -125,6 +134,7 @@ export async function runQualityGate(input: QualityGateInput): Promise<QualityGa
     }
     const quarantine = await quarantineSample(input, lake, results);
     if (quarantine) sampleParts.push(quarantine);
+    input.signal?.throwIfAborted();
     if (sampleParts.length) {
       const samples = await run(sampleParts.map((part) => `(${part})`).join('\nunion all\n'), 'sample');
       attachSamples(input.suites, results, samples);
@@ -147,7 +157,10 @@ export async function runQualityGate(input: QualityGateInput): Promise<QualityGa
       seconds: (performance.now() - started) / 1000,
       cpuSeconds: (cpu.user + cpu.system) / 1e6,
     };
+  } catch (error) {
+    throw abortedOr(input.signal, error);
   } finally {
+    interrupting?.stop();
     connection.closeSync();
     instance.closeSync();
   }

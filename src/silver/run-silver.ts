@@ -117,7 +117,10 @@ export async function runSilver(options: RunSilverOptions): Promise<SilverResult
   // One writer at a time from classification to commit: the versions it classifies against must still be the
   // latest when it commits.
   try {
-    return await lake.withWriterLease(() => runSilverUnderLease(options));
+    return await lake.withWriterLease(
+      () => runSilverUnderLease(options),
+      options.signal ? { signal: options.signal } : {},
+    );
   } catch (error) {
     throw abortedOr(options.signal, error);
   }

@@ -14,7 +14,9 @@ import { generateBronze } from '../../src/generate/generate-bronze.ts';
 import type { Lake } from '../../src/lake/lake.ts';
 import { loadProject } from '../../src/models/project/load-project.ts';
 import { runModels } from '../../src/models/run/run-models.ts';
+import { TaskTimeoutError } from '../../src/orchestrator/execution/abort-reasons.ts';
 import { refreshSilverViews } from '../../src/orchestrator/load-silver.ts';
+import { runQualityStep } from '../../src/orchestrator/quality-step.ts';
 import { loadSuites } from '../../src/quality/load-suites.ts';
 import { readHold } from '../../src/quality/quality-holds.ts';
 import type { ExpectationResult } from '../../src/quality/quality-result.ts';
@@ -411,6 +413,28 @@ export function describeQualityGate(engine: 'duckdb' | 'postgres', skip: string 
           status: 'held',
         })),
       );
+    });
+
+    it('holds and records nothing when its try times out: the step ends with the timeout, for the retry', async () => {
+      const date = '2025-03-15' as IsoDate;
+      const recordsBefore = await readQualityRecords(harness.lake, date);
+      const controller = new AbortController();
+      controller.abort(new TaskTimeoutError('quality', 1));
+      await expect(
+        runQualityStep({
+          config: harness.config,
+          lake: harness.lake,
+          warehouse: harness.warehouse,
+          ingestDate: date,
+          runId: 'timed-out-quality-try',
+          suites: loadSuites(harness.config.qualitySuitesDir),
+          silver: { writtenFiles: [], touchedEventDates: [] },
+          acceptFailures: false,
+          signal: controller.signal,
+        }),
+      ).rejects.toThrow('task quality timed out after 1 s');
+      expect(await readHold(harness.lake, date)).toBeUndefined();
+      expect(await readQualityRecords(harness.lake, date)).toEqual(recordsBefore);
     });
 
     it('loads a held date when an operator accepts it, recorded on the run', async () => {

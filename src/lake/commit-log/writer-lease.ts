@@ -3,8 +3,10 @@
  * without conditional writes (which S3-compatible servers may ignore), so every commit is made under a lease and
  * checks the lease right before its commit point.
  */
+
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { PipelineError } from '../../core/errors.ts';
 import { ObjectExistsError, ObjectNotFoundError, type ObjectStore } from '../object-store.ts';
 
@@ -44,6 +46,8 @@ export interface ObjectLeaseOptions {
   now?: () => number;
   /** Whether a process of this host is alive (default: signal 0). */
   isAlive?: (pid: number) => boolean;
+  /** Stops waiting for a busy lease (a task's timeout or stop): `acquire` fails with the signal's reason. */
+  signal?: AbortSignal;
 }
 
 /**
@@ -86,6 +90,7 @@ export async function acquireObjectLease(
     store.put(key, JSON.stringify({ ...mine, expiresAt: now() + ttlMs }), { ifAbsent });
 
   for (;;) {
+    options.signal?.throwIfAborted();
     const current = await read();
     const holderDead =
       current !== undefined &&
@@ -98,7 +103,9 @@ export async function acquireObjectLease(
           `the lake writer lease '${name}' is held by ${current.owner} until ${new Date(current.expiresAt).toISOString()}; another run is writing`,
         );
       }
-      await sleep(Math.min(1000, Math.max(50, deadline - now())));
+      await sleep(Math.min(1000, Math.max(50, deadline - now())), undefined, {
+        ...(options.signal ? { signal: options.signal } : {}),
+      }).catch(() => options.signal?.throwIfAborted());
       continue;
     }
     try {
@@ -154,8 +161,4 @@ function processAlive(pid: number): boolean {
     // EPERM: it exists but belongs to another user.
     return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
