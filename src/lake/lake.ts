@@ -21,6 +21,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdir, readdir, rm } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
+import { isProcessAlive } from '../core/process-alive.ts';
 import { untilAborted } from '../core/until-aborted.ts';
 import type { ObjectCache } from './cache/object-cache.ts';
 import {
@@ -286,7 +287,7 @@ export class Lake {
     for (const name of names) {
       const match = /-(\d+)-[0-9a-f]{8}$/.exec(name);
       if (!match || !name.includes(`-${host}-`)) continue;
-      if (!processAlive(Number(match[1])))
+      if (!isProcessAlive(Number(match[1])))
         await rm(join(this.scratchRoot, name), { recursive: true, force: true });
     }
   }
@@ -309,13 +310,4 @@ export function objectLeases(store: ObjectStore, options: { waitMs?: number } = 
 /** A lease the caller acquired and releases itself (the control plane's writer lease). */
 export function heldLease(lease: WriterLease): LeaseSource {
   return { releasesLease: false, acquire: async () => lease };
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }

@@ -47,7 +47,8 @@ export function recordingRedshift(
   const warehouse = new RedshiftWarehouse(
     pool,
     { host: 'cluster.example', port: 5439, database: 'dw', user: 'etl' },
-    { iamRole: 'arn:aws:iam::123456789012:role/etl' },
+    // The writer lock's statements are recorded too, in the same list.
+    { iamRole: 'arn:aws:iam::123456789012:role/etl', lockPool: pool },
   );
   /** The statements sent, without the catalog lookups. */
   const writes = () =>

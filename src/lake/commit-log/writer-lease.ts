@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { PipelineError } from '../../core/errors.ts';
+import { isProcessAlive } from '../../core/process-alive.ts';
 import { ObjectExistsError, ObjectNotFoundError, type ObjectStore } from '../object-store.ts';
 
 /** Proof that this process is the lake's one writer; checked before every commit point. */
@@ -69,7 +70,7 @@ export async function acquireObjectLease(
   const settleMs = options.settleMs ?? 200;
   const now = options.now ?? Date.now;
   const key = `_leases/${name}.json`;
-  const isAlive = options.isAlive ?? processAlive;
+  const isAlive = options.isAlive ?? isProcessAlive;
   const mine: LeaseRecord = {
     owner: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
     token: randomUUID(),
@@ -151,14 +152,4 @@ export async function acquireObjectLease(
       if ((await read())?.token === mine.token) await store.delete(key);
     },
   };
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    // EPERM: it exists but belongs to another user.
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }

@@ -11,10 +11,11 @@
  */
 import { randomBytes } from 'node:crypto';
 import { FintechEtlError } from '../../core/errors.ts';
+import { isProcessAlive } from '../../core/process-alive.ts';
 import { NO_TASK_EVENTS, type TaskEventSink } from '../definitions/task-event.ts';
 import type { LeaseRecord, ProcessIdentity, StateStore } from '../state/state-store.ts';
 import { type Clock, systemClock } from './clock.ts';
-import { currentProcess, isProcessAlive } from './process-identity.ts';
+import { currentProcess } from './process-identity.ts';
 
 export const WRITER_LEASE = 'writer';
 export const SCHEDULER_LEASE = 'scheduler';

@@ -2,9 +2,9 @@
  * Who is doing the work, and whether a recorded process is still alive: what lets the next process tell a
  * try or a lease left behind by a SIGKILL from one still running.
  */
-import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { basename } from 'node:path';
+import { isProcessAlive } from '../../core/process-alive.ts';
 import { redact } from '../../core/redact.ts';
 import type { ProcessIdentity } from '../state/state-store.ts';
 
@@ -16,25 +16,6 @@ export function currentProcess(command?: string): ProcessIdentity {
     host: hostname(),
     command: redact(command ?? [basename(script), ...args].join(' ')),
   };
-}
-
-/**
- * Whether a process of this machine is alive. A zombie (exited, not yet reaped by its parent) counts as dead:
- * it will never write again.
- */
-export function isProcessAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch (error) {
-    // EPERM: it exists but belongs to another user.
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return true;
-  }
 }
 
 export interface LivenessCheck {

@@ -17,6 +17,7 @@
  */
 import type { IsoDate } from '../../core/dates.ts';
 import { UsageError } from '../../core/errors.ts';
+import { isProcessAlive } from '../../core/process-alive.ts';
 import { newRunId } from '../../core/run-id.ts';
 import type { Dag } from '../definitions/dag.ts';
 import type { JsonObject, JsonValue } from '../definitions/json-value.ts';
@@ -37,7 +38,7 @@ import { type Clock, systemClock } from './clock.ts';
 import { markDeadTries, RunInProgressError, takeOverUnfinishedRun } from './dead-tries.ts';
 import { errorSentence } from './error-sentence.ts';
 import { EventLog, redactEvent, runLogPath } from './event-log.ts';
-import { currentProcess, isProcessAlive, type LivenessCheck } from './process-identity.ts';
+import { currentProcess, type LivenessCheck } from './process-identity.ts';
 import { localExecutor, runTask, type TaskRunnerSettings, type TaskRunOutcome } from './run-task.ts';
 import { type RunMode, selectTasks } from './select-tasks.ts';
 import type { TaskExecutor } from './task-executor.ts';

@@ -238,7 +238,7 @@ function truncateBytes(text: string, bytes: number): string {
 }
 
 /** Two sessions creating the same schema or table at once: the loser's duplicate error is harmless. */
-function ignoreConcurrentCreate(error: { code?: string }): void {
+export function ignoreConcurrentCreate(error: { code?: string }): void {
   if (error.code !== '23505' && error.code !== '42P06' && error.code !== '42P07') throw error;
 }
 

@@ -19,6 +19,7 @@ import {
 import { PostgresWarehouse } from '../postgres/postgres-warehouse.ts';
 import { DEFAULT_CAPABILITIES } from '../sql-warehouse.ts';
 import type {
+  JoinWriterLockOptions,
   LoadFilesOptions,
   LoadResult,
   Relation,
@@ -27,12 +28,16 @@ import type {
   WarehouseCapabilities,
   WarehouseEngine,
   WarehouseWriterLock,
+  WriterLockOptions,
 } from '../warehouse.ts';
+import { acquireLeaseWriterLock, joinLeaseWriterLock } from './lease-writer-lock.ts';
 
 export interface RedshiftOptions {
   /** IAM role Redshift assumes to read the lake (the `iam_role` query parameter of the warehouse URL). */
   iamRole?: string;
   events?: EventSink;
+  /** Where the writer lock's statements go (tests); default: a connection of its own per lock. */
+  lockPool?: PgPoolLike;
 }
 
 /** Redshift's VARCHAR without a length holds 256 bytes. */
@@ -58,16 +63,39 @@ export class RedshiftWarehouse extends PostgresWarehouse {
     return 'redshift';
   }
 
-  /**
-   * Redshift has no advisory locks: writers of one cluster from several homes are not kept apart here (the
-   * home's writer lease still keeps one writer per home).
-   */
-  override async acquireWriterLock(): Promise<WarehouseWriterLock> {
-    return { lost: new AbortController().signal, release: async () => undefined };
+  /** Redshift has no advisory locks: the writer lock is a lease row (lease-writer-lock.ts). */
+  override acquireWriterLock(options: WriterLockOptions): Promise<WarehouseWriterLock> {
+    return this.onLockPool((pool, where) => acquireLeaseWriterLock(pool, where, options));
   }
 
-  override async joinWriterLock(): Promise<WarehouseWriterLock> {
-    return { lost: new AbortController().signal, release: async () => undefined };
+  override joinWriterLock(options: JoinWriterLockOptions): Promise<WarehouseWriterLock> {
+    return this.onLockPool((pool, where) => joinLeaseWriterLock(pool, where, options));
+  }
+
+  /**
+   * The lock's statements run on a connection of their own, so renewing the lease never waits behind the
+   * models' statements for a pooled connection.
+   */
+  private async onLockPool(
+    take: (pool: PgPoolLike, where: string) => Promise<WarehouseWriterLock>,
+  ): Promise<WarehouseWriterLock> {
+    const { host, port, database } = this.connection;
+    const where = `${host}:${port}/${database}`;
+    if (this.options.lockPool) return take(this.options.lockPool, where);
+    const pool = await connectPool(this.connection, this.password, 1, 'redshift');
+    try {
+      const lock = await take(pool, where);
+      return {
+        lost: lock.lost,
+        release: async () => {
+          await lock.release();
+          await pool.end().catch(() => undefined);
+        },
+      };
+    } catch (error) {
+      await pool.end().catch(() => undefined);
+      throw error;
+    }
   }
 
   protected override capabilitiesFor(): WarehouseCapabilities {
