@@ -122,10 +122,16 @@ export class Lake {
     return this.cache.fetch(object.key, object.size !== undefined ? { size: object.size } : {});
   }
 
-  /** {@link localPath} of each, in order; remote objects are downloaded a few at a time. */
-  async localPaths(objects: readonly LakeObjectRef[]): Promise<string[]> {
+  /**
+   * {@link localPath} of each, in order; remote objects are downloaded a few at a time, until `signal` (a task's
+   * timeout or stop) ends the downloads with its reason.
+   */
+  async localPaths(
+    objects: readonly LakeObjectRef[],
+    options: { signal?: AbortSignal } = {},
+  ): Promise<string[]> {
     if (this.cache === undefined) return objects.map((object) => this.localStorePath(object.key));
-    return this.cache.fetchAll(objects);
+    return this.cache.fetchAll(objects, undefined, options.signal);
   }
 
   /**

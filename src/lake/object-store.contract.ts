@@ -3,7 +3,7 @@
  * (the S3 one against a real S3-protocol server on loopback).
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -90,6 +90,19 @@ export function objectStoreContract(name: string, target: () => Promise<ObjectSt
       await expect(
         store.putFile('silver/big/part-run1-0.parquet', source, { ifAbsent: true }),
       ).rejects.toThrow(ObjectExistsError);
+    });
+
+    it('ends a download when its signal aborts, with the signal’s reason, leaving no file', async () => {
+      await store.put('bronze/aborted/part-00000.jsonl', 'x'.repeat(1000));
+      const controller = new AbortController();
+      controller.abort(new Error('task silver_check_1 timed out after 1 s'));
+      const folder = join(scratch, 'aborted');
+      await expect(
+        store.getToFile('bronze/aborted/part-00000.jsonl', join(folder, 'part.jsonl'), {
+          signal: controller.signal,
+        }),
+      ).rejects.toThrow('task silver_check_1 timed out after 1 s');
+      expect(existsSync(folder) ? readdirSync(folder) : []).toEqual([]);
     });
 
     it('puts a stream', async () => {

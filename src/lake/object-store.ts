@@ -60,8 +60,11 @@ export interface ObjectStore {
   /** The whole object; `ObjectNotFoundError` when missing. */
   get(key: string): Promise<Buffer>;
   getStream(key: string): Promise<Readable>;
-  /** Downloads to `path` (written whole: temp file, then rename) and returns what was downloaded. */
-  getToFile(key: string, path: string): Promise<ObjectInfo>;
+  /**
+   * Downloads to `path` (written whole: temp file, then rename) and returns what was downloaded; `signal` (a
+   * task's timeout or stop) ends a download under way with its reason and leaves no file.
+   */
+  getToFile(key: string, path: string, options?: { signal?: AbortSignal }): Promise<ObjectInfo>;
   put(key: string, body: Buffer | string, options?: PutOptions): Promise<ObjectInfo>;
   putFile(key: string, path: string, options?: PutOptions): Promise<ObjectInfo>;
   putStream(key: string, body: Readable, options?: PutOptions): Promise<ObjectInfo>;

@@ -74,9 +74,19 @@ export async function describeBronzeFiles(
   return { manifest: partition.manifest, files };
 }
 
-/** Local paths DuckDB reads for `files`: the objects of a local lake, cached copies of a remote one (downloaded). */
-export async function fetchBronzeFiles(lake: Lake, files: readonly BronzeFileEntry[]): Promise<BronzeFile[]> {
-  const paths = await lake.localPaths(files.map((file) => ({ key: file.sourceFile, size: file.bytes })));
+/**
+ * Local paths DuckDB reads for `files`: the objects of a local lake, cached copies of a remote one (downloaded,
+ * until `signal` ends the downloads).
+ */
+export async function fetchBronzeFiles(
+  lake: Lake,
+  files: readonly BronzeFileEntry[],
+  signal?: AbortSignal,
+): Promise<BronzeFile[]> {
+  const paths = await lake.localPaths(
+    files.map((file) => ({ key: file.sourceFile, size: file.bytes })),
+    signal ? { signal } : {},
+  );
   return files.map(({ bytes: _bytes, ...file }, position) => ({ ...file, path: paths[position]! }));
 }
 

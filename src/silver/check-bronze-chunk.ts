@@ -91,7 +91,9 @@ async function checkChunk(options: CheckBronzeChunkOptions): Promise<CheckedChun
     // Every file's name by its position in the partition, as the commit's session has them; only the share's
     // files are downloaded and read.
     await setupSilverSession(session, config, bronze.files, pads);
-    const files = await session.timed('fetch bronze', () => fetchBronzeFiles(lake, share.files));
+    const files = await session.timed('fetch bronze', () =>
+      fetchBronzeFiles(lake, share.files, options.signal),
+    );
     const parsed = await readBronzeBatch(session, files, {
       config,
       ingestDate,

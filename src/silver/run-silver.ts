@@ -159,7 +159,7 @@ async function runSilverUnderLease(options: RunSilverOptions): Promise<SilverRes
     if (options.checked) {
       await loadCheckedChunks(session, lake, bronze.files, options.checked);
     } else {
-      const files = await fetchBronzeFiles(lake, bronze.files);
+      const files = await fetchBronzeFiles(lake, bronze.files, options.signal);
       await readBronzeBatch(session, files, { config, ingestDate, runId });
     }
     await session.run('classify-versions', {

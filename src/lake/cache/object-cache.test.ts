@@ -40,6 +40,22 @@ function lakeWith(objects: Record<string, string | Buffer>): CountingStore {
 const hundred = (c: string) => c.repeat(100);
 
 describe('ObjectCache', () => {
+  it('starts no download after its signal aborted, and fails with its reason', async () => {
+    const store = lakeWith({ 'bronze/a.jsonl': 'a', 'bronze/b.jsonl': 'b', 'bronze/c.jsonl': 'c' });
+    const cache = new ObjectCache(store, { dir: mkdtempSync(join(tmpdir(), 'cache-')), maxBytes: 1000 });
+    const controller = new AbortController();
+    const fetching = cache.fetchAll(
+      ['bronze/a.jsonl', 'bronze/b.jsonl', 'bronze/c.jsonl'],
+      1,
+      controller.signal,
+    );
+    // The task times out while its first download is under way.
+    controller.abort(new Error('task silver timed out after 1 s'));
+    await expect(fetching).rejects.toThrow('task silver timed out after 1 s');
+    expect(store.downloads.length).toBeLessThanOrEqual(1);
+    cache.close();
+  });
+
   it('downloads a missing object once and serves it locally after that', async () => {
     const store = lakeWith({ 'silver/t/p=1/a.parquet': hundred('a') });
     const cache = new ObjectCache(store, { dir: mkdtempSync(join(tmpdir(), 'cache-')), maxBytes: 1000 });

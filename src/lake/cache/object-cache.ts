@@ -69,11 +69,11 @@ export class ObjectCache {
     return join(this.objectsDir, ...key.split('/'));
   }
 
-  /** The local path of `key`, downloaded first when missing or stale. */
-  async fetch(key: string, expected: ExpectedObject = {}): Promise<string> {
+  /** The local path of `key`, downloaded first when missing or stale; `signal` ends the download. */
+  async fetch(key: string, expected: ExpectedObject = {}, signal?: AbortSignal): Promise<string> {
     const path = this.pathOf(key);
     if (this.touch(key, expected) && existsSync(path)) return path;
-    const info = await this.store.getToFile(key, path);
+    const info = await this.store.getToFile(key, path, signal ? { signal } : {});
     this.register(key, info.etag, info.size);
     this.evict();
     return path;
@@ -115,21 +115,23 @@ export class ObjectCache {
     return target;
   }
 
-  /** Local paths of every key, in order (downloads run a few at a time). */
+  /** Local paths of every key, in order (downloads run a few at a time); `signal` ends them all. */
   async fetchAll(
     keys: readonly (string | ({ key: string } & ExpectedObject))[],
     concurrency = 4,
+    signal?: AbortSignal,
   ): Promise<string[]> {
     const paths: string[] = new Array(keys.length);
     let next = 0;
     const worker = async () => {
       while (next < keys.length) {
+        signal?.throwIfAborted();
         const index = next++;
         const item = keys[index]!;
         paths[index] =
           typeof item === 'string'
-            ? await this.fetch(item)
-            : await this.fetch(item.key, { ...(item.size !== undefined ? { size: item.size } : {}) });
+            ? await this.fetch(item, {}, signal)
+            : await this.fetch(item.key, { ...(item.size !== undefined ? { size: item.size } : {}) }, signal);
       }
     };
     await Promise.all(Array.from({ length: Math.min(concurrency, keys.length) }, worker));

@@ -61,7 +61,9 @@ export class LocalObjectStore implements ObjectStore {
     return createReadStream(path);
   }
 
-  async getToFile(key: string, path: string): Promise<ObjectInfo> {
+  /** A local copy is quick: `signal` is checked before it starts. */
+  async getToFile(key: string, path: string, options: { signal?: AbortSignal } = {}): Promise<ObjectInfo> {
+    options.signal?.throwIfAborted();
     const info = await this.statOrThrow(key);
     await mkdir(dirname(path), { recursive: true });
     const temporary = `${path}.${randomUUID()}.part`;

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -36,6 +36,44 @@ function objectCreations(requests: S3TestServer['requests']) {
 }
 
 describe('S3ObjectStore', () => {
+  it('stops a download under way when its signal aborts, and leaves no partial file', async () => {
+    const store = new S3ObjectStore({
+      client: server.client(),
+      bucket: server.bucket,
+      prefix: `abort-${randomBytes(3).toString('hex')}/lake`,
+      encryption: { kind: 'AES256' },
+      partSize: 8 * 1024 * 1024,
+    });
+    const scratch = mkdtempSync(join(tmpdir(), 's3-abort-'));
+    const source = join(scratch, 'big.jsonl');
+    writeFileSync(source, randomBytes(48 * 1024 * 1024));
+    await store.putFile('bronze/transactions/ingest_date=2025-03-01/part-00000.jsonl', source);
+    const folder = join(scratch, 'cache');
+    const controller = new AbortController();
+    // Aborted once the first bytes are on disk: the download is under way, far from its end.
+    const watch = setInterval(() => {
+      const partial = existsSync(folder)
+        ? readdirSync(folder).find((name) => name.endsWith('.part'))
+        : undefined;
+      if (partial && statSync(join(folder, partial)).size > 0)
+        controller.abort(new Error('task silver_check_1 timed out after 1 s'));
+    }, 1);
+    try {
+      await expect(
+        store.getToFile(
+          'bronze/transactions/ingest_date=2025-03-01/part-00000.jsonl',
+          join(folder, 'part.jsonl'),
+          {
+            signal: controller.signal,
+          },
+        ),
+      ).rejects.toThrow('task silver_check_1 timed out after 1 s');
+    } finally {
+      clearInterval(watch);
+    }
+    expect(readdirSync(folder)).toEqual([]);
+  });
+
   it('sends SSE-KMS headers with every object it creates: put, multipart upload, copy', async () => {
     const keyArn = 'arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab';
     const store = new S3ObjectStore({

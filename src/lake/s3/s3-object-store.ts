@@ -24,6 +24,7 @@ import {
   S3ServiceException,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
+import { abortedOr } from '../../core/interrupt-on-abort.ts';
 import {
   checkKey,
   type ListOptions,
@@ -98,23 +99,25 @@ export class S3ObjectStore implements ObjectStore {
     }
   }
 
-  async getToFile(key: string, path: string): Promise<ObjectInfo> {
+  async getToFile(key: string, path: string, options: { signal?: AbortSignal } = {}): Promise<ObjectInfo> {
+    const { signal } = options;
     let response: GetObjectCommandOutput;
     try {
       response = await this.client.send(
         new GetObjectCommand({ Bucket: this.bucket, Key: this.objectKey(key) }),
+        signal ? { abortSignal: signal } : {},
       );
     } catch (error) {
-      throw this.translate(error, key);
+      throw abortedOr(signal, this.translate(error, key));
     }
     await mkdir(dirname(path), { recursive: true });
     const temporary = `${path}.${randomUUID()}.part`;
     try {
-      await pipeline(response.Body as Readable, createWriteStream(temporary));
+      await pipeline(response.Body as Readable, createWriteStream(temporary), signal ? { signal } : {});
       await rename(temporary, path);
     } catch (error) {
       await rm(temporary, { force: true });
-      throw error;
+      throw abortedOr(signal, error);
     }
     return {
       key,
