@@ -16,13 +16,8 @@ export async function loadPage(render) {
     content.hidden = true;
     document.body.dataset.ready = 'error';
   };
-  let response;
-  try {
-    response = await fetch(`${document.body.dataset.api}${location.search}`, {
-      headers: { accept: 'application/json' },
-      credentials: 'same-origin',
-    });
-  } catch {
+  const response = await fetchWithRetries(`${document.body.dataset.api}${location.search}`);
+  if (!response) {
     fail(...codeSpans('The fintech-etl server cannot be reached. Is `fintech-etl serve` still running?'));
     return;
   }
@@ -60,6 +55,21 @@ export async function loadPage(render) {
     throw error;
   }
   document.body.dataset.ready = 'true';
+}
+
+/** Network failures, not answers, are tried again: a server restarting, or a kept-alive socket it just closed. */
+const RETRY_DELAYS_MS = [300, 1000];
+
+/** The page's data request, tried again after a network failure; undefined when every try failed. */
+async function fetchWithRetries(url) {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await fetch(url, { headers: { accept: 'application/json' }, credentials: 'same-origin' });
+    } catch {
+      if (attempt >= RETRY_DELAYS_MS.length) return undefined;
+      await new Promise((resolve) => setTimeout(resolve, RETRY_DELAYS_MS[attempt]));
+    }
+  }
 }
 
 /** "run `fintech-etl demo`" → text with the command in <code>. */
