@@ -97,13 +97,18 @@ describe('the lake writer lease within one process', () => {
       retentionHours: 168,
     });
     let release!: () => void;
+    let started!: () => void;
+    const otherHolds = new Promise<void>((resolve) => {
+      started = resolve;
+    });
     const holding = other.withWriterLease(
       () =>
         new Promise<void>((resolve) => {
           release = resolve;
+          started();
         }),
     );
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await otherHolds;
     const controller = new AbortController();
     const started = Date.now();
     const waiting = lake.withWriterLease(async () => 'committed', { signal: controller.signal });
