@@ -97,15 +97,15 @@ describe('the lake writer lease within one process', () => {
       retentionHours: 168,
     });
     let release!: () => void;
-    let started!: () => void;
+    let holds!: () => void;
     const otherHolds = new Promise<void>((resolve) => {
-      started = resolve;
+      holds = resolve;
     });
     const holding = other.withWriterLease(
       () =>
         new Promise<void>((resolve) => {
           release = resolve;
-          started();
+          holds();
         }),
     );
     await otherHolds;
