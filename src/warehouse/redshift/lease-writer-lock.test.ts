@@ -79,7 +79,8 @@ describe.skipIf(skip)('the writer lease of a Redshift warehouse, on PostgreSQL',
     await acquireLeaseWriterLock(pool, where, { holder: 'nobody', waitSeconds: 0 }).then((lock) =>
       lock.release(),
     );
-    await otherHolder('home C on etl-9', 'etl-9', 4242, Date.now() + 600);
+    // Lapses in 3 s: long enough to be refused first even on a loaded machine.
+    await otherHolder('home C on etl-9', 'etl-9', 4242, Date.now() + 3000);
     await expect(acquireLeaseWriterLock(pool, where, { holder: 'home B', waitSeconds: 0 })).rejects.toThrow(
       /: home C on etl-9, since 2025-03-01T00:00:00.000Z; use --wait/,
     );
@@ -116,7 +117,7 @@ describe.skipIf(skip)('the writer lease of a Redshift warehouse, on PostgreSQL',
 
     // What a holder that stalled past its lease finds: another home took the lapsed lease.
     await query(`update audit.writer_lease set token = 'their-token', holder = 'home B'`);
-    for (let i = 0; i < 50 && !lock.lost.aborted; i++)
+    for (let i = 0; i < 200 && !lock.lost.aborted; i++)
       await new Promise((resolve) => setTimeout(resolve, 50));
     expect(lock.lost.aborted).toBe(true);
     expect((lock.lost.reason as Error).message).toBe(
