@@ -105,6 +105,23 @@ export function objectStoreContract(name: string, target: () => Promise<ObjectSt
       expect(existsSync(folder) ? readdirSync(folder) : []).toEqual([]);
     });
 
+    it('ends an upload when its signal aborts, with the signal’s reason, leaving the key absent', async () => {
+      const controller = new AbortController();
+      controller.abort(new Error('task silver_check_2 was stopped'));
+      const source = join(scratch, 'staged.parquet');
+      writeFileSync(source, randomBytes(1000));
+      await expect(
+        store.putFile('silver/_checks/ingest_date=2025-03-01/staged.parquet', source, {
+          signal: controller.signal,
+        }),
+      ).rejects.toThrow('task silver_check_2 was stopped');
+      await expect(
+        store.put('silver/_checks/ingest_date=2025-03-01/small.json', '{}', { signal: controller.signal }),
+      ).rejects.toThrow('task silver_check_2 was stopped');
+      expect(await store.head('silver/_checks/ingest_date=2025-03-01/staged.parquet')).toBeUndefined();
+      expect(await store.head('silver/_checks/ingest_date=2025-03-01/small.json')).toBeUndefined();
+    });
+
     it('puts a stream', async () => {
       const parts = [Buffer.from('line 1\n'), Buffer.from('line 2\n')];
       await store.putStream('stream/lines.jsonl', Readable.from(parts));

@@ -24,6 +24,11 @@ export interface PutOptions {
    * rename on the same file system) instead of copying it. The source is gone or left as it was afterwards.
    */
   consumeSource?: boolean;
+  /**
+   * A task's timeout or stop: ends an upload under way with the signal's reason (a multipart upload is aborted,
+   * its parts deleted), leaving the key as it was. Only for objects nothing refers to yet.
+   */
+  signal?: AbortSignal;
 }
 
 export interface ListOptions {

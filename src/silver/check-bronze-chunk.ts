@@ -109,10 +109,12 @@ async function checkChunk(options: CheckBronzeChunkOptions): Promise<CheckedChun
     const folder = `${SILVER_CHECKS_PREFIX}${partitionFolder({ ingest_date: ingestDate })}`;
     const batchKey = `${folder}/${name}-batch.parquet`;
     const quarantineKey = `${folder}/${name}-quarantine.parquet`;
+    // Staged objects are referred to by nothing until the commit reads them: an upload may stop anywhere.
+    const upload = options.signal ? { signal: options.signal } : {};
     await session.timed('stage upload', () =>
       Promise.all([
-        lake.store.putFile(batchKey, stage.batch),
-        lake.store.putFile(quarantineKey, stage.quarantine),
+        lake.store.putFile(batchKey, stage.batch, upload),
+        lake.store.putFile(quarantineKey, stage.quarantine, upload),
       ]),
     );
     return {

@@ -164,6 +164,8 @@ export class LocalObjectStore implements ObjectStore {
     options: PutOptions,
     write: (temporary: string) => Promise<unknown>,
   ): Promise<ObjectInfo> {
+    // A local write is quick: the signal is checked before it starts.
+    options.signal?.throwIfAborted();
     const target = this.pathOf(key);
     const temporary = join(this.root, TEMP_FOLDER, randomUUID());
     await mkdir(dirname(temporary), { recursive: true });

@@ -36,6 +36,46 @@ function objectCreations(requests: S3TestServer['requests']) {
 }
 
 describe('S3ObjectStore', () => {
+  it('stops a multipart upload under way when its signal aborts, and leaves no object', async () => {
+    const store = new S3ObjectStore({
+      client: server.client(),
+      bucket: server.bucket,
+      prefix: `abort-up-${randomBytes(3).toString('hex')}/lake`,
+      encryption: { kind: 'AES256' },
+      partSize: 5 * 1024 * 1024,
+    });
+    const source = join(mkdtempSync(join(tmpdir(), 's3-abort-up-')), 'staged.parquet');
+    writeFileSync(source, randomBytes(48 * 1024 * 1024));
+    const controller = new AbortController();
+    const before = server.requests.length;
+    // Aborted once the first part has reached the server: the upload is under way, far from its end.
+    const watch = setInterval(() => {
+      if (
+        server.requests
+          .slice(before)
+          .some((request) => request.method === 'PUT' && 'partNumber' in request.query)
+      )
+        controller.abort(new Error('task silver_check_1 timed out after 1 s'));
+    }, 1);
+    try {
+      await expect(
+        store.putFile('silver/_checks/ingest_date=2025-03-01/run-1-batch.parquet', source, {
+          signal: controller.signal,
+        }),
+      ).rejects.toThrow('task silver_check_1 timed out after 1 s');
+    } finally {
+      clearInterval(watch);
+    }
+    expect(await store.head('silver/_checks/ingest_date=2025-03-01/run-1-batch.parquet')).toBeUndefined();
+    // lib-storage aborts the multipart upload (its parts deleted) once the parts in flight have ended.
+    const abortSent = () =>
+      server.requests
+        .slice(before)
+        .some((request) => request.method === 'DELETE' && 'uploadId' in request.query);
+    for (let i = 0; i < 200 && !abortSent(); i++) await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(abortSent()).toBe(true);
+  });
+
   it('stops a download under way when its signal aborts, and leaves no partial file', async () => {
     const store = new S3ObjectStore({
       client: server.client(),

@@ -139,11 +139,12 @@ export class S3ObjectStore implements ObjectStore {
           ContentLength: bytes.length,
           ...this.writeHeaders(options),
         }),
+        options.signal ? { abortSignal: options.signal } : {},
       );
       // S3 returns no modification time; the clock of this process is close enough for retention checks.
       return { key, size: bytes.length, etag: response.ETag ?? '', lastModified: new Date() };
     } catch (error) {
-      throw this.translate(error, key);
+      throw abortedOr(options.signal, this.translate(error, key));
     }
   }
 
@@ -260,10 +261,16 @@ export class S3ObjectStore implements ObjectStore {
         ...this.writeHeaders(options),
       },
     });
+    const { signal } = options;
+    const abort = () => void upload.abort().catch(() => undefined);
+    signal?.addEventListener('abort', abort, { once: true });
     try {
+      signal?.throwIfAborted();
       await upload.done();
     } catch (error) {
-      throw this.translate(error, key);
+      throw abortedOr(signal, this.translate(error, key));
+    } finally {
+      signal?.removeEventListener('abort', abort);
     }
     return this.headOrThrow(key);
   }
