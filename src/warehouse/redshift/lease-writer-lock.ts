@@ -205,9 +205,15 @@ function renewing(
       if (clock.now() - renewedAt >= clock.ttlMs) fail((error as Error).message);
     }
   };
+  let renewing = false;
   const timer = setInterval(
     () => {
-      renewal = renewal.then(renew);
+      // One renewal at a time: a slow server skips ticks rather than queueing them.
+      if (renewing) return;
+      renewing = true;
+      renewal = renew().finally(() => {
+        renewing = false;
+      });
     },
     Math.max(100, Math.floor(clock.ttlMs / 3)),
   );
