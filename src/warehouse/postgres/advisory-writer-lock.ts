@@ -13,7 +13,7 @@
  * to the backend of the row whose `owner` is theirs. A new holder takes that second key exclusively once before
  * it writes: it waits out the writes of a previous holder's tasks still running after their driver died.
  */
-import pg from 'pg';
+import type pg from 'pg';
 import { redact } from '../../core/redact.ts';
 import {
   type JoinWriterLockOptions,
@@ -21,7 +21,7 @@ import {
   type WarehouseWriterLock,
   type WriterLockOptions,
 } from '../warehouse.ts';
-import type { ConnectionInfo } from './connection-pool.ts';
+import { type ConnectionInfo, singleClient } from './connection-pool.ts';
 
 /** The two int4 keys of `pg_try_advisory_lock(key1, key2)`: 'fint' and 1, arbitrary but fixed. */
 const LOCK_KEYS = [0x66696e74, 1] as const;
@@ -38,16 +38,7 @@ export async function acquireAdvisoryWriterLock(
   password: string | undefined,
   options: WriterLockOptions,
 ): Promise<WarehouseWriterLock> {
-  const client = new pg.Client({
-    host: connection.host,
-    port: connection.port,
-    database: connection.database,
-    user: connection.user,
-    password,
-    application_name: 'fintech-etl writer lock',
-    keepAlive: true,
-    connectionTimeoutMillis: 10_000,
-  });
+  const client = singleClient(connection, password, 'fintech-etl writer lock', { keepAlive: true });
   const lost = new AbortController();
   let releasing = false;
   const onLost = (reason: string) => {
@@ -106,17 +97,13 @@ export async function joinAdvisoryWriterLock(
   password: string | undefined,
   options: JoinWriterLockOptions,
 ): Promise<WarehouseWriterLock> {
-  const client = new pg.Client({
-    host: connection.host,
-    port: connection.port,
-    database: connection.database,
-    user: connection.user,
+  // What a new holder waiting for these writes names (pg_stat_activity).
+  const client = singleClient(
+    connection,
     password,
-    // What a new holder waiting for these writes names (pg_stat_activity).
-    application_name: truncateBytes(`fintech-etl ${options.joiner}`, APPLICATION_NAME_BYTES),
-    keepAlive: true,
-    connectionTimeoutMillis: 10_000,
-  });
+    truncateBytes(`fintech-etl ${options.joiner}`, APPLICATION_NAME_BYTES),
+    { keepAlive: true },
+  );
   const lost = new AbortController();
   let releasing = false;
   const onLost = (reason: string) => {

@@ -4,8 +4,7 @@
  * the work lets the session go. PostgreSQL ignores a cancel that reaches a backend between two statements, or
  * before the statement it races has started, and a COPY or the next statement may start after it.
  */
-import pg from 'pg';
-import type { ConnectionInfo } from './connection-pool.ts';
+import { type ConnectionInfo, singleClient } from './connection-pool.ts';
 
 const REPEAT_MS = 250;
 
@@ -23,15 +22,7 @@ export function cancelOnAbort(
   let stopped = false;
   let wake: (() => void) | undefined;
   const cancel = async () => {
-    const client = new pg.Client({
-      host: connection.host,
-      port: connection.port,
-      database: connection.database,
-      user: connection.user,
-      password,
-      application_name: 'fintech-etl cancel',
-      connectionTimeoutMillis: 10_000,
-    });
+    const client = singleClient(connection, password, 'fintech-etl cancel');
     client.on('error', () => undefined);
     try {
       await client.connect();

@@ -52,6 +52,28 @@ export function parseConnectionUrl(url: string, defaultPort: number): Connection
 }
 
 /** Creates a pool whose sessions run in UTC; connection errors name host, port and database only. */
+/**
+ * A single connection outside the pool, named in pg_stat_activity by `applicationName`: what the writer lock holds
+ * for its whole life and what cancels a statement, neither of which may wait for a pooled connection.
+ */
+export function singleClient(
+  connection: ConnectionInfo,
+  password: string | undefined,
+  applicationName: string,
+  options: { keepAlive?: boolean } = {},
+): pg.Client {
+  return new pg.Client({
+    host: connection.host,
+    port: connection.port,
+    database: connection.database,
+    user: connection.user,
+    password,
+    application_name: applicationName,
+    ...(options.keepAlive ? { keepAlive: true } : {}),
+    connectionTimeoutMillis: 10_000,
+  });
+}
+
 export async function connectPool(
   connection: ConnectionInfo,
   password: string | undefined,

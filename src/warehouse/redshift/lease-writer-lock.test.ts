@@ -79,7 +79,7 @@ describe.skipIf(skip)('the writer lease of a Redshift warehouse, on PostgreSQL',
     await acquireLeaseWriterLock(pool, where, { holder: 'nobody', waitSeconds: 0 }).then((lock) =>
       lock.release(),
     );
-    // Lapses in 3 s: long enough to be refused first even on a loaded machine.
+    // A lapse long enough that the refusal below is checked first, even on a loaded machine.
     await otherHolder('home C on etl-9', 'etl-9', 4242, Date.now() + 3000);
     await expect(acquireLeaseWriterLock(pool, where, { holder: 'home B', waitSeconds: 0 })).rejects.toThrow(
       /: home C on etl-9, since 2025-03-01T00:00:00.000Z; use --wait/,
