@@ -107,9 +107,9 @@ describe('acquireLease', () => {
       store: fixture.store,
       name: WRITER_LEASE,
       holder: { ...other, host: 'far' },
-      ttlMs: 300,
+      ttlMs: 600,
     });
-    await new Promise((resolve) => setTimeout(resolve, 700));
+    await new Promise((resolve) => setTimeout(resolve, 1400));
     await expect(acquireLease({ store: fixture.store, name: WRITER_LEASE })).rejects.toThrow(LeaseHeldError);
     expect(held.lost.aborted).toBe(false);
 
@@ -121,7 +121,7 @@ describe('acquireLease', () => {
       ttlMs: 60_000,
       replaceToken: held.record.token,
     });
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    for (let i = 0; i < 100 && !held.lost.aborted; i++) await new Promise((resolve) => setTimeout(resolve, 50));
     expect(held.lost.aborted).toBe(true);
     expect(held.lost.reason).toBeInstanceOf(LeaseLostError);
     expect(held.lost.reason.message).toBe('the writer lease was taken over by another process');
