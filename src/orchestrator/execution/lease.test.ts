@@ -121,7 +121,8 @@ describe('acquireLease', () => {
       ttlMs: 60_000,
       replaceToken: held.record.token,
     });
-    for (let i = 0; i < 100 && !held.lost.aborted; i++) await new Promise((resolve) => setTimeout(resolve, 50));
+    for (let i = 0; i < 100 && !held.lost.aborted; i++)
+      await new Promise((resolve) => setTimeout(resolve, 50));
     expect(held.lost.aborted).toBe(true);
     expect(held.lost.reason).toBeInstanceOf(LeaseLostError);
     expect(held.lost.reason.message).toBe('the writer lease was taken over by another process');
