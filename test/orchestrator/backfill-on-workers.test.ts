@@ -6,9 +6,9 @@ import { END_TO_END_SETUP_MS, expectRunOk } from '../helpers/pipeline-harness.ts
 import { postgresSkipReason } from '../helpers/postgres-test-database.ts';
 import { type PrivateRedis, redisSkipReason, startPrivateRedis } from '../helpers/redis-test-server.ts';
 import { S3_TEST_ENV } from '../helpers/test-lake.ts';
+import { waitFor } from '../helpers/wait-for.ts';
 import { expectSamePipelineState } from './helpers/pipeline-state.ts';
 import { openQueueHome, type QueueHome } from './helpers/queue-home.ts';
-import { waitFor } from './helpers/wait-for.ts';
 import { killWorkers, startWorkerProcess, type WorkerProcess } from './helpers/worker-process.ts';
 
 const FIRST = '2025-03-01' as IsoDate;

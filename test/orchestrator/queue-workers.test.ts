@@ -23,10 +23,10 @@ import {
   uniqueQueue,
 } from '../helpers/redis-test-server.ts';
 import { runCli } from '../helpers/run-cli.ts';
+import { waitFor as waitUntil } from '../helpers/wait-for.ts';
 import { exited } from './helpers/child-process.ts';
 import { logEvents } from './helpers/control-plane-fixture.ts';
 import { BRANCHES, drainDag, fanoutDag, killableDag } from './helpers/queue-test-dags.ts';
-import { waitFor as waitUntil } from './helpers/wait-for.ts';
 import { killWorkers, startWorkerProcess, type WorkerProcess } from './helpers/worker-process.ts';
 
 const DAG_MODULE = fileURLToPath(new URL('./helpers/queue-test-dags.ts', import.meta.url));

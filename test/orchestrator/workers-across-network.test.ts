@@ -55,9 +55,9 @@ import { REDIS_URL, redisSkipReason, uniqueQueue } from '../helpers/redis-test-s
 import type { S3TestServer } from '../helpers/s3-test-server.ts';
 import { startTcpForwarder, type TcpForwarder } from '../helpers/tcp-forwarder.ts';
 import { S3_TEST_ENV, s3LakeYaml, sharedS3Server, stopSharedS3Server } from '../helpers/test-lake.ts';
+import { waitFor } from '../helpers/wait-for.ts';
 import { type CliHome, createCliHome } from './helpers/cli-home.ts';
 import { expectSamePipelineState } from './helpers/pipeline-state.ts';
-import { waitFor } from './helpers/wait-for.ts';
 import {
   killWorkers,
   startWorkerProcess,

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type S3TestServer, startS3TestServer } from '../../../test/helpers/s3-test-server.ts';
+import { waitFor } from '../../../test/helpers/wait-for.ts';
 import { objectStoreContract } from '../object-store.contract.ts';
 import { S3ObjectStore } from './s3-object-store.ts';
 
@@ -72,7 +73,7 @@ describe('S3ObjectStore', () => {
       server.requests
         .slice(before)
         .some((request) => request.method === 'DELETE' && 'uploadId' in request.query);
-    for (let i = 0; i < 200 && !abortSent(); i++) await new Promise((resolve) => setTimeout(resolve, 50));
+    await waitFor(abortSent, 'the multipart upload to be aborted', () => '', 10_000);
     expect(abortSent()).toBe(true);
   });
 

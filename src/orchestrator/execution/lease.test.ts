@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { hostname } from 'node:os';
 import { afterEach, describe, expect, it } from 'vitest';
+import { waitFor } from '../../../test/helpers/wait-for.ts';
 import {
   type ControlPlaneFixture,
   controlPlaneFixture,
@@ -121,8 +122,12 @@ describe('acquireLease', () => {
       ttlMs: 60_000,
       replaceToken: held.record.token,
     });
-    for (let i = 0; i < 100 && !held.lost.aborted; i++)
-      await new Promise((resolve) => setTimeout(resolve, 50));
+    await waitFor(
+      () => held.lost.aborted,
+      'the holder to notice the take-over',
+      () => '',
+      5_000,
+    );
     expect(held.lost.aborted).toBe(true);
     expect(held.lost.reason).toBeInstanceOf(LeaseLostError);
     expect(held.lost.reason.message).toBe('the writer lease was taken over by another process');

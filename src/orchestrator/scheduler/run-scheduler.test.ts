@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { waitFor } from '../../../test/helpers/wait-for.ts';
 import {
   type ControlPlaneFixture,
   controlPlaneFixture,
@@ -106,8 +107,12 @@ describe('runScheduler --once', () => {
       }),
     );
     // The first holds the lease once its record is there; a fixed pause would race a busy machine.
-    for (let i = 0; i < 200 && !(await fixture.store.getLease('scheduler')); i++)
-      await new Promise((resolve) => setTimeout(resolve, 25));
+    await waitFor(
+      async () => (await fixture.store.getLease('scheduler')) !== undefined,
+      'the first scheduler to take its lease',
+      () => '',
+      5_000,
+    );
     const error = await runScheduler(scheduler(clock, [])).catch((e) => e);
     expect(error).toBeInstanceOf(LeaseHeldError);
     expect(error.exitCode).toBe(2);

@@ -11,6 +11,7 @@ import {
   type TestDatabase,
 } from '../../../test/helpers/postgres-test-database.ts';
 import { recordingRedshift } from '../../../test/helpers/recording-redshift.ts';
+import { waitFor } from '../../../test/helpers/wait-for.ts';
 import { connectPool, type PgPoolLike, parseConnectionUrl } from '../postgres/connection-pool.ts';
 import { WarehouseLockedError, type WarehouseWriterLock } from '../warehouse.ts';
 import { acquireLeaseWriterLock, joinLeaseWriterLock } from './lease-writer-lock.ts';
@@ -113,17 +114,26 @@ describe.skipIf(skip)('the writer lease of a Redshift warehouse, on PostgreSQL',
     await new Promise((resolve) => setTimeout(resolve, 900));
     let [after] = await query('select expires_ms from audit.writer_lease');
     // A renewal falls due every 200 ms; a busy machine may delay the first past the pause.
-    for (let i = 0; i < 100 && Number(after!['expires_ms']) <= Number(before!['expires_ms']); i++) {
-      await new Promise((resolve) => setTimeout(resolve, 50));
-      [after] = await query('select expires_ms from audit.writer_lease');
-    }
+    await waitFor(
+      async () => {
+        [after] = await query('select expires_ms from audit.writer_lease');
+        return Number(after!['expires_ms']) > Number(before!['expires_ms']);
+      },
+      'a renewal of the lease',
+      () => '',
+      5_000,
+    );
     expect(Number(after!['expires_ms'])).toBeGreaterThan(Number(before!['expires_ms']));
     expect(lock.lost.aborted).toBe(false);
 
     // What a holder that stalled past its lease finds: another home took the lapsed lease.
     await query(`update audit.writer_lease set token = 'their-token', holder = 'home B'`);
-    for (let i = 0; i < 200 && !lock.lost.aborted; i++)
-      await new Promise((resolve) => setTimeout(resolve, 50));
+    await waitFor(
+      () => lock.lost.aborted,
+      'the holder to notice its loss',
+      () => '',
+      10_000,
+    );
     expect(lock.lost.aborted).toBe(true);
     expect((lock.lost.reason as Error).message).toBe(
       "the warehouse's writer lock was lost: its row in audit.writer_lease was taken over after it lapsed",

@@ -7,8 +7,8 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'vitest';
 import type { StateStore } from '../../../src/orchestrator/state/state-store.ts';
+import { waitFor } from '../../helpers/wait-for.ts';
 import { exited } from './child-process.ts';
-import { waitFor } from './wait-for.ts';
 
 const BIN = fileURLToPath(new URL('../../../bin/fintech-etl', import.meta.url));
 
