@@ -113,7 +113,7 @@ describe.skipIf(skip)('the writer lease of a Redshift warehouse, on PostgreSQL',
     const [before] = await query('select expires_ms from audit.writer_lease');
     await new Promise((resolve) => setTimeout(resolve, 900));
     let [after] = await query('select expires_ms from audit.writer_lease');
-    // A renewal falls due every 200 ms; a busy machine may delay the first past the pause.
+    // A renewal falls due every third of the lease; a busy machine may delay the first past the pause.
     await waitFor(
       async () => {
         [after] = await query('select expires_ms from audit.writer_lease');
